@@ -1,0 +1,50 @@
+import { Command, CommanderError } from 'commander';
+import { registerScpi } from './commands/scpi.ts';
+import { CliError, EXIT } from './exit-codes.ts';
+
+/** Builds the `cpobench` program. Each command sets the exit code through `setExit`. */
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('cpobench')
+    .description('Micro LED CPO test bench controller')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ outputError: (s, write) => write(s) });
+  registerScpi(program, setExit);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let code: number = EXIT.OK;
+  const program = buildProgram((c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
+        return EXIT.OK;
+      return EXIT.ERROR;
+    }
+    if (err instanceof CliError) {
+      process.stderr.write(`cpobench: ${err.message}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`cpobench: ${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT.ERROR;
+  }
+  return code;
+}
+
+const isEntry = process.argv[1] !== undefined && /(?:^|[/\\])(?:main\.ts|bin\.js|cpobench)$/.test(process.argv[1]);
+if (isEntry) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`cpobench: ${String(err)}\n`);
+      process.exitCode = EXIT.ERROR;
+    },
+  );
+}

@@ -1,0 +1,174 @@
+/**
+ * The run record and the event stream: the shapes the orchestrator produces, the store keeps, the reports
+ * export and the dashboard shows. Keep them stable: the JSON report schema (RECORD_SCHEMA_VERSION) is public.
+ */
+
+export const RECORD_SCHEMA_VERSION = 1;
+
+export type Outcome = 'PASS' | 'FAIL' | 'ERROR' | 'ABORTED' | 'INTERRUPTED';
+/** A run in progress has outcome RUNNING in the store and the API. */
+export type RunStatus = Outcome | 'RUNNING';
+export type Verdict = 'PASS' | 'FAIL' | 'MARGINAL' | 'ERROR' | 'SKIPPED';
+
+export interface Limits {
+  low?: number;
+  high?: number;
+  /** Width of the marginal band inside each limit, in the measurement's unit. */
+  marginal?: number;
+}
+
+export type Dimension = 'lane' | 'temperature' | 'rate' | 'point';
+
+/** Declared before the step runs, so the record and the UI know the spec in advance. */
+export interface MeasurementSpec {
+  name: string;
+  unit: string;
+  description?: string;
+  limits?: Limits;
+  /** Empty for a scalar; ['lane'] for a per-lane array. */
+  dimensions: Dimension[];
+}
+
+export interface ScalarMeasurement {
+  kind: 'scalar';
+  spec: MeasurementSpec;
+  value: number | null;
+  verdict: Verdict;
+  /** Extra coordinates (e.g. temperature for a nested step). */
+  at?: Record<string, number>;
+}
+
+export interface LaneMeasurement {
+  kind: 'lanes';
+  spec: MeasurementSpec;
+  /** Physical lane numbers, 1-based, same length as values. */
+  lanes: number[];
+  values: (number | null)[];
+  /** Per-lane verdicts, same length as values. */
+  verdicts: Verdict[];
+  verdict: Verdict;
+  at?: Record<string, number>;
+}
+
+export type Measurement = ScalarMeasurement | LaneMeasurement;
+
+export interface StepRecord {
+  index: number;
+  id: string;
+  name: string;
+  type: string;
+  startedAt: string;
+  finishedAt?: string;
+  verdict?: Verdict;
+  error?: string;
+  attempts?: number;
+  measurements: Measurement[];
+}
+
+export interface InstrumentRecord {
+  role: string;
+  resource: string;
+  identity?: { manufacturer: string; model: string; serial: string; firmware: string; raw: string };
+  driver: string;
+}
+
+export interface LaneMapRecord {
+  /** logical lane index (0-based position) -> physical lane number */
+  logicalToPhysical: number[];
+  dead: number[];
+  swapped: [number, number][];
+  remapped: { logical: number; from: number; to: number }[];
+  sparesLeft: number[];
+}
+
+export interface HoldRecord {
+  step: string;
+  watched: string;
+  startedAt: string;
+  endedAt?: string;
+  value: number;
+  band: [number, number];
+}
+
+export interface PromptRecord {
+  id: string;
+  step: string;
+  kind: 'confirm' | 'value' | 'passfail';
+  message: string;
+  askedAt: string;
+  answeredAt?: string;
+  answer?: string | number | boolean;
+  answeredBy?: string;
+}
+
+export interface TranscriptEntry {
+  t: number;
+  instrument: string;
+  dir: 'tx' | 'rx' | 'err';
+  text: string;
+  ms?: number;
+}
+
+export interface RunRecord {
+  schema: number;
+  id: string;
+  sequence: { name: string; version?: string; hash: string; file?: string };
+  station: { name: string; snapshot: unknown };
+  dut: string;
+  operator: string;
+  software: { version: string; revision?: string };
+  startedAt: string;
+  finishedAt?: string;
+  outcome: RunStatus;
+  summary?: RunSummary;
+  error?: string;
+  instruments: InstrumentRecord[];
+  steps: StepRecord[];
+  laneMap?: LaneMapRecord;
+  holds: HoldRecord[];
+  prompts: PromptRecord[];
+  abort?: { requestedAt: string; by: string; safeStateMs?: number };
+}
+
+export interface RunSummary {
+  energyPerBitPj?: number;
+  lanesActive?: number;
+  lanesDead?: number;
+  lanesRemapped?: number;
+  worstBerUpperBound?: number;
+  worstLane?: number;
+}
+
+/** Events on the bus; the WebSocket adds {seq, ts}. */
+export type BenchEvent =
+  | {
+      type: 'run.started';
+      run: Pick<RunRecord, 'id' | 'sequence' | 'dut' | 'operator' | 'startedAt'>;
+      steps: StepPlan[];
+    }
+  | { type: 'step.started'; runId: string; step: StepPlan }
+  | { type: 'measurement'; runId: string; step: string; measurement: Measurement }
+  | {
+      type: 'lanes';
+      runId: string;
+      step: string;
+      metric: string;
+      unit: string;
+      lanes: number[];
+      values: (number | null)[];
+    }
+  | { type: 'step.finished'; runId: string; step: string; verdict: Verdict; error?: string }
+  | { type: 'run.finished'; runId: string; outcome: Outcome; summary?: RunSummary; error?: string }
+  | { type: 'instrument'; role: string; state: string; identity?: string; resource?: string }
+  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; runId?: string }
+  | { type: 'prompt'; runId: string; prompt: PromptRecord }
+  | { type: 'progress'; runId: string; step: string; done: number; total: number; etaS?: number }
+  | { type: 'hold'; runId: string; hold: HoldRecord };
+
+export interface StepPlan {
+  index: number;
+  id: string;
+  name: string;
+  type: string;
+  measurements: MeasurementSpec[];
+}

@@ -1,0 +1,13 @@
+import type { Identity } from '../../drivers/capabilities.ts';
+
+/** Parses `*IDN?`: `<manufacturer>,<model>,<serial>,<firmware>`. Missing fields are empty strings. */
+export function parseIdn(raw: string): Identity {
+  const f = raw.split(',').map((s) => s.trim());
+  return {
+    manufacturer: f[0] ?? '',
+    model: f[1] ?? '',
+    serial: f[2] ?? '',
+    firmware: f.slice(3).join(',') ?? '',
+    raw: raw.trim(),
+  };
+}

@@ -1,0 +1,374 @@
+import { performance } from 'node:perf_hooks';
+import pino, { type Logger } from 'pino';
+import type { Identity } from '../../drivers/capabilities.ts';
+import {
+  AbortedError,
+  CpobenchError,
+  FramingError,
+  InstrumentError,
+  type InstrumentErrorEntry,
+  isAbortError,
+  TimeoutError,
+} from '../core/errors.ts';
+import type { DataMessage } from '../transport/framer.ts';
+import type { Transport } from '../transport/transport.ts';
+import { parseIdn } from './idn.ts';
+import { hexPreview, parseBool, parseErrorEntry, parseNumber, parseNumberList, preview } from './parse.ts';
+import { TranscriptRing } from './transcript.ts';
+
+export interface SessionOptions {
+  /** Name used in errors and logs: the role or the resource. */
+  name?: string;
+  /** Default timeout per transaction, ms. */
+  timeoutMs?: number;
+  /** Appended to every command. */
+  terminator?: string;
+  /** Drain SYST:ERR? after every command and raise InstrumentError if it held anything. */
+  checkErrors?: boolean;
+  /**
+   * After a query timed out or was cancelled, how long its late reply may still arrive (ms) and be
+   * discarded before the next transaction starts. Defaults to the timeout, capped at 1 s.
+   */
+  lateReplyGraceMs?: number;
+  logger?: Logger;
+  transcriptSize?: number;
+}
+
+export interface TxOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Overrides the session's checkErrors for this transaction. */
+  checkErrors?: boolean;
+}
+
+type Job = {
+  run: () => Promise<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+};
+
+const MAX_ERROR_DRAIN = 64;
+
+/**
+ * One SCPI session per instrument: write/query/queryBlock with timeouts and cancellation, exactly one
+ * transaction in flight, late replies discarded, optional error-queue draining, a transcript of every
+ * exchange.
+ */
+export class ScpiSession {
+  readonly transport: Transport;
+  readonly name: string;
+  readonly transcript: TranscriptRing;
+  timeoutMs: number;
+  checkErrors: boolean;
+  private readonly terminator: string;
+  private readonly graceMs: number;
+  private readonly log: Logger;
+  private readonly jobs: Job[] = [];
+  private busy = false;
+  /** Replies still owed by queries that timed out or were cancelled, and until when to wait for them. */
+  private owed = 0;
+  private owedUntil = 0;
+  private closed = false;
+
+  constructor(transport: Transport, options: SessionOptions = {}) {
+    this.transport = transport;
+    this.name = options.name ?? transport.resource;
+    this.timeoutMs = options.timeoutMs ?? 2000;
+    this.checkErrors = options.checkErrors ?? false;
+    this.terminator = options.terminator ?? '\n';
+    this.graceMs = options.lateReplyGraceMs ?? Math.min(this.timeoutMs, 1000);
+    this.log = (options.logger ?? pino({ level: 'silent' })).child({ instrument: this.name });
+    this.transcript = new TranscriptRing(options.transcriptSize ?? 2000);
+  }
+
+  /** Opens the transport (within its connect timeout). */
+  async open(signal?: AbortSignal): Promise<void> {
+    await this.transport.open(signal);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.transport.close();
+  }
+
+  write(command: string, opts: TxOptions = {}): Promise<void> {
+    if (isQueryMessage(command)) {
+      // its reply would be left on the line for the next query to misread
+      return Promise.reject(
+        new CpobenchError('E_USAGE', `${this.name}: "${command}" holds a query; use query() or request()`),
+      );
+    }
+    return this.enqueue(opts.signal, async () => {
+      const deadline = this.deadline(opts);
+      await this.prepare(opts.signal, deadline);
+      await this.send(command);
+      if (opts.checkErrors ?? this.checkErrors) await this.drainAndRaise(command, opts.signal);
+    }) as Promise<void>;
+  }
+
+  query(command: string, opts: TxOptions = {}): Promise<string> {
+    return this.enqueue(opts.signal, async () => {
+      const m = await this.exchange(command, opts);
+      if (m.kind === 'block') {
+        throw new FramingError(
+          `${this.name}: "${command}" answered a ${m.data.length}-byte block where text was expected`,
+        );
+      }
+      const text = this.decode(command, m.data);
+      if (opts.checkErrors ?? this.checkErrors) await this.drainAndRaise(command, opts.signal);
+      return text;
+    }) as Promise<string>;
+  }
+
+  /**
+   * Sends a command and, when it holds a query, returns the reply whatever its kind: for consoles that do not
+   * know in advance whether a block comes back.
+   */
+  request(
+    command: string,
+    opts: TxOptions = {},
+  ): Promise<{ kind: 'none' } | { kind: 'line'; text: string } | { kind: 'block'; data: Buffer }> {
+    if (!isQueryMessage(command)) return this.write(command, opts).then(() => ({ kind: 'none' as const }));
+    return this.enqueue(opts.signal, async () => {
+      const m = await this.exchange(command, opts);
+      if (m.kind === 'block') return { kind: 'block' as const, data: m.data };
+      return { kind: 'line' as const, text: this.decode(command, m.data) };
+    }) as Promise<{ kind: 'line'; text: string } | { kind: 'block'; data: Buffer }>;
+  }
+
+  /** Sends a query whose reply is an IEEE 488.2 block; resolves with the payload. */
+  queryBlock(command: string, opts: TxOptions = {}): Promise<Buffer> {
+    return this.enqueue(opts.signal, async () => {
+      const m = await this.exchange(command, opts);
+      if (m.kind !== 'block') {
+        throw new FramingError(
+          `${this.name}: "${command}" answered text "${preview(m.data)}" where a block was expected`,
+        );
+      }
+      if (opts.checkErrors ?? this.checkErrors) await this.drainAndRaise(command, opts.signal);
+      return m.data;
+    }) as Promise<Buffer>;
+  }
+
+  async queryNumber(command: string, opts?: TxOptions): Promise<number> {
+    return parseNumber(await this.query(command, opts), `${this.name}: reply to "${command}"`);
+  }
+
+  async queryNumbers(command: string, opts?: TxOptions): Promise<number[]> {
+    return parseNumberList(await this.query(command, opts), `${this.name}: reply to "${command}"`);
+  }
+
+  async queryBool(command: string, opts?: TxOptions): Promise<boolean> {
+    return parseBool(await this.query(command, opts), `${this.name}: reply to "${command}"`);
+  }
+
+  // IEEE 488.2 common commands
+
+  async idn(opts?: TxOptions): Promise<Identity> {
+    return parseIdn(await this.query('*IDN?', opts));
+  }
+  rst(opts?: TxOptions): Promise<void> {
+    return this.write('*RST', opts);
+  }
+  cls(opts?: TxOptions): Promise<void> {
+    return this.write('*CLS', opts);
+  }
+  async opc(opts?: TxOptions): Promise<boolean> {
+    return (await this.queryNumber('*OPC?', opts)) === 1;
+  }
+  esr(opts?: TxOptions): Promise<number> {
+    return this.queryNumber('*ESR?', opts);
+  }
+  stb(opts?: TxOptions): Promise<number> {
+    return this.queryNumber('*STB?', opts);
+  }
+  tst(opts?: TxOptions): Promise<number> {
+    return this.queryNumber('*TST?', opts);
+  }
+
+  /** Reads SYST:ERR? until `0,"No error"`; returns what the queue held. */
+  drainErrors(opts: TxOptions = {}): Promise<InstrumentErrorEntry[]> {
+    return this.enqueue(opts.signal, () => this.drainInline(opts.signal, opts.timeoutMs)) as Promise<
+      InstrumentErrorEntry[]
+    >;
+  }
+
+  // internals
+
+  private deadline(opts: TxOptions): number {
+    return performance.now() + (opts.timeoutMs ?? this.timeoutMs);
+  }
+
+  private async exchange(command: string, opts: TxOptions): Promise<DataMessage> {
+    const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
+    const deadline = performance.now() + timeoutMs;
+    await this.prepare(opts.signal, deadline);
+    const t0 = performance.now();
+    await this.send(command);
+    try {
+      const remaining = Math.max(1, deadline - performance.now());
+      const m = await this.transport.read(remaining, opts.signal, { instrument: this.name, command });
+      const ms = performance.now() - t0;
+      this.trace(
+        'rx',
+        m.kind === 'block' ? `#block ${m.data.length} bytes: ${hexPreview(m.data, 16)}` : m.data.toString('latin1'),
+        ms,
+      );
+      return m;
+    } catch (err) {
+      if (err instanceof TimeoutError) {
+        this.owe();
+        this.trace('err', `timeout after ${timeoutMs} ms`, performance.now() - t0);
+        throw new TimeoutError(this.name, command, timeoutMs);
+      }
+      if (isAbortError(err)) this.owe();
+      this.trace('err', (err as Error).message, performance.now() - t0);
+      throw err;
+    }
+  }
+
+  /** Makes the link ready for a new transaction: open, late replies of earlier queries gone, input clean. */
+  private async prepare(signal: AbortSignal | undefined, deadline: number): Promise<void> {
+    if (signal?.aborted) throw new AbortedError(`${this.name}: aborted`, { cause: signal.reason });
+    if (this.transport.state !== 'open') {
+      const remaining = Math.max(1, deadline - performance.now());
+      await withTimeout(
+        this.transport.ensureOpen(signal),
+        remaining,
+        () => new TimeoutError(this.name, undefined, Math.round(remaining), 'no connection'),
+      );
+      this.owed = 0;
+    }
+    if (this.owed > 0) {
+      // A query that timed out may still be answered: wait (bounded) for each owed reply and drop it.
+      while (this.owed > 0 && performance.now() < this.owedUntil) {
+        try {
+          const m = await this.transport.read(Math.max(1, this.owedUntil - performance.now()), signal);
+          this.trace(
+            'err',
+            `discarded late reply: ${m.kind === 'block' ? `${m.data.length}-byte block` : preview(m.data)}`,
+          );
+          this.owed--;
+        } catch (err) {
+          if (isAbortError(err)) throw err;
+          break;
+        }
+      }
+      this.owed = 0;
+    }
+    const dropped = this.transport.discardInput('unsolicited input before a command');
+    if (dropped > 0) this.trace('err', `discarded ${dropped} bytes of unsolicited input`);
+  }
+
+  private owe(): void {
+    this.owed++;
+    this.owedUntil = performance.now() + this.graceMs;
+  }
+
+  private async send(command: string): Promise<void> {
+    this.trace('tx', command);
+    await this.transport.write(command + this.terminator);
+  }
+
+  private decode(command: string, data: Buffer): string {
+    try {
+      return utf8.decode(data);
+    } catch {
+      throw new FramingError(`${this.name}: reply to "${command}" is not valid text (bytes: ${hexPreview(data)})`);
+    }
+  }
+
+  private async drainInline(signal?: AbortSignal, timeoutMs?: number): Promise<InstrumentErrorEntry[]> {
+    const errors: InstrumentErrorEntry[] = [];
+    for (let i = 0; i < MAX_ERROR_DRAIN; i++) {
+      const m = await this.exchange('SYST:ERR?', { signal, timeoutMs });
+      const entry = parseErrorEntry(this.decode('SYST:ERR?', m.data));
+      if (entry.code === 0) return errors;
+      errors.push(entry);
+    }
+    return errors;
+  }
+
+  private async drainAndRaise(command: string, signal?: AbortSignal): Promise<void> {
+    const errors = await this.drainInline(signal);
+    if (errors.length > 0) throw new InstrumentError(this.name, command, errors);
+  }
+
+  private trace(dir: 'tx' | 'rx' | 'err', text: string, ms?: number): void {
+    const entry = {
+      t: Date.now(),
+      instrument: this.name,
+      dir,
+      text: text.length > 200 ? `${text.slice(0, 200)}…` : text,
+      ms,
+    };
+    this.transcript.add(entry);
+    this.log.debug({ dir, ms: ms === undefined ? undefined : Math.round(ms * 1000) / 1000 }, text);
+  }
+
+  private enqueue(signal: AbortSignal | undefined, run: () => Promise<unknown>): Promise<unknown> {
+    if (this.closed) return Promise.reject(new AbortedError(`${this.name}: session closed`));
+    if (signal?.aborted) return Promise.reject(new AbortedError(`${this.name}: aborted`, { cause: signal.reason }));
+    return new Promise((resolve, reject) => {
+      const job: Job = { run, resolve, reject, signal };
+      if (signal) {
+        // Cancelled while waiting its turn: leave the queue without touching the instrument.
+        job.onAbort = () => {
+          const i = this.jobs.indexOf(job);
+          if (i >= 0) {
+            this.jobs.splice(i, 1);
+            reject(new AbortedError(`${this.name}: aborted before it was sent`, { cause: signal.reason }));
+          }
+        };
+        signal.addEventListener('abort', job.onAbort, { once: true });
+      }
+      this.jobs.push(job);
+      void this.pump();
+    });
+  }
+
+  private async pump(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      for (let job = this.jobs.shift(); job; job = this.jobs.shift()) {
+        if (job.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
+        try {
+          job.resolve(await job.run());
+        } catch (err) {
+          job.reject(err);
+        }
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+}
+
+/** True when a program message holds a query (a header ending in `?`) outside strings. */
+export function isQueryMessage(message: string): boolean {
+  return message
+    .replace(/"[^"]*"|'[^']*'/g, '')
+    .split(';')
+    .some((unit) => /^\s*[^\s]*\?/.test(unit));
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(onTimeout()), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}

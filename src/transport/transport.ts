@@ -1,0 +1,293 @@
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import { AbortedError, ConnectionError, CpobenchError, TimeoutError } from '../core/errors.ts';
+import { type DataMessage, type FramedMessage, type FramerOptions, ScpiFramer } from './framer.ts';
+
+export type ConnectionState = 'connecting' | 'open' | 'lost' | 'closed';
+
+export interface ReconnectOptions {
+  /** First retry delay in ms; doubles after each failure. */
+  initialMs: number;
+  /** Cap on the retry delay in ms. */
+  maxMs: number;
+}
+
+export interface TransportOptions {
+  connectTimeoutMs?: number;
+  /** Background reconnect with capped backoff after the link is lost; false to stay lost. */
+  reconnect?: ReconnectOptions | false;
+  /**
+   * After each (re)connect, input arriving within this many ms is discarded before the link counts as open:
+   * a boot banner, a stale reply from a previous client.
+   */
+  settleMs?: number;
+  framer?: FramerOptions;
+  /** Unsolicited messages kept while nobody reads; older ones are dropped. */
+  maxQueuedMessages?: number;
+}
+
+export interface TransportEvents {
+  state: [state: ConnectionState, error?: Error];
+  discard: [bytes: number, why: string];
+}
+
+/**
+ * A byte link to one instrument that yields framed messages. It knows bytes, framing and connection state;
+ * nothing about SCPI. Subclasses supply `connectStream()`; this class handles reads with timeouts and abort,
+ * connection state, and reconnects.
+ */
+export abstract class Transport extends EventEmitter<TransportEvents> {
+  readonly resource: string;
+  protected readonly options: Required<Omit<TransportOptions, 'framer'>> & { framer: FramerOptions };
+  private _state: ConnectionState = 'closed';
+  private stream: Duplex | null = null;
+  private readonly framer: ScpiFramer;
+  private readonly queue: FramedMessage[] = [];
+  private waiter: ((m: FramedMessage | Error) => void) | null = null;
+  private connecting: Promise<void> | null = null;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private reconnectDelay = 0;
+  private closedByUser = true;
+  private settling = false;
+
+  constructor(resource: string, options: TransportOptions = {}) {
+    super();
+    this.resource = resource;
+    this.options = {
+      connectTimeoutMs: options.connectTimeoutMs ?? 3000,
+      reconnect: options.reconnect ?? { initialMs: 100, maxMs: 5000 },
+      settleMs: options.settleMs ?? 0,
+      framer: options.framer ?? {},
+      maxQueuedMessages: options.maxQueuedMessages ?? 64,
+    };
+    this.framer = new ScpiFramer(this.options.framer);
+  }
+
+  get state(): ConnectionState {
+    return this._state;
+  }
+
+  /** Opens the link within the connect timeout. */
+  async open(signal?: AbortSignal): Promise<void> {
+    this.closedByUser = false;
+    await this.connectNow(signal);
+  }
+
+  /**
+   * Resolves when the link is open: returns at once if it is, otherwise makes one immediate connect attempt
+   * (cancelling any pending backoff), so a caller never waits for a backoff timer.
+   */
+  async ensureOpen(signal?: AbortSignal): Promise<void> {
+    if (this._state === 'open') return;
+    if (this.closedByUser) throw new ConnectionError(this.resource, `${this.resource}: the connection is closed`);
+    await this.connectNow(signal);
+  }
+
+  async write(data: string | Buffer): Promise<void> {
+    const stream = this.stream;
+    if (!stream || this._state !== 'open') {
+      throw new ConnectionError(this.resource, `${this.resource}: cannot write, connection is ${this._state}`);
+    }
+    await new Promise<void>((resolve, reject) => {
+      stream.write(data, (err) => {
+        if (err)
+          reject(new ConnectionError(this.resource, `${this.resource}: write failed: ${err.message}`, { cause: err }));
+        else resolve();
+      });
+    });
+  }
+
+  /**
+   * Waits for the next framed message. Rejects with TimeoutError after `timeoutMs`, AbortedError when the
+   * signal fires, ConnectionError when the link goes away, FramingError on malformed input.
+   */
+  read(
+    timeoutMs: number,
+    signal?: AbortSignal,
+    label?: { instrument: string; command?: string },
+  ): Promise<DataMessage> {
+    const queued = this.queue.shift();
+    if (queued) return queued.kind === 'error' ? Promise.reject(queued.error) : Promise.resolve(queued);
+    if (this._state !== 'open') {
+      return Promise.reject(
+        new ConnectionError(this.resource, `${this.resource}: cannot read, connection is ${this._state}`),
+      );
+    }
+    if (signal?.aborted) return Promise.reject(new AbortedError(`${label?.instrument ?? this.resource}: aborted`));
+    if (this.waiter) return Promise.reject(new CpobenchError('E_BUSY', `${this.resource}: a read is already waiting`));
+    return new Promise<DataMessage>((resolve, reject) => {
+      const cleanup = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.waiter = null;
+      };
+      const onAbort = () => {
+        cleanup();
+        const what = label?.command ? ` while waiting for the reply to "${label.command}"` : '';
+        reject(new AbortedError(`${label?.instrument ?? this.resource}: aborted${what}`, { cause: signal?.reason }));
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new TimeoutError(label?.instrument ?? this.resource, label?.command, timeoutMs));
+      }, timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiter = (m) => {
+        cleanup();
+        if (m instanceof Error) reject(m);
+        else if (m.kind === 'error') reject(m.error);
+        else resolve(m);
+      };
+    });
+  }
+
+  /** Drops every message received and not yet read, and any partial one. Returns how many bytes went. */
+  discardInput(why = 'stale input'): number {
+    let bytes = 0;
+    for (const m of this.queue) bytes += m.kind === 'error' ? 0 : m.data.length;
+    this.queue.length = 0;
+    if (this.framer.partial) bytes += 1;
+    this.framer.reset();
+    if (bytes > 0) this.emit('discard', bytes, why);
+    return bytes;
+  }
+
+  /** Number of complete messages waiting to be read. */
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  async close(): Promise<void> {
+    this.closedByUser = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    const stream = this.stream;
+    this.stream = null;
+    if (stream) {
+      stream.removeAllListeners('data');
+      await this.destroyStream(stream);
+    }
+    this.failWaiter(new ConnectionError(this.resource, `${this.resource}: connection closed`));
+    this.setState('closed');
+  }
+
+  /** Creates the underlying stream, open and ready, or rejects with a ConnectionError that says why. */
+  protected abstract connectStream(timeoutMs: number, signal?: AbortSignal): Promise<Duplex>;
+
+  /** Releases a stream; subclasses close ports here. */
+  protected async destroyStream(stream: Duplex): Promise<void> {
+    await new Promise<void>((resolve) => {
+      if (stream.destroyed) return resolve();
+      stream.once('close', () => resolve());
+      stream.destroy();
+      setTimeout(resolve, 500).unref();
+    });
+  }
+
+  private connectNow(signal?: AbortSignal): Promise<void> {
+    if (this._state === 'open') return Promise.resolve();
+    if (this.reconnectTimer) {
+      clearTimeout(this.reconnectTimer);
+      this.reconnectTimer = null;
+    }
+    if (!this.connecting) {
+      this.connecting = this.connectOnce(signal).finally(() => {
+        this.connecting = null;
+      });
+    }
+    return this.connecting;
+  }
+
+  private async connectOnce(signal?: AbortSignal): Promise<void> {
+    this.setState('connecting');
+    let stream: Duplex;
+    try {
+      stream = await this.connectStream(this.options.connectTimeoutMs, signal);
+    } catch (err) {
+      this.setState(this.closedByUser ? 'closed' : 'lost', err as Error);
+      this.scheduleReconnect();
+      throw err;
+    }
+    if (this.closedByUser) {
+      await this.destroyStream(stream);
+      throw new ConnectionError(this.resource, `${this.resource}: closed while connecting`);
+    }
+    this.framer.reset();
+    this.queue.length = 0;
+    this.stream = stream;
+    stream.on('data', (chunk: Buffer) => this.onData(chunk));
+    const onGone = (err?: Error) => this.onLost(stream, err);
+    stream.once('close', () => onGone());
+    stream.once('error', (err: Error) => onGone(err));
+    stream.once('end', () => onGone());
+    if (this.options.settleMs > 0) {
+      this.settling = true;
+      await new Promise((r) => setTimeout(r, this.options.settleMs));
+      this.settling = false;
+      if (this.stream !== stream)
+        throw new ConnectionError(this.resource, `${this.resource}: connection lost while opening`);
+      this.discardInput('input waiting when the port opened');
+    }
+    this.reconnectDelay = 0;
+    this.setState('open');
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.settling) {
+      this.emit('discard', chunk.length, 'input waiting when the port opened');
+      return;
+    }
+    for (const m of this.framer.push(chunk)) {
+      if (this.waiter) this.waiter(m);
+      else {
+        this.queue.push(m);
+        if (this.queue.length > this.options.maxQueuedMessages) {
+          const dropped = this.queue.shift()!;
+          this.emit('discard', dropped.kind === 'error' ? 0 : dropped.data.length, 'unread message queue full');
+        }
+      }
+    }
+  }
+
+  private onLost(stream: Duplex, err?: Error): void {
+    if (this.stream !== stream) return;
+    this.stream = null;
+    const partial = this.framer.describePartial();
+    this.framer.reset();
+    void this.destroyStream(stream);
+    const reason = err ? err.message : 'peer closed the connection';
+    const message = `${this.resource}: connection lost (${reason})${partial ? `; ${partial}` : ''}`;
+    const lost = new ConnectionError(this.resource, message, { cause: err });
+    this.failWaiter(lost);
+    if (this.closedByUser) {
+      this.setState('closed');
+      return;
+    }
+    this.setState('lost', lost);
+    this.scheduleReconnect();
+  }
+
+  private failWaiter(err: Error): void {
+    const w = this.waiter;
+    if (w) w(err);
+  }
+
+  private scheduleReconnect(): void {
+    const policy = this.options.reconnect;
+    if (!policy || this.closedByUser || this.reconnectTimer) return;
+    this.reconnectDelay =
+      this.reconnectDelay === 0 ? policy.initialMs : Math.min(policy.maxMs, this.reconnectDelay * 2);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.connectNow().catch(() => {
+        /* state is 'lost'; the next attempt is scheduled */
+      });
+    }, this.reconnectDelay);
+    this.reconnectTimer.unref();
+  }
+
+  private setState(state: ConnectionState, error?: Error): void {
+    if (this._state === state && !error) return;
+    this._state = state;
+    this.emit('state', state, error);
+  }
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what cpobench needs and is missing: npm packages (from the lockfile) and, for the test suite,
+# Debian's socat (pty pairs for serial tests) and chromium (dashboard browser tests).
+# Usage: ensure-deps.sh [--runtime]   (--runtime: only what `npm start` needs)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+runtime_only=0
+[ "${1:-}" = "--runtime" ] && runtime_only=1
+
+stamp=node_modules/.cpobench-lock-stamp
+if [ ! -d node_modules ] || [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
+  echo "[cpobench] installing npm packages from package-lock.json" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json "$stamp"
+fi
+
+missing=()
+command -v socat >/dev/null 2>&1 || missing+=(socat)
+if [ "$runtime_only" = 0 ]; then
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "[cpobench] installing Debian packages: ${missing[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq >/dev/null
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,60 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConnectionError } from '../../src/core/errors.ts';
+import { ScpiSession } from '../../src/scpi/session.ts';
+import { bridgePty } from '../../src/sim/server/pty-bridge.ts';
+import { serveTcp } from '../../src/sim/server/tcp-server.ts';
+import { createTransport } from '../../src/transport/open.ts';
+import { DemoInstrument } from '../helpers/demo-instrument.ts';
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function ptyInstrument(banner?: string) {
+  const server = await serveTcp(new DemoInstrument(), { banner });
+  cleanups.push(() => server.close());
+  const path = join(mkdtempSync(join(tmpdir(), 'cpobench-pty-')), 'ttyDEMO');
+  const bridge = await bridgePty(path, server.port);
+  cleanups.push(() => bridge.close());
+  return { server, bridge };
+}
+
+describe('serial transport over a real pty (socat)', () => {
+  it('discards the boot banner an instrument prints when its port opens, then queries', async () => {
+    const { bridge } = await ptyInstrument('DEMO-1 boot v1.0\r\nself-test ok\r\nready> ');
+    expect(bridge.resource).toMatch(/^ASRL\/.*ttyDEMO::INSTR$/);
+    const s = new ScpiSession(createTransport(bridge.resource, { baudRate: 115200, settleMs: 300 }), { name: 'demo' });
+    cleanups.push(() => s.close());
+    const discarded: number[] = [];
+    s.transport.on('discard', (n) => discarded.push(n));
+    await s.open();
+    expect(await s.query('*IDN?')).toBe('cpobench-sim,DEMO-1,SN0001,1.0');
+    expect(discarded.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    const block = await s.queryBlock('FETC:BLOC? 300');
+    expect(block.length).toBe(300);
+    expect(block.includes(0x0a)).toBe(true);
+    await s.write('SOUR:VOLT 2,(@1:8)');
+    expect(await s.queryNumbers('MEAS:VOLT? (@1:8)')).toEqual([2, 2, 2, 2, 2, 2, 2, 2]);
+  });
+
+  it('reports the pty closing under a query as a lost connection', async () => {
+    const { bridge } = await ptyInstrument();
+    const s = new ScpiSession(createTransport(bridge.resource, { reconnect: false }), {
+      name: 'demo',
+      timeoutMs: 3000,
+    });
+    cleanups.push(() => s.close());
+    await s.open();
+    expect(await s.query('*IDN?')).toContain('DEMO-1');
+    const pending = s.query('HANG?');
+    setTimeout(() => void bridge.close(), 50);
+    const err = await pending.catch((e) => e);
+    expect(err).toBeInstanceOf(ConnectionError);
+    expect(err.message).toMatch(/ttyDEMO::INSTR: connection lost/);
+    expect(s.transport.state).toBe('lost');
+  });
+});
