@@ -11,7 +11,9 @@ runtime_only=0
 stamp=node_modules/.cpobench-lock-stamp
 if [ ! -d node_modules ] || [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   echo "[cpobench] installing npm packages from package-lock.json" >&2
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install --no-save` installs the locked versions without rewriting the lockfile. (`npm ci` would
+  # refuse this lockfile: npm 11 leaves out the optional packages of other platforms, e.g. biome's.)
+  npm install --no-save --no-audit --no-fund --loglevel=error
   cp package-lock.json "$stamp"
 fi
 
