@@ -1,0 +1,279 @@
+/**
+ * A self-contained, printable HTML report: summary and verdict, instruments, per-step tables with limits,
+ * lane heatmaps, L-I and BER plots as inline SVG. No scripts, no external URLs; every text is escaped.
+ */
+import type { LaneMeasurement, Measurement, RunRecord, StepRecord } from '../core/record.ts';
+import { heatmapSvg, plotSvg, type Series } from './svg.ts';
+import { atLabel, escapeHtml as e, fmt, type LaneGroup, laneGeometry, laneGroups, laneStats } from './util.ts';
+
+const MAX_ROWS_PER_STEP = 200;
+const MAX_HEATMAPS_PER_GROUP = 4;
+
+const CSS = `
+body{font:13px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#111;margin:24px;max-width:1100px}
+h1{font-size:20px;margin:0 0 8px}h2{font-size:16px;margin:24px 0 8px;border-bottom:1px solid #ccc}
+h3{font-size:14px;margin:16px 0 6px}
+table{border-collapse:collapse;margin:6px 0 12px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
+th{background:#f2f2f2}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.badge{display:inline-block;padding:2px 8px;border-radius:4px;font-weight:600;color:#fff}
+.PASS{background:#2a7d2a}.FAIL{background:#c62828}.MARGINAL{background:#e08a00}.ERROR{background:#6a1b9a}
+.SKIPPED{background:#777}.ABORTED{background:#444}.INTERRUPTED{background:#8d6e00}.RUNNING{background:#1565c0}
+.big{font-size:18px;padding:4px 14px}.muted{color:#666}.figs{display:flex;flex-wrap:wrap;gap:12px}
+svg{background:#fff}section.step{page-break-inside:avoid}
+@media print{body{margin:8mm}.badge{-webkit-print-color-adjust:exact;print-color-adjust:exact}svg{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
+`;
+
+function badge(v: string | undefined, big = false): string {
+  const t = v ?? 'UNFINISHED';
+  return `<span class="badge ${e(t)}${big ? ' big' : ''}">${e(t)}</span>`;
+}
+
+function duration(a?: string, b?: string): string {
+  if (!a || !b) return '—';
+  const s = (Date.parse(b) - Date.parse(a)) / 1000;
+  if (!Number.isFinite(s)) return '—';
+  return s < 120 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
+function kv(rows: [string, string][]): string {
+  return `<table>${rows.map(([k, v]) => `<tr><th>${e(k)}</th><td>${v}</td></tr>`).join('')}</table>`;
+}
+
+function measurementRow(m: Measurement): string {
+  const l = m.spec.limits;
+  let value: string;
+  if (m.kind === 'scalar') value = e(fmt(m.value));
+  else {
+    const s = laneStats(m);
+    value = `${s.n} lanes: min ${e(fmt(s.min))} / median ${e(fmt(s.median))} / max ${e(fmt(s.max))}${s.fails ? `; <b>${s.fails} failing</b>` : ''}${s.marginal ? `; ${s.marginal} marginal` : ''}`;
+  }
+  return `<tr><td>${e(m.spec.name)}</td><td>${e(atLabel(m.at))}</td><td class="num">${value}</td><td>${e(m.spec.unit)}</td><td class="num">${e(fmt(l?.low))}</td><td class="num">${e(fmt(l?.high))}</td><td class="num">${e(fmt(l?.marginal))}</td><td>${badge(m.verdict)}</td></tr>`;
+}
+
+function isBer(name: string): boolean {
+  return /(^|[^a-z])ber([^a-z]|$)/i.test(name) || /^ber/i.test(name);
+}
+
+function isLi(g: { name: string; frames: Measurement[] }): boolean {
+  return /^li[_-]|^l-i/i.test(g.name) || g.frames.some((f) => f.spec.dimensions.includes('point'));
+}
+
+/** The x coordinate of a sweep frame: the first `at` key (prefer current-like names), else the frame index. */
+function xKey(frames: Measurement[]): string | null {
+  const keys = new Set<string>();
+  for (const f of frames) for (const k of Object.keys(f.at ?? {})) keys.add(k);
+  const list = [...keys];
+  return list.find((k) => /^(i|current|bias|i_bias|ibias|drive)/i.test(k)) ?? list[0] ?? null;
+}
+
+function liPlot(name: string, unit: string, frames: Measurement[], id: string): string {
+  const k = xKey(frames);
+  const xOf = (f: Measurement, i: number) => (k && f.at?.[k] !== undefined ? f.at[k] : i);
+  const xLabel = k ?? 'point';
+  let series: Series[];
+  if (frames.every((f) => f.kind === 'scalar')) {
+    series = [
+      { name, points: frames.map((f, i) => [xOf(f, i), (f as { value: number | null }).value]), markers: true },
+    ];
+  } else {
+    const lf = frames.filter((f): f is LaneMeasurement => f.kind === 'lanes');
+    const st = lf.map((f, i) => ({ x: xOf(f, i), s: laneStats(f) }));
+    series = [
+      { name: 'median over lanes', points: st.map((p) => [p.x, p.s.median]), markers: true },
+      { name: 'min', points: st.map((p) => [p.x, p.s.min]), dashed: true, colour: '#888' },
+      { name: 'max', points: st.map((p) => [p.x, p.s.max]), dashed: true, colour: '#555' },
+    ];
+  }
+  series.sort((a, b) => a.name.localeCompare(b.name));
+  for (const s of series) s.points.sort((p, q) => p[0] - q[0]);
+  return plotSvg(series, { title: `L-I: ${name}`, xLabel, yLabel: unit, width: 520, height: 280 }).replace(
+    'class="plot"',
+    `class="plot li" id="${e(id)}"`,
+  );
+}
+
+function berPlot(m: LaneMeasurement, title: string): string {
+  const floor = 1e-18;
+  const ok: [number, number | null][] = [];
+  const bad: [number, number | null][] = [];
+  m.lanes.forEach((l, i) => {
+    const v = m.values[i];
+    (m.verdicts[i] === 'FAIL' ? bad : ok).push([l, v === null ? null : Math.max(v, floor)]);
+  });
+  const hLines =
+    m.spec.limits?.high !== undefined ? [{ y: m.spec.limits.high, label: `limit ${fmt(m.spec.limits.high)}` }] : [];
+  const series: Series[] = [{ name: `${m.spec.name} (${ok.length} lanes)`, points: ok, markers: true, line: false }];
+  if (bad.length) {
+    series.push({
+      name: `failing (${bad.length})`,
+      points: bad,
+      markers: true,
+      line: false,
+      colour: '#d00',
+      big: true,
+    });
+  }
+  return plotSvg(series, {
+    title,
+    xLabel: 'lane',
+    yLabel: `${m.spec.name} (log)`,
+    logY: true,
+    width: 640,
+    height: 260,
+    hLines,
+  }).replace('class="plot"', 'class="plot ber"');
+}
+
+function groupFigures(record: RunRecord, g: LaneGroup, gi: number): string {
+  const figs: string[] = [];
+  const shown = g.frames.length <= MAX_HEATMAPS_PER_GROUP ? g.frames : [g.frames[g.frames.length - 1]];
+  shown.forEach((f, fi) => {
+    const geo = laneGeometry(record, f.lanes);
+    const title = `${g.name}${f.at ? ` @ ${atLabel(f.at)}` : ''}${shown.length < g.frames.length ? ` (last of ${g.frames.length} frames)` : ''}`;
+    figs.push(heatmapSvg(f, { ...geo, title, unit: g.unit, log: isBer(g.name), id: `g${gi}f${fi}` }));
+  });
+  if (isBer(g.name)) {
+    const last = g.frames[g.frames.length - 1];
+    figs.push(berPlot(last, `${g.name} per lane${last.at ? ` @ ${atLabel(last.at)}` : ''}`));
+  }
+  if (g.frames.length > 1 && isLi(g)) figs.push(liPlot(g.name, g.unit, g.frames, `li-${gi}`));
+  return `<div class="figs">${figs.join('\n')}</div>`;
+}
+
+function scalarLiFigures(step: StepRecord, si: number): string {
+  const groups = new Map<string, Measurement[]>();
+  for (const m of step.measurements) {
+    if (m.kind !== 'scalar') continue;
+    const list = groups.get(m.spec.name) ?? [];
+    list.push(m);
+    groups.set(m.spec.name, list);
+  }
+  const figs: string[] = [];
+  let i = 0;
+  for (const [name, frames] of groups) {
+    if (frames.length > 1 && isLi({ name, frames }))
+      figs.push(liPlot(name, frames[0].spec.unit, frames, `li-s${si}-${i++}`));
+  }
+  return figs.length ? `<div class="figs">${figs.join('\n')}</div>` : '';
+}
+
+function stepSection(record: RunRecord, step: StepRecord, si: number, groups: LaneGroup[], gOffset: number): string {
+  const rows = step.measurements.slice(0, MAX_ROWS_PER_STEP).map(measurementRow).join('\n');
+  const more =
+    step.measurements.length > MAX_ROWS_PER_STEP
+      ? `<p class="muted">… ${step.measurements.length - MAX_ROWS_PER_STEP} more measurements (see the CSV or JSON export)</p>`
+      : '';
+  const table = step.measurements.length
+    ? `<table><tr><th>measurement</th><th>at</th><th>value</th><th>unit</th><th>low</th><th>high</th><th>marginal</th><th>verdict</th></tr>\n${rows}</table>${more}`
+    : '<p class="muted">no measurements</p>';
+  const figs = groups.map((g, k) => `<h3>${e(g.name)}</h3>${groupFigures(record, g, gOffset + k)}`).join('\n');
+  return `<section class="step"><h2>${step.index}. ${e(step.name)} ${badge(step.verdict)}</h2>
+<p class="muted">${e(step.id)} · ${e(step.type)} · ${e(step.startedAt)} · ${duration(step.startedAt, step.finishedAt)}${step.attempts && step.attempts > 1 ? ` · ${step.attempts} attempts` : ''}</p>
+${step.error ? `<p><b>Error:</b> ${e(step.error)}</p>` : ''}
+${table}
+${scalarLiFigures(step, si)}
+${figs}
+</section>`;
+}
+
+export function renderHtml(record: RunRecord): string {
+  const s = record.summary;
+  const summaryRows: [string, string][] = [
+    ['Run', e(record.id)],
+    ['DUT', e(record.dut)],
+    [
+      'Sequence',
+      `${e(record.sequence.name)}${record.sequence.version ? ` v${e(record.sequence.version)}` : ''} <span class="muted">${e(record.sequence.hash)}</span>`,
+    ],
+    ['Station', e(record.station.name)],
+    ['Operator', e(record.operator)],
+    ['Software', `${e(record.software.version)}${record.software.revision ? ` (${e(record.software.revision)})` : ''}`],
+    ['Started', e(record.startedAt)],
+    ['Finished', e(record.finishedAt ?? '—')],
+    ['Duration', duration(record.startedAt, record.finishedAt)],
+  ];
+  if (record.error) summaryRows.push(['Error', e(record.error)]);
+  if (s?.energyPerBitPj !== undefined) summaryRows.push(['Energy per bit', `${e(fmt(s.energyPerBitPj))} pJ/bit`]);
+  if (s?.lanesActive !== undefined) summaryRows.push(['Lanes active', e(s.lanesActive)]);
+  if (s?.lanesDead !== undefined) summaryRows.push(['Lanes dead', e(s.lanesDead)]);
+  if (s?.lanesRemapped !== undefined) summaryRows.push(['Lanes remapped', e(s.lanesRemapped)]);
+  if (s?.worstBerUpperBound !== undefined)
+    summaryRows.push([
+      'Worst BER (95 % upper bound)',
+      `${e(fmt(s.worstBerUpperBound))}${s.worstLane !== undefined ? ` on lane ${e(s.worstLane)}` : ''}`,
+    ]);
+  if (record.abort)
+    summaryRows.push([
+      'Abort',
+      `${e(record.abort.requestedAt)} by ${e(record.abort.by)}${record.abort.safeStateMs !== undefined ? `, safe state in ${e(record.abort.safeStateMs)} ms` : ''}`,
+    ]);
+  const stepCounts = ['PASS', 'MARGINAL', 'FAIL', 'ERROR', 'SKIPPED']
+    .map((v) => [v, record.steps.filter((st) => st.verdict === v).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([v, n]) => `${badge(v)} ${n}`)
+    .join(' ');
+
+  const instruments = record.instruments.length
+    ? `<h2>Instruments</h2><table><tr><th>role</th><th>resource</th><th>driver</th><th>manufacturer</th><th>model</th><th>serial</th><th>firmware</th></tr>${record.instruments
+        .map(
+          (i) =>
+            `<tr><td>${e(i.role)}</td><td>${e(i.resource)}</td><td>${e(i.driver)}</td><td>${e(i.identity?.manufacturer)}</td><td>${e(i.identity?.model)}</td><td>${e(i.identity?.serial)}</td><td>${e(i.identity?.firmware)}</td></tr>`,
+        )
+        .join('')}</table>`
+    : '';
+  const lm = record.laneMap;
+  const laneMap = lm
+    ? `<h2>Lane map</h2>${kv([
+        ['Logical lanes', e(lm.logicalToPhysical.length)],
+        ['Dead', e(lm.dead.join(', ') || 'none')],
+        ['Swapped', e(lm.swapped.map(([a, b]) => `${a}↔${b}`).join(', ') || 'none')],
+        ['Remapped', e(lm.remapped.map((r) => `logical ${r.logical}: ${r.from}→${r.to}`).join(', ') || 'none')],
+        ['Spares left', e(lm.sparesLeft.join(', ') || 'none')],
+      ])}`
+    : '';
+  const holds = record.holds.length
+    ? `<h2>Holds</h2><table><tr><th>step</th><th>watched</th><th>started</th><th>ended</th><th>value</th><th>band</th></tr>${record.holds
+        .map(
+          (h) =>
+            `<tr><td>${e(h.step)}</td><td>${e(h.watched)}</td><td>${e(h.startedAt)}</td><td>${e(h.endedAt ?? '—')}</td><td class="num">${e(fmt(h.value))}</td><td>${e(`${fmt(h.band[0])} … ${fmt(h.band[1])}`)}</td></tr>`,
+        )
+        .join('')}</table>`
+    : '';
+  const prompts = record.prompts.length
+    ? `<h2>Operator prompts</h2><table><tr><th>step</th><th>message</th><th>asked</th><th>answer</th><th>by</th><th>answered</th></tr>${record.prompts
+        .map(
+          (p) =>
+            `<tr><td>${e(p.step)}</td><td>${e(p.message)}</td><td>${e(p.askedAt)}</td><td>${e(p.answer ?? '—')}</td><td>${e(p.answeredBy ?? '')}</td><td>${e(p.answeredAt ?? '')}</td></tr>`,
+        )
+        .join('')}</table>`
+    : '';
+
+  const groups = laneGroups(record);
+  let gOffset = 0;
+  const steps = record.steps
+    .map((st, si) => {
+      const mine = groups.filter((g) => g.step === st);
+      const html = stepSection(record, st, si, mine, gOffset);
+      gOffset += mine.length;
+      return html;
+    })
+    .join('\n');
+
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${e(`cpobench ${record.sequence.name} ${record.dut} ${record.outcome}`)}</title>
+<style>${CSS}</style></head>
+<body>
+<h1>${e(record.sequence.name)} — DUT ${e(record.dut)} ${badge(record.outcome, true)}</h1>
+<p>${stepCounts}</p>
+${kv(summaryRows)}
+${instruments}
+${laneMap}
+${holds}
+${prompts}
+${steps}
+<p class="muted">cpobench record schema ${e(record.schema)} · generated ${e(new Date().toISOString())}</p>
+</body></html>
+`;
+}

@@ -1,0 +1,38 @@
+/** Report writers for a stored run: JSON record, CSV tables, JUnit XML, self-contained HTML. */
+import type { RunRecord } from '../core/record.ts';
+import { renderCsv } from './csv.ts';
+import { renderHtml } from './html.ts';
+import { type JsonReportOptions, renderJson } from './json.ts';
+import { renderJunit } from './junit.ts';
+
+export { csvTables, renderCsv, writeCsvDir } from './csv.ts';
+export { renderHtml } from './html.ts';
+export { type JsonRecord, type JsonReportOptions, renderJson, toJsonRecord } from './json.ts';
+export { describeFailure, renderJunit } from './junit.ts';
+
+export const REPORT_FORMATS = ['json', 'csv', 'junit', 'html'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+export function isReportFormat(s: string): s is ReportFormat {
+  return (REPORT_FORMATS as readonly string[]).includes(s);
+}
+
+export interface RenderedReport {
+  contentType: string;
+  extension: string;
+  body: string;
+}
+
+/** One document per format (CSV: all tables in one text, see renderCsv; use writeCsvDir for a directory). */
+export function renderReport(record: RunRecord, format: ReportFormat, opts: JsonReportOptions = {}): RenderedReport {
+  switch (format) {
+    case 'json':
+      return { contentType: 'application/json; charset=utf-8', extension: 'json', body: renderJson(record, opts) };
+    case 'csv':
+      return { contentType: 'text/csv; charset=utf-8', extension: 'csv', body: renderCsv(record) };
+    case 'junit':
+      return { contentType: 'application/xml; charset=utf-8', extension: 'xml', body: renderJunit(record) };
+    case 'html':
+      return { contentType: 'text/html; charset=utf-8', extension: 'html', body: renderHtml(record) };
+  }
+}

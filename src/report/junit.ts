@@ -1,0 +1,102 @@
+/**
+ * JUnit XML: one <testsuite> per run, one <testcase> per step. A FAIL step carries a <failure> listing each
+ * failing measurement with its limits and value (for lane arrays: the failing lanes); an ERROR step, or a step
+ * that never finished, an <error>; a SKIPPED step <skipped/>. Run properties (DUT, station, operator,
+ * software, instruments) are <properties>.
+ */
+import type { Measurement, RunRecord, StepRecord } from '../core/record.ts';
+import { atLabel, escapeXml, fmt } from './util.ts';
+
+function seconds(a?: string, b?: string): string {
+  if (!a || !b) return '0';
+  const d = (Date.parse(b) - Date.parse(a)) / 1000;
+  return Number.isFinite(d) && d >= 0 ? d.toFixed(3) : '0';
+}
+
+function limitText(m: Measurement): string {
+  const l = m.spec.limits;
+  if (!l) return 'no limits';
+  const lo = l.low !== undefined ? fmt(l.low) : '-∞';
+  const hi = l.high !== undefined ? fmt(l.high) : '+∞';
+  return `limits [${lo}, ${hi}] ${m.spec.unit}`.trimEnd();
+}
+
+const MAX_LANES_LISTED = 64;
+
+export function describeFailure(m: Measurement): string {
+  const at = m.at ? ` @ ${atLabel(m.at)}` : '';
+  if (m.kind === 'scalar') {
+    return `${m.spec.name}${at}: value ${fmt(m.value)} ${m.spec.unit}, ${limitText(m)}`;
+  }
+  const failing: string[] = [];
+  let count = 0;
+  m.verdicts.forEach((v, i) => {
+    if (v !== 'FAIL') return;
+    count++;
+    if (failing.length < MAX_LANES_LISTED) failing.push(`lane ${m.lanes[i]}=${fmt(m.values[i])}`);
+  });
+  const more = count > failing.length ? `, … ${count - failing.length} more` : '';
+  return `${m.spec.name}${at}: ${count} of ${m.lanes.length} lanes out of ${limitText(m)}: ${failing.join(', ')}${more}`;
+}
+
+function testcase(record: RunRecord, step: StepRecord): { xml: string; kind: 'pass' | 'fail' | 'error' | 'skip' } {
+  const attrs = `name="${escapeXml(step.name)}" classname="${escapeXml(`${record.sequence.name}.${step.id}`)}" time="${seconds(step.startedAt, step.finishedAt)}"`;
+  const failing = step.measurements.filter((m) => m.verdict === 'FAIL');
+  if (step.verdict === 'ERROR' || step.verdict === undefined) {
+    const msg =
+      step.error ?? (step.verdict === undefined ? `step did not finish (run ${record.outcome})` : 'step error');
+    return {
+      kind: 'error',
+      xml: `    <testcase ${attrs}>\n      <error message="${escapeXml(msg)}" type="ERROR">${escapeXml(msg)}</error>\n    </testcase>`,
+    };
+  }
+  if (step.verdict === 'SKIPPED')
+    return { kind: 'skip', xml: `    <testcase ${attrs}>\n      <skipped/>\n    </testcase>` };
+  if (step.verdict === 'FAIL' || failing.length > 0) {
+    const lines = failing.map(describeFailure);
+    const msg = failing.length ? `${failing.length} measurement(s) out of limits` : 'step failed';
+    return {
+      kind: 'fail',
+      xml: `    <testcase ${attrs}>\n      <failure message="${escapeXml(msg)}" type="FAIL">${escapeXml(lines.join('\n'))}</failure>\n    </testcase>`,
+    };
+  }
+  return { kind: 'pass', xml: `    <testcase ${attrs}/>` };
+}
+
+export function renderJunit(record: RunRecord): string {
+  const cases = record.steps.map((s) => testcase(record, s));
+  const n = (k: string) => cases.filter((c) => c.kind === k).length;
+  const time = seconds(record.startedAt, record.finishedAt);
+  const props: [string, string | undefined][] = [
+    ['run.id', record.id],
+    ['run.outcome', record.outcome],
+    ['dut', record.dut],
+    ['operator', record.operator],
+    ['station', record.station.name],
+    ['sequence', record.sequence.name],
+    ['sequence.version', record.sequence.version],
+    ['sequence.hash', record.sequence.hash],
+    ['software.version', record.software.version],
+    ['software.revision', record.software.revision],
+    ...record.instruments.map((i): [string, string] => [
+      `instrument.${i.role}`,
+      `${i.resource} ${i.identity ? `${i.identity.manufacturer} ${i.identity.model} ${i.identity.serial} fw ${i.identity.firmware}` : ''}`.trim(),
+    ]),
+  ];
+  const propXml = props
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `      <property name="${escapeXml(k)}" value="${escapeXml(v)}"/>`)
+    .join('\n');
+  const counts = `tests="${cases.length}" failures="${n('fail')}" errors="${n('error')}" skipped="${n('skip')}" time="${time}"`;
+  const sysErr = record.error ? `\n    <system-err>${escapeXml(record.error)}</system-err>` : '';
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="cpobench" ${counts}>
+  <testsuite name="${escapeXml(record.sequence.name)}" id="${escapeXml(record.id)}" ${counts} timestamp="${escapeXml(record.startedAt)}" hostname="${escapeXml(record.station.name)}">
+    <properties>
+${propXml}
+    </properties>
+${cases.map((c) => c.xml).join('\n')}${sysErr}
+  </testsuite>
+</testsuites>
+`;
+}

@@ -1,0 +1,116 @@
+/**
+ * The seam between the server and the bench. The server (routes, WebSocket hub) only talks to this
+ * interface; the real implementation wraps the orchestrator, the store and the station.
+ */
+import type {
+  BenchEvent,
+  Measurement,
+  PromptRecord,
+  RunRecord,
+  RunStatus,
+  RunSummary,
+  StepPlan,
+  Verdict,
+} from '../core/record.ts';
+
+export interface StartRunRequest {
+  sequence: string;
+  dut: string;
+  operator: string;
+  params?: Record<string, unknown>;
+}
+
+export interface InstrumentView {
+  role: string;
+  resource: string;
+  state: string;
+  identity?: string;
+}
+
+export interface SequenceView {
+  name: string;
+  file: string;
+  description?: string;
+  steps: number;
+}
+
+export interface RunFilter {
+  dut?: string;
+  sequence?: string;
+  outcome?: string;
+  limit?: number;
+}
+
+export type ExportFormat = 'json' | 'csv' | 'junit' | 'html';
+
+export interface ExportedRun {
+  contentType: string;
+  filename: string;
+  body: string | Buffer;
+}
+
+/** The payload of a `lanes` event, as kept in a snapshot (last frame per metric, merged over lanes). */
+export type LanesFrame = Omit<Extract<BenchEvent, { type: 'lanes' }>, 'type'>;
+
+export interface StepState {
+  state: 'pending' | 'running' | 'done';
+  verdict?: Verdict;
+  error?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  progress?: { done: number; total: number; etaS?: number };
+}
+
+export interface RunView {
+  id: string;
+  sequence: string;
+  dut: string;
+  operator: string;
+  startedAt: string;
+  finishedAt?: string;
+  outcome: RunStatus;
+  summary?: RunSummary;
+  error?: string;
+  steps: StepPlan[];
+  stepStates: Record<string, StepState>;
+  /** Measurements of this run so far, in arrival order (bounded by the producer). */
+  measurements: Array<{ step: string; ts: number; measurement: Measurement }>;
+  /** Prompts still waiting for an answer. */
+  openPrompts: PromptRecord[];
+}
+
+/**
+ * What `snapshot()` returns and what a WebSocket client gets first (`{seq, ts, type:'snapshot', ...this}`).
+ * `LiveState` (live-state.ts) folds BenchEvents into exactly this shape; a controller may use it.
+ */
+export interface BenchSnapshot {
+  station: string;
+  /** Lane array geometry for the lane map, when known. */
+  geometry?: { rows: number; cols: number; lanes: number };
+  /** The active run, or the last one since the server started; null before the first run. */
+  run: RunView | null;
+  instruments: InstrumentView[];
+  /** Last `lanes` frame per metric for `run`, merged across partial frames (lanes ascending). */
+  lanes: Record<string, LanesFrame>;
+  /** Most recent log lines (bounded). */
+  log: Array<{ ts: number; level: string; msg: string }>;
+}
+
+export interface BenchController {
+  health(): { ok: boolean; station: string; version: string; running: string | null };
+  instruments(): InstrumentView[];
+  sequences(): SequenceView[];
+  /** Throws UnknownSequenceError (404), BenchBusyError (409), ValidationError (400 naming the field). */
+  startRun(req: StartRunRequest): Promise<{ id: string }>;
+  /** Throws UnknownRunError (404); BenchBusyError (409) if the run already finished. */
+  abortRun(id: string, by: string): Promise<void>;
+  /** Throws UnknownRunError / UnknownPromptError (404), ValidationError (400). */
+  answerPrompt(runId: string, promptId: string, answer: unknown, by: string): Promise<void>;
+  listRuns(filter: RunFilter): unknown[];
+  getRun(id: string): RunRecord | undefined;
+  exportRun(id: string, format: ExportFormat): ExportedRun | undefined;
+  /** Current run state, instruments, last lane frame per metric. Should be a BenchSnapshot. */
+  snapshot(): BenchSnapshot | unknown;
+  /** Subscribe to bus events; returns unsubscribe. Events must be delivered synchronously, in order. */
+  onEvent(listener: (e: BenchEvent) => void): () => void;
+}

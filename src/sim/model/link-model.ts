@@ -1,0 +1,779 @@
+/**
+ * LinkModel: the one physical link every simulated instrument shares. Holds the per-lane drive state (bias,
+ * modulation, output, pattern, seed, invert, checker pattern) and the global state (rate, temperature, time and
+ * stress, bundle misalignment, threshold, supply rails), and derives per-lane optical power, received power,
+ * photocurrent, forward voltage, Q, BER, sync and loss of signal, plus rail power and CMOS frames.
+ *
+ * Lanes in the public API are 1-based physical lane numbers (as in SCPI channel lists); the returned
+ * Float64Arrays are indexed by lane - 1 and cover all lanes. Derived arrays are computed together, cached, and
+ * invalidated by any state change, so repeated queries are free; a full recompute for 400 lanes takes tens of µs.
+ * Everything is deterministic for a seed; noise in frames and error counts comes from the Rng passed in.
+ */
+
+import { z } from 'zod';
+import { normalTail } from '../../core/ber.ts';
+import { isPrbsName, longestRuns, type PrbsName } from '../../core/prbs.ts';
+import type { Rng } from '../../core/rng.ts';
+import { applyChannel, type CouplingMap, couplingMap, crosstalkSum, neighbourTable } from './channel.ts';
+import { arrheniusFactor, drawDefects, type LaneDefects } from './defects.ts';
+import { bandwidthAt, type EmitterParams, forwardVoltageAt, opticalPowerAt } from './emitter.ts';
+import { energyPerBit, type RailState, railPowers } from './power.ts';
+import { type LinkProfile, laneCount } from './profile.ts';
+import { combinedBandwidth, eyeBer, isiEyeOpening, noiseSigma, type ReceiverParams } from './receiver.ts';
+
+export type LinkPattern = PrbsName | 'CLOCK' | 'ONES' | 'ZEROS';
+export const LINK_PATTERNS: readonly LinkPattern[] = [
+  'PRBS7',
+  'PRBS9',
+  'PRBS11',
+  'PRBS15',
+  'PRBS20',
+  'PRBS23',
+  'PRBS29',
+  'PRBS31',
+  'CLOCK',
+  'ONES',
+  'ZEROS',
+];
+const PATTERN_CODE = new Map<LinkPattern, number>(LINK_PATTERNS.map((p, i) => [p, i]));
+
+export function isLinkPattern(s: string): s is LinkPattern {
+  return PATTERN_CODE.has(s as LinkPattern);
+}
+
+export type Lanes = readonly number[];
+
+/** Relative supply voltage below which a CMOS rail browns out (its function stops). */
+const BROWNOUT = 0.9;
+
+export interface LinkModelOptions {
+  /** Overrides profile.seed for defect draws. */
+  seed?: number;
+  /** Start with every non-spare lane lit at the operating point (default false: all outputs off). */
+  operating?: boolean;
+}
+
+/** Faults a fault plan can inject into the link. Lanes are 1-based. */
+export type LinkFault =
+  | { kind: 'dead-lanes'; lanes: number[] }
+  | { kind: 'weak-lanes'; lanes: number[]; factor: number }
+  | { kind: 'misaligned-bundle'; dx: number; dy: number }
+  | { kind: 'thermal-drift'; celsiusPerHour: number };
+
+export const linkFaultSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('dead-lanes'), lanes: z.array(z.number().int().min(1)).min(1) }),
+  z.strictObject({
+    kind: z.literal('weak-lanes'),
+    lanes: z.array(z.number().int().min(1)).min(1),
+    factor: z.number().min(0).max(1),
+  }),
+  z.strictObject({ kind: z.literal('misaligned-bundle'), dx: z.number(), dy: z.number() }),
+  z.strictObject({ kind: z.literal('thermal-drift'), celsiusPerHour: z.number() }),
+]);
+
+interface Derived {
+  tempC: Float64Array; // [1]: effective temperature
+  alive: Uint8Array;
+  lit: Uint8Array;
+  p0: Float64Array;
+  p1: Float64Array;
+  optical: Float64Array;
+  received: Float64Array;
+  photocurrent: Float64Array;
+  vf: Float64Array;
+  q: Float64Array;
+  ber: Float64Array;
+  sync: Uint8Array;
+  los: Uint8Array;
+  rails: RailState[];
+  ledWatts: number;
+}
+
+export class LinkModel {
+  readonly profile: LinkProfile;
+  readonly seed: number;
+  readonly rows: number;
+  readonly cols: number;
+  readonly lanes: number;
+  /** 1-based spare lanes (copied from the profile). */
+  readonly spareLanes: readonly number[];
+
+  // per-lane state
+  private readonly biasA: Float64Array;
+  private readonly modA: Float64Array;
+  private readonly outputOn: Uint8Array;
+  private readonly pattern: Uint8Array;
+  private readonly laneSeed: Uint32Array;
+  private readonly invert: Uint8Array;
+  private readonly checker: Uint8Array;
+  private readonly checkerInvert: Uint8Array;
+  private readonly forcedDead: Uint8Array;
+  private readonly faultFactor: Float64Array;
+  private readonly effHours: Float64Array;
+  private readonly isSpare: Uint8Array;
+
+  // global state
+  private rateBps: number;
+  private baseTempC: number;
+  private driftCPerHour = 0;
+  private driftSinceS = 0;
+  private timeS = 0;
+  private dx = 0;
+  private dy = 0;
+  private thresholdRel = 0.5;
+  private readonly railOn: boolean[] = [true, true, true, true];
+  private readonly railVolts: number[];
+
+  // static per-instance tables
+  private readonly defects: LaneDefects;
+  private readonly nbIdx: Int32Array;
+  private coupling: CouplingMap;
+  private readonly emitter: EmitterParams;
+  private readonly rx: ReceiverParams;
+
+  private version = 1;
+  private cachedVersion = 0;
+  private cache: Derived | undefined;
+
+  constructor(profile: LinkProfile, opts: LinkModelOptions = {}) {
+    this.profile = profile;
+    this.seed = opts.seed ?? profile.seed;
+    this.rows = profile.geometry.rows;
+    this.cols = profile.geometry.cols;
+    this.lanes = laneCount(profile);
+    this.spareLanes = [...profile.geometry.spareLanes].sort((a, b) => a - b);
+    const n = this.lanes;
+    this.biasA = new Float64Array(n).fill(profile.operatingPoint.biasA);
+    this.modA = new Float64Array(n).fill(profile.operatingPoint.modA);
+    this.outputOn = new Uint8Array(n);
+    const pat = PATTERN_CODE.get(profile.link.pattern) ?? 7;
+    this.pattern = new Uint8Array(n).fill(pat);
+    this.checker = new Uint8Array(n).fill(pat);
+    this.laneSeed = new Uint32Array(n);
+    for (let i = 0; i < n; i++) this.laneSeed[i] = i + 1;
+    this.invert = new Uint8Array(n);
+    this.checkerInvert = new Uint8Array(n);
+    this.forcedDead = new Uint8Array(n);
+    this.faultFactor = new Float64Array(n).fill(1);
+    this.effHours = new Float64Array(n);
+    this.isSpare = new Uint8Array(n);
+    for (const l of profile.geometry.spareLanes) this.isSpare[l - 1] = 1;
+    this.rateBps = profile.link.rate;
+    this.baseTempC = profile.thermal.ambientC;
+    this.railVolts = profile.power.rails.map((r) => r.volts);
+    this.defects = drawDefects(n, this.seed, profile.defects, profile.emitter.eqeSpread);
+    this.nbIdx = neighbourTable(this.rows, this.cols);
+    this.coupling = couplingMap(profile.channel, 0, 0);
+    this.emitter = { ...profile.emitter, wavelengthNm: profile.link.wavelengthNm };
+    this.rx = profile.receiver;
+    if (opts.operating) {
+      for (let i = 0; i < n; i++) this.outputOn[i] = this.isSpare[i] ? 0 : 1;
+    }
+  }
+
+  /** A model with every non-spare lane lit at the profile's operating point. */
+  static operating(profile: LinkProfile, seed?: number): LinkModel {
+    return new LinkModel(profile, seed === undefined ? { operating: true } : { operating: true, seed });
+  }
+
+  // ---------------------------------------------------------------- lanes helpers
+
+  /** All lanes, 1..N. */
+  allLanes(): number[] {
+    return Array.from({ length: this.lanes }, (_, i) => i + 1);
+  }
+
+  /** Non-spare lanes, 1-based. */
+  payloadLanes(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.lanes; i++) if (!this.isSpare[i]) out.push(i + 1);
+    return out;
+  }
+
+  /** (row, col), 0-based, of a 1-based lane. */
+  position(lane: number): { row: number; col: number } {
+    const i = this.index(lane);
+    return { row: Math.floor(i / this.cols), col: i % this.cols };
+  }
+
+  private index(lane: number): number {
+    if (!Number.isInteger(lane) || lane < 1 || lane > this.lanes) {
+      throw new RangeError(`lane ${lane} out of range 1..${this.lanes}`);
+    }
+    return lane - 1;
+  }
+
+  private each(lanes: Lanes, values: number | readonly number[], set: (i: number, v: number) => void): void {
+    if (typeof values !== 'number' && values.length !== lanes.length) {
+      throw new RangeError(`expected ${lanes.length} values, got ${values.length}`);
+    }
+    const idx = lanes.map((l) => this.index(l)); // validate all before changing anything
+    for (let k = 0; k < idx.length; k++) set(idx[k], typeof values === 'number' ? values : values[k]);
+    this.touch();
+  }
+
+  private touch(): void {
+    this.version++;
+  }
+
+  // ---------------------------------------------------------------- per-lane state
+
+  setBias(lanes: Lanes, amps: number | readonly number[]): void {
+    this.each(lanes, amps, (i, v) => {
+      if (!(v >= 0)) throw new RangeError(`bias must be >= 0 A, got ${v}`);
+      this.biasA[i] = v;
+    });
+  }
+
+  setModulation(lanes: Lanes, amps: number | readonly number[]): void {
+    this.each(lanes, amps, (i, v) => {
+      if (!(v >= 0)) throw new RangeError(`modulation must be >= 0 A, got ${v}`);
+      this.modA[i] = v;
+    });
+  }
+
+  setOutput(lanes: Lanes, on: boolean): void {
+    this.each(lanes, on ? 1 : 0, (i, v) => {
+      this.outputOn[i] = v;
+    });
+  }
+
+  setPattern(lanes: Lanes, pattern: LinkPattern): void {
+    const code = this.patternCode(pattern);
+    this.each(lanes, code, (i, v) => {
+      this.pattern[i] = v;
+    });
+  }
+
+  setSeed(lanes: Lanes, seeds: number | readonly number[]): void {
+    this.each(lanes, seeds, (i, v) => {
+      this.laneSeed[i] = v >>> 0;
+    });
+  }
+
+  setInvert(lanes: Lanes, invert: boolean): void {
+    this.each(lanes, invert ? 1 : 0, (i, v) => {
+      this.invert[i] = v;
+    });
+  }
+
+  setCheckerPattern(lanes: Lanes, pattern: LinkPattern): void {
+    const code = this.patternCode(pattern);
+    this.each(lanes, code, (i, v) => {
+      this.checker[i] = v;
+    });
+  }
+
+  setCheckerInvert(lanes: Lanes, invert: boolean): void {
+    this.each(lanes, invert ? 1 : 0, (i, v) => {
+      this.checkerInvert[i] = v;
+    });
+  }
+
+  private patternCode(p: LinkPattern): number {
+    const c = PATTERN_CODE.get(p);
+    if (c === undefined) throw new RangeError(`unknown pattern ${p}`);
+    return c;
+  }
+
+  getBias(lanes: Lanes = this.allLanes()): number[] {
+    return lanes.map((l) => this.biasA[this.index(l)]);
+  }
+  getModulation(lanes: Lanes = this.allLanes()): number[] {
+    return lanes.map((l) => this.modA[this.index(l)]);
+  }
+  getOutput(lanes: Lanes = this.allLanes()): boolean[] {
+    return lanes.map((l) => this.outputOn[this.index(l)] === 1);
+  }
+  getPattern(lanes: Lanes = this.allLanes()): LinkPattern[] {
+    return lanes.map((l) => LINK_PATTERNS[this.pattern[this.index(l)]]);
+  }
+  getSeed(lanes: Lanes = this.allLanes()): number[] {
+    return lanes.map((l) => this.laneSeed[this.index(l)]);
+  }
+  getInvert(lanes: Lanes = this.allLanes()): boolean[] {
+    return lanes.map((l) => this.invert[this.index(l)] === 1);
+  }
+  getCheckerPattern(lanes: Lanes = this.allLanes()): LinkPattern[] {
+    return lanes.map((l) => LINK_PATTERNS[this.checker[this.index(l)]]);
+  }
+
+  // ---------------------------------------------------------------- global state
+
+  get rate(): number {
+    return this.rateBps;
+  }
+  setRate(bitsPerSecond: number): void {
+    if (!(bitsPerSecond > 0)) throw new RangeError(`rate must be > 0, got ${bitsPerSecond}`);
+    this.rateBps = bitsPerSecond;
+    this.touch();
+  }
+
+  /** Effective device temperature: the set (TEC) temperature plus any thermal-drift fault. */
+  get temperature(): number {
+    return this.baseTempC + (this.driftCPerHour * (this.timeS - this.driftSinceS)) / 3600;
+  }
+  /** Sets the device (TEC-controlled) temperature, °C. */
+  setTemperature(celsius: number): void {
+    if (!Number.isFinite(celsius)) throw new RangeError(`temperature must be finite, got ${celsius}`);
+    this.baseTempC = celsius;
+    this.touch();
+  }
+
+  get threshold(): number {
+    return this.thresholdRel;
+  }
+  /** Decision threshold relative to the eye, 0.5 = optimum. */
+  setThreshold(relative: number): void {
+    if (!(relative >= 0 && relative <= 1)) throw new RangeError(`threshold must be in 0..1, got ${relative}`);
+    this.thresholdRel = relative;
+    this.touch();
+  }
+
+  get misalignment(): { dx: number; dy: number } {
+    return { dx: this.dx, dy: this.dy };
+  }
+  /** Bundle offset in core pitches (dx along columns, dy along rows). */
+  setMisalignment(dx: number, dy: number): void {
+    if (!Number.isFinite(dx) || !Number.isFinite(dy)) throw new RangeError('misalignment must be finite');
+    this.dx = dx;
+    this.dy = dy;
+    this.coupling = couplingMap(this.profile.channel, dx, dy);
+    this.touch();
+  }
+
+  /** Model time in seconds since construction. */
+  get time(): number {
+    return this.timeS;
+  }
+
+  /** Hours of operation elapsed (model clock). */
+  get stressHours(): number {
+    return this.timeS / 3600;
+  }
+
+  /** Effective (Arrhenius-accelerated, reference-temperature) hours of each lane, indexed lane-1. */
+  effectiveHours(): Float64Array {
+    return this.effHours.slice();
+  }
+
+  /**
+   * Advances the model clock: lit lanes age by hours × AF(T) (Arrhenius, Ea from the profile, reference
+   * agingRefC); a thermal-drift fault moves the temperature. Long steps are integrated at the mid temperature.
+   */
+  advance(seconds: number): void {
+    if (!(seconds >= 0)) throw new RangeError(`seconds must be >= 0, got ${seconds}`);
+    if (seconds === 0) return;
+    const d = this.derive();
+    const tMid = this.baseTempC + (this.driftCPerHour * (this.timeS + seconds / 2 - this.driftSinceS)) / 3600;
+    const dp = this.profile.defects;
+    const af = arrheniusFactor(tMid, dp.agingRefC, dp.activationEv);
+    const h = (seconds / 3600) * af;
+    for (let i = 0; i < this.lanes; i++) if (d.lit[i]) this.effHours[i] += h;
+    this.timeS += seconds;
+    this.touch();
+  }
+
+  /** Adds stress directly (e.g. a burn-in done elsewhere): hours at a temperature, for lit lanes or all lanes. */
+  addStress(hours: number, tempC: number, allLanes = false): void {
+    const dp = this.profile.defects;
+    const h = hours * arrheniusFactor(tempC, dp.agingRefC, dp.activationEv);
+    const d = this.derive();
+    for (let i = 0; i < this.lanes; i++) if (allLanes || d.lit[i]) this.effHours[i] += h;
+    this.touch();
+  }
+
+  /** Rail output on/off (1-based rail). Rail 1/2 off: LEDs dark; rail 3 off: receivers dark. */
+  setRailOutput(rail: number, on: boolean): void {
+    this.railIndex(rail);
+    this.railOn[rail - 1] = on;
+    this.touch();
+  }
+  getRailOutput(rail: number): boolean {
+    return this.railOn[this.railIndex(rail)];
+  }
+  /** Rail voltage (1-based rail). Below 90 % of nominal the rail's function browns out. */
+  setRailVoltage(rail: number, volts: number): void {
+    this.railIndex(rail);
+    if (!(volts >= 0)) throw new RangeError(`voltage must be >= 0, got ${volts}`);
+    this.railVolts[rail - 1] = volts;
+    this.touch();
+  }
+  getRailVoltage(rail: number): number {
+    return this.railVolts[this.railIndex(rail)];
+  }
+  private railIndex(rail: number): number {
+    if (!Number.isInteger(rail) || rail < 1 || rail > 4) throw new RangeError(`rail ${rail} out of range 1..4`);
+    return rail - 1;
+  }
+  get railNames(): string[] {
+    return this.profile.power.rails.map((r) => r.name);
+  }
+
+  // ---------------------------------------------------------------- faults
+
+  /** Marks lanes dead (no light, V_f reads 0, LOS at the receiver). */
+  killLanes(lanes: Lanes): void {
+    this.each(lanes, 1, (i) => {
+      this.forcedDead[i] = 1;
+    });
+  }
+  /** Multiplies the lanes' optical output by factor (0..1). */
+  weakenLanes(lanes: Lanes, factor: number): void {
+    if (!(factor >= 0 && factor <= 1)) throw new RangeError(`factor must be in 0..1, got ${factor}`);
+    this.each(lanes, factor, (i, v) => {
+      this.faultFactor[i] *= v;
+    });
+  }
+  /** Temperature drift in °C per model hour, starting now. */
+  setThermalDrift(celsiusPerHour: number): void {
+    this.baseTempC = this.temperature;
+    this.driftSinceS = this.timeS;
+    this.driftCPerHour = celsiusPerHour;
+    this.touch();
+  }
+
+  /** 1 for lanes dead now (defect at t=0, sudden death after ageing, or a fault). */
+  deadLanes(): number[] {
+    const d = this.derive();
+    const out: number[] = [];
+    for (let i = 0; i < this.lanes; i++) if (!d.alive[i]) out.push(i + 1);
+    return out;
+  }
+
+  // ---------------------------------------------------------------- derived quantities
+
+  /** Emitted average optical power per lane, W. */
+  opticalPower(): Float64Array {
+    return this.derive().optical.slice();
+  }
+  /** Received average optical power per lane (own light + crosstalk), W. */
+  receivedPower(): Float64Array {
+    return this.derive().received.slice();
+  }
+  /** Photocurrent per lane (R·P_rx + dark current), A; 0 when the receiver rail is off. */
+  photocurrent(): Float64Array {
+    return this.derive().photocurrent.slice();
+  }
+  /** Forward voltage per lane at its drive (pattern-averaged), V; 0 when not driven or dead. */
+  forwardVoltage(): Float64Array {
+    return this.derive().vf.slice();
+  }
+  /** Q factor per lane (0 where there is no signal or no sync). */
+  qFactor(): Float64Array {
+    return this.derive().q.slice();
+  }
+  /** BER per lane at the current threshold; 0.5 without signal or sync. */
+  ber(): Float64Array {
+    return this.derive().ber.slice();
+  }
+  /** Pattern sync per lane (1 = locked). */
+  sync(): Uint8Array {
+    return this.derive().sync.slice();
+  }
+  /** Loss of signal per lane (1 = lost). */
+  los(): Uint8Array {
+    return this.derive().los.slice();
+  }
+  /** V, I, P per rail (rails 1..4). */
+  railPower(): RailState[] {
+    return this.derive().rails.map((r) => ({ ...r }));
+  }
+  /** Σ rail power / (lit payload lanes × rate), J/bit. */
+  energyPerBit(): number {
+    const d = this.derive();
+    let payload = 0;
+    for (let i = 0; i < this.lanes; i++) if (this.outputOn[i] && !this.isSpare[i]) payload++;
+    const total = d.rails.reduce((s, r) => s + r.watts, 0);
+    return energyPerBit(total, payload, this.rateBps);
+  }
+
+  /** Emitted power of one lane at a DC current (L-I sweeps), including its EQE spread, ageing and faults. */
+  emittedPowerAt(lane: number, currentA: number): number {
+    const i = this.index(lane);
+    const d = this.derive();
+    if (!d.alive[i]) return 0;
+    return opticalPowerAt(currentA, this.temperature, this.emitter) * this.laneFactor(i);
+  }
+  /** Forward voltage of one lane at a DC current (0 for a dead lane: modelled as a short). */
+  forwardVoltageAt(lane: number, currentA: number): number {
+    const i = this.index(lane);
+    if (!this.derive().alive[i]) return 0;
+    return forwardVoltageAt(currentA, this.temperature, this.emitter);
+  }
+
+  private laneFactor(i: number): number {
+    return this.defects.eqeFactor[i] * this.faultFactor[i] * Math.exp(-this.defects.alpha[i] * this.effHours[i]);
+  }
+
+  /** Recomputes the derived arrays if the state changed. */
+  private derive(): Derived {
+    if (this.cache && this.cachedVersion === this.version) return this.cache;
+    const n = this.lanes;
+    const prof = this.profile;
+    const T = this.temperature;
+    const nom = prof.power.rails;
+    const driverUp =
+      this.railOn[0] &&
+      this.railOn[1] &&
+      this.railVolts[0] >= BROWNOUT * nom[0].volts &&
+      this.railVolts[1] >= BROWNOUT * nom[1].volts;
+    const rxUp = this.railOn[2] && this.railVolts[2] >= BROWNOUT * nom[2].volts;
+
+    const alive = new Uint8Array(n);
+    const lit = new Uint8Array(n);
+    const p0 = new Float64Array(n);
+    const p1 = new Float64Array(n);
+    const optical = new Float64Array(n);
+    const oma = new Float64Array(n);
+    const vf = new Float64Array(n);
+    const density = new Float64Array(n);
+    let ledWatts = 0;
+    // most lanes share a drive point: memoize the emitter per current (temperature is fixed within a derive)
+    const memo = new Map<number, [number, number]>();
+    const emit = (current: number): [number, number] => {
+      let r = memo.get(current);
+      if (!r) {
+        r = [opticalPowerAt(current, T, this.emitter), forwardVoltageAt(current, T, this.emitter)];
+        memo.set(current, r);
+      }
+      return r;
+    };
+    for (let i = 0; i < n; i++) {
+      alive[i] = this.defects.dead[i] || this.forcedDead[i] || this.effHours[i] >= this.defects.deathAtHours[i] ? 0 : 1;
+      const code = this.pattern[i];
+      const pat = LINK_PATTERNS[code];
+      const dens = pat === 'ONES' ? 1 : pat === 'ZEROS' ? 0 : 0.5;
+      density[i] = dens;
+      if (!this.outputOn[i] || !driverUp) continue;
+      const i0 = this.biasA[i];
+      const i1 = i0 + this.modA[i];
+      if (!alive[i]) continue; // a dead (shorted) lane: no light, no I·V
+      lit[i] = 1;
+      const f = this.laneFactor(i);
+      const [e0, v0] = emit(i0);
+      const [e1, v1] = emit(i1);
+      p0[i] = e0 * f;
+      p1[i] = e1 * f;
+      optical[i] = p0[i] + dens * (p1[i] - p0[i]);
+      oma[i] = pat === 'ONES' || pat === 'ZEROS' ? 0 : p1[i] - p0[i];
+      vf[i] = (1 - dens) * v0 + dens * v1;
+      ledWatts += (1 - dens) * i0 * v0 + dens * i1 * v1;
+    }
+
+    const received = applyChannel(optical, this.coupling, this.nbIdx);
+    const xtalkOma = crosstalkSum(oma, this.coupling, this.nbIdx);
+    const own = this.coupling.own;
+    const R = this.rx.responsivityAW;
+    const photocurrent = new Float64Array(n);
+    const q = new Float64Array(n);
+    const ber = new Float64Array(n).fill(0.5);
+    const sync = new Uint8Array(n);
+    const los = new Uint8Array(n);
+    const rate = this.rateBps;
+    const fTia = this.rx.bandwidthHz;
+    let lastSp = -1;
+    let lastInv = -1;
+    let lastMean = -1;
+    let lastOpening = 1;
+    for (let i = 0; i < n; i++) {
+      photocurrent[i] = rxUp ? R * received[i] + this.rx.darkCurrentA : 0;
+      if (!rxUp || received[i] < this.rx.losThresholdW) {
+        los[i] = 1;
+        continue;
+      }
+      const sp = this.pattern[i];
+      const inSync = sp === this.checker[i] && this.invert[i] === this.checkerInvert[i] && lit[i] === 1;
+      if (!inSync) continue;
+      sync[i] = 1;
+      const pat = LINK_PATTERNS[sp];
+      const xAvg = received[i] - own * optical[i];
+      const ownOma = own * (p1[i] - p0[i]);
+      let opening = 1;
+      if (pat !== 'ONES' && pat !== 'ZEROS') {
+        const iMean = this.biasA[i] + 0.5 * this.modA[i];
+        // neighbouring lanes nearly always share pattern and drive: reuse the last lane's ISI result
+        if (sp !== lastSp || this.invert[i] !== lastInv || iMean !== lastMean) {
+          const runs = isPrbsName(pat) ? longestRuns(pat, this.invert[i] === 1) : { zeros: 1, ones: 1 };
+          const fFast = combinedBandwidth(bandwidthAt(iMean, this.emitter), fTia);
+          lastOpening = isiEyeOpening(rate, fFast, prof.emitter.tailFraction, prof.emitter.tailTauS, runs);
+          lastSp = sp;
+          lastInv = this.invert[i];
+          lastMean = iMean;
+        }
+        opening = lastOpening;
+      }
+      const mid = R * (own * 0.5 * (p0[i] + p1[i]) + xAvg);
+      const half = 0.5 * R * (ownOma * opening - xtalkOma[i]);
+      const mu1 = mid + half;
+      const mu0 = mid - half;
+      const s1 = noiseSigma(mid + 0.5 * R * ownOma, rate, this.rx);
+      const s0 = noiseSigma(mid - 0.5 * R * ownOma, rate, this.rx);
+      const eye = eyeBer(mu1, mu0, s1, s0, this.thresholdRel);
+      q[i] = Math.max(0, eye.q);
+      if (pat === 'ONES' || pat === 'ZEROS') {
+        // a DC pattern has one level; the slicer sits where the PRBS eye's threshold would be
+        const dOpt = (s0 * mu1 + s1 * mu0) / (s0 + s1) + (this.thresholdRel - 0.5) * (mu1 - mu0);
+        const level = pat === 'ONES' ? R * (own * p1[i] + xAvg) : R * (own * p0[i] + xAvg);
+        const s = pat === 'ONES' ? s1 : s0;
+        const z = pat === 'ONES' ? (level - dOpt) / s : (dOpt - level) / s;
+        ber[i] = Math.min(0.5, normalTail(z));
+      } else {
+        ber[i] = eye.ber;
+      }
+    }
+
+    let active = 0;
+    for (let i = 0; i < n; i++) if (this.outputOn[i]) active++;
+    const rails = railPowers({
+      rails: prof.power.rails,
+      setVolts: this.railVolts,
+      on: this.railOn,
+      ledWatts: driverUp ? ledWatts : 0,
+      activeLanes: active,
+      rate,
+      driverEnergyPerBitJ: prof.power.driverEnergyPerBitJ,
+      rxPowerPerLaneW: prof.power.rxPowerPerLaneW,
+    });
+
+    this.cache = {
+      tempC: Float64Array.of(T),
+      alive,
+      lit,
+      p0,
+      p1,
+      optical,
+      received,
+      photocurrent,
+      vf,
+      q,
+      ber,
+      sync,
+      los,
+      rails,
+      ledWatts,
+    };
+    this.cachedVersion = this.version;
+    return this.cache;
+  }
+
+  // ---------------------------------------------------------------- stochastic outputs
+
+  /**
+   * Errors counted per lane over `bits` bits (a number for every lane, or one per lane) at the given BERs:
+   * Poisson for small BER, the binomial's normal approximation above 1e-2 (no-sync lanes at 0.5).
+   */
+  drawErrors(bits: number | ArrayLike<number>, ber: ArrayLike<number>, rng: Rng): Float64Array {
+    const out = new Float64Array(ber.length);
+    for (let i = 0; i < ber.length; i++) {
+      const nb = typeof bits === 'number' ? bits : bits[i];
+      const p = Math.min(1, Math.max(0, ber[i]));
+      if (!(nb > 0) || p === 0) continue;
+      if (p > 1e-2 && nb * p > 50) {
+        const e = Math.round(rng.normal(nb * p, Math.sqrt(nb * p * (1 - p))));
+        out[i] = Math.min(nb, Math.max(0, e));
+      } else {
+        out[i] = Math.min(nb, rng.poisson(nb * p));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * One CMOS sensor frame (row-major 16-bit): a gaussian spot per lane on the rows×cols grid, total counts
+   * ∝ received power × exposure × gain, a halo carrying the nearest-neighbour crosstalk, shot and read noise,
+   * black level, saturation at 65535.
+   */
+  frame(width?: number, height?: number, exposureS?: number, gain = 1, rng?: Rng): Uint16Array {
+    const fr = this.profile.receiver.frame;
+    const w = width ?? fr?.width ?? 160;
+    const h = height ?? fr?.height ?? 160;
+    const exp = exposureS ?? fr?.exposureS ?? 1e-3;
+    const countsPerJ = fr?.countsPerJ ?? 2e13;
+    const spotFrac = fr?.spotSigmaFrac ?? 0.22;
+    const black = fr?.blackLevel ?? 64;
+    const readNoise = fr?.readNoise ?? 3;
+    const d = this.derive();
+    const img = new Float64Array(w * h);
+    const px = w / this.cols;
+    const py = h / this.rows;
+    const sigma = Math.max(0.3, spotFrac * Math.min(px, py));
+    const sigmaHalo = Math.max(sigma * 2, 0.7 * Math.min(px, py));
+    let haloFrac = 0;
+    for (let k = 0; k < 4; k++) haloFrac += this.coupling.neighbours[k];
+    haloFrac = Math.min(0.5, haloFrac / Math.max(1e-12, this.coupling.own));
+    const core = this.gaussWindow(sigma);
+    const halo = this.gaussWindow(sigmaHalo);
+    for (let i = 0; i < this.lanes; i++) {
+      const counts = d.received[i] * exp * countsPerJ * gain;
+      if (!(counts > 0)) continue;
+      const cx = ((i % this.cols) + 0.5) * px - 0.5;
+      const cy = (Math.floor(i / this.cols) + 0.5) * py - 0.5;
+      this.splat(img, w, h, cx, cy, counts * (1 - haloFrac), core);
+      if (haloFrac > 0) this.splat(img, w, h, cx, cy, counts * haloFrac, halo);
+    }
+    const out = new Uint16Array(w * h);
+    for (let k = 0; k < img.length; k++) {
+      const s = img[k];
+      let v = black + s;
+      if (rng) {
+        const sd = Math.sqrt(readNoise * readNoise + gain * Math.max(0, s));
+        v += sd * rng.normal();
+      }
+      out[k] = v <= 0 ? 0 : v >= 65535 ? 65535 : Math.round(v);
+    }
+    return out;
+  }
+
+  private gaussWindow(sigma: number): { r: number; sigma: number } {
+    return { r: Math.ceil(3.5 * sigma), sigma };
+  }
+
+  private splat(
+    img: Float64Array,
+    w: number,
+    h: number,
+    cx: number,
+    cy: number,
+    total: number,
+    win: { r: number; sigma: number },
+  ): void {
+    const x0 = Math.max(0, Math.floor(cx - win.r));
+    const x1 = Math.min(w - 1, Math.ceil(cx + win.r));
+    const y0 = Math.max(0, Math.floor(cy - win.r));
+    const y1 = Math.min(h - 1, Math.ceil(cy + win.r));
+    const inv = 1 / (2 * win.sigma * win.sigma);
+    const gx = new Float64Array(x1 - x0 + 1);
+    const gy = new Float64Array(y1 - y0 + 1);
+    // normalize over the full window (light outside the sensor is lost)
+    const norm = 1 / (2 * Math.PI * win.sigma * win.sigma);
+    for (let x = x0; x <= x1; x++) gx[x - x0] = Math.exp(-(x - cx) * (x - cx) * inv);
+    for (let y = y0; y <= y1; y++) gy[y - y0] = Math.exp(-(y - cy) * (y - cy) * inv);
+    const a = total * norm;
+    for (let y = y0; y <= y1; y++) {
+      const row = y * w;
+      const fy = a * gy[y - y0];
+      for (let x = x0; x <= x1; x++) img[row + x] += fy * gx[x - x0];
+    }
+  }
+}
+
+/** Applies a fault plan to a model. */
+export function applyLinkFaults(model: LinkModel, faults: readonly LinkFault[]): void {
+  for (const f of faults) {
+    switch (f.kind) {
+      case 'dead-lanes':
+        model.killLanes(f.lanes);
+        break;
+      case 'weak-lanes':
+        model.weakenLanes(f.lanes, f.factor);
+        break;
+      case 'misaligned-bundle':
+        model.setMisalignment(f.dx, f.dy);
+        break;
+      case 'thermal-drift':
+        model.setThermalDrift(f.celsiusPerHour);
+        break;
+    }
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * Link profiles: the data that describes one simulated device class (geometry, operating point, emitter,
+ * channel, receiver, power rails, defects, thermal limits, instrument identities). Profiles are YAML files in
+ * fixtures/profiles/NAME.yaml, validated here with zod; loadProfile() resolves built-in names or file paths.
+ */
+
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { loadYamlFile, parseYamlText } from '../../config/load-yaml.ts';
+
+const pos = () => z.number().gt(0);
+const nonneg = () => z.number().min(0);
+const fraction = () => z.number().min(0).max(1);
+
+export const instrumentIdentitySchema = z.strictObject({
+  manufacturer: z.string().min(1),
+  model: z.string().min(1),
+  serial: z.string().min(1),
+  firmware: z.string().min(1),
+});
+export type InstrumentIdentity = z.infer<typeof instrumentIdentitySchema>;
+
+export const INSTRUMENT_ROLES = [
+  'led-driver',
+  'pd-receiver',
+  'cmos-receiver',
+  'power-analyzer',
+  'optical-meter',
+  'tec',
+] as const;
+export type InstrumentRole = (typeof INSTRUMENT_ROLES)[number];
+
+const railSchema = z.strictObject({
+  name: z.string().min(1),
+  /** Nominal supply voltage. */
+  volts: pos(),
+  /** Static (idle) power drawn at nominal voltage, W. */
+  staticW: nonneg().default(0),
+});
+
+export const linkProfileSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    description: z.string().default(''),
+    /** Default seed for defect draws and noise. */
+    seed: z.number().int().min(0).default(1),
+    geometry: z.strictObject({
+      rows: z.number().int().min(1).max(256),
+      cols: z.number().int().min(1).max(256),
+      /** 1-based physical lanes reserved as spares (no payload until remapped). */
+      spareLanes: z.array(z.number().int().min(1)).default([]),
+    }),
+    link: z.strictObject({
+      /** Default lane rate, bit/s. */
+      rate: pos(),
+      rateMin: pos(),
+      rateMax: pos(),
+      wavelengthNm: pos().default(450),
+      /** Default PRBS pattern of the source and the checker. */
+      pattern: z.enum(['PRBS7', 'PRBS9', 'PRBS11', 'PRBS15', 'PRBS20', 'PRBS23', 'PRBS29', 'PRBS31']).default('PRBS31'),
+    }),
+    operatingPoint: z.strictObject({
+      /** DC bias (the '0' level current), A. */
+      biasA: nonneg(),
+      /** Modulation current added for a '1', A. */
+      modA: nonneg(),
+      /** Maximum bias + modulation per lane, A. */
+      maxA: pos(),
+    }),
+    emitter: z.strictObject({
+      diameterUm: pos(),
+      /** Peak external quantum efficiency (0..1). */
+      peakEqe: z.number().gt(0).max(1),
+      /** Peak internal quantum efficiency; sets the ABC curve shape (B/A ratio). */
+      peakIqe: z.number().gt(0).lt(1),
+      /** Current density at peak EQE, A/cm². */
+      jPeakAcm2: pos(),
+      /** Lane-to-lane EQE spread, lognormal sigma. */
+      eqeSpread: nonneg().default(0.03),
+      /** Diode model V_f = v0 + n·kT/q·ln(1+I/Is) + I·Rs + dVdT·(T-25). */
+      v0: nonneg(),
+      ideality: pos(),
+      saturationCurrentA: pos(),
+      seriesOhm: nonneg(),
+      vfTempCoeffVPerK: z.number().default(-0.003),
+      /** P(T) = P(25 °C)·exp(-(T-25)/t1K). */
+      t1K: pos().default(569),
+      /** f3dB = fRefHz·sqrt(I_mean/iRefA), capped at fMaxHz (domain.md §5.4: anchored at the operating point). */
+      fRefHz: pos(),
+      iRefA: pos(),
+      fMaxHz: pos(),
+      /** Slow carrier/thermal tail: fraction of the step response and its time constant (makes long runs hurt). */
+      tailFraction: fraction().default(0.05),
+      tailTauS: pos().default(3e-9),
+    }),
+    channel: z.strictObject({
+      /** Fraction of emitted power reaching the own receiver core when aligned (coupling × fibre loss). */
+      couplingEfficiency: z.number().gt(0).max(1),
+      nearestDb: z.number().max(0).default(-20),
+      diagonalDb: z.number().max(0).default(-26),
+      /** Spot radius (1σ) and core radius at the fibre face, in core pitches (misalignment model). */
+      spotSigmaPitch: pos().default(0.25),
+      coreRadiusPitch: pos().default(0.35),
+    }),
+    receiver: z.strictObject({
+      type: z.enum(['pd', 'cmos']),
+      responsivityAW: pos(),
+      /** TIA input-referred noise density, A/√Hz; noise bandwidth 0.75 × rate. */
+      noiseDensityAHz: pos(),
+      darkCurrentA: nonneg().default(1e-9),
+      bandwidthHz: pos(),
+      /** Average received power below this: loss of signal. */
+      losThresholdW: pos(),
+      frame: z
+        .strictObject({
+          width: z.number().int().min(8).max(4096),
+          height: z.number().int().min(8).max(4096),
+          /** Counts per joule of received energy per lane at gain 1 (all of a spot). */
+          countsPerJ: pos(),
+          exposureS: pos().default(1e-3),
+          /** Spot 1σ radius as a fraction of the lane pitch in pixels. */
+          spotSigmaFrac: pos().default(0.22),
+          blackLevel: nonneg().default(64),
+          readNoise: nonneg().default(3),
+        })
+        .optional(),
+    }),
+    power: z.strictObject({
+      rails: z.tuple([railSchema, railSchema, railSchema, railSchema]),
+      /** Rail 2: driver + gearbox energy per bit per active lane, J. */
+      driverEnergyPerBitJ: nonneg(),
+      /** Rail 3: receiver TIA power per active lane, W. */
+      rxPowerPerLaneW: nonneg(),
+    }),
+    defects: z.strictObject({
+      deadLaneProbability: fraction().default(0),
+      weakLaneProbability: fraction().default(0),
+      weakLaneFactor: fraction().default(0.5),
+      /** Median ageing rate at the reference temperature, 1/h (P = P0·exp(-alpha·t)). */
+      agingAlphaPerHour: nonneg().default(1.054e-6),
+      agingSigma: nonneg().default(0.5),
+      agingRefC: z.number().default(55),
+      activationEv: nonneg().default(0.65),
+      /** Sudden-death rate per lane per effective hour. */
+      suddenDeathPerHour: nonneg().default(1e-8),
+    }),
+    thermal: z.strictObject({
+      ambientC: z.number().default(25),
+      minC: z.number(),
+      maxC: z.number(),
+      rampCPerS: pos(),
+    }),
+    instruments: z.strictObject({
+      'led-driver': instrumentIdentitySchema,
+      'pd-receiver': instrumentIdentitySchema,
+      'cmos-receiver': instrumentIdentitySchema,
+      'power-analyzer': instrumentIdentitySchema,
+      'optical-meter': instrumentIdentitySchema,
+      tec: instrumentIdentitySchema,
+    }),
+  })
+  .superRefine((p, ctx) => {
+    const lanes = p.geometry.rows * p.geometry.cols;
+    const seen = new Set<number>();
+    p.geometry.spareLanes.forEach((l, i) => {
+      if (l > lanes) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['geometry', 'spareLanes', i],
+          message: `expected a lane number in 1..${lanes}`,
+        });
+      }
+      if (seen.has(l)) {
+        ctx.addIssue({ code: 'custom', path: ['geometry', 'spareLanes', i], message: 'expected a lane listed once' });
+      }
+      seen.add(l);
+    });
+    if (p.geometry.spareLanes.length >= lanes) {
+      ctx.addIssue({ code: 'custom', path: ['geometry', 'spareLanes'], message: 'expected at least one active lane' });
+    }
+    if (p.link.rateMin > p.link.rateMax) {
+      ctx.addIssue({ code: 'custom', path: ['link', 'rateMin'], message: 'expected rateMin <= rateMax' });
+    }
+    if (p.link.rate < p.link.rateMin || p.link.rate > p.link.rateMax) {
+      ctx.addIssue({ code: 'custom', path: ['link', 'rate'], message: 'expected a rate within rateMin..rateMax' });
+    }
+    if (p.operatingPoint.biasA + p.operatingPoint.modA > p.operatingPoint.maxA) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['operatingPoint', 'maxA'],
+        message: 'expected maxA >= biasA + modA',
+      });
+    }
+    if (p.thermal.minC >= p.thermal.maxC) {
+      ctx.addIssue({ code: 'custom', path: ['thermal', 'maxC'], message: 'expected maxC > minC' });
+    }
+    if (p.receiver.type === 'cmos' && !p.receiver.frame) {
+      ctx.addIssue({ code: 'custom', path: ['receiver', 'frame'], message: 'expected a frame section for cmos' });
+    }
+  });
+
+export type LinkProfile = z.output<typeof linkProfileSchema>;
+
+/** fixtures/profiles relative to this file (src/sim/model/profile.ts). */
+export const PROFILE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures/profiles');
+
+/** Names of the built-in profiles (fixtures/profiles/*.yaml), sorted. */
+export function builtinProfileNames(dir = PROFILE_DIR): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => f.slice(0, -5))
+    .sort();
+}
+
+/**
+ * Loads a profile by built-in name (`mosaic-800g`) or by file path. Throws ConfigError (file:line:column, key
+ * path, expectation) on invalid content, and Error listing the available names for an unknown name.
+ */
+export function loadProfile(nameOrPath: string): LinkProfile {
+  const looksLikePath =
+    nameOrPath.includes('/') || nameOrPath.includes('\\') || /\.ya?ml$/i.test(nameOrPath) || existsSync(nameOrPath);
+  if (looksLikePath) return loadYamlFile(nameOrPath, linkProfileSchema);
+  const names = builtinProfileNames();
+  if (!names.includes(nameOrPath)) {
+    throw new Error(`unknown profile "${nameOrPath}"; available: ${names.join(', ') || '(none)'}`);
+  }
+  return loadYamlFile(path.join(PROFILE_DIR, `${nameOrPath}.yaml`), linkProfileSchema);
+}
+
+/** Parses profile YAML text (for tests and embedded profiles). */
+export function parseProfile(text: string, label = '<profile>'): LinkProfile {
+  return parseYamlText(text, label, linkProfileSchema);
+}
+
+/** Total physical lanes. */
+export function laneCount(p: LinkProfile): number {
+  return p.geometry.rows * p.geometry.cols;
+}
+
+/** 1-based active (non-spare) lanes. */
+export function activeLanes(p: LinkProfile): number[] {
+  const spare = new Set(p.geometry.spareLanes);
+  const out: number[] = [];
+  for (let l = 1; l <= laneCount(p); l++) if (!spare.has(l)) out.push(l);
+  return out;
+}

@@ -1,0 +1,76 @@
+/**
+ * Who owns a run: enough to tell, later and from another process, whether the owner is still alive.
+ * pid alone is not enough (pids are reused), so we also keep the process start time (Linux: field 22 of
+ * /proc/<pid>/stat, in clock ticks since boot), the boot id and the host name.
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+
+export interface OwnerIdentity {
+  pid: number;
+  host: string;
+  bootId: string | null;
+  startTime: string | null;
+}
+
+function readBootId(): string | null {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+interface ProcStat {
+  state: string;
+  startTime: string;
+}
+
+function readProcStat(pid: number): ProcStat | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "pid (comm) state ppid ..." where comm may contain spaces and parentheses: split after the last ')'.
+    const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    // rest[0] is field 3 (state); field 22 (starttime) is rest[19].
+    return { state: rest[0], startTime: rest[19] };
+  } catch {
+    return null;
+  }
+}
+
+export function currentOwner(): OwnerIdentity {
+  return {
+    pid: process.pid,
+    host: hostname(),
+    bootId: readBootId(),
+    startTime: readProcStat(process.pid)?.startTime ?? null,
+  };
+}
+
+/**
+ * True unless we can tell the owner is gone. Unknown (another host, no /proc) counts as alive: a run that
+ * may still be going is never touched.
+ */
+export function isOwnerAlive(owner: OwnerIdentity): boolean {
+  if (owner.host !== hostname()) return true;
+  const bootId = readBootId();
+  if (owner.bootId && bootId && owner.bootId !== bootId) return false; // rebooted since
+  if (owner.pid === process.pid) {
+    const me = currentOwner();
+    return !owner.startTime || !me.startTime || owner.startTime === me.startTime;
+  }
+  try {
+    process.kill(owner.pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    // EPERM: it exists but belongs to someone else; fall through to the start-time check.
+  }
+  const stat = readProcStat(owner.pid);
+  if (stat) {
+    if (stat.state === 'Z' || stat.state === 'X') return false; // killed, not yet reaped
+    if (owner.startTime && stat.startTime !== owner.startTime) return false; // pid reused
+    return true;
+  }
+  // No /proc entry: on Linux that means gone; elsewhere kill(0) succeeding is all we know.
+  return !(process.platform === 'linux' && readBootId() !== null);
+}

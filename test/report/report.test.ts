@@ -1,0 +1,211 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RECORD_SCHEMA_VERSION, type RunRecord } from '../../src/core/record.ts';
+import { csvTables, renderCsv, writeCsvDir } from '../../src/report/csv.ts';
+import { renderHtml } from '../../src/report/html.ts';
+import { renderReport } from '../../src/report/index.ts';
+import { renderJson } from '../../src/report/json.ts';
+import { renderJunit } from '../../src/report/junit.ts';
+import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite-store.ts';
+import { sampleRecord, tempDir, writeRecord } from '../store/fixtures.ts';
+
+let tmp: ReturnType<typeof tempDir>;
+let store: SqliteStore;
+let rec: RunRecord;
+
+beforeEach(() => {
+  tmp = tempDir('cpobench-report-');
+  store = openSqliteStore(join(tmp.dir, 'r.db'));
+  rec = store.getRun(writeRecord(store, sampleRecord()));
+});
+afterEach(() => {
+  store.close();
+  tmp.cleanup();
+});
+
+/** Minimal RFC 4180 parser: enough to check quoting and row counts. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let q = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (q) {
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') q = false;
+      else cell += c;
+    } else if (c === '"') q = true;
+    else if (c === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (c === '\n') {
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+    } else cell += c;
+  }
+  if (cell || row.length) {
+    row.push(cell);
+    rows.push(row);
+  }
+  return rows;
+}
+
+describe('JSON report', () => {
+  it('is the stored record, tagged with the schema version, parseable', () => {
+    const parsed = JSON.parse(renderJson(rec));
+    expect(parsed.schema).toBe(RECORD_SCHEMA_VERSION);
+    expect(parsed).toEqual(JSON.parse(JSON.stringify(rec)));
+    expect(parsed.steps[1].measurements[0].values[4]).toBeNull();
+  });
+
+  it('can carry the transcript', () => {
+    store.appendTranscript(rec.id, { t: 1, instrument: 'tec', dir: 'tx', text: 'MEAS:TEMP?' });
+    const parsed = JSON.parse(renderJson(rec, { transcript: store.getTranscript(rec.id), indent: 0 }));
+    expect(parsed.transcript.entries).toEqual([{ t: 1, instrument: 'tec', dir: 'tx', text: 'MEAS:TEMP?' }]);
+  });
+});
+
+describe('CSV report', () => {
+  it('writes one table per lane-dimensioned measurement plus the scalars', () => {
+    const tables = csvTables(rec);
+    expect([...tables.keys()]).toEqual([
+      '00_li_li_lane_power.csv',
+      '01_ber_ber_upper.csv',
+      '01_ber_rx_power.csv',
+      'scalars.csv',
+    ]);
+    const li = parseCsv(tables.get('00_li_li_lane_power.csv')!);
+    expect(li[0]).toEqual(['lane', 'value', 'verdict', 'current']);
+    expect(li).toHaveLength(1 + 2 * 400); // two frames at two currents
+    expect(li[1]).toEqual(['1', String(1e-7), 'PASS', '0.001']);
+    expect(li[401]).toEqual(['1', String(2e-7), 'PASS', '0.002']);
+    const ber = parseCsv(tables.get('01_ber_ber_upper.csv')!);
+    expect(ber[0]).toEqual(['lane', 'value', 'verdict']);
+    expect(ber).toHaveLength(401);
+    expect(ber[5]).toEqual(['5', '', 'ERROR']);
+    expect(ber[17]).toEqual(['17', '1e-9', 'FAIL']);
+    const rx = parseCsv(tables.get('01_ber_rx_power.csv')!);
+    expect(rx.slice(1).map((r) => r[0])).toEqual(['3', '1', '2', '70000']);
+    const scalars = parseCsv(tables.get('scalars.csv')!);
+    expect(scalars).toHaveLength(1 + 4);
+    expect(scalars[0]).toEqual([
+      'step_index',
+      'step',
+      'measurement',
+      'value',
+      'unit',
+      'low',
+      'high',
+      'marginal',
+      'verdict',
+      'at',
+    ]);
+    expect(scalars[2]).toEqual(['0', 'li', 'li_power', '0.000001', 'A', '0', '0.01', '0.001', 'PASS', 'current=0.001']);
+  });
+
+  it('adds a frame column when frames share coordinates, and writes a directory', () => {
+    const r = sampleRecord({ steps: [sampleRecord().steps[1]] });
+    const dup = JSON.parse(JSON.stringify(r.steps[0].measurements[0]));
+    r.steps[0].measurements.push(dup);
+    const t = parseCsv(csvTables(r).get('01_ber_ber_upper.csv')!);
+    expect(t[0]).toEqual(['lane', 'value', 'verdict', 'frame']);
+    expect(t).toHaveLength(801);
+    expect(t[800][3]).toBe('1');
+    const paths = writeCsvDir(rec, join(tmp.dir, 'csv'));
+    expect(paths).toHaveLength(4);
+    expect(parseCsv(readFileSync(paths[1], 'utf8'))).toHaveLength(401);
+    expect(renderCsv(rec).match(/^# .*\.csv$/gm)).toHaveLength(4);
+  });
+});
+
+describe('JUnit report', () => {
+  it('has one testcase per step, failures with limits and values, an error for ERROR steps', () => {
+    const xml = renderJunit(rec);
+    expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>')).toBe(true);
+    expect(xml.match(/<testcase /g)).toHaveLength(4);
+    expect(xml.match(/<failure /g)).toHaveLength(1);
+    expect(xml.match(/<error /g)).toHaveLength(1);
+    expect(xml.match(/<skipped\/>/g)).toHaveLength(1);
+    expect(xml).toContain('tests="4" failures="1" errors="1" skipped="1"');
+    expect(xml).toContain('ber_upper: 1 of 400 lanes out of limits [-∞, 1e-12]: lane 17=1e-9');
+    expect(xml).toContain('rx_power @ temperature=25: 1 of 4 lanes out of limits [1e-6, +∞] W: lane 2=-0.25');
+    expect(xml).toContain('power analyzer timeout &lt;rail 3&gt;');
+    expect(xml).toContain('<property name="dut" value="SN-0001"/>');
+    expect(xml).toContain('fw 2.3');
+    // Balanced tags (well-formed enough for CI parsers).
+    for (const tag of ['testsuites', 'testsuite', 'properties']) {
+      expect(xml.match(new RegExp(`<${tag}[ >]`, 'g'))?.length).toBe(xml.match(new RegExp(`</${tag}>`, 'g'))?.length);
+    }
+  });
+
+  it('escapes XML and reports unfinished steps as errors', () => {
+    const r = sampleRecord({ dut: 'SN "<&>\'', outcome: 'INTERRUPTED' });
+    delete r.steps[0].verdict;
+    r.steps[0].name = 'a<b & "c"\u0001';
+    const xml = renderJunit(r);
+    expect(xml).toContain('value="SN &quot;&lt;&amp;&gt;&apos;"');
+    expect(xml).toContain('name="a&lt;b &amp; &quot;c&quot;\uFFFD"');
+    expect(xml).toContain('step did not finish (run INTERRUPTED)');
+    expect(xml.match(/<error /g)).toHaveLength(2);
+    expect(xml).not.toContain('\u0001');
+  });
+});
+
+describe('HTML report', () => {
+  it('is self-contained with a verdict, step tables, heatmaps and plots', () => {
+    const html = renderHtml(rec);
+    expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+    expect(html).toContain('<span class="badge FAIL big">FAIL</span>');
+    expect(html).not.toMatch(/(src|href)\s*=\s*["']?(https?:)?\/\//i);
+    expect(html).not.toMatch(/<script/i);
+    expect(html).not.toContain('url(http');
+    // Heatmaps: li_lane_power (2 frames), ber_upper, rx_power; 20×20 geometry from the station snapshot.
+    expect(html.match(/<svg [^>]*class="heatmap"/g)).toHaveLength(4);
+    const heat = html.slice(html.indexOf('class="heatmap"'));
+    const firstSvg = heat.slice(0, heat.indexOf('</svg>'));
+    expect(firstSvg.match(/<rect [^>]*><title>lane \d+: /g)).toHaveLength(400);
+    expect(firstSvg).toContain('<title>lane 400: ');
+    expect(html.match(/class="plot ber"/g)).toHaveLength(1);
+    expect(html.match(/class="plot li"/g)).toHaveLength(2); // scalar li_power sweep and lane li_lane_power
+    expect(html).toContain('L-I sweep');
+    expect(html).toContain('Fibre seated?');
+    expect(html).toContain('LD400');
+    expect(html).toContain('<th>high</th>');
+  });
+
+  it('escapes a <script> in the DUT name and other text', () => {
+    const r = sampleRecord({ dut: '<script>alert(1)</script>', operator: 'a&b' });
+    r.steps[0].name = '<img src=x onerror=alert(2)>';
+    const html = renderHtml(r);
+    expect(html).not.toContain('<script>');
+    expect(html).not.toContain('<img');
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).toContain('a&amp;b');
+  });
+
+  it('falls back to a near-square grid without station geometry', () => {
+    const r = sampleRecord({ station: { name: 'x', snapshot: null } });
+    r.steps = [r.steps[1]];
+    const html = renderHtml(r);
+    // 400 lanes → 20 × 20; 4 lanes → 2 × 2 (rows label shows the row count)
+    const svgs = html.match(/<svg [^>]*class="heatmap"[\s\S]*?<\/svg>/g)!;
+    expect(svgs).toHaveLength(2);
+    expect(svgs[0]).toContain('text-anchor="end">20</text>');
+    expect(svgs[1]).toContain('text-anchor="end">2</text>');
+  });
+});
+
+describe('renderReport', () => {
+  it('renders every format with a content type', () => {
+    expect(JSON.parse(renderReport(rec, 'json').body).id).toBe(rec.id);
+    expect(renderReport(rec, 'junit').contentType).toContain('xml');
+    expect(renderReport(rec, 'html').body).toContain('<svg');
+    expect(renderReport(rec, 'csv').body).toContain('# 01_ber_ber_upper.csv');
+  });
+});

@@ -1,0 +1,297 @@
+import { describe, expect, it } from 'vitest';
+import { berToQ, bitsForConfidence, qToBer } from '../../../src/core/ber.ts';
+import { Rng } from '../../../src/core/rng.ts';
+import { applyLinkFaults, LinkModel, linkFaultSchema } from '../../../src/sim/model/link-model.ts';
+import { loadProfile } from '../../../src/sim/model/profile.ts';
+import { eyeBer } from '../../../src/sim/model/receiver.ts';
+
+const mosaic = loadProfile('mosaic-800g');
+const cmos = loadProfile('mosaic-800g-cmos');
+const lb = loadProfile('lightbundle-512g');
+
+function maxOver(a: ArrayLike<number>, lanes: readonly number[]): number {
+  return Math.max(...lanes.map((l) => a[l - 1]));
+}
+
+function liveLanes(m: LinkModel): number[] {
+  const dead = new Set(m.deadLanes());
+  return m.payloadLanes().filter((l) => !dead.has(l));
+}
+
+describe('calibration', () => {
+  it('the BER function maps Q = 7.034 to 1e-12', () => {
+    expect(eyeBer(7.034e-6, -7.034e-6, 1e-6, 1e-6).ber).toBeCloseTo(1e-12, 14);
+    expect(eyeBer(7.034e-6, -7.034e-6, 1e-6, 1e-6).q).toBeCloseTo(7.034, 9);
+    expect(berToQ(qToBer(7.034))).toBeCloseTo(7.034, 9);
+    expect(bitsForConfidence(1e-12, 0.95)).toBeCloseTo(3 / 1e-12, -11);
+  });
+
+  it('healthy MOSAIC at the operating point passes BER < 1e-12 at 95 % CL on PRBS31', () => {
+    const m = LinkModel.operating(mosaic);
+    expect(m.deadLanes()).toEqual([]);
+    expect(m.getPattern([1])).toEqual(['PRBS31']);
+    const ber = m.ber();
+    const lanes = m.allLanes();
+    // expected errors over a 3e12-bit gate summed over all 400 lanes stay far below one
+    const expectedErrors = lanes.reduce((s, l) => s + ber[l - 1] * bitsForConfidence(1e-12, 0.95), 0);
+    expect(expectedErrors).toBeLessThan(1e-3);
+    expect(Math.min(...m.qFactor())).toBeGreaterThan(12);
+    expect(m.sync().every((s) => s === 1)).toBe(true);
+    expect(m.los().every((s) => s === 0)).toBe(true);
+  });
+
+  it('MOSAIC: lowering I_mod finds a cliff near 3 dB', () => {
+    const at = (db: number) => {
+      const m = LinkModel.operating(mosaic);
+      m.setModulation(m.allLanes(), mosaic.operatingPoint.modA * 10 ** (-db / 10));
+      return Math.max(...m.ber());
+    };
+    expect(at(2)).toBeLessThan(1e-15);
+    expect(at(4)).toBeGreaterThan(1e-10);
+    expect(at(6)).toBeGreaterThan(1e-6);
+    expect(at(1)).toBeLessThan(at(3));
+  });
+
+  it('LightBundle raw BER < 1e-9 at 2 Gb/s and at 3.5 Gb/s on live lanes', () => {
+    const m = LinkModel.operating(lb);
+    const lanes = liveLanes(m);
+    expect(lanes.length).toBeGreaterThanOrEqual(250);
+    expect(maxOver(m.ber(), lanes)).toBeLessThan(1e-9);
+    m.setRate(3.5e9);
+    expect(maxOver(m.ber(), lanes)).toBeLessThan(1e-9);
+    m.setModulation(lanes, lb.operatingPoint.modA * 10 ** -0.4);
+    expect(maxOver(m.ber(), lanes)).toBeGreaterThan(1e-9);
+  });
+
+  it('energy per bit = Σ rail power / (lanes × rate), in the published ranges', () => {
+    const m = LinkModel.operating(mosaic);
+    const total = m.railPower().reduce((s, r) => s + r.watts, 0);
+    expect(m.energyPerBit()).toBeCloseTo(total / (400 * 2e9), 20);
+    expect(m.energyPerBit() * 1e12).toBeGreaterThan(3.9);
+    expect(m.energyPerBit() * 1e12).toBeLessThan(6.6);
+    const l = LinkModel.operating(lb);
+    const lt = l.railPower().reduce((s, r) => s + r.watts, 0);
+    expect(l.energyPerBit()).toBeCloseTo(lt / (256 * 2e9), 20);
+    expect(l.energyPerBit() * 1e12).toBeGreaterThan(1);
+    expect(l.energyPerBit() * 1e12).toBeLessThan(2);
+  });
+
+  it('optical power at 85 °C is 0.90 of 25 °C (T1 = 569 K) and V_f drops ~3 mV/K', () => {
+    const m = LinkModel.operating(mosaic);
+    const p25 = m.opticalPower();
+    const v25 = m.forwardVoltage();
+    m.setTemperature(85);
+    const p85 = m.opticalPower();
+    const v85 = m.forwardVoltage();
+    expect(p85[0] / p25[0]).toBeCloseTo(0.9, 3);
+    expect((v85[0] - v25[0]) / 60).toBeCloseTo(-0.003, 6);
+    expect(Math.max(...m.ber())).toBeLessThan(1e-15); // still passes hot
+  });
+
+  it('PRBS31 suffers more ISI than PRBS7 when the rate is pushed', () => {
+    const run = (pattern: 'PRBS7' | 'PRBS31', rate: number) => {
+      const m = LinkModel.operating(mosaic);
+      const all = m.allLanes();
+      m.setPattern(all, pattern);
+      m.setCheckerPattern(all, pattern);
+      m.setRate(rate);
+      return { ber: Math.max(...m.ber()), q: Math.min(...m.qFactor()) };
+    };
+    const p7 = run('PRBS7', 4e9);
+    const p31 = run('PRBS31', 4e9);
+    expect(p31.ber).toBeGreaterThan(p7.ber * 10);
+    expect(p31.q).toBeLessThan(p7.q);
+    expect(run('PRBS31', 4e9).ber).toBeGreaterThan(run('PRBS31', 2e9).ber * 1e6);
+  });
+});
+
+describe('link behaviour', () => {
+  it('same seed gives identical arrays and frames, different seeds differ', () => {
+    const a = LinkModel.operating(cmos, 5);
+    const b = LinkModel.operating(cmos, 5);
+    const c = LinkModel.operating(cmos, 6);
+    expect(Array.from(a.receivedPower())).toEqual(Array.from(b.receivedPower()));
+    expect(Array.from(a.ber())).toEqual(Array.from(b.ber()));
+    expect(Array.from(a.receivedPower())).not.toEqual(Array.from(c.receivedPower()));
+    const fa = a.frame(200, 200, 1e-3, 1, new Rng(1));
+    const fb = b.frame(200, 200, 1e-3, 1, new Rng(1));
+    const fc = a.frame(200, 200, 1e-3, 1, new Rng(2));
+    expect(Buffer.from(fa.buffer).equals(Buffer.from(fb.buffer))).toBe(true);
+    expect(Buffer.from(fa.buffer).equals(Buffer.from(fc.buffer))).toBe(false);
+  });
+
+  it('a dead lane has no received power of its own and reports LOS', () => {
+    const m = LinkModel.operating(mosaic);
+    const before = m.receivedPower()[209];
+    applyLinkFaults(m, [{ kind: 'dead-lanes', lanes: [210] }]);
+    expect(m.deadLanes()).toEqual([210]);
+    expect(m.opticalPower()[209]).toBe(0);
+    expect(m.receivedPower()[209]).toBeLessThan(before * 0.1); // crosstalk only
+    expect(m.los()[209]).toBe(1);
+    expect(m.sync()[209]).toBe(0);
+    expect(m.ber()[209]).toBe(0.5);
+    expect(m.forwardVoltage()[209]).toBe(0);
+    expect(m.los()[208]).toBe(0);
+  });
+
+  it('output off means loss of signal; pattern or polarity mismatch means no sync and BER 0.5', () => {
+    const m = LinkModel.operating(mosaic);
+    m.setOutput([1], false);
+    m.setCheckerPattern([2], 'PRBS7');
+    m.setInvert([3], true);
+    expect(m.los()[0]).toBe(1);
+    expect(m.opticalPower()[0]).toBe(0);
+    expect(m.sync()[1]).toBe(0);
+    expect(m.los()[1]).toBe(0);
+    expect(m.ber()[1]).toBe(0.5);
+    expect(m.sync()[2]).toBe(0);
+    m.setCheckerInvert([3], true);
+    expect(m.sync()[2]).toBe(1);
+    expect(m.ber()[2]).toBeLessThan(1e-15);
+  });
+
+  it('moving the decision threshold away from the optimum raises BER', () => {
+    const m = LinkModel.operating(mosaic);
+    const centre = m.ber()[100];
+    m.setThreshold(0.3);
+    const low = m.ber()[100];
+    m.setThreshold(0.15);
+    const lower = m.ber()[100];
+    expect(low).toBeGreaterThan(centre * 1e3);
+    expect(lower).toBeGreaterThan(low);
+  });
+
+  it('misalignment lowers own-core power and raises neighbour crosstalk', () => {
+    const m = LinkModel.operating(mosaic);
+    const aligned = m.receivedPower()[210];
+    m.setOutput(m.allLanes(), false);
+    m.setOutput([211], true);
+    const leakAligned = m.receivedPower()[211];
+    applyLinkFaults(m, [{ kind: 'misaligned-bundle', dx: 0.3, dy: 0 }]);
+    expect(m.receivedPower()[211]).toBeGreaterThan(leakAligned * 2);
+    m.setOutput(m.allLanes(), true);
+    expect(m.receivedPower()[210]).toBeLessThan(aligned);
+    expect(Math.max(...m.ber())).toBeGreaterThan(1e-20);
+  });
+
+  it('walking one: crosstalk is -20 dB nearest and -26 dB diagonal', () => {
+    const m = new LinkModel(mosaic);
+    m.setOutput([210], true); // row 10, col 9 (0-based)
+    const rx = m.receivedPower();
+    const own = rx[209];
+    expect(10 * Math.log10(rx[208] / own)).toBeCloseTo(-20, 6);
+    expect(10 * Math.log10(rx[189] / own)).toBeCloseTo(-20, 6);
+    expect(10 * Math.log10(rx[188] / own)).toBeCloseTo(-26, 6);
+    expect(rx[207]).toBe(0);
+  });
+
+  it('weak lanes, thermal drift and ageing lower the optical power', () => {
+    const m = LinkModel.operating(mosaic);
+    const p0 = m.opticalPower();
+    applyLinkFaults(m, [
+      { kind: 'weak-lanes', lanes: [5], factor: 0.5 },
+      { kind: 'thermal-drift', celsiusPerHour: 10 },
+    ]);
+    expect(m.opticalPower()[4] / p0[4]).toBeCloseTo(0.5, 9);
+    m.advance(6 * 3600);
+    expect(m.temperature).toBeCloseTo(85, 9);
+    expect(m.effectiveHours()[0]).toBeCloseTo(6, 9); // 25 -> 85 °C ramp: mid-point 55 °C = reference, AF 1
+    m.setThermalDrift(0);
+    m.advance(3600);
+    expect(m.temperature).toBeCloseTo(85, 9);
+    expect(m.effectiveHours()[0] - 6).toBeGreaterThan(6); // one hour at 85 °C counts ~6.9 h at 55 °C
+    const p1 = m.opticalPower();
+    expect(p1[0] / p0[0]).toBeLessThan(0.91);
+    const fresh = LinkModel.operating(mosaic);
+    fresh.addStress(1e5, 55);
+    const aged = fresh.opticalPower();
+    const ratios = Array.from(aged)
+      .map((p, i) => p / p0[i])
+      .sort((a, b) => a - b);
+    expect(ratios[200]).toBeGreaterThan(0.87); // median lane loses ~10 % at 1e5 h at 55 °C
+    expect(ratios[200]).toBeLessThan(0.93);
+  });
+
+  it('rails: names, Σ I·V_f on rail 1, rail off darkens the link', () => {
+    const m = LinkModel.operating(mosaic);
+    const rails = m.railPower();
+    expect(rails.map((r) => r.name)).toEqual(['led', 'driver', 'rx', 'aux']);
+    const vf = m.forwardVoltage();
+    const i0 = mosaic.operatingPoint.biasA;
+    const i1 = i0 + mosaic.operatingPoint.modA;
+    const v0 = m.forwardVoltageAt(1, i0);
+    const v1 = m.forwardVoltageAt(1, i1);
+    expect(vf[0]).toBeCloseTo(0.5 * (v0 + v1), 12);
+    expect(rails[0].watts).toBeCloseTo(400 * 0.5 * (i0 * v0 + i1 * v1) + mosaic.power.rails[0].staticW, 9);
+    for (const r of rails) expect(r.amps * r.volts).toBeCloseTo(r.watts, 12);
+    m.setRailOutput(1, false);
+    expect(m.railPower()[0].watts).toBe(0);
+    expect(Math.max(...m.opticalPower())).toBe(0);
+    expect(m.los().every((x) => x === 1)).toBe(true);
+    m.setRailOutput(1, true);
+    m.setRailVoltage(3, 0.8); // rx rail browns out below 90 %
+    expect(m.los().every((x) => x === 1)).toBe(true);
+  });
+
+  it('drawErrors is Poisson at low BER and about half the bits without sync', () => {
+    const m = LinkModel.operating(mosaic);
+    const ber = new Float64Array([1e-9, 0.5, 0]);
+    const e1 = m.drawErrors(1e10, ber, new Rng(3));
+    const e2 = m.drawErrors(1e10, ber, new Rng(3));
+    expect(Array.from(e1)).toEqual(Array.from(e2));
+    expect(e1[0]).toBeGreaterThan(5);
+    expect(e1[0]).toBeLessThan(20);
+    expect(e1[1] / 1e10).toBeCloseTo(0.5, 3);
+    expect(e1[2]).toBe(0);
+  });
+
+  it('a frame has one spot per lane, brightness following received power, and 0x0A bytes', () => {
+    const m = LinkModel.operating(cmos);
+    m.setOutput([1], false);
+    const w = 200;
+    const frame = m.frame(w, 200, 1e-3, 1, new Rng(4));
+    const bytes = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+    expect(bytes.includes(0x0a)).toBe(true);
+    const centre = (lane: number) => {
+      const { row, col } = m.position(lane);
+      return frame[(row * 10 + 5) * w + col * 10 + 5];
+    };
+    expect(centre(2)).toBeGreaterThan(10_000);
+    expect(centre(1)).toBeLessThan(centre(2) / 5);
+    const between = frame[5 * w + 10 - 1];
+    expect(between).toBeLessThan(centre(22));
+    const hot = m.frame(w, 200, 1e-2, 16, new Rng(4));
+    expect(Math.max(...hot)).toBe(65535);
+  });
+
+  it('validates lanes and fault plans', () => {
+    const m = new LinkModel(mosaic);
+    expect(() => m.setBias([0], 1e-4)).toThrow(RangeError);
+    expect(() => m.setBias([401], 1e-4)).toThrow(RangeError);
+    expect(() => m.setBias([1, 2], [1e-4])).toThrow(RangeError);
+    expect(linkFaultSchema.safeParse({ kind: 'weak-lanes', lanes: [3], factor: 0.5 }).success).toBe(true);
+    expect(linkFaultSchema.safeParse({ kind: 'weak-lanes', lanes: [3], factor: 2 }).success).toBe(false);
+  });
+
+  it('computes all derived arrays for 400 lanes well under 1 ms', () => {
+    const m = LinkModel.operating(mosaic);
+    for (let k = 0; k < 300; k++) {
+      m.setTemperature(25 + (k % 2) * 0.01);
+      m.ber();
+    }
+    const n = 500;
+    const t0 = performance.now();
+    for (let k = 0; k < n; k++) {
+      m.setTemperature(25 + (k % 2) * 0.01);
+      m.ber();
+      m.receivedPower();
+      m.railPower();
+    }
+    const perCall = (performance.now() - t0) / n;
+    expect(perCall).toBeLessThan(1);
+    // cached: no recompute without a state change
+    const t1 = performance.now();
+    for (let k = 0; k < n; k++) m.ber();
+    expect((performance.now() - t1) / n).toBeLessThan(0.05);
+  });
+});
