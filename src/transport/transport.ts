@@ -47,7 +47,8 @@ export abstract class Transport extends EventEmitter<TransportEvents> {
   private connecting: Promise<void> | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private reconnectDelay = 0;
-  private closedByUser = true;
+  /** Set by close(); a transport that was never opened opens on first use. */
+  private closedByUser = false;
   private settling = false;
 
   constructor(resource: string, options: TransportOptions = {}) {

@@ -1,0 +1,228 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { ConfigError, fileLabel, parseYamlText } from '../config/load-yaml.ts';
+import type { Limits } from '../core/record.ts';
+import { createGeometry } from './lanes.ts';
+import type { SequenceStep, StepDefinition } from './step.ts';
+
+const limitsSchema = z
+  .object({
+    low: z.number().optional(),
+    high: z.number().optional(),
+    marginal: z.number().nonnegative().optional(),
+  })
+  .strict();
+
+interface RawStep {
+  id: string;
+  name?: string;
+  type: string;
+  params?: Record<string, unknown>;
+  limits?: Record<string, Limits>;
+  retries?: number;
+  timeoutS?: number;
+  steps?: RawStep[];
+}
+
+const stepSchema: z.ZodType<RawStep> = z.lazy(() =>
+  z
+    .object({
+      id: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'an id of letters, digits, "_", "-" or "."'),
+      name: z.string().optional(),
+      type: z.string(),
+      params: z.record(z.string(), z.unknown()).optional(),
+      limits: z.record(z.string(), limitsSchema).optional(),
+      retries: z.number().int().min(0).max(10).optional(),
+      timeoutS: z.number().positive().optional(),
+      steps: z.array(stepSchema).optional(),
+    })
+    .strict(),
+);
+
+const watchSchema = z
+  .object({
+    source: z.enum(['temperature', 'received-power']),
+    band: z.tuple([z.number(), z.number()]),
+    settleS: z.number().nonnegative().default(1),
+    pollS: z.number().positive().default(0.5),
+  })
+  .strict();
+
+export type Watch = z.infer<typeof watchSchema>;
+
+export interface LoadedSequence {
+  name: string;
+  version: string;
+  description: string;
+  file: string;
+  hash: string;
+  steps: SequenceStep[];
+  watch: Watch[];
+}
+
+export interface LoadContext {
+  /** The LED driver's lane-rate range in bit/s; a step rate outside it is refused at load. */
+  rateRange?: [number, number];
+}
+
+/** The sequences shipped with cpobench, by name. */
+export function builtinSequenceDir(): string {
+  return resolve(import.meta.dirname, '../../fixtures/sequences');
+}
+
+/** Resolves a sequence argument: a path, or the name of a shipped sequence. */
+export function resolveSequencePath(nameOrPath: string): string {
+  if (existsSync(nameOrPath)) return nameOrPath;
+  const builtin = join(
+    builtinSequenceDir(),
+    nameOrPath.endsWith('.yaml') ? basename(nameOrPath) : `${nameOrPath}.yaml`,
+  );
+  if (existsSync(builtin)) return builtin;
+  throw new ConfigError([
+    {
+      file: nameOrPath,
+      line: 0,
+      column: 0,
+      path: '',
+      expected: 'a sequence file or the name of a shipped sequence',
+      got: 'no such file',
+    },
+  ]);
+}
+
+/**
+ * Loads and validates a sequence file against the step registry: unknown step types, bad or missing
+ * parameters, limits with low > high, limits on measurements the step does not declare, and rates beyond the
+ * driver's range are all refused with file:line:column and the key.
+ */
+export function loadSequence(
+  file: string,
+  registry: ReadonlyMap<string, StepDefinition>,
+  ctx: LoadContext = {},
+): LoadedSequence {
+  const text = readFileSync(file, 'utf8');
+  return parseSequence(text, fileLabel(file), registry, ctx);
+}
+
+export function parseSequence(
+  text: string,
+  label: string,
+  registry: ReadonlyMap<string, StepDefinition>,
+  ctx: LoadContext = {},
+): LoadedSequence {
+  const types = [...registry.keys()].sort();
+  const probeGeometry = createGeometry({ rows: 2, cols: 2 });
+  const schema = z
+    .object({
+      name: z.string().min(1),
+      version: z.union([z.string(), z.number()]).transform(String).default('1'),
+      description: z.string().default(''),
+      steps: z.array(stepSchema).min(1),
+      watch: z.array(watchSchema).default([]),
+    })
+    .strict()
+    .superRefine((seq, issues) => {
+      const ids = new Set<string>();
+      const check = (steps: RawStep[], base: (string | number)[]) => {
+        steps.forEach((step, i) => {
+          const at = [...base, i];
+          if (ids.has(step.id))
+            issues.addIssue({
+              code: 'custom',
+              path: [...at, 'id'],
+              message: `a unique step id ("${step.id}" is used twice)`,
+            });
+          ids.add(step.id);
+          const def = registry.get(step.type);
+          if (!def) {
+            issues.addIssue({
+              code: 'custom',
+              path: [...at, 'type'],
+              message: `one of the step types: ${types.join(', ')}`,
+            });
+            return;
+          }
+          const parsed = def.params.safeParse(step.params ?? {});
+          if (!parsed.success) {
+            for (const iss of parsed.error.issues) {
+              issues.addIssue({
+                code: 'custom',
+                path: [...at, 'params', ...(iss.path as (string | number)[])],
+                message: iss.message,
+              });
+            }
+            return;
+          }
+          const p = parsed.data as Record<string, unknown>;
+          if (ctx.rateRange) {
+            for (const key of ['rate', 'maxRate']) {
+              const r = p[key];
+              if (typeof r === 'number' && (r < ctx.rateRange[0] || r > ctx.rateRange[1])) {
+                issues.addIssue({
+                  code: 'custom',
+                  path: [...at, 'params', key],
+                  message: `a rate within the LED driver's range ${ctx.rateRange[0]}..${ctx.rateRange[1]} bit/s`,
+                });
+              }
+            }
+          }
+          const declared = new Set(def.measurements(p as never, probeGeometry).map((m) => m.name));
+          for (const [name, lim] of Object.entries(step.limits ?? {})) {
+            if (!declared.has(name)) {
+              issues.addIssue({
+                code: 'custom',
+                path: [...at, 'limits', name],
+                message: `a measurement of step type ${step.type}: ${[...declared].join(', ')}`,
+              });
+            }
+            if (lim.low !== undefined && lim.high !== undefined && lim.low > lim.high) {
+              issues.addIssue({
+                code: 'custom',
+                path: [...at, 'limits', name, 'low'],
+                message: `low ≤ high (low ${lim.low} > high ${lim.high})`,
+              });
+            }
+          }
+          if (step.steps && !def.nested) {
+            issues.addIssue({
+              code: 'custom',
+              path: [...at, 'steps'],
+              message: `no nested steps (step type ${step.type} does not run any)`,
+            });
+          }
+          if (step.steps) check(step.steps, [...at, 'steps']);
+        });
+      };
+      check(seq.steps, ['steps']);
+    });
+  const raw = parseYamlText(text, label, schema);
+  const build = (s: RawStep): SequenceStep => {
+    const def = registry.get(s.type)!;
+    return {
+      id: s.id,
+      name: s.name ?? s.id,
+      type: s.type,
+      params: def.params.parse(s.params ?? {}) as Record<string, unknown>,
+      limits: s.limits ?? {},
+      retries: s.retries ?? 0,
+      timeoutS: s.timeoutS ?? 600,
+      steps: (s.steps ?? []).map(build),
+    };
+  };
+  return {
+    name: raw.name,
+    version: raw.version,
+    description: raw.description,
+    file: label,
+    hash: createHash('sha256').update(text).digest('hex').slice(0, 16),
+    steps: raw.steps.map(build),
+    watch: raw.watch,
+  };
+}
+
+/** Counts steps including nested ones, for progress displays. */
+export function countSteps(steps: readonly SequenceStep[]): number {
+  return steps.reduce((n, s) => n + 1 + countSteps(s.steps), 0);
+}

@@ -1,0 +1,115 @@
+import type { z } from 'zod';
+import type {
+  FrameReceiver,
+  LaneReceiver,
+  LightSource,
+  OpticalPowerMeter,
+  PowerMeter,
+  ThermalController,
+} from '../../drivers/capabilities.ts';
+import type { Limits, MeasurementSpec, PromptRecord, Verdict } from '../core/record.ts';
+
+/** What steps see of the station: capability interfaces by role, never a model or a SCPI string. */
+export interface BenchInstruments {
+  lightSource(): LightSource;
+  receiver(): LaneReceiver | FrameReceiver;
+  powerMeter(): PowerMeter;
+  opticalMeter(): OpticalPowerMeter;
+  thermal(): ThermalController;
+  has(role: string): boolean;
+  /** Every instrument, for inventory. */
+  all(): { role: string; instrument: import('../../drivers/capabilities.ts').Instrument }[];
+}
+
+export interface LaneGeometry {
+  rows: number;
+  cols: number;
+  /** Physical lanes 1..rows*cols. */
+  all: number[];
+  /** How many active lanes the link needs (e.g. 400 or 256). */
+  required: number;
+  /** Physical lanes reserved as spares. */
+  spares: number[];
+  /** [row, col] of a physical lane (0-based), for crosstalk neighbours and frame spots. */
+  position(lane: number): [number, number];
+  /** Physical lane at [row, col] (0-based), or undefined outside the array. */
+  laneAt(row: number, col: number): number | undefined;
+}
+
+/**
+ * The run's lane state, shared by every step: which physical lane carries each logical lane, which lanes are
+ * dead, which spares are left. A dead lane is never a remap target.
+ */
+export interface LaneState {
+  /** logical index (0-based) -> physical lane; length = required. */
+  logicalToPhysical: number[];
+  dead: Set<number>;
+  /** Lanes that failed a limit in some step (by physical lane), with the reason. */
+  failed: Map<number, string>;
+  swapped: [number, number][];
+  remapped: { logical: number; from: number; to: number }[];
+  sparesLeft: number[];
+  /** Physical lanes that currently carry data (logicalToPhysical as a list). */
+  active(): number[];
+}
+
+export type LaneValues = { lanes: readonly number[]; values: readonly (number | null)[] };
+
+export interface StepContext {
+  readonly runId: string;
+  readonly stepId: string;
+  readonly instruments: BenchInstruments;
+  readonly geometry: LaneGeometry;
+  readonly lanes: LaneState;
+  /** Fires on abort or when the step's time limit passes. Pass it to every instrument call. */
+  readonly signal: AbortSignal;
+  /** Extra coordinates for measurements of nested steps (e.g. { temperature: 45 }). */
+  readonly at: Record<string, number>;
+  /** Results earlier steps left for later ones (walking-one rows, L-I fits, BER per lane...). */
+  readonly shared: Map<string, unknown>;
+  /**
+   * Records a declared measurement: persisted in the store first, then streamed. Returns the verdict.
+   * A per-lane measurement is one call with every lane's value. `at` adds sweep coordinates for this one
+   * value (merged over ctx.at), e.g. { current: 2e-4 } for one point of an L-I curve.
+   */
+  measure(name: string, value: number | null | LaneValues, at?: Record<string, number>): Verdict;
+  /** Streams a per-lane frame for the dashboard heatmap (not a measurement). */
+  lanesFrame(metric: string, unit: string, data: LaneValues): void;
+  progress(done: number, total: number): void;
+  log(level: 'debug' | 'info' | 'warn' | 'error', msg: string): void;
+  /** Asks the operator (CLI, API or scripted responder); resolves with the answer. */
+  prompt(kind: PromptRecord['kind'], message: string): Promise<string | number | boolean>;
+  /** Abortable wait in real ms. */
+  sleep(ms: number): Promise<void>;
+  /** Runs nested steps (temperature sweep) with extra coordinates. */
+  runSteps(steps: readonly SequenceStep[], at: Record<string, number>): Promise<void>;
+}
+
+/** Limits a sequence sets on a step's measurements, by measurement name. */
+export type LimitOverrides = Record<string, Limits>;
+
+export interface StepDefinition<P = Record<string, unknown>> {
+  type: string;
+  description: string;
+  /** Validates the step's `params` from the sequence file. */
+  params: z.ZodType<P>;
+  /** Declared before the step runs; the sequence's limits override the defaults by name. */
+  measurements(params: P, geometry: LaneGeometry): MeasurementSpec[];
+  /** True for steps that hold nested steps (temperature sweep). */
+  nested?: boolean;
+  run(ctx: StepContext, params: P, children: readonly SequenceStep[]): Promise<void>;
+}
+
+/** One step of a loaded sequence. */
+export interface SequenceStep {
+  id: string;
+  name: string;
+  type: string;
+  params: Record<string, unknown>;
+  limits: LimitOverrides;
+  retries: number;
+  timeoutS: number;
+  steps: SequenceStep[];
+  /** Where it stands in the file, for errors. */
+  source?: { file: string; line: number; column: number };
+}

@@ -1,0 +1,388 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { Instrument } from '../../drivers/capabilities.ts';
+import type { BenchEvent } from '../../src/core/record.ts';
+import { EventBus } from '../../src/orchestrator/bus.ts';
+import { type EngineDeps, type SafeStateResult, startRun } from '../../src/orchestrator/engine.ts';
+import { createGeometry } from '../../src/orchestrator/lanes.ts';
+import { PromptBroker, scriptedResponder } from '../../src/orchestrator/prompts.ts';
+import { parseSequence } from '../../src/orchestrator/sequence.ts';
+import type { BenchInstruments, StepDefinition } from '../../src/orchestrator/step.ts';
+import { ScpiSession } from '../../src/scpi/session.ts';
+import { serveStream } from '../../src/sim/server/connection.ts';
+import { openStore } from '../../src/store/index.ts';
+import type { RunStore } from '../../src/store/types.ts';
+import { PairTransport } from '../../src/transport/pair.ts';
+import { DemoInstrument } from '../helpers/demo-instrument.ts';
+
+const stores: RunStore[] = [];
+afterEach(() => {
+  for (const s of stores.splice(0)) s.close();
+});
+
+/** A bench of one real SCPI instrument over an in-process pair; `hang` makes it stop answering. */
+function demoBench() {
+  const inst = new DemoInstrument();
+  const faults: { stopAfterCommands?: number } = {};
+  const session = new ScpiSession(
+    new PairTransport('PAIR::demo', (end) => {
+      serveStream(inst, end, { faults });
+      return true;
+    }),
+    { name: 'demo', timeoutMs: 5000, lateReplyGraceMs: 50 },
+  );
+  let temperature = 25;
+  const safeCalls: string[] = [];
+  const tec = {
+    role: 'tec',
+    temperature: async () => temperature,
+  };
+  const instrument: Instrument = {
+    role: 'demo',
+    identify: (o) => session.idn(o),
+    selfTest: (o) => session.tst(o),
+    clearErrors: async (o) => (await session.drainErrors(o)).map((e) => `${e.code},"${e.message}"`),
+    safeState: async (o) => {
+      await session.write('VOLT 0', o);
+      await session.query('*OPC?', o); // confirmed, not just sent
+      safeCalls.push('VOLT 0');
+    },
+  };
+  const instruments = {
+    all: () => [{ role: 'demo', instrument }],
+    has: (r: string) => r === 'demo' || r === 'tec',
+    thermal: () => tec,
+  } as unknown as BenchInstruments;
+  const safeState = async (timeoutMs: number): Promise<SafeStateResult[]> => {
+    const t0 = performance.now();
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      await instrument.safeState({ timeoutMs, signal });
+      return [{ role: 'demo', ok: true, ms: performance.now() - t0 }];
+    } catch (err) {
+      return [{ role: 'demo', ok: false, ms: performance.now() - t0, error: (err as Error).message }];
+    }
+  };
+  return {
+    inst,
+    session,
+    faults,
+    safeCalls,
+    instruments,
+    safeState,
+    setTemperature: (t: number) => {
+      temperature = t;
+    },
+  };
+}
+
+function registry(bench: ReturnType<typeof demoBench>): Map<string, StepDefinition> {
+  const set: StepDefinition<{ volts: number }> = {
+    type: 'set-volts',
+    description: 'sets the demo voltage and measures it',
+    params: z.object({ volts: z.number().min(0).max(10).default(1), rate: z.number().optional() }),
+    measurements: () => [{ name: 'volts', unit: 'V', dimensions: [], limits: { low: 0, high: 5, marginal: 0.5 } }],
+    run: async (ctx, p) => {
+      await bench.session.write(`VOLT ${p.volts}`, { signal: ctx.signal });
+      ctx.measure('volts', await bench.session.queryNumber('VOLT?', { signal: ctx.signal }));
+    },
+  };
+  const lanes: StepDefinition<{ bad: number[] }> = {
+    type: 'lane-check',
+    description: 'per-lane values, bad lanes read 0',
+    params: z.object({ bad: z.array(z.number()).default([]) }),
+    measurements: () => [{ name: 'lane_power', unit: 'W', dimensions: ['lane'], limits: { low: 1e-6 } }],
+    run: async (ctx, p) => {
+      const all = ctx.geometry.all;
+      ctx.measure('lane_power', { lanes: all, values: all.map((l) => (p.bad.includes(l) ? 0 : 1e-5)) });
+    },
+  };
+  const remap: StepDefinition = {
+    type: 'remap',
+    description: 'moves failed lanes to spares',
+    params: z.object({}),
+    measurements: () => [{ name: 'unrepaired_lanes', unit: 'lanes', dimensions: [], limits: { high: 0 } }],
+    run: async (ctx) => {
+      let unrepaired = 0;
+      ctx.lanes.logicalToPhysical.forEach((phys, logical) => {
+        if (!ctx.lanes.failed.has(phys)) return;
+        const to = ctx.lanes.sparesLeft.shift();
+        if (to === undefined) {
+          unrepaired++;
+          return;
+        }
+        ctx.lanes.logicalToPhysical[logical] = to;
+        ctx.lanes.remapped.push({ logical, from: phys, to });
+      });
+      ctx.measure('unrepaired_lanes', unrepaired);
+    },
+  };
+  const hang: StepDefinition = {
+    type: 'hang',
+    description: 'a query the instrument never answers',
+    params: z.object({}),
+    measurements: () => [],
+    run: async (ctx) => {
+      bench.faults.stopAfterCommands = 0;
+      await bench.session.query('*IDN?', { signal: ctx.signal, timeoutMs: 60_000 });
+    },
+  };
+  const flaky: StepDefinition<{ failures: number }> = {
+    type: 'flaky',
+    description: 'times out the first N attempts',
+    params: z.object({ failures: z.number().default(1) }),
+    measurements: () => [{ name: 'ok', unit: '', dimensions: [] }],
+    run: async (ctx, p) => {
+      const n = (ctx.shared.get('attempts') as number | undefined) ?? 0;
+      ctx.shared.set('attempts', n + 1);
+      if (n < p.failures) await bench.session.query('HANG?', { signal: ctx.signal, timeoutMs: 100 });
+      ctx.measure('ok', 1);
+    },
+  };
+  const ask: StepDefinition = {
+    type: 'ask',
+    description: 'asks the operator',
+    params: z.object({}),
+    measurements: () => [{ name: 'operator_ok', unit: '', dimensions: [], limits: { low: 1 } }],
+    run: async (ctx) => {
+      const a = await ctx.prompt('passfail', 'Is the fibre bundle seated?');
+      ctx.measure('operator_ok', a === true ? 1 : 0);
+    },
+  };
+  return new Map<string, StepDefinition>(
+    [set, lanes, remap, hang, flaky, ask].map((d) => [d.type, d as unknown as StepDefinition]),
+  );
+}
+
+function setup(yaml: string, opts: { spares?: number[] } = {}) {
+  const bench = demoBench();
+  const reg = registry(bench);
+  const seq = parseSequence(yaml, 'test.yaml', reg, { rateRange: [1e8, 4e9] });
+  const store = openStore(join(mkdtempSync(join(tmpdir(), 'cpobench-engine-')), 'runs.db'));
+  stores.push(store);
+  const bus = new EventBus();
+  const events: BenchEvent[] = [];
+  const persistedWhenStreamed: boolean[] = [];
+  const prompts = new PromptBroker();
+  bus.on((e) => {
+    events.push(e);
+    if (e.type === 'measurement') {
+      const rec = store.getRun(e.runId);
+      persistedWhenStreamed.push(
+        rec.steps.some((s) => s.measurements.some((m) => m.spec.name === e.measurement.spec.name)),
+      );
+    }
+  });
+  const deps: EngineDeps = {
+    instruments: bench.instruments,
+    safeState: bench.safeState,
+    instrumentRecords: () => [{ role: 'demo', resource: 'PAIR::demo', driver: 'demo' }],
+    geometry: createGeometry({ rows: 2, cols: 3, spares: opts.spares ?? [] }),
+    store,
+    bus,
+    registry: reg,
+    prompts,
+    transcripts: bench.session.transcript,
+    safeStateTimeoutMs: 800,
+  };
+  const run = () =>
+    startRun(deps, {
+      sequence: seq,
+      dut: 'DUT-1',
+      operator: 'ana',
+      station: { name: 'test', snapshot: {} },
+      software: { version: '0.1.0' },
+    });
+  return { bench, store, events, persistedWhenStreamed, prompts, run };
+}
+
+describe('run engine', () => {
+  it('runs steps, judges limits, persists each measurement before streaming it, and keeps the transcript', async () => {
+    const t = setup(`
+name: basic
+steps:
+  - { id: a, type: set-volts, params: { volts: 2 } }
+  - { id: b, type: set-volts, params: { volts: 4.8 } }
+`);
+    const rec = await t.run().done;
+    expect(rec.outcome).toBe('PASS');
+    expect(rec.steps.map((s) => s.verdict)).toEqual(['PASS', 'MARGINAL']);
+    expect(rec.steps[1]!.measurements[0]).toMatchObject({ kind: 'scalar', value: 4.8, verdict: 'MARGINAL' });
+    expect(t.persistedWhenStreamed).toEqual([true, true]);
+    expect(t.events.map((e) => e.type).filter((x) => x !== 'log')).toEqual([
+      'run.started',
+      'step.started',
+      'measurement',
+      'step.finished',
+      'step.started',
+      'measurement',
+      'step.finished',
+      'instrument',
+      'run.finished',
+    ]);
+    expect(t.bench.safeCalls).toEqual(['VOLT 0']);
+    expect(t.store.getTranscript(rec.id).entries.some((e) => e.text === 'VOLT 4.8')).toBe(true);
+  });
+
+  it('fails a run on a limit, with the value and limit in the record', async () => {
+    const t = setup(`
+name: fail
+steps:
+  - { id: a, type: set-volts, params: { volts: 7 } }
+  - { id: b, type: set-volts, params: { volts: 1 } }
+`);
+    const rec = await t.run().done;
+    expect(rec.outcome).toBe('FAIL');
+    expect(rec.steps[0]!.measurements[0]).toMatchObject({ value: 7, verdict: 'FAIL', spec: { limits: { high: 5 } } });
+    expect(rec.steps[1]!.verdict).toBe('PASS');
+  });
+
+  it('passes with a remap when failed lanes move to spares, fails naming lanes when spares run out', async () => {
+    const ok = setup(
+      `
+name: remap
+steps:
+  - { id: check, type: lane-check, params: { bad: [2] } }
+  - { id: remap, type: remap }
+`,
+      { spares: [6] },
+    );
+    const rec = await ok.run().done;
+    expect(rec.steps[0]!.verdict).toBe('FAIL');
+    expect(rec.outcome).toBe('PASS');
+    expect(rec.laneMap?.remapped).toEqual([{ logical: 1, from: 2, to: 6 }]);
+    const short = setup(
+      `
+name: remap
+steps:
+  - { id: check, type: lane-check, params: { bad: [2, 3] } }
+  - { id: remap, type: remap }
+`,
+      { spares: [6] },
+    );
+    const rec2 = await short.run().done;
+    expect(rec2.outcome).toBe('FAIL');
+    expect(rec2.steps[1]!.measurements[0]).toMatchObject({ value: 1, verdict: 'FAIL' });
+  });
+
+  it('aborts a step blocked on I/O, reaches the safe state within a bound even with a hung instrument, keeps partial data', async () => {
+    const t = setup(`
+name: abort
+steps:
+  - { id: first, type: set-volts, params: { volts: 3 } }
+  - { id: stuck, type: hang }
+  - { id: never, type: set-volts }
+`);
+    const h = t.run();
+    await new Promise((r) => setTimeout(r, 150));
+    const t0 = performance.now();
+    await Promise.all([h.abort('test'), h.abort('second ctrl-c')]);
+    const took = performance.now() - t0;
+    const rec = await h.done;
+    expect(rec.outcome).toBe('ABORTED');
+    expect(took).toBeLessThan(1500);
+    expect(rec.abort?.by).toBe('test');
+    expect(rec.abort?.safeStateMs).toBeLessThanOrEqual(1000);
+    expect(rec.steps.map((s) => [s.id, s.verdict])).toEqual([
+      ['first', 'PASS'],
+      ['stuck', 'SKIPPED'],
+    ]);
+    expect(rec.steps[0]!.measurements[0]!.kind).toBe('scalar');
+    const safe = t.events.find((e) => e.type === 'instrument');
+    // the instrument stopped answering, so its safe state could not be confirmed, and the run says so
+    expect(safe).toMatchObject({ role: 'demo', state: expect.stringMatching(/^safe state failed/) });
+  });
+
+  it('retries a step after an instrument timeout, then errors when retries run out, keeping what was measured', async () => {
+    const ok = setup(`
+name: retry
+steps:
+  - { id: flaky, type: flaky, params: { failures: 1 }, retries: 1 }
+`);
+    const rec = await ok.run().done;
+    expect(rec.outcome).toBe('PASS');
+    expect(rec.steps[0]!.attempts).toBe(2);
+    const bad = setup(`
+name: retry
+steps:
+  - { id: a, type: set-volts, params: { volts: 2 } }
+  - { id: flaky, type: flaky, params: { failures: 5 }, retries: 1 }
+  - { id: b, type: set-volts }
+`);
+    const rec2 = await bad.run().done;
+    expect(rec2.outcome).toBe('ERROR');
+    expect(rec2.error).toMatch(/step flaky \(flaky\): demo: no reply to "HANG\?" within 100 ms/);
+    expect(rec2.steps.map((s) => s.verdict)).toEqual(['PASS', 'ERROR']);
+    expect(rec2.steps[0]!.measurements).toHaveLength(1);
+    expect(bad.bench.safeCalls).toEqual(['VOLT 0']);
+  });
+
+  it('holds while a watched value is out of band and records the hold', async () => {
+    const t = setup(`
+name: hold
+watch: [ { source: temperature, band: [20, 30], settleS: 0.1, pollS: 0.02 } ]
+steps:
+  - { id: a, type: set-volts }
+`);
+    t.bench.setTemperature(40);
+    const h = t.run();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(t.events.some((e) => e.type === 'hold')).toBe(true);
+    expect(t.events.some((e) => e.type === 'step.started')).toBe(false);
+    t.bench.setTemperature(25);
+    const rec = await h.done;
+    expect(rec.outcome).toBe('PASS');
+    expect(rec.holds).toHaveLength(1);
+    expect(rec.holds[0]).toMatchObject({ watched: 'temperature', value: 25, band: [20, 30] });
+    expect(rec.holds[0]!.endedAt).toBeDefined();
+  });
+
+  it('asks the operator; a scripted responder answers for CI', async () => {
+    const t = setup(`
+name: prompt
+steps:
+  - { id: seat, type: ask }
+`);
+    scriptedResponder(t.prompts, [{ match: 'bundle', answer: 'pass' }]);
+    const rec = await t.run().done;
+    expect(rec.outcome).toBe('PASS');
+    expect(rec.prompts[0]).toMatchObject({
+      kind: 'passfail',
+      message: 'Is the fibre bundle seated?',
+      answer: true,
+      answeredBy: 'script',
+    });
+  });
+});
+
+describe('sequence loading', () => {
+  const reg = registry(demoBench());
+  const load = (yaml: string) => () => parseSequence(yaml, 'seq.yaml', reg, { rateRange: [1e8, 4e9] });
+  it('refuses an unknown step type with file, line, column and the known types', () => {
+    expect(load('name: x\nsteps:\n  - id: a\n    type: warp-drive\n')).toThrow(
+      /^seq\.yaml:4:11 steps\[0\]\.type: one of the step types: ask, flaky, hang, lane-check, remap, set-volts/,
+    );
+  });
+  it('refuses bad parameters, limits with low > high, unknown measurements and rates beyond the driver', () => {
+    expect(load('name: x\nsteps:\n  - id: a\n    type: set-volts\n    params: { volts: 20 }\n')).toThrow(
+      /^seq\.yaml:5:22 steps\[0\]\.params\.volts:/,
+    );
+    expect(
+      load('name: x\nsteps:\n  - id: a\n    type: set-volts\n    limits: { volts: { low: 5, high: 1 } }\n'),
+    ).toThrow(/steps\[0\]\.limits\.volts\.low: low ≤ high \(low 5 > high 1\)/);
+    expect(load('name: x\nsteps:\n  - id: a\n    type: set-volts\n    limits: { amps: { high: 1 } }\n')).toThrow(
+      /steps\[0\]\.limits\.amps: a measurement of step type set-volts: volts/,
+    );
+    expect(load('name: x\nsteps:\n  - id: a\n    type: set-volts\n    params: { rate: 9.0e9 }\n')).toThrow(
+      /steps\[0\]\.params\.rate: a rate within the LED driver's range/,
+    );
+    expect(load('name: x\nsteps:\n  - id: a\n    type: set-volts\n    bogus: 1\n')).toThrow(/seq\.yaml:5:5/);
+    expect(load('name: x\nsteps: [ { id: a, type: set-volts }, { id: a, type: set-volts } ]\n')).toThrow(
+      /a unique step id/,
+    );
+  });
+});
