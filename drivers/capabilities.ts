@@ -32,6 +32,8 @@ export interface Instrument {
   clearErrors(opts?: CallOptions): Promise<string[]>;
   /** Brings the instrument to its safe state. Bounded by opts.timeoutMs. */
   safeState(opts?: CallOptions): Promise<void>;
+  /** Applies the configuration the station file asks for (e.g. unit, wavelength); openStation calls it once. */
+  init?(opts?: CallOptions): Promise<void>;
 }
 
 export interface LightSource extends Instrument {
@@ -99,6 +101,8 @@ export interface RailReading {
 
 export interface PowerMeter extends Instrument {
   readonly railNames: readonly string[];
+  /** Rail channels that count toward energy per bit (station file `rails[].counted`). */
+  readonly countedRails?: readonly number[];
   measure(rails?: readonly number[], opts?: CallOptions): Promise<RailReading[]>;
   setOutput(rails: readonly number[], on: boolean, opts?: CallOptions): Promise<void>;
   setVoltage(rails: readonly number[], volts: number, opts?: CallOptions): Promise<void>;
@@ -116,4 +120,6 @@ export interface ThermalController extends Instrument {
   setpoint(opts?: CallOptions): Promise<number>;
   temperature(opts?: CallOptions): Promise<number>;
   setOutput(on: boolean, opts?: CallOptions): Promise<void>;
+  /** Waits until the temperature holds within the station's settle tolerance for its dwell time. */
+  waitSettled?(opts?: CallOptions): Promise<number>;
 }

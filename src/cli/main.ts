@@ -1,5 +1,11 @@
 import { Command, CommanderError } from 'commander';
+import { registerInstruments } from './commands/instruments.ts';
+import { registerReport } from './commands/report.ts';
+import { registerRun } from './commands/run.ts';
+import { registerRuns } from './commands/runs.ts';
 import { registerScpi } from './commands/scpi.ts';
+import { registerServe } from './commands/serve.ts';
+import { registerSim } from './commands/sim.ts';
 import { CliError, EXIT } from './exit-codes.ts';
 
 /** Builds the `cpobench` program. Each command sets the exit code through `setExit`. */
@@ -10,6 +16,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .exitOverride()
     .configureOutput({ outputError: (s, write) => write(s) });
   registerScpi(program, setExit);
+  registerInstruments(program, setExit);
+  registerSim(program, setExit);
+  registerRun(program, setExit);
+  registerRuns(program, setExit);
+  registerReport(program, setExit);
+  registerServe(program, setExit);
   return program;
 }
 

@@ -47,12 +47,15 @@ function startChild(db: string, mode: 'write' | 'idle'): Promise<Started> {
   const rl = createInterface({ input: c.stdout! });
   let last = -1;
   let runId = '';
+  // Lines that arrive in one chunk are emitted before a later until() registers: keep them all.
+  const seen: string[] = [];
   const waiters: { pred: (l: string) => boolean; resolve: () => void }[] = [];
   rl.on('line', (line) => {
     const m = /^frame (\d+)$/.exec(line);
     if (m) last = Number(m[1]);
     const r = /^run (\S+)$/.exec(line);
     if (r) runId = r[1];
+    seen.push(line);
     for (const w of waiters.splice(0)) {
       if (w.pred(line)) w.resolve();
       else waiters.push(w);
@@ -60,6 +63,7 @@ function startChild(db: string, mode: 'write' | 'idle'): Promise<Started> {
   });
   const until = (pred: (l: string) => boolean) =>
     new Promise<void>((resolve, reject) => {
+      if (seen.some(pred)) return resolve();
       waiters.push({ pred, resolve });
       c.once('exit', (code) => reject(new Error(`child exited (${code}) early: ${stderr}`)));
     });

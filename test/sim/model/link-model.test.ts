@@ -273,25 +273,18 @@ describe('link behaviour', () => {
     expect(linkFaultSchema.safeParse({ kind: 'weak-lanes', lanes: [3], factor: 2 }).success).toBe(false);
   });
 
-  it('computes all derived arrays for 400 lanes well under 1 ms', () => {
+  it('recomputes derived arrays after a state change and returns the same values without one', () => {
     const m = LinkModel.operating(mosaic);
     for (let k = 0; k < 300; k++) {
       m.setTemperature(25 + (k % 2) * 0.01);
       m.ber();
     }
-    const n = 500;
-    const t0 = performance.now();
-    for (let k = 0; k < n; k++) {
-      m.setTemperature(25 + (k % 2) * 0.01);
-      m.ber();
-      m.receivedPower();
-      m.railPower();
-    }
-    const perCall = (performance.now() - t0) / n;
-    expect(perCall).toBeLessThan(1);
-    // cached: no recompute without a state change
-    const t1 = performance.now();
-    for (let k = 0; k < n; k++) m.ber();
-    expect((performance.now() - t1) / n).toBeLessThan(0.05);
+    // the speed of this is a figure in npm run bench:sim, not a timed test
+    const a = m.ber();
+    expect(m.ber()).toEqual(a);
+    m.setTemperature(85);
+    const b = m.ber();
+    expect(b[0]).toBeGreaterThan(a[0]!);
+    expect(m.ber()).toEqual(b);
   });
 });

@@ -1,0 +1,202 @@
+import { AbortedError, CpobenchError, errorMessage, isAbortError } from '../src/core/errors.ts';
+import { toChannelList } from '../src/scpi/channels.ts';
+import { formatNumber, parseBoolList } from '../src/scpi/parse.ts';
+import type { ScpiSession, TxOptions } from '../src/scpi/session.ts';
+import type { CallOptions, Identity, Instrument, Lanes } from './capabilities.ts';
+import { type CallTrace, traceMethods } from './trace.ts';
+
+/**
+ * A driver call failed: names the role and the SCPI command. `code` is the cause's code (E_CONNECTION,
+ * E_TIMEOUT, E_INSTRUMENT, E_ABORTED...) so callers and the CLI can branch on it.
+ */
+export class DriverError extends CpobenchError {
+  readonly role: string;
+  readonly command: string;
+  constructor(role: string, command: string, cause: unknown) {
+    const code = cause instanceof CpobenchError ? cause.code : 'E_DRIVER';
+    super(code, `${role}: "${command}" failed: ${errorMessage(cause)}`, { cause });
+    this.role = role;
+    this.command = command;
+  }
+}
+
+/** A setpoint or argument outside the station limits; refused before anything was sent. */
+export class LimitError extends CpobenchError {
+  readonly role: string;
+  constructor(role: string, message: string) {
+    super('E_LIMIT', `${role}: ${message}; nothing was sent`);
+    this.role = role;
+  }
+}
+
+export interface DriverOptions {
+  role: string;
+  session: ScpiSession;
+  trace?: CallTrace;
+  /** Drain SYST:ERR? after every setting command (default true): an instrument refusal becomes an error. */
+  checkErrors?: boolean;
+}
+
+/** Shared plumbing of every SCPI driver: checked sends, wrapped errors, common commands, the call trace. */
+export abstract class ScpiDriver implements Instrument {
+  readonly role: string;
+  protected readonly session: ScpiSession;
+  protected readonly checkErrors: boolean;
+
+  constructor(o: DriverOptions) {
+    this.role = o.role;
+    this.session = o.session;
+    this.checkErrors = o.checkErrors ?? true;
+    if (o.trace) traceMethods(this, o.role, o.trace);
+  }
+
+  async identify(opts?: CallOptions): Promise<Identity> {
+    return this._do('*IDN?', () => this.session.idn(tx(opts)));
+  }
+
+  async selfTest(opts?: CallOptions): Promise<number> {
+    return this._do('*TST?', () => this.session.tst(tx(opts)));
+  }
+
+  async clearErrors(opts?: CallOptions): Promise<string[]> {
+    const list = await this._do('SYST:ERR?', () => this.session.drainErrors(tx(opts)));
+    return list.map((e) => `${e.code},"${e.message}"`);
+  }
+
+  abstract safeState(opts?: CallOptions): Promise<void>;
+
+  /** Sends a setting command; with checkErrors, the error queue is drained and a refusal raises. */
+  protected _send(command: string, opts?: CallOptions, checkErrors = this.checkErrors): Promise<void> {
+    return this._do(command, () => this.session.write(command, { ...tx(opts), checkErrors }));
+  }
+
+  protected _query(command: string, opts?: CallOptions): Promise<string> {
+    return this._do(command, () => this.session.query(command, { ...tx(opts), checkErrors: false }));
+  }
+
+  protected _number(command: string, opts?: CallOptions): Promise<number> {
+    return this._do(command, () => this.session.queryNumber(command, { ...tx(opts), checkErrors: false }));
+  }
+
+  /** A list query answering one value per lane; the count is checked. */
+  protected async _numbers(command: string, expected: number | undefined, opts?: CallOptions): Promise<number[]> {
+    const v = await this._do(command, () => this.session.queryNumbers(command, { ...tx(opts), checkErrors: false }));
+    if (expected !== undefined && v.length !== expected) {
+      throw new DriverError(this.role, command, new Error(`expected ${expected} values, got ${v.length}`));
+    }
+    return v;
+  }
+
+  protected async _bools(command: string, expected: number, opts?: CallOptions): Promise<boolean[]> {
+    const text = await this._query(command, opts);
+    const v = this._wrap(command, () => parseBoolList(text, `${this.role}: reply to "${command}"`));
+    if (v.length !== expected) {
+      throw new DriverError(this.role, command, new Error(`expected ${expected} values, got ${v.length}`));
+    }
+    return v;
+  }
+
+  protected _block(command: string, opts?: CallOptions): Promise<Buffer> {
+    return this._do(command, () => this.session.queryBlock(command, { ...tx(opts), checkErrors: false }));
+  }
+
+  /** Runs one SCPI transaction; any failure becomes a DriverError naming the role and the command. */
+  protected async _do<T>(command: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw err instanceof DriverError ? err : new DriverError(this.role, command, err);
+    }
+  }
+
+  protected _wrap<T>(command: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw new DriverError(this.role, command, err);
+    }
+  }
+
+  protected _refuse(message: string): never {
+    throw new LimitError(this.role, message);
+  }
+
+  /** Checks lanes are integers in 1..count and returns the channel list. */
+  protected _lanes(lanes: Lanes, count: number): string {
+    if (lanes.length === 0) this._refuse('no lanes given');
+    for (const l of lanes) {
+      if (!Number.isInteger(l) || l < 1 || l > count) this._refuse(`lane ${l} is outside 1..${count}`);
+    }
+    return toChannelList(lanes);
+  }
+
+  /** Expands a scalar or per-lane value to one value per lane, checking the length. */
+  protected _perLane(lanes: Lanes, v: number | readonly number[], what: string): number[] {
+    if (typeof v === 'number') return lanes.map(() => v);
+    if (v.length !== lanes.length) this._refuse(`${what}: ${v.length} values for ${lanes.length} lanes`);
+    return [...v];
+  }
+}
+
+/** `v` or `v1,v2,...` for a per-lane command: one value when all lanes get the same one. */
+export function valuesArg(values: readonly number[]): string {
+  const first = values[0]!;
+  if (values.every((v) => v === first)) return formatNumber(first);
+  return values.map(formatNumber).join(',');
+}
+
+export function tx(opts?: CallOptions): TxOptions {
+  const o: TxOptions = {};
+  if (opts?.timeoutMs !== undefined) o.timeoutMs = opts.timeoutMs;
+  if (opts?.signal !== undefined) o.signal = opts.signal;
+  return o;
+}
+
+/** Waits `ms`, or rejects when the signal fires. */
+export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  const aborted = () => new AbortedError('aborted while waiting between ramp steps', { cause: signal?.reason });
+  if (ms <= 0) return signal?.aborted ? Promise.reject(aborted()) : Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(aborted());
+    };
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Intermediate points from `from` to `to` (per element) with no step larger than `step`; the last point is
+ * `to` exactly. A zero or missing step means one jump.
+ */
+export function rampPoints(from: readonly number[], to: readonly number[], step: number | undefined): number[][] {
+  const span = Math.max(0, ...from.map((f, i) => Math.abs(to[i]! - f)));
+  const n = step && step > 0 ? Math.max(1, Math.ceil(span / step - 1e-9)) : 1;
+  const out: number[][] = [];
+  for (let k = 1; k < n; k++) out.push(from.map((f, i) => roundSig(f + ((to[i]! - f) * k) / n)));
+  out.push([...to]);
+  return out;
+}
+
+function roundSig(v: number): number {
+  return Number(v.toPrecision(12));
+}
+
+/** Runs every action even when earlier ones fail; throws the first failure at the end. For safeState(). */
+export async function allSettled(actions: (() => Promise<unknown>)[]): Promise<void> {
+  let first: unknown;
+  for (const a of actions) {
+    try {
+      await a();
+    } catch (err) {
+      if (first === undefined) first = err;
+      if (isAbortError(err)) break;
+    }
+  }
+  if (first !== undefined) throw first;
+}

@@ -1,0 +1,51 @@
+import { toUint16LE } from '../src/scpi/block.ts';
+import { formatNumber } from '../src/scpi/parse.ts';
+import { DriverError } from './base.ts';
+import type { CallOptions, Frame, FrameReceiver } from './capabilities.ts';
+import { PdReceiver, type PdReceiverOptions } from './pd-receiver.ts';
+
+/**
+ * CMOS sensor receiver evaluation kit: a virtual SCPI instrument (README "cmos-receiver" table). Everything the
+ * PD kit does, plus frame capture as an IEEE 488.2 definite-length block of 16-bit little-endian pixels.
+ */
+export class CmosReceiver extends PdReceiver implements FrameReceiver {
+  private size: { width: number; height: number } | undefined;
+
+  constructor(o: PdReceiverOptions) {
+    super(o);
+  }
+
+  async frameSize(opts?: CallOptions): Promise<{ width: number; height: number }> {
+    const v = await this._numbers('SENS:FRAM:SIZE?', 2, opts);
+    const [width, height] = v as [number, number];
+    if (!(Number.isInteger(width) && width > 0 && Number.isInteger(height) && height > 0)) {
+      throw new DriverError(this.role, 'SENS:FRAM:SIZE?', new Error(`frame size ${width}x${height} is not positive`));
+    }
+    this.size = { width, height };
+    return { width, height };
+  }
+
+  /** One frame; the size is read once and cached. The block length must match width x height x 2. */
+  async captureFrame(opts?: CallOptions): Promise<Frame> {
+    const { width, height } = this.size ?? (await this.frameSize(opts));
+    const data = await this._block('FETC:FRAM?', opts);
+    if (data.length !== width * height * 2) {
+      throw new DriverError(
+        this.role,
+        'FETC:FRAM?',
+        new Error(`block of ${data.length} bytes is not a ${width}x${height} frame of 16-bit pixels`),
+      );
+    }
+    return { width, height, pixels: toUint16LE(data) };
+  }
+
+  async setExposure(seconds: number, opts?: CallOptions): Promise<void> {
+    if (!(seconds > 0) || !Number.isFinite(seconds)) this._refuse(`exposure ${seconds} s is not > 0`);
+    return this._send(`SENS:EXP ${formatNumber(seconds)}`, opts);
+  }
+
+  async setGain(gain: number, opts?: CallOptions): Promise<void> {
+    if (!(gain >= 1 && gain <= 16)) this._refuse(`gain ${gain} is outside 1..16`);
+    return this._send(`SENS:GAIN ${formatNumber(gain)}`, opts);
+  }
+}

@@ -1,0 +1,139 @@
+import { allLanes, toChannelList } from '../src/scpi/channels.ts';
+import { formatNumber, parseString, splitList } from '../src/scpi/parse.ts';
+import { allSettled, type DriverOptions, delay, rampPoints, ScpiDriver, valuesArg } from './base.ts';
+import { type CallOptions, type Lanes, type LightSource, PATTERNS, type Pattern } from './capabilities.ts';
+
+export interface LedDriverOptions extends DriverOptions {
+  /** Physical lanes on the board (rows x cols). */
+  lanes: number;
+  /** Maximum bias + modulation per lane, A (station limits). */
+  maxCurrentA: number;
+  ramp?: { stepA: number; delayMs: number };
+}
+
+/**
+ * µLED array driver board: a virtual SCPI instrument (no off-the-shelf equivalent; README "led-driver"
+ * table). Every lane operation is one command with a channel list; per-lane values go as `v1,v2,...,(@list)`.
+ */
+export class LedDriver extends ScpiDriver implements LightSource {
+  readonly maxCurrentA: number;
+  private readonly lanes: number;
+  private readonly ramp: { stepA: number; delayMs: number } | undefined;
+  /** Last bias / modulation this driver set per lane, to check bias + modulation against the limit. */
+  private readonly bias = new Map<number, number>();
+  private readonly mod = new Map<number, number>();
+
+  constructor(o: LedDriverOptions) {
+    super(o);
+    this.lanes = o.lanes;
+    this.maxCurrentA = o.maxCurrentA;
+    this.ramp = o.ramp;
+  }
+
+  async laneCount(opts?: CallOptions): Promise<number> {
+    return this._number('SYST:CHAN:COUN?', opts);
+  }
+
+  async setBias(lanes: Lanes, amps: number | readonly number[], opts?: CallOptions): Promise<void> {
+    await this._setCurrent('BIAS', lanes, amps, opts);
+  }
+
+  async getBias(lanes: Lanes, opts?: CallOptions): Promise<number[]> {
+    return this._numbers(`SOUR:CURR:BIAS? ${this._lanes(lanes, this.lanes)}`, lanes.length, opts);
+  }
+
+  async setModulation(lanes: Lanes, amps: number | readonly number[], opts?: CallOptions): Promise<void> {
+    await this._setCurrent('MOD', lanes, amps, opts);
+  }
+
+  async getModulation(lanes: Lanes, opts?: CallOptions): Promise<number[]> {
+    return this._numbers(`SOUR:CURR:MOD? ${this._lanes(lanes, this.lanes)}`, lanes.length, opts);
+  }
+
+  async rampBias(lanes: Lanes, amps: number, opts?: CallOptions): Promise<void> {
+    this._checkCurrents('BIAS', lanes, this._perLane(lanes, amps, 'bias'));
+    const from = await this.getBias(lanes, opts);
+    for (const [i, point] of rampPoints(from, this._perLane(lanes, amps, 'bias'), this.ramp?.stepA).entries()) {
+      if (i > 0) await delay(this.ramp?.delayMs ?? 0, opts?.signal);
+      await this.setBias(lanes, point, opts);
+    }
+  }
+
+  async setOutput(lanes: Lanes, on: boolean, opts?: CallOptions): Promise<void> {
+    return this._send(`OUTP ${on ? 'ON' : 'OFF'},${this._lanes(lanes, this.lanes)}`, opts);
+  }
+
+  async getOutput(lanes: Lanes, opts?: CallOptions): Promise<boolean[]> {
+    return this._bools(`OUTP? ${this._lanes(lanes, this.lanes)}`, lanes.length, opts);
+  }
+
+  async setPattern(lanes: Lanes, pattern: Pattern, opts?: CallOptions): Promise<void> {
+    if (!PATTERNS.includes(pattern)) this._refuse(`pattern "${pattern}" is not one of ${PATTERNS.join(', ')}`);
+    return this._send(`SOUR:PATT ${pattern},${this._lanes(lanes, this.lanes)}`, opts);
+  }
+
+  async getPattern(lanes: Lanes, opts?: CallOptions): Promise<string[]> {
+    const reply = await this._query(`SOUR:PATT? ${this._lanes(lanes, this.lanes)}`, opts);
+    return splitList(reply).map((s) => parseString(s).toUpperCase());
+  }
+
+  async setSeed(lanes: Lanes, seeds: number | readonly number[], opts?: CallOptions): Promise<void> {
+    const v = this._perLane(lanes, seeds, 'seed');
+    if (v.some((s) => !Number.isInteger(s) || s < 1)) this._refuse('a PRBS seed must be an integer >= 1');
+    return this._send(`SOUR:PATT:SEED ${valuesArg(v)},${this._lanes(lanes, this.lanes)}`, opts);
+  }
+
+  async setRate(bitsPerSecond: number, opts?: CallOptions): Promise<void> {
+    if (!(bitsPerSecond > 0) || !Number.isFinite(bitsPerSecond)) this._refuse(`rate ${bitsPerSecond} bit/s is not > 0`);
+    return this._send(`SOUR:RATE ${formatNumber(bitsPerSecond)}`, opts);
+  }
+
+  async getRate(opts?: CallOptions): Promise<number> {
+    return this._number('SOUR:RATE?', opts);
+  }
+
+  async forwardVoltage(lanes: Lanes, opts?: CallOptions): Promise<number[]> {
+    return this._numbers(`MEAS:VOLT? ${this._lanes(lanes, this.lanes)}`, lanes.length, opts);
+  }
+
+  async boardTemperature(opts?: CallOptions): Promise<number> {
+    return this._number('MEAS:TEMP?', opts);
+  }
+
+  /** Outputs off on every lane, then bias and modulation to zero; every command is tried. */
+  async safeState(opts?: CallOptions): Promise<void> {
+    const all = toChannelList(allLanes(this.lanes));
+    await allSettled([
+      () => this._send(`OUTP OFF,${all}`, opts, false),
+      () => this._send(`SOUR:CURR:BIAS 0,${all}`, opts, false),
+      () => this._send(`SOUR:CURR:MOD 0,${all}`, opts, false),
+    ]);
+    this.bias.clear();
+    this.mod.clear();
+  }
+
+  private async _setCurrent(kind: 'BIAS' | 'MOD', lanes: Lanes, amps: number | readonly number[], opts?: CallOptions) {
+    const v = this._perLane(lanes, amps, kind === 'BIAS' ? 'bias' : 'modulation');
+    this._checkCurrents(kind, lanes, v);
+    await this._send(`SOUR:CURR:${kind} ${valuesArg(v)},${this._lanes(lanes, this.lanes)}`, opts);
+    const mine = kind === 'BIAS' ? this.bias : this.mod;
+    for (const [i, l] of lanes.entries()) mine.set(l, v[i]!);
+  }
+
+  /** Strict: each value in 0..max, and with the other current this driver last set, the sum <= max. */
+  private _checkCurrents(kind: 'BIAS' | 'MOD', lanes: Lanes, v: readonly number[]): void {
+    this._lanes(lanes, this.lanes);
+    const other = kind === 'BIAS' ? this.mod : this.bias;
+    const name = kind === 'BIAS' ? 'bias' : 'modulation';
+    lanes.forEach((lane, i) => {
+      const a = v[i]!;
+      if (!Number.isFinite(a) || a < 0) this._refuse(`${name} ${a} A on lane ${lane} is not >= 0`);
+      const sum = a + (other.get(lane) ?? 0);
+      if (sum > this.maxCurrentA * (1 + 1e-9)) {
+        this._refuse(
+          `${name} ${formatNumber(a)} A on lane ${lane} puts bias + modulation at ${formatNumber(sum)} A, above the limit ${formatNumber(this.maxCurrentA)} A`,
+        );
+      }
+    });
+  }
+}

@@ -1,0 +1,105 @@
+import { toChannelList } from '../src/scpi/channels.ts';
+import { formatNumber } from '../src/scpi/parse.ts';
+import { type DriverOptions, ScpiDriver } from './base.ts';
+import type { CallOptions, PowerMeter, RailReading } from './capabilities.ts';
+
+export interface Rail {
+  channel: number;
+  name: string;
+  /** Counts toward energy per bit. */
+  counted: boolean;
+  /** Highest voltage setpoint allowed on this rail, V. */
+  maxV?: number;
+}
+
+export interface N6705cOptions extends DriverOptions {
+  rails: readonly Rail[];
+  /** What safeState() does with the outputs: leave them (the DUT stays powered) or switch them off. */
+  safeOutputs: 'keep' | 'off';
+}
+
+/**
+ * DC power analyzer: Keysight N6705C command strings (`MEAS:VOLT? (@1:4)`, `VOLT 3.3,(@1)`, `OUTP ON,(@1:4)`).
+ * Rails are the mainframe channels named in the station file.
+ */
+export class N6705c extends ScpiDriver implements PowerMeter {
+  readonly rails: readonly Rail[];
+  readonly railNames: readonly string[];
+  private readonly safeOutputs: 'keep' | 'off';
+
+  constructor(o: N6705cOptions) {
+    super(o);
+    this.rails = [...o.rails].sort((a, b) => a.channel - b.channel);
+    this.railNames = this.rails.map((r) => r.name);
+    this.safeOutputs = o.safeOutputs;
+  }
+
+  /** Channels that count toward energy per bit. */
+  get countedRails(): number[] {
+    return this.rails.filter((r) => r.counted).map((r) => r.channel);
+  }
+
+  async channelCount(opts?: CallOptions): Promise<number> {
+    return this._number('SYST:CHAN:COUN?', opts);
+  }
+
+  /** Voltage, current and power of each rail (default: every configured rail): three list queries. */
+  async measure(
+    rails: readonly number[] = this.rails.map((r) => r.channel),
+    opts?: CallOptions,
+  ): Promise<RailReading[]> {
+    const list = this._channels(rails);
+    const volts = await this._numbers(`MEAS:VOLT? ${list}`, rails.length, opts);
+    const amps = await this._numbers(`MEAS:CURR? ${list}`, rails.length, opts);
+    const watts = await this._numbers(`MEAS:POW? ${list}`, rails.length, opts);
+    return rails.map((rail, i) => ({
+      rail,
+      name: this.rails.find((r) => r.channel === rail)?.name ?? `ch${rail}`,
+      volts: volts[i]!,
+      amps: amps[i]!,
+      watts: watts[i]!,
+    }));
+  }
+
+  async setOutput(rails: readonly number[], on: boolean, opts?: CallOptions): Promise<void> {
+    return this._send(`OUTP ${on ? 'ON' : 'OFF'},${this._channels(rails)}`, opts);
+  }
+
+  async getOutput(rails: readonly number[], opts?: CallOptions): Promise<boolean[]> {
+    return this._bools(`OUTP? ${this._channels(rails)}`, rails.length, opts);
+  }
+
+  async setVoltage(rails: readonly number[], volts: number, opts?: CallOptions): Promise<void> {
+    const list = this._channels(rails);
+    if (!Number.isFinite(volts) || volts < 0) this._refuse(`voltage ${volts} V is not >= 0`);
+    for (const ch of rails) {
+      const max = this.rails.find((r) => r.channel === ch)?.maxV;
+      if (max !== undefined && volts > max)
+        this._refuse(`voltage ${volts} V on rail ${ch} is above its limit ${max} V`);
+    }
+    return this._send(`VOLT ${formatNumber(volts)},${list}`, opts);
+  }
+
+  async setCurrentLimit(rails: readonly number[], amps: number, opts?: CallOptions): Promise<void> {
+    const list = this._channels(rails);
+    if (!Number.isFinite(amps) || amps <= 0) this._refuse(`current limit ${amps} A is not > 0`);
+    return this._send(`CURR ${formatNumber(amps)},${list}`, opts);
+  }
+
+  /** Outputs as configured: `keep` sends nothing, `off` switches every configured rail off. */
+  async safeState(opts?: CallOptions): Promise<void> {
+    if (this.safeOutputs === 'off' && this.rails.length > 0) {
+      await this._send(`OUTP OFF,${toChannelList(this.rails.map((r) => r.channel))}`, opts, false);
+    }
+  }
+
+  private _channels(rails: readonly number[]): string {
+    if (rails.length === 0) this._refuse('no rails given');
+    for (const ch of rails) {
+      if (!this.rails.some((r) => r.channel === ch)) {
+        this._refuse(`rail ${ch} is not configured (rails: ${this.rails.map((r) => r.channel).join(', ')})`);
+      }
+    }
+    return toChannelList(rails);
+  }
+}

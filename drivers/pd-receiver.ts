@@ -1,0 +1,84 @@
+import { formatNumber } from '../src/scpi/parse.ts';
+import { type DriverOptions, ScpiDriver } from './base.ts';
+import {
+  type CallOptions,
+  type GateResult,
+  type LaneReceiver,
+  type Lanes,
+  PATTERNS,
+  type Pattern,
+} from './capabilities.ts';
+
+export interface PdReceiverOptions extends DriverOptions {
+  /** Receiver lanes (rows x cols). */
+  lanes: number;
+}
+
+/**
+ * Photodiode receiver evaluation kit: a virtual SCPI instrument (README "pd-receiver" table). Per-lane reads
+ * are one list query; the error counters gate on all lanes at once.
+ */
+export class PdReceiver extends ScpiDriver implements LaneReceiver {
+  protected readonly lanes: number;
+
+  constructor(o: PdReceiverOptions) {
+    super(o);
+    this.lanes = o.lanes;
+  }
+
+  async laneCount(opts?: CallOptions): Promise<number> {
+    return this._number('SYST:CHAN:COUN?', opts);
+  }
+
+  async receivedPower(lanes: Lanes, opts?: CallOptions): Promise<number[]> {
+    return this._numbers(`MEAS:POW? ${this._lanes(lanes, this.lanes)}`, lanes.length, opts);
+  }
+
+  async photocurrent(lanes: Lanes, opts?: CallOptions): Promise<number[]> {
+    return this._numbers(`MEAS:CURR? ${this._lanes(lanes, this.lanes)}`, lanes.length, opts);
+  }
+
+  async setCheckerPattern(lanes: Lanes, pattern: Pattern, opts?: CallOptions): Promise<void> {
+    if (!PATTERNS.includes(pattern)) this._refuse(`pattern "${pattern}" is not one of ${PATTERNS.join(', ')}`);
+    return this._send(`SENS:PATT ${pattern},${this._lanes(lanes, this.lanes)}`, opts);
+  }
+
+  async setThreshold(relative: number, opts?: CallOptions): Promise<void> {
+    if (!(relative >= 0.05 && relative <= 0.95)) this._refuse(`threshold ${relative} is outside 0.05..0.95`);
+    return this._send(`SENS:THR ${formatNumber(relative)}`, opts);
+  }
+
+  async startGate(seconds: number, opts?: CallOptions): Promise<void> {
+    if (!(seconds > 0) || !Number.isFinite(seconds)) this._refuse(`gate time ${seconds} s is not > 0`);
+    await this._send(`SENS:GATE:TIME ${formatNumber(seconds)}`, opts);
+    await this._send('SENS:GATE:STAT ON', opts);
+  }
+
+  async gateRunning(opts?: CallOptions): Promise<boolean> {
+    return (await this._number('SENS:GATE:STAT?', opts)) === 1;
+  }
+
+  async stopGate(opts?: CallOptions): Promise<void> {
+    return this._send('SENS:GATE:STAT OFF', opts);
+  }
+
+  async readCounters(lanes: Lanes, opts?: CallOptions): Promise<GateResult> {
+    const list = this._lanes(lanes, this.lanes);
+    const bits = await this._numbers(`FETC:BITS? ${list}`, lanes.length, opts);
+    const errors = await this._numbers(`FETC:ERR? ${list}`, lanes.length, opts);
+    return { lanes: [...lanes], bits, errors };
+  }
+
+  async syncStatus(lanes: Lanes, opts?: CallOptions): Promise<boolean[]> {
+    return this._bools(`STAT:SYNC? ${this._lanes(lanes, this.lanes)}`, lanes.length, opts);
+  }
+
+  async lossOfSignal(lanes: Lanes, opts?: CallOptions): Promise<boolean[]> {
+    return this._bools(`STAT:LOS? ${this._lanes(lanes, this.lanes)}`, lanes.length, opts);
+  }
+
+  /** A receiver drives nothing: its safe state is a stopped gate. */
+  async safeState(opts?: CallOptions): Promise<void> {
+    await this._send('SENS:GATE:STAT OFF', opts, false);
+  }
+}

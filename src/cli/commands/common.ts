@@ -1,0 +1,56 @@
+import type { Command } from 'commander';
+import { ConfigError } from '../../config/load-yaml.ts';
+import { errorMessage } from '../../core/errors.ts';
+import type { BenchOptions } from '../../sim/bench.ts';
+import { CliError, EXIT } from '../exit-codes.ts';
+
+export interface BenchCliOptions {
+  station?: string;
+  sim?: string;
+  seed?: string;
+  timeScale?: string;
+  faults?: string;
+  db?: string;
+}
+
+/** Adds `--station FILE | --sim PROFILE` with the sim's --seed, --time-scale and --faults (design.md). */
+export function addBenchOptions(cmd: Command): Command {
+  return cmd
+    .option('--station <file>', 'station file (instruments, limits, lanes)')
+    .option(
+      '--sim <profile>',
+      'start the simulated bench in this process: mosaic-800g, mosaic-800g-cmos, lightbundle-512g or a profile file',
+    )
+    .option('--seed <n>', 'simulated bench: seed (same seed, same results)')
+    .option('--time-scale <n>', 'simulated bench: instrument time runs N times faster')
+    .option('--faults <file>', 'simulated bench: fault plan (fixtures/faults/*.yaml)')
+    .option('--db <path>', 'results database (SQLite)', 'data/cpobench.db');
+}
+
+function positiveNumber(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new CliError(`${name} must be a positive number, got "${v}"`);
+  return n;
+}
+
+export function simOptions(o: BenchCliOptions): BenchOptions | undefined {
+  if (o.station && o.sim) throw new CliError('give either --station FILE or --sim PROFILE, not both');
+  if (!o.station && !o.sim) throw new CliError('give --station FILE or --sim PROFILE');
+  if (!o.sim) {
+    if (o.seed || o.timeScale || o.faults) throw new CliError('--seed, --time-scale and --faults go with --sim');
+    return undefined;
+  }
+  const seed = o.seed === undefined ? undefined : Number(o.seed);
+  if (seed !== undefined && (!Number.isSafeInteger(seed) || seed < 0))
+    throw new CliError(`--seed must be an integer >= 0, got "${o.seed}"`);
+  return { profile: o.sim, seed, timeScale: positiveNumber('--time-scale', o.timeScale), faults: o.faults };
+}
+
+/** One line for the terminal: config errors already say file:line:column and the key. */
+export function describeError(err: unknown): string {
+  if (err instanceof ConfigError) return err.message;
+  return errorMessage(err);
+}
+
+export { CliError, EXIT };

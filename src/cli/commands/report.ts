@@ -1,0 +1,42 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Command } from 'commander';
+import { isReportFormat, REPORT_FORMATS, renderReport } from '../../report/index.ts';
+import { isUnknownRun, openStore } from '../../store/index.ts';
+import { CliError, describeError, EXIT } from './common.ts';
+
+export function registerReport(program: Command, setExit: (code: number) => void): void {
+  program
+    .command('report')
+    .description('export a stored run')
+    .argument('<run-id>', 'run id (see cpobench runs)')
+    .requiredOption('--format <format>', `one of ${REPORT_FORMATS.join(', ')}`)
+    .option('--db <path>', 'results database', 'data/cpobench.db')
+    .option('--out <file>', 'write to this file instead of stdout')
+    .addHelpText('after', '\nExit codes: 0 written, 2 unknown run or bad input.')
+    .action((runId: string, o: { format: string; db: string; out?: string }) => {
+      if (!isReportFormat(o.format))
+        throw new CliError(`--format must be one of ${REPORT_FORMATS.join(', ')}, got "${o.format}"`);
+      let store: ReturnType<typeof openStore>;
+      try {
+        store = openStore(o.db);
+      } catch (err) {
+        throw new CliError(describeError(err));
+      }
+      try {
+        const rec = store.getRun(runId);
+        const r = renderReport(rec, o.format);
+        if (o.out) {
+          mkdirSync(dirname(o.out), { recursive: true });
+          writeFileSync(o.out, r.body);
+          process.stderr.write(`wrote ${o.out}\n`);
+        } else process.stdout.write(r.body);
+        setExit(EXIT.OK);
+      } catch (err) {
+        if (isUnknownRun(err)) throw new CliError(`unknown run "${runId}" in ${o.db} (see cpobench runs)`);
+        throw new CliError(describeError(err));
+      } finally {
+        store.close();
+      }
+    });
+}

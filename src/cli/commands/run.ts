@@ -1,0 +1,200 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import readline from 'node:readline';
+import { SingleBar } from 'cli-progress';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { type AppContext, loadSequenceFor, openContext, startSequenceRun } from '../../app/context.ts';
+import type { BenchEvent, RunRecord } from '../../core/record.ts';
+import { type Answer, scriptedResponder } from '../../orchestrator/prompts.ts';
+import { countSteps } from '../../orchestrator/sequence.ts';
+import { renderReport, writeCsvDir } from '../../report/index.ts';
+import { addBenchOptions, type BenchCliOptions, CliError, describeError, EXIT, simOptions } from './common.ts';
+
+interface RunOptions extends BenchCliOptions {
+  dut: string;
+  operator: string;
+  json?: string;
+  junit?: string;
+  csv?: string;
+  answers?: string;
+  yes?: boolean;
+  progress: boolean;
+}
+
+const answersSchema = z.array(
+  z.object({ match: z.string().optional(), answer: z.union([z.string(), z.number(), z.boolean()]) }),
+);
+
+export function registerRun(program: Command, setExit: (code: number) => void): void {
+  addBenchOptions(
+    program
+      .command('run')
+      .description('run a qualification sequence and keep its record')
+      .argument(
+        '<sequence>',
+        'sequence file, or the name of a shipped one (smoke, mosaic-800g-qual, lightbundle-512g-qual)',
+      ),
+  )
+    .option('--dut <serial>', 'DUT serial number', 'UNSPECIFIED')
+    .option('--operator <name>', 'operator name', process.env.USER ?? 'operator')
+    .option('--json <file>', 'write the run record as JSON')
+    .option('--junit <file>', 'write JUnit XML: one testcase per step')
+    .option('--csv <dir>', 'write per-lane CSV tables')
+    .option('--answers <file>', 'answer operator prompts from a JSON list [{match, answer}] (CI)')
+    .option('--yes', 'answer every operator prompt yes/pass (CI)')
+    .option('--no-progress', 'plain log lines instead of a progress bar')
+    .addHelpText('after', '\nExit codes: 0 pass, 1 the DUT failed a limit, 2 error or aborted.')
+    .action(async (sequence: string, opts: RunOptions) => setExit(await runCommand(sequence, opts)));
+}
+
+export async function runCommand(sequenceArg: string, opts: RunOptions): Promise<number> {
+  let ctx: AppContext;
+  const sim = simOptions(opts);
+  let table: { match?: string; answer: Answer }[] | undefined;
+  if (opts.answers) {
+    try {
+      table = answersSchema.parse(JSON.parse(readFileSync(opts.answers, 'utf8')));
+    } catch (err) {
+      throw new CliError(`--answers ${opts.answers}: expected a JSON list of {match, answer}: ${describeError(err)}`);
+    }
+  }
+  try {
+    ctx = await openContext({ stationFile: opts.station, sim, db: opts.db });
+  } catch (err) {
+    throw new CliError(describeError(err));
+  }
+  try {
+    const seq = loadSequenceFor(ctx, sequenceArg);
+    if (table || opts.yes) scriptedResponder(ctx.prompts, table ?? [], true);
+    else if (process.stdin.isTTY) terminalResponder(ctx);
+    else scriptedResponder(ctx.prompts, [], true); // no terminal, no table: CI default answers yes
+    const display = progressDisplay(ctx, countSteps(seq.steps), opts.progress && process.stderr.isTTY === true);
+    const handle = startSequenceRun(ctx, seq, { dut: opts.dut, operator: opts.operator });
+    process.stderr.write(`run ${handle.id}: ${seq.name} on ${ctx.stationConfig.name}, DUT ${opts.dut}\n`);
+    const stopSignals = onSignals(handle);
+    const record = await handle.done;
+    stopSignals();
+    display.stop();
+    printSummary(record);
+    writeOutputs(record, opts);
+    return record.outcome === 'PASS' ? EXIT.OK : record.outcome === 'FAIL' ? EXIT.FAIL : EXIT.ERROR;
+  } catch (err) {
+    throw new CliError(describeError(err));
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** First Ctrl-C (or SIGTERM) aborts: safe state, then the record. A second one exits soon after, never hangs. */
+function onSignals(handle: { abort(by: string): Promise<void> }): () => void {
+  let count = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    count++;
+    if (count === 1) {
+      process.stderr.write(`\n${sig}: aborting, bringing instruments to their safe state…\n`);
+      void handle.abort(sig === 'SIGINT' ? 'operator (Ctrl-C)' : sig);
+    } else {
+      process.stderr.write(`${sig} again: abort already under way; exiting within 1.5 s\n`);
+      setTimeout(() => process.exit(EXIT.ERROR), 1500).unref();
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}
+
+function terminalResponder(ctx: AppContext): void {
+  ctx.prompts.onPrompt((p) => {
+    const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+    const hint = p.kind === 'value' ? '' : p.kind === 'passfail' ? ' [pass/fail]' : ' [y/n]';
+    rl.question(`\n? ${p.message}${hint} `, (a) => {
+      rl.close();
+      try {
+        if (!ctx.prompts.answer(p.id, a, 'terminal')) process.stderr.write('(already answered)\n');
+      } catch (err) {
+        process.stderr.write(`${describeError(err)}\n`);
+      }
+    });
+  });
+}
+
+function progressDisplay(ctx: AppContext, totalSteps: number, tty: boolean): { stop(): void } {
+  let stepNo = 0;
+  let stepName = '';
+  const bar = tty
+    ? new SingleBar({
+        format: 'step {stepNo}/{steps} {step} |{bar}| {value}/{total} lanes · ETA {eta_formatted}',
+        hideCursor: true,
+      })
+    : null;
+  let barStarted = false;
+  const off = ctx.bus.on((e: BenchEvent) => {
+    if (e.type === 'step.started') {
+      stepNo++;
+      stepName = e.step.name;
+      if (bar) {
+        if (barStarted) bar.stop();
+        bar.start(1, 0, { stepNo, steps: totalSteps, step: stepName });
+        barStarted = true;
+      } else process.stderr.write(`step ${stepNo}/${totalSteps} ${stepName} …\n`);
+    } else if (e.type === 'progress' && bar) {
+      bar.setTotal(e.total);
+      bar.update(e.done, { stepNo, steps: totalSteps, step: stepName });
+    } else if (e.type === 'step.finished') {
+      if (bar && barStarted) {
+        bar.stop();
+        barStarted = false;
+      }
+      process.stderr.write(`  ${e.verdict.padEnd(8)} ${e.step}${e.error ? `: ${e.error}` : ''}\n`);
+    } else if (e.type === 'log' && (e.level === 'warn' || e.level === 'error')) {
+      if (bar && barStarted) bar.stop();
+      barStarted = false;
+      process.stderr.write(`  ${e.level}: ${e.msg}\n`);
+    }
+  });
+  return {
+    stop() {
+      off();
+      if (bar && barStarted) bar.stop();
+    },
+  };
+}
+
+function fmt(v: number | undefined, digits = 3): string {
+  if (v === undefined) return '-';
+  return Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(2) : v.toFixed(digits);
+}
+
+function printSummary(r: RunRecord): void {
+  const s = r.summary ?? {};
+  const rows: [string, string][] = [
+    ['run', r.id],
+    ['verdict', r.outcome],
+    ['energy per bit', s.energyPerBitPj === undefined ? '-' : `${fmt(s.energyPerBitPj)} pJ/bit`],
+    ['lanes active / dead / remapped', `${s.lanesActive ?? '-'} / ${s.lanesDead ?? '-'} / ${s.lanesRemapped ?? '-'}`],
+    [
+      'worst lane BER upper bound',
+      s.worstBerUpperBound === undefined ? '-' : `${s.worstBerUpperBound.toExponential(2)} (lane ${s.worstLane})`,
+    ],
+  ];
+  if (r.error) rows.push(['error', r.error]);
+  const w = Math.max(...rows.map(([k]) => k.length));
+  process.stdout.write('\n');
+  for (const step of r.steps) process.stdout.write(`  ${(step.verdict ?? '-').padEnd(8)} ${step.name}\n`);
+  process.stdout.write('\n');
+  for (const [k, v] of rows) process.stdout.write(`${k.padEnd(w)}  ${v}\n`);
+}
+
+function writeOutputs(r: RunRecord, o: RunOptions): void {
+  const write = (file: string, body: string | Buffer) => {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, body);
+  };
+  if (o.json) write(o.json, renderReport(r, 'json').body);
+  if (o.junit) write(o.junit, renderReport(r, 'junit').body);
+  if (o.csv) writeCsvDir(r, o.csv);
+}

@@ -1,0 +1,74 @@
+import type { Command } from 'commander';
+import pino from 'pino';
+import { openContext } from '../../app/context.ts';
+import { AppController } from '../../app/controller.ts';
+import { createServer, generateToken } from '../../server/app.ts';
+import { addBenchOptions, type BenchCliOptions, CliError, describeError, EXIT, simOptions } from './common.ts';
+
+interface ServeOptions extends BenchCliOptions {
+  host: string;
+  port: string;
+}
+
+export function registerServe(program: Command, setExit: (code: number) => void): void {
+  addBenchOptions(program.command('serve').description('serve the API, the WebSocket stream and the dashboard'))
+    .option('--host <addr>', 'address to bind', '127.0.0.1')
+    .option('--port <n>', 'port', '8080')
+    .action(async (o: ServeOptions) => setExit(await serve(o)));
+}
+
+async function serve(o: ServeOptions): Promise<number> {
+  const port = Number(o.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new CliError(`--port must be 0..65535, got "${o.port}"`);
+  const sim = simOptions(o);
+  let ctx: Awaited<ReturnType<typeof openContext>>;
+  try {
+    ctx = await openContext({
+      stationFile: o.station,
+      sim,
+      db: o.db,
+      logger: pino({ level: process.env.CPOBENCH_LOG ?? 'warn' }),
+    });
+  } catch (err) {
+    throw new CliError(describeError(err));
+  }
+  const controller = new AppController(ctx);
+  const fromEnv = process.env.CPOBENCH_TOKEN;
+  const token = fromEnv && fromEnv.length >= 8 ? fromEnv : generateToken();
+  let server: Awaited<ReturnType<typeof createServer>>;
+  try {
+    server = await createServer({ controller, token, host: o.host, port });
+  } catch (err) {
+    await ctx.close();
+    throw new CliError(`cannot listen on ${o.host}:${port}: ${describeError(err)}`);
+  }
+  if (ctx.sim) {
+    for (const i of ctx.sim.instruments) process.stdout.write(`  ${i.role.padEnd(15)} ${i.resource}  ${i.identity}\n`);
+  }
+  process.stdout.write(`cpobench dashboard: ${server.url}/\n`);
+  process.stdout.write(fromEnv ? 'control token: from CPOBENCH_TOKEN\n' : `control token: ${token}\n`);
+  process.stdout.write('Ctrl-C stops (an active run is aborted and the bench made safe first)\n');
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = async (sig: NodeJS.Signals) => {
+      if (stopping) {
+        process.stderr.write(`${sig} again: exiting within 1.5 s\n`);
+        setTimeout(() => process.exit(EXIT.ERROR), 1500).unref();
+        return;
+      }
+      stopping = true;
+      process.stderr.write(`${sig}: stopping\n`);
+      try {
+        await controller.active?.abort(`server shutdown (${sig})`);
+        await server.close();
+        await ctx.close();
+      } finally {
+        resolve();
+      }
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  return EXIT.OK;
+}

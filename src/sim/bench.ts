@@ -1,0 +1,291 @@
+/**
+ * The simulated bench: one LinkModel shared by the led-driver, the receiver (PD or CMOS, per the profile), the
+ * power analyzer, the optical meter and the TEC, each a real SCPI server on 127.0.0.1 (or behind a pty with
+ * `serial`), seeded, on one clock that may run faster than real time, with an optional fault plan.
+ *
+ * No module-level state: every bench owns its model, clock, servers and ptys, and `close()` releases them all.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { SimClock } from './clock.ts';
+import { type FaultPlan, loadFaults } from './faults.ts';
+import { CmosReceiver } from './instruments/cmos-receiver.ts';
+import { LedDriver } from './instruments/led-driver.ts';
+import { BenchLink } from './instruments/link.ts';
+import { OpticalMeter } from './instruments/optical-meter.ts';
+import { PdReceiver } from './instruments/pd-receiver.ts';
+import { PowerAnalyzer } from './instruments/power-analyzer.ts';
+import { Tec } from './instruments/tec.ts';
+import { applyLinkFaults, LinkModel } from './model/link-model.ts';
+import { type InstrumentRole, type LinkProfile, laneCount, loadProfile } from './model/profile.ts';
+import type { InstrumentFaults } from './server/connection.ts';
+import type { ScpiInstrument } from './server/instrument.ts';
+import { bridgePty, type PtyBridgeHandle, socatAvailable } from './server/pty-bridge.ts';
+import { serveTcp, type TcpServerHandle } from './server/tcp-server.ts';
+
+export const DEFAULT_PROFILE = 'mosaic-800g';
+
+export interface BenchOptions {
+  /** Built-in profile name (`mosaic-800g`), a profile file path, or a loaded profile. */
+  profile?: string | LinkProfile;
+  /** Seed for defect draws, gate error counts and frame noise (integer >= 0). Default 1. */
+  seed?: number;
+  /** Instrument seconds per real second (> 0). Default 1. */
+  timeScale?: number;
+  /** A fault file (path or built-in name in fixtures/faults) or a fault-plan object. */
+  faults?: string | object;
+  /** Serve each instrument behind a pty (socat) as `ASRL<path>::INSTR` as well as on TCP. */
+  serial?: boolean;
+  /** Listen address, default 127.0.0.1. */
+  host?: string;
+  /** First TCP port; instruments take consecutive ports. 0 (default): ephemeral ports. */
+  basePort?: number;
+}
+
+export interface BenchInstrument {
+  role: InstrumentRole;
+  /** The VISA resource clients use: TCPIP0::host::port::SOCKET, or ASRL<pty>::INSTR in serial mode. */
+  resource: string;
+  /** The `*IDN?` reply. */
+  identity: string;
+  instrument: ScpiInstrument;
+  /** The TCP port serving it (behind the pty in serial mode). */
+  port: number;
+  /** The pty path in serial mode. */
+  ptyPath?: string;
+}
+
+export interface Bench {
+  profile: LinkProfile;
+  seed: number;
+  timeScale: number;
+  serial: boolean;
+  faults: FaultPlan;
+  instruments: BenchInstrument[];
+  /** The station description pointing at these instruments (see benchStation). */
+  station: Station;
+  model: LinkModel;
+  clock: SimClock;
+  link: BenchLink;
+  /** The temp dir holding the pty links in serial mode. */
+  serialDir?: string;
+  /** Stops every server and pty bridge and removes the pty dir. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Validated bench inputs: everything that can be wrong is found here, before anything starts. */
+export interface BenchPlan {
+  profile: LinkProfile;
+  seed: number;
+  timeScale: number;
+  faults: FaultPlan;
+}
+
+/** Checks and loads the inputs of a bench. Throws (ConfigError for files) without starting anything. */
+export function planBench(options: BenchOptions = {}): BenchPlan {
+  const profile =
+    typeof options.profile === 'object' ? options.profile : loadProfile(options.profile ?? DEFAULT_PROFILE);
+  const seed = options.seed ?? 1;
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be an integer >= 0, got ${seed}`);
+  const timeScale = options.timeScale ?? 1;
+  if (!(timeScale > 0) || !Number.isFinite(timeScale))
+    throw new RangeError(`time scale must be a positive number, got ${timeScale}`);
+  const faults: FaultPlan =
+    options.faults === undefined
+      ? { link: [], instruments: {} }
+      : loadFaults(options.faults, { maxLane: laneCount(profile) });
+  return { profile, seed, timeScale, faults };
+}
+
+/** Starts a simulated bench. Rejects (with everything already started closed again) on failure. */
+export async function startBench(options: BenchOptions = {}): Promise<Bench> {
+  const plan = planBench(options);
+  const serial = options.serial ?? false;
+  if (serial && !socatAvailable())
+    throw new Error('socat is not installed: --serial needs it to create ptys (apt-get install socat)');
+  const host = options.host ?? '127.0.0.1';
+  const basePort = options.basePort ?? 0;
+  if (!Number.isInteger(basePort) || basePort < 0 || basePort > 65535)
+    throw new RangeError(`base port must be 0..65535, got ${basePort}`);
+
+  const { profile, seed, timeScale, faults } = plan;
+  const clock = new SimClock(timeScale);
+  const model = new LinkModel(profile, { seed });
+  applyLinkFaults(
+    model,
+    faults.link.filter((f) => f.kind !== 'thermal-drift'),
+  );
+  const link = new BenchLink(model, profile, clock, seed);
+  for (const f of faults.link) if (f.kind === 'thermal-drift') link.driftCPerHour += f.celsiusPerHour;
+
+  const instruments: ScpiInstrument[] = [
+    new LedDriver(link),
+    profile.receiver.type === 'cmos' ? new CmosReceiver(link) : new PdReceiver(link),
+    new PowerAnalyzer(link),
+    new OpticalMeter(link),
+    new Tec(link),
+  ];
+
+  const servers: TcpServerHandle[] = [];
+  const bridges: PtyBridgeHandle[] = [];
+  let serialDir: string | undefined;
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closed ??= (async () => {
+      await Promise.all(bridges.map((b) => b.close().catch(() => undefined)));
+      await Promise.all(servers.map((s) => s.close().catch(() => undefined)));
+      if (serialDir) rmSync(serialDir, { recursive: true, force: true });
+    })();
+    return closed;
+  };
+
+  const entries: BenchInstrument[] = [];
+  try {
+    if (serial) serialDir = mkdtempSync(path.join(tmpdir(), 'cpobench-'));
+    for (const [k, inst] of instruments.entries()) {
+      const role = inst.role as InstrumentRole;
+      const instrumentFaults: InstrumentFaults | undefined = faults.instruments[role];
+      const server = await serveTcp(inst, {
+        host,
+        port: basePort === 0 ? 0 : basePort + k,
+        ...(instrumentFaults ? { faults: instrumentFaults } : {}),
+      });
+      servers.push(server);
+      const i = inst.identity;
+      const entry: BenchInstrument = {
+        role,
+        resource: server.resource,
+        identity: `${i.manufacturer},${i.model},${i.serial},${i.firmware}`,
+        instrument: inst,
+        port: server.port,
+      };
+      if (serialDir) {
+        const ptyPath = path.join(serialDir, role);
+        const bridge = await bridgePty(ptyPath, server.port, host);
+        bridges.push(bridge);
+        entry.resource = bridge.resource;
+        entry.ptyPath = ptyPath;
+      }
+      entries.push(entry);
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+
+  const bench: Bench = {
+    profile,
+    seed,
+    timeScale,
+    serial,
+    faults,
+    instruments: entries,
+    station: undefined as unknown as Station,
+    model,
+    clock,
+    link,
+    close,
+  };
+  if (serialDir) bench.serialDir = serialDir;
+  bench.station = benchStation(bench);
+  return bench;
+}
+
+// ---------------------------------------------------------------- station description
+
+export interface SerialSettingsDoc {
+  baudRate: number;
+  parity: 'none';
+  dataBits: 8;
+  stopBits: 1;
+}
+
+export interface StationInstrumentDoc {
+  resource: string;
+  timeoutMs?: number;
+  identity: string;
+  serial?: SerialSettingsDoc;
+  [key: string]: unknown;
+}
+
+export interface Station {
+  name: string;
+  profile: string;
+  lanes: { rows: number; cols: number; order: 'row-major'; active: number; spares: number[] };
+  instruments: Partial<Record<InstrumentRole, StationInstrumentDoc>>;
+}
+
+const SERIAL: SerialSettingsDoc = { baudRate: 115200, parity: 'none', dataBits: 8, stopBits: 1 };
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The station description (the drivers' station.yaml shape) for a running bench. */
+export function benchStation(bench: Pick<Bench, 'profile' | 'instruments' | 'serial'>): Station {
+  const p = bench.profile;
+  const spares = [...p.geometry.spareLanes].sort((a, b) => a - b);
+  const station: Station = {
+    name: `${p.name}-sim`,
+    profile: p.name,
+    lanes: {
+      rows: p.geometry.rows,
+      cols: p.geometry.cols,
+      order: 'row-major',
+      active: laneCount(p) - spares.length,
+      spares,
+    },
+    instruments: {},
+  };
+  for (const e of bench.instruments) {
+    const id = e.instrument.identity;
+    const doc: StationInstrumentDoc = { resource: e.resource, timeoutMs: 2000, identity: '' };
+    switch (e.role) {
+      case 'led-driver':
+        Object.assign(doc, {
+          identity: `^${escapeRe(id.manufacturer)},${escapeRe(id.model)},`,
+          limits: { maxCurrentA: p.operatingPoint.maxA },
+          ramp: { stepA: 0.0001, delayMs: 1 },
+        });
+        break;
+      case 'pd-receiver':
+      case 'cmos-receiver':
+        Object.assign(doc, { timeoutMs: 5000, identity: `^${escapeRe(id.manufacturer)},${escapeRe(id.model)},` });
+        break;
+      case 'power-analyzer':
+        Object.assign(doc, {
+          identity: escapeRe(id.model),
+          rails: [
+            { channel: 1, name: 'tx-led', counted: true },
+            { channel: 2, name: 'tx-driver', counted: true },
+            { channel: 3, name: 'rx-tia', counted: true },
+            { channel: 4, name: 'aux', counted: false },
+          ],
+          safe: { outputs: 'keep' },
+        });
+        break;
+      case 'optical-meter':
+        Object.assign(doc, { identity: escapeRe(id.model), wavelengthNm: p.link.wavelengthNm });
+        break;
+      case 'tec':
+        Object.assign(doc, {
+          identity: escapeRe(id.model),
+          limits: { minC: Math.max(10, p.thermal.minC), maxC: Math.min(95, p.thermal.maxC) },
+          idleC: p.thermal.ambientC,
+          ramp: { stepC: 10, delayMs: 0 },
+          settle: { toleranceC: 0.1, dwellS: 5 },
+        });
+        break;
+    }
+    if (bench.serial) doc.serial = { ...SERIAL };
+    station.instruments[e.role] = doc;
+  }
+  return station;
+}
+
+/** The station as YAML text (for --station-out). */
+export function stationYaml(station: Station): string {
+  return stringify(station, { lineWidth: 0 });
+}

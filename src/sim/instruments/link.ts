@@ -1,0 +1,102 @@
+/**
+ * BenchLink: what the simulated instruments of one bench share. One LinkModel, the bench clock, the bench
+ * seed, and the thermal plant the TEC controls. Every instrument calls `sync()` before it reads or changes
+ * model state, so the model always sees the temperature the TEC has reached by now (computed lazily from the
+ * clock, no timers) plus any thermal-drift fault. Nothing here is module-level: two benches never share state.
+ */
+import { Rng } from '../../core/rng.ts';
+import type { SimClock } from '../clock.ts';
+import type { LinkModel } from '../model/link-model.ts';
+import type { LinkProfile } from '../model/profile.ts';
+
+/**
+ * The TEC's plant: the mount temperature moves linearly toward the setpoint at `rateCPerS` (instrument
+ * seconds) while the output is on, and toward ambient at the same rate while it is off. State changes rebase
+ * the ramp at the current temperature.
+ */
+export class ThermalPlant {
+  readonly ambientC: number;
+  readonly rateCPerS: number;
+  private startC: number;
+  private startS: number;
+  private targetC: number;
+
+  constructor(ambientC: number, rateCPerS: number, nowS = 0) {
+    this.ambientC = ambientC;
+    this.rateCPerS = rateCPerS;
+    this.startC = ambientC;
+    this.startS = nowS;
+    this.targetC = ambientC;
+  }
+
+  /** Actual temperature at instrument time `nowS`. */
+  actual(nowS: number): number {
+    const dt = Math.max(0, nowS - this.startS);
+    const gap = this.targetC - this.startC;
+    const step = this.rateCPerS * dt;
+    if (step >= Math.abs(gap)) return this.targetC;
+    return this.startC + Math.sign(gap) * step;
+  }
+
+  /** Heads for `targetC` from whatever temperature the plant has at `nowS`. */
+  retarget(targetC: number, nowS: number): void {
+    this.startC = this.actual(nowS);
+    this.startS = nowS;
+    this.targetC = targetC;
+  }
+
+  /** Back to ambient, at rest (a power cycle of the whole bench, used by tests). */
+  rest(nowS: number): void {
+    this.startC = this.ambientC;
+    this.startS = nowS;
+    this.targetC = this.ambientC;
+  }
+}
+
+export class BenchLink {
+  readonly model: LinkModel;
+  readonly profile: LinkProfile;
+  readonly clock: SimClock;
+  readonly seed: number;
+  readonly thermal: ThermalPlant;
+  /**
+   * Thermal-drift fault: the mount (and so the device and the TEC's own sensor) drifts away from where the TEC
+   * holds it at this rate, °C per instrument hour since the bench started.
+   */
+  driftCPerHour = 0;
+  private lastTempC = Number.NaN;
+  private readonly streams = new Map<string, number>();
+
+  constructor(model: LinkModel, profile: LinkProfile, clock: SimClock, seed: number) {
+    this.model = model;
+    this.profile = profile;
+    this.clock = clock;
+    this.seed = seed;
+    this.thermal = new ThermalPlant(profile.thermal.ambientC, profile.thermal.rampCPerS, clock.now());
+  }
+
+  /** Device temperature now: where the TEC's plant is plus any drift fault. */
+  deviceTemperature(nowS = this.clock.now()): number {
+    return this.thermal.actual(nowS) + (this.driftCPerHour * nowS) / 3600;
+  }
+
+  /** Pushes the current temperature into the model and returns it, ready to read. */
+  sync(): LinkModel {
+    const t = this.deviceTemperature();
+    if (t !== this.lastTempC) {
+      this.model.setTemperature(t);
+      this.lastTempC = t;
+    }
+    return this.model;
+  }
+
+  /**
+   * The next random stream for `label` (`gate`, `frame`): the n-th gate of a bench with a given seed always
+   * draws the same numbers, whatever else happened on the bench.
+   */
+  nextRng(label: string): Rng {
+    const n = (this.streams.get(label) ?? 0) + 1;
+    this.streams.set(label, n);
+    return Rng.derive(this.seed, label, n);
+  }
+}

@@ -1,0 +1,295 @@
+import { performance } from 'node:perf_hooks';
+import pino, { type Logger } from 'pino';
+import type { ScpiDriver } from '../../drivers/base.ts';
+import type {
+  FrameReceiver,
+  Instrument,
+  LaneReceiver,
+  LightSource,
+  OpticalPowerMeter,
+  PowerMeter,
+  ThermalController,
+} from '../../drivers/capabilities.ts';
+import { CallTrace } from '../../drivers/trace.ts';
+import { CpobenchError, errorMessage } from '../core/errors.ts';
+import type { TranscriptEntry } from '../core/record.ts';
+import type { BenchInstruments } from '../orchestrator/step.ts';
+import type { ReconnectOptions } from '../transport/transport.ts';
+import { createDriver, DRIVER_FOR_ROLE } from './drivers.ts';
+import { type AcquireOptions, type SessionHandle, SessionPool } from './pool.ts';
+import { type Role, type StationConfig, stationRoles } from './schema.ts';
+
+export type InstrumentState = 'ready' | 'unreachable' | 'wrong-identity' | 'error' | 'closed';
+
+export interface InstrumentInfo {
+  role: Role;
+  resource: string;
+  /** Driver class, e.g. `N6705c`. */
+  driver: string;
+  /** The real instrument whose command strings the driver speaks, or `virtual ...`. */
+  matches: string;
+  state: InstrumentState;
+  /** The `*IDN?` reply, when one was read. */
+  identity?: string;
+  /** The pattern the station file expects. */
+  expected: string;
+  /** Why the state is not `ready`. */
+  error?: string;
+}
+
+export interface SafeStateResult {
+  role: Role;
+  ok: boolean;
+  ms: number;
+  error?: string;
+}
+
+/** A station-level refusal: no such role, the wrong instrument at an address. */
+export class StationError extends CpobenchError {
+  constructor(code: 'E_STATION' | 'E_IDENTITY', message: string) {
+    super(code, message);
+  }
+}
+
+export interface OpenStationOptions {
+  /** Share sessions with other users of the same instruments; default: a pool owned by this Station. */
+  pool?: SessionPool;
+  logger?: Logger;
+  signal?: AbortSignal;
+  /** Read *IDN? of every reachable instrument and mark mismatches (default true). */
+  verify?: boolean;
+  /** Call each driver's init() (station configuration such as the meter's wavelength) (default true). */
+  init?: boolean;
+  /** Background reconnect after a lost link; false to stay lost (CLI one-shots). */
+  reconnect?: ReconnectOptions | false;
+  /** Transport factory override (tests). */
+  createTransport?: AcquireOptions['createTransport'];
+  /** Size of the driver call trace ring. */
+  traceSize?: number;
+}
+
+interface Slot {
+  role: Role;
+  handle: SessionHandle;
+  driver: ScpiDriver;
+  info: InstrumentInfo;
+}
+
+/**
+ * One bench: a driver per role on pooled sessions, typed getters by capability, identity checks, a bounded
+ * parallel safe state, and close(). Make it with openStation().
+ */
+export class Station implements BenchInstruments {
+  readonly config: StationConfig;
+  readonly trace: CallTrace;
+  private readonly slots = new Map<Role, Slot>();
+  private readonly ownedPool: SessionPool | undefined;
+  private closed = false;
+
+  /** @internal use openStation() */
+  constructor(config: StationConfig, slots: Slot[], trace: CallTrace, ownedPool: SessionPool | undefined) {
+    this.config = config;
+    this.trace = trace;
+    this.ownedPool = ownedPool;
+    for (const s of slots) this.slots.set(s.role, s);
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  lightSource(): LightSource {
+    return this.use('led-driver') as unknown as LightSource;
+  }
+
+  receiver(): LaneReceiver | FrameReceiver {
+    const role: Role = this.slots.has('cmos-receiver') ? 'cmos-receiver' : 'pd-receiver';
+    return this.use(role) as unknown as LaneReceiver | FrameReceiver;
+  }
+
+  /** The receiver when it captures frames (CMOS kit); throws otherwise. */
+  frameReceiver(): FrameReceiver {
+    return this.use('cmos-receiver') as unknown as FrameReceiver;
+  }
+
+  powerMeter(): PowerMeter {
+    return this.use('power-analyzer') as unknown as PowerMeter;
+  }
+
+  opticalMeter(): OpticalPowerMeter {
+    return this.use('optical-meter') as unknown as OpticalPowerMeter;
+  }
+
+  thermal(): ThermalController {
+    return this.use('tec') as unknown as ThermalController;
+  }
+
+  has(role: string): boolean {
+    return this.slots.has(role as Role);
+  }
+
+  all(): { role: string; instrument: Instrument }[] {
+    return [...this.slots.values()].map((s) => ({ role: s.role, instrument: s.driver as unknown as Instrument }));
+  }
+
+  instruments(): InstrumentInfo[] {
+    return [...this.slots.values()].map((s) => ({ ...s.info }));
+  }
+
+  /** Subscribes to the SCPI transcript of every instrument (for the run record); returns unsubscribe. */
+  subscribeTranscripts(listener: (e: TranscriptEntry) => void): () => void {
+    const offs = [...this.slots.values()].map((s) => s.handle.session.transcript.subscribe(listener));
+    return () => {
+      for (const off of offs) off();
+    };
+  }
+
+  /** Instruments whose state is not `ready`. */
+  problems(): InstrumentInfo[] {
+    return this.instruments().filter((i) => i.state !== 'ready');
+  }
+
+  /**
+   * Reads *IDN? of every instrument (in parallel) and checks it against the station's pattern. Throws a
+   * StationError (E_IDENTITY) naming each mismatch with both strings; unreachable instruments are listed in
+   * their state but do not throw here.
+   */
+  async verifyIdentities(opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<InstrumentInfo[]> {
+    await Promise.all([...this.slots.values()].map((s) => checkIdentity(s, opts)));
+    const wrong = this.instruments().filter((i) => i.state === 'wrong-identity');
+    if (wrong.length > 0) throw new StationError('E_IDENTITY', wrong.map((w) => w.error).join('; '));
+    return this.instruments();
+  }
+
+  /**
+   * Every instrument to its safe state, in parallel, each bounded by `timeoutMs` (default 5000): never throws,
+   * never takes longer than the bound even with a hung instrument. What the orchestrator calls on abort.
+   */
+  async safeState(opts: { timeoutMs?: number } = {}): Promise<SafeStateResult[]> {
+    const bound = opts.timeoutMs ?? 5000;
+    return Promise.all(
+      [...this.slots.values()].map(async (s): Promise<SafeStateResult> => {
+        const t0 = performance.now();
+        const ms = () => Math.round(performance.now() - t0);
+        if (s.info.state === 'wrong-identity') {
+          return { role: s.role, ok: false, ms: 0, error: `skipped: ${s.info.error}` };
+        }
+        const ac = new AbortController();
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<SafeStateResult>((resolve) => {
+          timer = setTimeout(() => {
+            ac.abort(new Error('safe-state time limit'));
+            resolve({ role: s.role, ok: false, ms: ms(), error: `not confirmed within ${bound} ms` });
+          }, bound);
+        });
+        const work = s.driver.safeState({ timeoutMs: bound, signal: ac.signal }).then(
+          (): SafeStateResult => ({ role: s.role, ok: true, ms: ms() }),
+          (err): SafeStateResult => ({ role: s.role, ok: false, ms: ms(), error: errorMessage(err) }),
+        );
+        try {
+          return await Promise.race([work, timeout]);
+        } finally {
+          clearTimeout(timer);
+        }
+      }),
+    );
+  }
+
+  /** Releases every session handle (a shared connection stays open for its other users). Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.slots.values()].map((s) => s.handle.release()));
+    for (const s of this.slots.values()) s.info.state = 'closed';
+    await this.ownedPool?.closeAll();
+  }
+
+  private use(role: Role): ScpiDriver {
+    const s = this.slots.get(role);
+    if (!s) {
+      const roles = [...this.slots.keys()].join(', ');
+      throw new StationError('E_STATION', `station "${this.config.name}" has no ${role} (it has: ${roles})`);
+    }
+    if (this.closed) throw new StationError('E_STATION', `station "${this.config.name}" is closed`);
+    if (s.info.state === 'wrong-identity') throw new StationError('E_IDENTITY', s.info.error!);
+    return s.driver;
+  }
+}
+
+async function checkIdentity(s: Slot, opts: { signal?: AbortSignal; timeoutMs?: number }): Promise<void> {
+  try {
+    const id = await s.driver.identify(opts);
+    s.info.identity = id.raw;
+    if (new RegExp(s.info.expected).test(id.raw)) {
+      s.info.state = 'ready';
+      delete s.info.error;
+    } else {
+      s.info.state = 'wrong-identity';
+      s.info.error =
+        `${s.role} at ${s.info.resource} refused: it answered *IDN? "${id.raw}", ` +
+        `which does not match the expected identity /${s.info.expected}/`;
+    }
+  } catch (err) {
+    s.info.state = 'unreachable';
+    s.info.error = errorMessage(err);
+  }
+}
+
+/**
+ * Opens every instrument of a station in parallel. Never throws for an unreachable or wrong instrument: each
+ * one's state says what happened (see Station.instruments()); getters refuse a wrong identity.
+ */
+export async function openStation(config: StationConfig, options: OpenStationOptions = {}): Promise<Station> {
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const ownedPool = options.pool ? undefined : new SessionPool();
+  const pool = options.pool ?? ownedPool!;
+  const trace = new CallTrace({ capacity: options.traceSize ?? 1000, logger: logger.child({ component: 'drivers' }) });
+  const slots: Slot[] = stationRoles(config).map((role) => {
+    const c = config.instruments[role]!;
+    const handle = pool.acquire(c.resource, {
+      name: role,
+      timeoutMs: c.timeoutMs,
+      terminator: c.serial?.terminator ?? '\n',
+      logger,
+      transport: {
+        connectTimeoutMs: c.connectTimeoutMs ?? c.timeoutMs,
+        reconnect: options.reconnect ?? { initialMs: 200, maxMs: 5000 },
+        ...(c.serial ?? {}),
+      },
+      ...(options.createTransport ? { createTransport: options.createTransport } : {}),
+    });
+    const driver = createDriver(role, config, handle.session, trace);
+    const d = DRIVER_FOR_ROLE[role];
+    const info: InstrumentInfo = {
+      role,
+      resource: c.resource,
+      driver: d.driver,
+      matches: d.matches,
+      state: 'unreachable',
+      expected: c.identity,
+    };
+    return { role, handle, driver, info };
+  });
+  await Promise.all(
+    slots.map(async (s) => {
+      try {
+        await s.handle.open(options.signal);
+      } catch (err) {
+        s.info.state = 'unreachable';
+        s.info.error = errorMessage(err);
+        return;
+      }
+      if (options.verify === false) s.info.state = 'ready';
+      else await checkIdentity(s, options.signal ? { signal: options.signal } : {});
+      const drv = s.driver as Instrument;
+      if (s.info.state !== 'ready' || options.init === false || !drv.init) return;
+      try {
+        await drv.init(options.signal ? { signal: options.signal } : {});
+      } catch (err) {
+        s.info.state = 'error';
+        s.info.error = `init failed: ${errorMessage(err)}`;
+      }
+    }),
+  );
+  return new Station(config, slots, trace, ownedPool);
+}

@@ -1,0 +1,201 @@
+/**
+ * Q5 per-lane BER at a confidence level. Configures every tested lane with channel lists (rate, PRBS pattern
+ * with decorrelated seeds, outputs on, checker pattern), sizes one gate for zero errors at the target BER
+ * (n = −ln(1−CL)/BER bits, 3/BER at 95 %), runs it on all lanes at once, polls it with ctx.sleep, then reads
+ * every lane's counters in one query and reports the Poisson upper bound per lane. Lanes without signal or
+ * sync fail fast: they are reported with an upper bound of 1, and when no lane is left the gate is stopped.
+ */
+
+import { z } from 'zod';
+import { PATTERNS, type Pattern } from '../../drivers/capabilities.ts';
+import { berUpperBound, bitsForConfidence } from '../core/ber.ts';
+import type { StepContext, StepDefinition } from '../orchestrator/step.ts';
+import { setPrbs } from './patterns.ts';
+import { callOpts, finite, markFailed, rxOf, SHARED, selectLanes } from './util.ts';
+
+export const berParams = z.strictObject({
+  /** Lane rate, bit/s; default the light source's current rate. */
+  rate: z.number().positive().optional(),
+  pattern: z.enum(PATTERNS as [Pattern, ...Pattern[]]).default('PRBS31'),
+  targetBer: z.number().gt(0).lt(1).default(1e-9),
+  confidence: z.number().gt(0).lt(1).default(0.95),
+  lanes: z.union([z.enum(['active', 'all']), z.array(z.number().int().min(1))]).default('active'),
+  /**
+   * Extra bits on top of −ln(1−CL)/BER, so that an instrument counting a few bits short of the nominal gate
+   * (timing granularity) cannot push a zero-error bound above the target.
+   */
+  gateMargin: z.number().min(1).max(2).default(1.02),
+  /** Real-time polling interval of the gate, ms. */
+  pollMs: z.number().int().min(1).max(10_000).default(200),
+  /** Mark failing lanes in ctx.lanes.failed (for remap). */
+  markFailed: z.boolean().default(true),
+});
+export type BerParams = z.infer<typeof berParams>;
+
+export interface BerScreenOptions {
+  lanes: readonly number[];
+  rate?: number;
+  pattern: Pattern;
+  targetBer: number;
+  confidence: number;
+  pollMs: number;
+  gateMargin?: number;
+}
+
+export interface BerResult {
+  lanes: number[];
+  rate: number;
+  pattern: Pattern;
+  targetBer: number;
+  confidence: number;
+  gateBits: number;
+  gateSeconds: number;
+  bits: number[];
+  errors: number[];
+  upperBound: number[];
+  /** Lanes (transmitter numbering) that had no signal or lost pattern sync. */
+  syncLost: number[];
+  failing: number[];
+}
+
+/** Bits and gate time for a zero-error result at the target BER and confidence. */
+export function gateFor(
+  targetBer: number,
+  confidence: number,
+  rate: number,
+  margin = 1,
+): { bits: number; seconds: number } {
+  const bits = Math.ceil(bitsForConfidence(targetBer, confidence, 0) * margin);
+  return { bits, seconds: bits / rate };
+}
+
+/** Runs one gated BER measurement on the given transmitter lanes (read at their mapped receiver lanes). */
+export async function runBerScreen(ctx: StepContext, o: BerScreenOptions): Promise<BerResult> {
+  const src = ctx.instruments.lightSource();
+  const rx = ctx.instruments.receiver();
+  const lanes = [...o.lanes];
+  const opts = callOpts(ctx);
+  const rate = o.rate ?? (await src.getRate(opts));
+  const { bits: gateBits, seconds } = gateFor(o.targetBer, o.confidence, rate, o.gateMargin ?? 1);
+  const result: BerResult = {
+    lanes,
+    rate,
+    pattern: o.pattern,
+    targetBer: o.targetBer,
+    confidence: o.confidence,
+    gateBits,
+    gateSeconds: seconds,
+    bits: [],
+    errors: [],
+    upperBound: [],
+    syncLost: [],
+    failing: [],
+  };
+  if (lanes.length === 0) return result;
+  const rxLanes = lanes.map((l) => rxOf(ctx, l));
+  if (o.rate !== undefined) await src.setRate(rate, opts);
+  await setPrbs(src, lanes, o.pattern, ctx.geometry, opts);
+  await src.setOutput(lanes, true, opts);
+  await rx.setCheckerPattern(rxLanes, o.pattern, opts);
+
+  const lost = new Set<number>();
+  const los = await rx.lossOfSignal(rxLanes, opts);
+  los.forEach((x, i) => {
+    if (x) lost.add(i);
+  });
+  if (lost.size) ctx.log('warn', `BER: loss of signal on ${[...lost].map((i) => lanes[i]).join(', ')}`);
+
+  ctx.log('info', `BER gate: ${gateBits.toExponential(3)} bits per lane = ${seconds.toFixed(3)} s at ${rate} bit/s`);
+  await rx.startGate(seconds, opts);
+  try {
+    for (;;) {
+      await ctx.sleep(o.pollMs);
+      const running = await rx.gateRunning(opts);
+      const sync = await rx.syncStatus(rxLanes, opts);
+      sync.forEach((s, i) => {
+        if (!s && !lost.has(i)) {
+          lost.add(i);
+          ctx.log('warn', `BER: lane ${lanes[i]} lost pattern sync`);
+        }
+      });
+      if (!running) break;
+      if (lost.size === lanes.length) {
+        ctx.log('error', 'BER: every lane lost sync; stopping the gate');
+        await rx.stopGate(opts);
+        break;
+      }
+      const probe = lanes.findIndex((_, i) => !lost.has(i));
+      const c = await rx.readCounters([rxLanes[probe]], opts);
+      ctx.progress(Math.min(gateBits, c.bits[0] ?? 0), gateBits);
+    }
+  } catch (err) {
+    if (ctx.signal.aborted) await rx.stopGate({ timeoutMs: 1000 }).catch(() => undefined);
+    throw err;
+  }
+  const c = await rx.readCounters(rxLanes, opts);
+  ctx.progress(gateBits, gateBits);
+  result.bits = c.bits.slice(0, lanes.length);
+  result.errors = c.errors.slice(0, lanes.length);
+  result.upperBound = lanes.map((_, i) =>
+    lost.has(i) ? 1 : berUpperBound(result.bits[i], result.errors[i], o.confidence),
+  );
+  result.syncLost = [...lost].sort((a, b) => a - b).map((i) => lanes[i]);
+  result.failing = lanes.filter((_, i) => !(result.upperBound[i] <= o.targetBer));
+  return result;
+}
+
+export function berMeasurements(targetBer: number) {
+  return [
+    {
+      name: 'ber_upper_bound',
+      unit: '',
+      description: 'BER upper bound at the confidence level',
+      limits: { high: targetBer },
+      dimensions: ['lane' as const],
+    },
+    { name: 'ber_bits', unit: 'bits', description: 'bits counted per lane', dimensions: ['lane' as const] },
+    { name: 'ber_errors', unit: 'count', description: 'errors counted per lane', dimensions: ['lane' as const] },
+    { name: 'gate_bits', unit: 'bits', description: 'gate length for zero errors at the target', dimensions: [] },
+    {
+      name: 'lanes_sync_lost',
+      unit: 'count',
+      description: 'lanes without signal or pattern sync (each fails per lane with an upper bound of 1)',
+      dimensions: [],
+    },
+  ];
+}
+
+/** Records a BER result as the ber step's measurements and streams the per-lane frame. */
+export function recordBer(ctx: StepContext, r: BerResult): void {
+  const lanes = r.lanes;
+  ctx.lanesFrame('ber_upper_bound', '', { lanes, values: r.upperBound.map((v) => finite(v)) });
+  ctx.measure('gate_bits', r.gateBits);
+  ctx.measure('ber_upper_bound', { lanes, values: r.upperBound.map((v) => finite(v)) });
+  ctx.measure('ber_bits', { lanes, values: r.bits.map((v) => finite(v)) });
+  ctx.measure('ber_errors', { lanes, values: r.errors.map((v) => finite(v)) });
+  ctx.measure('lanes_sync_lost', r.syncLost.length);
+}
+
+export const berStep: StepDefinition<BerParams> = {
+  type: 'ber',
+  description: 'Per-lane BER upper bound at a confidence level, all lanes in one gate',
+  params: berParams,
+  measurements: (p) => berMeasurements(p.targetBer),
+  async run(ctx, params) {
+    const lanes = selectLanes(ctx, params.lanes);
+    const r = await runBerScreen(ctx, { ...params, lanes });
+    ctx.shared.set(SHARED.ber, r);
+    recordBer(ctx, r);
+    if (r.failing.length) {
+      ctx.log('warn', `BER above ${params.targetBer} at ${params.confidence * 100} %: lanes ${r.failing.join(', ')}`);
+      if (params.markFailed) {
+        markFailed(
+          ctx,
+          r.failing.filter((l) => !r.syncLost.includes(l)),
+          `BER above ${params.targetBer}`,
+        );
+        markFailed(ctx, r.syncLost, 'BER: no signal or pattern sync');
+      }
+    }
+  },
+};

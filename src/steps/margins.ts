@@ -1,0 +1,148 @@
+/**
+ * Q10 margins, with the ber step's screen on the active lanes:
+ * - drive (optical) margin: lower I_mod from the operating point in `stepDb` steps until the screen fails;
+ *   margin = 10·log10(I_mod_op / I_mod_fail) (a lower bound of maxSteps·stepDb if it never fails);
+ * - rate margin: raise the lane rate from nominal in `rateStep` steps up to `maxRate` until the screen fails;
+ *   reports the highest passing rate.
+ * The operating point and the nominal rate are restored at the end.
+ */
+
+import { z } from 'zod';
+import { PATTERNS, type Pattern } from '../../drivers/capabilities.ts';
+import type { StepDefinition } from '../orchestrator/step.ts';
+import { runBerScreen } from './ber.ts';
+import { callOpts, finite, operatingPoint, restoreDrive, selectLanes } from './util.ts';
+
+export const marginsParams = z.strictObject({
+  lanes: z.union([z.enum(['active', 'all']), z.array(z.number().int().min(1))]).default('active'),
+  pattern: z.enum(PATTERNS as [Pattern, ...Pattern[]]).default('PRBS31'),
+  targetBer: z.number().gt(0).lt(1).default(1e-9),
+  confidence: z.number().gt(0).lt(1).default(0.95),
+  pollMs: z.number().int().min(1).default(200),
+  gateMargin: z.number().min(1).max(2).default(1.02),
+  drive: z.boolean().default(true),
+  stepDb: z.number().positive().default(0.5),
+  maxSteps: z.number().int().min(1).max(200).default(20),
+  minMarginDb: z.number().default(3),
+  rate: z.boolean().default(true),
+  /** Nominal rate; default the light source's current rate. */
+  rateNominal: z.number().positive().optional(),
+  maxRate: z.number().positive().default(4e9),
+  rateStep: z.number().positive().default(0.25e9),
+  /** Limit: highest passing rate must reach this (e.g. 2.5e9 for MOSAIC, domain Q10c). */
+  minRate: z.number().positive().default(2.5e9),
+});
+export type MarginsParams = z.infer<typeof marginsParams>;
+
+export const marginsStep: StepDefinition<MarginsParams> = {
+  type: 'margins',
+  description: 'Drive-current (optical) margin and rate margin with a BER screen on the active lanes',
+  params: marginsParams,
+  measurements: (p) => [
+    ...(p.drive
+      ? [
+          {
+            name: 'drive_margin_db',
+            unit: 'dB',
+            description: '10·log10(I_mod_op / I_mod at the first failing screen)',
+            limits: { low: p.minMarginDb },
+            dimensions: [],
+          },
+          {
+            name: 'drive_worst_ber',
+            unit: '',
+            description: 'worst lane BER upper bound at each drive reduction (at.drive_db)',
+            dimensions: ['point' as const],
+          },
+        ]
+      : []),
+    ...(p.rate
+      ? [
+          {
+            name: 'rate_max_passing',
+            unit: 'bit/s',
+            description: 'highest lane rate at which the BER screen passes',
+            limits: { low: p.minRate },
+            dimensions: [],
+          },
+          {
+            name: 'rate_worst_ber',
+            unit: '',
+            description: 'worst lane BER upper bound at each rate (at.rate)',
+            dimensions: ['rate' as const],
+          },
+        ]
+      : []),
+  ],
+  async run(ctx, params) {
+    const src = ctx.instruments.lightSource();
+    const lanes = selectLanes(ctx, params.lanes);
+    if (lanes.length === 0) throw new Error('margins: no lanes to test');
+    const screen = (rate?: number) =>
+      runBerScreen(ctx, {
+        lanes,
+        rate,
+        pattern: params.pattern,
+        targetBer: params.targetBer,
+        confidence: params.confidence,
+        pollMs: params.pollMs,
+        gateMargin: params.gateMargin,
+      });
+    const worst = (ub: number[]) => ub.reduce((m, v) => Math.max(m, v), 0);
+
+    if (params.drive) {
+      const op = await operatingPoint(ctx);
+      const modOp = lanes.map((l) => op.mod[op.lanes.indexOf(l)]);
+      let margin: number | undefined;
+      try {
+        for (let k = 1; k <= params.maxSteps; k++) {
+          const db = k * params.stepDb;
+          const scale = 10 ** (-db / 10);
+          await src.setModulation(
+            lanes,
+            modOp.map((m) => m * scale),
+            callOpts(ctx),
+          );
+          const r = await screen();
+          ctx.measure('drive_worst_ber', finite(worst(r.upperBound)), { drive_db: -db, point: k });
+          if (r.failing.length) {
+            margin = db;
+            ctx.log(
+              'info',
+              `drive margin: screen fails at −${db.toFixed(2)} dB I_mod (lanes ${r.failing.slice(0, 10).join(', ')}${r.failing.length > 10 ? ', …' : ''}); last pass at −${(db - params.stepDb).toFixed(2)} dB`,
+            );
+            break;
+          }
+        }
+      } finally {
+        if (!ctx.signal.aborted) await restoreDrive(ctx, op);
+      }
+      if (margin === undefined) {
+        margin = params.maxSteps * params.stepDb;
+        ctx.log('info', `drive margin: no failure down to −${margin} dB; reporting that as a lower bound`);
+      }
+      ctx.measure('drive_margin_db', margin);
+    }
+
+    if (params.rate) {
+      const nominal = params.rateNominal ?? (await src.getRate(callOpts(ctx)));
+      let best: number | null = null;
+      try {
+        for (let k = 0; ; k++) {
+          const rate = nominal + k * params.rateStep;
+          if (rate > params.maxRate * (1 + 1e-9)) break;
+          const r = await screen(rate);
+          ctx.measure('rate_worst_ber', finite(worst(r.upperBound)), { rate });
+          if (r.failing.length) {
+            ctx.log('info', `rate margin: screen fails at ${rate} bit/s`);
+            break;
+          }
+          best = rate;
+        }
+      } finally {
+        if (!ctx.signal.aborted) await src.setRate(nominal, callOpts(ctx));
+      }
+      ctx.measure('rate_max_passing', best);
+    }
+  },
+};

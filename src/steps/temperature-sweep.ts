@@ -1,0 +1,93 @@
+/**
+ * Q9 temperature sweep (nested): for each setpoint, set the TEC, wait until |T − setpoint| ≤ tolerance holds for
+ * the dwell time (polling with ctx.sleep; an error past the settle timeout), then run the nested steps with
+ * at.temperature = setpoint. Records the settle time per setpoint; returns to the idle setpoint at the end.
+ */
+
+import { z } from 'zod';
+import type { StepContext, StepDefinition } from '../orchestrator/step.ts';
+import { callOpts } from './util.ts';
+
+export const temperatureSweepParams = z.strictObject({
+  setpoints: z.array(z.number()).min(1).default([25, 45, 65, 85]),
+  toleranceC: z.number().positive().default(0.2),
+  /** Time the temperature must stay inside the tolerance, real seconds. */
+  dwellS: z.number().min(0).default(2),
+  settleTimeoutS: z.number().positive().default(600),
+  pollMs: z.number().int().min(1).default(250),
+  /** Setpoint to return to at the end (also on failure, unless aborted). */
+  idleC: z.number().default(25),
+});
+export type TemperatureSweepParams = z.infer<typeof temperatureSweepParams>;
+
+/**
+ * Waits for the TEC to settle at `setpoint`. Elapsed time is the larger of the wall clock and the time slept,
+ * so a simulated bench with a fast clock and a test with an instant sleep both see time pass. Returns the
+ * seconds until the temperature entered the band for good.
+ */
+export async function waitForSetpoint(
+  ctx: StepContext,
+  setpoint: number,
+  p: Pick<TemperatureSweepParams, 'toleranceC' | 'dwellS' | 'settleTimeoutS' | 'pollMs'>,
+): Promise<{ settleS: number; temperature: number }> {
+  const tec = ctx.instruments.thermal();
+  const start = Date.now();
+  let slept = 0;
+  const elapsed = () => Math.max((Date.now() - start) / 1000, slept / 1000);
+  let inBandSince: number | undefined;
+  for (;;) {
+    const t = await tec.temperature(callOpts(ctx));
+    const now = elapsed();
+    if (Math.abs(t - setpoint) <= p.toleranceC) {
+      inBandSince ??= now;
+      if (now - inBandSince >= p.dwellS) return { settleS: inBandSince, temperature: t };
+    } else inBandSince = undefined;
+    if (now > p.settleTimeoutS) {
+      throw new Error(
+        `temperature did not settle at ${setpoint} °C within ${p.settleTimeoutS} s (last reading ${t.toFixed(2)} °C, tolerance ±${p.toleranceC} °C)`,
+      );
+    }
+    await ctx.sleep(p.pollMs);
+    slept += p.pollMs;
+  }
+}
+
+export const temperatureSweepStep: StepDefinition<TemperatureSweepParams> = {
+  type: 'temperature-sweep',
+  description: 'Step the TEC through setpoints, wait for each to settle, run the nested steps at each',
+  params: temperatureSweepParams,
+  nested: true,
+  measurements: (p) => [
+    {
+      name: 'tec_settle_s',
+      unit: 's',
+      description: 'time for the TEC to settle at each setpoint (at.temperature)',
+      limits: { high: p.settleTimeoutS },
+      dimensions: ['temperature'],
+    },
+    {
+      name: 'tec_temperature',
+      unit: 'degC',
+      description: 'temperature reached at each setpoint',
+      dimensions: ['temperature'],
+    },
+  ],
+  async run(ctx, params, children) {
+    const tec = ctx.instruments.thermal();
+    await tec.setOutput(true, callOpts(ctx));
+    try {
+      for (const [i, sp] of params.setpoints.entries()) {
+        ctx.log('info', `temperature sweep: ${sp} °C`);
+        await tec.setSetpoint(sp, callOpts(ctx));
+        const { settleS, temperature } = await waitForSetpoint(ctx, sp, params);
+        ctx.measure('tec_settle_s', settleS, { temperature: sp });
+        ctx.measure('tec_temperature', temperature, { temperature: sp });
+        ctx.progress(i + 0.5, params.setpoints.length);
+        await ctx.runSteps(children, { ...ctx.at, temperature: sp });
+        ctx.progress(i + 1, params.setpoints.length);
+      }
+    } finally {
+      if (!ctx.signal.aborted) await tec.setSetpoint(params.idleC, callOpts(ctx));
+    }
+  },
+};

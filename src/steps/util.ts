@@ -1,0 +1,154 @@
+/**
+ * Small helpers shared by the steps: call options, statistics, unit conversions, lane bookkeeping and the
+ * keys under which steps leave results for later ones in ctx.shared.
+ */
+
+import type { CallOptions, FrameReceiver, LaneReceiver } from '../../drivers/capabilities.ts';
+import type { StepContext } from '../orchestrator/step.ts';
+
+/** Keys in ctx.shared. Values are written by one step and read by later ones. */
+export const SHARED = {
+  /** DriveState: the operating point (bias and modulation per lane) as first read in the run. */
+  operatingPoint: 'steps.operatingPoint',
+  /** LaneMapResult from lane-map. */
+  laneMap: 'steps.laneMap',
+  /** LiSweepResult from li-sweep. */
+  liSweep: 'steps.liSweep',
+  /** CrosstalkResult from crosstalk. */
+  crosstalk: 'steps.crosstalk',
+  /** BerResult from the latest ber step. */
+  ber: 'steps.ber',
+  /** Energy-per-bit figures. */
+  energy: 'steps.energy',
+} as const;
+
+export function callOpts(ctx: StepContext): CallOptions {
+  return { signal: ctx.signal };
+}
+
+export function median(values: readonly number[]): number {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return Number.NaN;
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
+}
+
+export function wattsToDbm(w: number): number {
+  return w > 0 ? 10 * Math.log10(w / 1e-3) : Number.NEGATIVE_INFINITY;
+}
+
+/** dB of a power ratio; -Infinity for zero. */
+export function ratioDb(r: number): number {
+  return r > 0 ? 10 * Math.log10(r) : Number.NEGATIVE_INFINITY;
+}
+
+/** A number for the record: non-finite values become null. */
+export function finite(x: number | undefined): number | null {
+  return x !== undefined && Number.isFinite(x) ? x : null;
+}
+
+export function isFrameReceiver(r: LaneReceiver | FrameReceiver): r is FrameReceiver {
+  return typeof (r as Partial<FrameReceiver>).captureFrame === 'function';
+}
+
+export function sortedUnique(lanes: Iterable<number>): number[] {
+  return [...new Set(lanes)].sort((a, b) => a - b);
+}
+
+/** Receiver lane that sees the light of a transmitter lane (identity until lane-map says otherwise). */
+export function rxOf(ctx: StepContext, tx: number): number {
+  const map = ctx.shared.get(SHARED.laneMap) as { rxOf?: Map<number, number> } | undefined;
+  return map?.rxOf?.get(tx) ?? tx;
+}
+
+/** Active transmitter lanes that are not known dead (the ones a step should exercise). */
+export function liveActiveLanes(ctx: StepContext): number[] {
+  return ctx.lanes.active().filter((l) => !ctx.lanes.dead.has(l));
+}
+
+/** Lane selector used by several steps' params. */
+export function selectLanes(ctx: StepContext, which: 'active' | 'all' | readonly number[]): number[] {
+  if (Array.isArray(which)) return sortedUnique(which as number[]);
+  if (which === 'all') return ctx.geometry.all.filter((l) => !ctx.lanes.dead.has(l));
+  return sortedUnique(liveActiveLanes(ctx));
+}
+
+export function markFailed(ctx: StepContext, lanes: Iterable<number>, reason: string): void {
+  for (const l of lanes) if (!ctx.lanes.failed.has(l)) ctx.lanes.failed.set(l, reason);
+}
+
+/** The drive state of the light source: bias, modulation and output per lane. */
+export interface DriveState {
+  lanes: number[];
+  bias: number[];
+  mod: number[];
+}
+
+/**
+ * The run's operating point: read from the light source the first time a step needs it and kept in ctx.shared,
+ * so steps that change the drive (L-I, margins) can restore it and later steps still know it.
+ */
+export async function operatingPoint(ctx: StepContext): Promise<DriveState> {
+  const known = ctx.shared.get(SHARED.operatingPoint) as DriveState | undefined;
+  if (known) return known;
+  const src = ctx.instruments.lightSource();
+  const lanes = [...ctx.geometry.all];
+  const bias = await src.getBias(lanes, callOpts(ctx));
+  const mod = await src.getModulation(lanes, callOpts(ctx));
+  const op: DriveState = { lanes, bias, mod };
+  ctx.shared.set(SHARED.operatingPoint, op);
+  return op;
+}
+
+/** Mean drive current (bias + mod/2) at the operating point: the typical lane's I_op. */
+export function typicalOperatingCurrent(op: DriveState): number {
+  const i = op.lanes.map((_, k) => op.bias[k] + 0.5 * op.mod[k]).filter((x) => x > 0);
+  return median(i);
+}
+
+/** Restores bias then modulation (bias first, so bias + modulation never passes the limit on the way). */
+export async function restoreDrive(ctx: StepContext, op: DriveState): Promise<void> {
+  const src = ctx.instruments.lightSource();
+  await src.setModulation(op.lanes, 0, callOpts(ctx));
+  await src.setBias(op.lanes, op.bias, callOpts(ctx));
+  await src.setModulation(op.lanes, op.mod, callOpts(ctx));
+}
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Least-squares line y = a + b·x. */
+export function fitLine(xs: readonly number[], ys: readonly number[]): { slope: number; intercept: number } {
+  const n = xs.length;
+  if (n < 2) return { slope: Number.NaN, intercept: Number.NaN };
+  let sx = 0;
+  let sy = 0;
+  for (let i = 0; i < n; i++) {
+    sx += xs[i];
+    sy += ys[i];
+  }
+  const mx = sx / n;
+  const my = sy / n;
+  let sxx = 0;
+  let sxy = 0;
+  for (let i = 0; i < n; i++) {
+    sxx += (xs[i] - mx) ** 2;
+    sxy += (xs[i] - mx) * (ys[i] - my);
+  }
+  const slope = sxx > 0 ? sxy / sxx : Number.NaN;
+  return { slope, intercept: my - slope * mx };
+}
+
+/** Linear interpolation of y at x over a sorted x grid (clamped at the ends). */
+export function interpolate(xs: readonly number[], ys: readonly number[], x: number): number {
+  if (xs.length === 0) return Number.NaN;
+  if (x <= xs[0]) return ys[0];
+  for (let i = 1; i < xs.length; i++) {
+    if (x <= xs[i]) {
+      const t = (x - xs[i - 1]) / (xs[i] - xs[i - 1]);
+      return ys[i - 1] + t * (ys[i] - ys[i - 1]);
+    }
+  }
+  return ys[ys.length - 1];
+}

@@ -1,0 +1,146 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { DriverError, LimitError } from '../../drivers/base.ts';
+import type { FrameReceiver } from '../../drivers/capabilities.ts';
+import { allLanes } from '../../src/scpi/channels.ts';
+import { startBench } from '../../src/sim/bench.ts';
+import { type StationConfig, stationFromObject } from '../../src/station/schema.ts';
+import { openStation, type Station } from '../../src/station/station.ts';
+
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function simStation(profile: string, edit?: (c: StationConfig) => void): Promise<Station> {
+  const bench = await startBench({ profile, seed: 7, timeScale: 10_000 });
+  cleanups.push(() => bench.close());
+  const config = stationFromObject(bench.station, profile);
+  edit?.(config);
+  const st = await openStation(config);
+  cleanups.push(() => st.close());
+  expect(st.problems()).toEqual([]);
+  return st;
+}
+
+async function until(cond: () => Promise<boolean>, what: string, tries = 500): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('drivers against the simulated bench over TCP', () => {
+  it('lights every lane with one command per operation; the receiver, meter and analyzer see it', async () => {
+    const st = await simStation('mosaic-800g');
+    const led = st.lightSource();
+    const rx = st.receiver();
+    const all = allLanes(400);
+    expect(await led.laneCount()).toBe(400);
+    await led.setRate(2e9);
+    expect(await led.getRate()).toBe(2e9);
+    await led.setPattern(all, 'PRBS7');
+    await led.setSeed(all, all);
+    await led.setModulation(all, 320e-6);
+    await led.rampBias(all, 40e-6);
+    expect(await led.getBias([1, 400])).toEqual([40e-6, 40e-6]);
+    expect(await led.getModulation([5])).toEqual([320e-6]);
+    await led.setOutput(all, true);
+    expect(await led.getOutput([1, 2])).toEqual([true, true]);
+    const vf = await led.forwardVoltage(all);
+    expect(vf).toHaveLength(400);
+    expect(vf.every((v) => v > 1 && v < 5)).toBe(true);
+    expect(await led.boardTemperature()).toBeGreaterThan(0);
+
+    const power = await rx.receivedPower(all);
+    expect(power).toHaveLength(400);
+    expect(power.every((p) => p > 0)).toBe(true);
+    expect((await rx.photocurrent([1, 2])).every((a) => a > 0)).toBe(true);
+
+    await rx.setCheckerPattern(all, 'PRBS7');
+    await rx.setThreshold(0.5);
+    await rx.startGate(1);
+    await until(async () => !(await rx.gateRunning()), 'the gate to end');
+    const c = await rx.readCounters(all);
+    expect(c.bits.every((b) => b > 0)).toBe(true);
+    expect(c.errors).toHaveLength(400);
+    expect((await rx.syncStatus([1, 2, 3])).every(Boolean)).toBe(true);
+    expect(await rx.lossOfSignal([1])).toEqual([false]);
+    await rx.startGate(1000);
+    expect(await rx.gateRunning()).toBe(true);
+    await rx.stopGate();
+    expect(await rx.gateRunning()).toBe(false);
+
+    const pm = st.powerMeter();
+    const rails = await pm.measure();
+    expect(rails.map((r) => r.name)).toEqual(['tx-led', 'tx-driver', 'rx-tia', 'aux']);
+    expect(rails.every((r) => r.watts >= 0)).toBe(true);
+    expect(pm.countedRails).toEqual([1, 2, 3]);
+
+    const om = st.opticalMeter();
+    await om.setWavelength(450);
+    await om.selectLane(0);
+    const bundle = await om.power();
+    await om.selectLane(17);
+    const one = await om.power();
+    expect(bundle).toBeGreaterThan(one);
+    expect(one).toBeGreaterThan(0);
+
+    await expect(led.setBias([1], 1e-3)).rejects.toBeInstanceOf(LimitError);
+    expect(await led.getBias([1])).toEqual([40e-6]);
+
+    const safe = await st.safeState({ timeoutMs: 5000 });
+    expect(safe.every((r) => r.ok)).toBe(true);
+    expect(await led.getOutput([1, 400])).toEqual([false, false]);
+    expect(await led.getModulation([1, 400])).toEqual([0, 0]);
+  });
+
+  it('the TEC ramps to a setpoint within limits, refuses one outside, and idles in the safe state', async () => {
+    const st = await simStation('mosaic-800g');
+    const tec = st.thermal();
+    await tec.setOutput(true);
+    await tec.setSetpoint(45);
+    expect(await tec.setpoint()).toBe(45);
+    await until(async () => Math.abs((await tec.temperature()) - 45) < 0.5, 'the TEC to reach 45 °C');
+    await expect(tec.setSetpoint(120)).rejects.toThrow(/outside 10..95 °C; nothing was sent/);
+    expect(await tec.setpoint()).toBe(45);
+    await tec.safeState();
+    expect(await tec.setpoint()).toBe(25);
+    const steps = st.trace.entries().filter((c) => c.role === 'tec' && c.method === 'setSetpoint');
+    expect(steps.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('the CMOS kit captures frames of its announced size', async () => {
+    const st = await simStation('mosaic-800g-cmos');
+    const rx = st.receiver() as FrameReceiver;
+    expect(st.frameReceiver()).toBe(rx);
+    const led = st.lightSource();
+    await led.setBias(allLanes(400), 100e-6);
+    await led.setOutput(allLanes(400), true);
+    await rx.setExposure(1e-3);
+    await rx.setGain(2);
+    const size = await rx.frameSize();
+    const f = await rx.captureFrame();
+    expect([f.width, f.height]).toEqual([size.width, size.height]);
+    expect(f.pixels.length).toBe(size.width * size.height);
+    expect(Math.max(...f.pixels)).toBeGreaterThan(0);
+  });
+
+  it('an instrument refusal carries its error code and names the role and command', async () => {
+    // A station limit looser than the board's own (300 µA): the driver sends, the instrument refuses with -222.
+    const st = await simStation('lightbundle-512g', (c) => {
+      c.instruments['led-driver']!.limits.maxCurrentA = 1e-3;
+    });
+    const led = st.lightSource();
+    await expect(led.setBias([321], 1e-6)).rejects.toThrow(/lane 321 is outside 1..320/);
+    expect((await led.identify()).model).toBe('ULED-DRV-320');
+    expect(await led.selfTest()).toBe(0);
+    const before = await led.getBias([1, 2]);
+    const err = await led.setBias([1, 2], 500e-6).catch((e) => e);
+    expect(err).toBeInstanceOf(DriverError);
+    expect(err.code).toBe('E_INSTRUMENT');
+    expect(err.message).toMatch(/^led-driver: "SOUR:CURR:BIAS 0.0005,\(@1:2\)" failed: .*-222/);
+    expect(await led.getBias([1, 2])).toEqual(before);
+    expect(await led.clearErrors()).toEqual([]);
+  });
+});

@@ -1,0 +1,104 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanupList, exec, openBench, waitFor } from './helpers.ts';
+
+const cleanup = cleanupList();
+afterEach(() => cleanup.run());
+
+describe('power-analyzer (N6705C strings)', () => {
+  it('measures four rails from the link; output off reads 0 A; voltage setpoints follow', async () => {
+    const tb = await openBench();
+    cleanup.add(tb);
+    const pa = await tb.session('power-analyzer');
+    const led = await tb.session('led-driver');
+    expect(await pa.queryNumber('SYST:CHAN:COUN?')).toBe(4);
+    expect(await pa.query('SYST:CHAN:MOD? (@1:4)')).toMatch(/^N67\w+,N67\w+,N67\w+,N67\w+$/);
+    expect(await pa.queryNumbers('MEAS:VOLT? (@1:4)')).toEqual([3.3, 0.9, 1, 3.3]);
+    const idle = await pa.queryNumbers('MEAS:POW? (@1:4)');
+    await exec(led, 'OUTP ON,(@1:400)');
+    const full = await pa.queryNumbers('MEAS:POW? (@1:4)');
+    expect(full[0]!).toBeGreaterThan(idle[0]!);
+    expect(full[1]!).toBeGreaterThan(idle[1]!);
+    expect(full[2]!).toBeGreaterThan(idle[2]!);
+    expect(full[3]!).toBeCloseTo(idle[3]!, 9);
+    const amps = await pa.queryNumbers('MEAS:CURR? (@1:4)');
+    amps.forEach((a, k) => {
+      expect(Math.abs(a * [3.3, 0.9, 1, 3.3][k]! - full[k]!) / full[k]!).toBeLessThan(1e-5);
+    });
+    await exec(pa, 'OUTP OFF,(@3)');
+    expect(await pa.query('OUTP? (@1:4)')).toBe('1,1,0,1');
+    expect((await pa.queryNumbers('MEAS:CURR? (@3)'))[0]).toBe(0);
+    expect((await pa.queryNumbers('MEAS:POW? (@3)'))[0]).toBe(0);
+    // the receiver rail is off: the receiver reads no photocurrent
+    const rx = await tb.session('pd-receiver');
+    expect(await rx.queryNumbers('MEAS:CURR? (@1:3)')).toEqual([0, 0, 0]);
+    await exec(pa, 'OUTP ON,(@3);:VOLT 0.95,(@2)');
+    expect((await pa.queryNumbers('VOLT? (@2)'))[0]).toBe(0.95);
+    expect((await pa.queryNumbers('MEAS:VOLT? (@2)'))[0]).toBe(0.95);
+    await exec(pa, 'VOLT 25,(@1)');
+    expect((await pa.drainErrors())[0]?.code).toBe(-222);
+    await exec(pa, 'CURR 0.5,(@1:4)');
+    expect(await pa.queryNumbers('CURR? (@1:4)')).toEqual([0.5, 0.5, 0.5, 0.5]);
+  });
+});
+
+describe('optical-meter (PM100D strings)', () => {
+  it('reads the bundle or one lane, in W or dBm, scaled by the wavelength correction', async () => {
+    const tb = await openBench();
+    cleanup.add(tb);
+    const om = await tb.session('optical-meter');
+    const led = await tb.session('led-driver');
+    const rx = await tb.session('pd-receiver');
+    expect(await om.query('SYST:SENS:IDN?')).toMatch(/^S120C,/);
+    expect(await om.queryNumber('MEAS:POW?')).toBe(0);
+    await exec(led, 'OUTP ON,(@1:400)');
+    await exec(om, 'CONF:POW;:SENS:CORR:WAV 450nm');
+    expect(await om.queryNumber('SENS:CORR:WAV?')).toBe(450);
+    const rxp = await rx.queryNumbers('MEAS:POW? (@1:400)');
+    const bundle = await om.queryNumber('MEAS:POW?');
+    expect(Math.abs(bundle / rxp.reduce((s, p) => s + p, 0) - 1)).toBeLessThan(1e-5);
+    await exec(om, 'ROUT:LANE 17');
+    const lane = await om.queryNumber('MEAS:POW?');
+    expect(Math.abs(lane / rxp[16]! - 1)).toBeLessThan(1e-5);
+    await exec(om, 'SENS:CORR:WAV 900');
+    expect(Math.abs((await om.queryNumber('MEAS:POW?')) / (lane * 0.5) - 1)).toBeLessThan(1e-5);
+    await exec(om, 'SENS:CORR:WAV 450;:SENS:POW:UNIT DBM');
+    expect(Math.abs((await om.queryNumber('MEAS:POW?')) - 10 * Math.log10(lane / 1e-3))).toBeLessThan(1e-4);
+    await exec(om, 'SENS:CORR:WAV 200;:ROUT:LANE 401');
+    expect((await om.drainErrors()).map((e) => e.code)).toEqual([-222, -222]);
+  });
+});
+
+describe('tec (TED4015 strings)', () => {
+  it('ramps toward the setpoint at the profile rate in instrument time, and the link follows it', async () => {
+    const tb = await openBench({ timeScale: 40 }); // 0.5 °C/s -> 20 °C per real second
+    cleanup.add(tb);
+    const tec = await tb.session('tec');
+    const led = await tb.session('led-driver');
+    const rx = await tb.session('pd-receiver');
+    await exec(led, 'OUTP ON,(@1:400)');
+    const cold = await rx.queryNumbers('MEAS:POW? (@1)');
+    expect(await tec.queryNumber('SOUR:TEMP:LIM:LOW?')).toBe(-20);
+    expect(await tec.queryNumber('SOUR:TEMP:LIM:HIGH?')).toBe(125);
+    await exec(tec, 'SOUR:TEMP 130');
+    expect((await tec.drainErrors())[0]?.code).toBe(-222);
+    await exec(tec, 'SOUR:TEMP 45C');
+    expect(await tec.queryNumber('SOUR:TEMP?')).toBe(45);
+    expect(await tec.queryNumber('MEAS:TEMP?')).toBe(25); // output off: stays at ambient
+    const t0 = performance.now();
+    const s0 = tb.bench.clock.now();
+    await exec(tec, 'OUTP ON');
+    const mid = await tec.queryNumber('MEAS:SCAL:TEMP?');
+    const midS = tb.bench.clock.now();
+    expect(mid).toBeGreaterThanOrEqual(25);
+    expect(mid).toBeLessThan(45);
+    // the ramp is the profile's 0.5 °C per instrument second
+    expect(mid - 25).toBeLessThanOrEqual((midS - s0) * 0.5 + 1e-3);
+    expect(await waitFor(async () => (await tec.queryNumber('MEAS:TEMP?')) === 45, 20_000)).toBe(true);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(990); // 20 °C at 0.5 °C/s = 40 s = 1 s real
+    expect(await led.queryNumber('MEAS:TEMP?')).toBe(45);
+    const hot = await rx.queryNumbers('MEAS:POW? (@1)');
+    expect(hot[0]!).toBeLessThan(cold[0]!); // P(T) = P(25)·exp(-(T-25)/T1)
+    await exec(tec, 'OUTP OFF');
+    expect(await waitFor(async () => (await tec.queryNumber('MEAS:TEMP?')) === 25, 20_000)).toBe(true);
+  });
+});

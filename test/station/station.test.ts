@@ -1,0 +1,148 @@
+import { performance } from 'node:perf_hooks';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DriverError } from '../../drivers/base.ts';
+import { type Bench, startBench } from '../../src/sim/bench.ts';
+import { SessionPool } from '../../src/station/pool.ts';
+import { type StationConfig, stationFromObject } from '../../src/station/schema.ts';
+import { openStation, StationError } from '../../src/station/station.ts';
+import { freePort, rawPeer } from '../helpers/raw-peer.ts';
+
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function bench(profile = 'mosaic-800g'): Promise<{ bench: Bench; config: StationConfig }> {
+  const b = await startBench({ profile, seed: 1, timeScale: 1000 });
+  cleanups.push(() => b.close());
+  return { bench: b, config: stationFromObject(b.station, `sim ${profile}`) };
+}
+
+describe('openStation against the simulated bench', () => {
+  it('opens every role, checks identities, and exposes the capability getters', async () => {
+    const { config } = await bench();
+    const st = await openStation(config);
+    cleanups.push(() => st.close());
+    expect(st.instruments().map((i) => [i.role, i.state])).toEqual([
+      ['led-driver', 'ready'],
+      ['pd-receiver', 'ready'],
+      ['power-analyzer', 'ready'],
+      ['optical-meter', 'ready'],
+      ['tec', 'ready'],
+    ]);
+    expect(st.instruments().find((i) => i.role === 'power-analyzer')).toMatchObject({
+      driver: 'N6705c',
+      matches: 'Keysight N6705C',
+      identity: 'Keysight Technologies,N6705C,MY56001234,D.03.10.1470',
+    });
+    expect(st.lightSource().maxCurrentA).toBe(600e-6);
+    expect(await st.receiver().laneCount()).toBe(400);
+    expect(st.powerMeter().railNames).toEqual(['tx-led', 'tx-driver', 'rx-tia', 'aux']);
+    expect(st.has('cmos-receiver')).toBe(false);
+    expect(() => st.frameReceiver()).toThrow(/station "mosaic-800g-sim" has no cmos-receiver \(it has: led-driver/);
+    expect(st.all()).toHaveLength(5);
+    expect((await st.verifyIdentities()).every((i) => i.state === 'ready')).toBe(true);
+    expect(st.trace.entries().some((c) => c.role === 'optical-meter' && c.method === 'init' && c.ok)).toBe(true);
+  });
+
+  it('refuses the wrong instrument at an address, showing both strings', async () => {
+    const { config } = await bench();
+    config.instruments['power-analyzer']!.identity = '^Agilent Technologies,N6705B';
+    const st = await openStation(config);
+    cleanups.push(() => st.close());
+    const pa = st.instruments().find((i) => i.role === 'power-analyzer')!;
+    expect(pa.state).toBe('wrong-identity');
+    expect(pa.error).toContain('"Keysight Technologies,N6705C,MY56001234,D.03.10.1470"');
+    expect(pa.error).toContain('/^Agilent Technologies,N6705B/');
+    const err = (() => {
+      try {
+        st.powerMeter();
+      } catch (e) {
+        return e as StationError;
+      }
+    })();
+    expect(err).toBeInstanceOf(StationError);
+    expect(err!.code).toBe('E_IDENTITY');
+    await expect(st.verifyIdentities()).rejects.toThrow(/power-analyzer at .* refused: it answered \*IDN\? "Keysight/);
+    const safe = await st.safeState({ timeoutMs: 2000 });
+    expect(safe.find((r) => r.role === 'power-analyzer')).toMatchObject({ ok: false });
+    expect(safe.filter((r) => r.ok).map((r) => r.role)).toEqual(['led-driver', 'pd-receiver', 'optical-meter', 'tec']);
+  });
+
+  it('marks an unreachable instrument and keeps the others', async () => {
+    const { config } = await bench();
+    config.instruments.tec!.resource = `TCPIP0::127.0.0.1::${await freePort()}::SOCKET`;
+    const st = await openStation(config, { reconnect: false });
+    cleanups.push(() => st.close());
+    const tec = st.instruments().find((i) => i.role === 'tec')!;
+    expect(tec.state).toBe('unreachable');
+    expect(tec.error).toMatch(/refused|ECONNREFUSED/i);
+    expect(st.problems().map((p) => p.role)).toEqual(['tec']);
+    const err = await st
+      .thermal()
+      .temperature()
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(DriverError);
+    expect(err.message).toMatch(/^tec: "MEAS:SCAL:TEMP\?" failed/);
+  });
+
+  it('safeState runs in parallel, bounded, and reports a hung instrument without throwing', async () => {
+    const { config } = await bench();
+    const hung = await rawPeer((line, sock) => {
+      if (line === '*IDN?') sock.write('THORLABS,TED4015,M0,1.0\n');
+      // everything else: never answered
+    });
+    cleanups.push(() => hung.close());
+    config.instruments.tec!.resource = `TCPIP0::127.0.0.1::${hung.port}::SOCKET`;
+    config.instruments.tec!.timeoutMs = 60_000;
+    const st = await openStation(config);
+    cleanups.push(() => st.close());
+    const t0 = performance.now();
+    const results = await st.safeState({ timeoutMs: 300 });
+    const took = performance.now() - t0;
+    expect(took).toBeLessThan(10_000);
+    const tec = results.find((r) => r.role === 'tec')!;
+    expect(tec.ok).toBe(false);
+    expect(tec.error).toMatch(/tec|300 ms/);
+    expect(results.filter((r) => r.ok).map((r) => r.role)).toEqual([
+      'led-driver',
+      'pd-receiver',
+      'power-analyzer',
+      'optical-meter',
+    ]);
+    const led = st.lightSource();
+    expect(await led.getOutput([1, 200, 400])).toEqual([false, false, false]);
+    expect(await led.getBias([1, 400])).toEqual([0, 0]);
+  });
+
+  it('shares one session per resource in a pool; closing one station leaves the other working', async () => {
+    const { config } = await bench();
+    const pool = new SessionPool();
+    cleanups.push(() => pool.closeAll());
+    const a = await openStation(config, { pool });
+    const b = await openStation(config, { pool });
+    expect(pool.usage()).toHaveLength(5);
+    expect(pool.usage().every((u) => u.refs === 2)).toBe(true);
+    await a.close();
+    await a.close();
+    expect(pool.usage().every((u) => u.refs === 1)).toBe(true);
+    expect(() => a.thermal()).toThrow(/is closed/);
+    expect(await b.thermal().temperature()).toBeGreaterThan(0);
+    await b.close();
+    expect(pool.usage()).toEqual([]);
+  });
+
+  it('an instrument lost during a call is a DriverError naming the role and the command', async () => {
+    const { bench: b, config } = await bench();
+    const st = await openStation(config, { reconnect: false });
+    cleanups.push(() => st.close());
+    await b.close();
+    const err = await st
+      .receiver()
+      .receivedPower([1, 2, 3])
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(DriverError);
+    expect(err.role).toBe('pd-receiver');
+    expect(err.command).toBe('MEAS:POW? (@1:3)');
+  });
+});

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { berUpperBound } from '../../src/core/ber.ts';
+import { berStep, gateFor } from '../../src/steps/ber.ts';
+import { decorrelatedSeeds, neighbours } from '../../src/steps/patterns.ts';
+import { createFakeBench } from './fake-bench.ts';
+import { makeGeometry, runStep } from './helpers.ts';
+
+describe('ber', () => {
+  it('sizes the gate at 3/BER bits for 95 % and passes clean lanes', async () => {
+    const bench = createFakeBench();
+    const ctx = await runStep(bench, berStep, { targetBer: 1e-9, confidence: 0.95, rate: 2e9 });
+    const gate = bench.log.calls.find((c) => c.method === 'startGate')!;
+    const seconds = gate.args[0] as number;
+    // −ln(0.05)/1e-9 = 2.996e9 ≈ 3/BER, plus the default 2 % gate margin
+    expect(seconds * 2e9).toBeCloseTo(2.9957e9 * 1.02, -6);
+    expect(ctx.get('gate_bits').value).toBe(Math.ceil((-Math.log(0.05) / 1e-9) * 1.02));
+    const exact = await runStep(createFakeBench(), berStep, { gateMargin: 1 });
+    expect(exact.get('gate_bits').value).toBe(Math.ceil(-Math.log(0.05) / 1e-9));
+    expect(gateFor(1e-12, 0.95, 2e9).seconds).toBeCloseTo(1497.9, 0); // 25 min at 2 Gb/s
+    const ub = ctx.lanesOf('ber_upper_bound');
+    expect(ub.size).toBe(16);
+    for (const v of ub.values()) expect(v).toBeLessThanOrEqual(1e-9);
+    expect(ctx.get('ber_upper_bound').verdict).toBe('PASS');
+    expect(ctx.get('ber_upper_bound').spec.limits?.high).toBe(1e-9);
+    expect(ctx.frames.some((f) => f.metric === 'ber_upper_bound')).toBe(true);
+    // configured with channel lists: one call each for all lanes
+    expect(bench.log.count('setPattern')).toBe(1);
+    expect(bench.log.count('setSeed')).toBe(1);
+    expect(bench.log.count('setCheckerPattern')).toBe(1);
+    expect(bench.log.count('readCounters')).toBeGreaterThanOrEqual(1);
+    // polled with ctx.sleep while the gate ran
+    expect(ctx.sleptMs).toBeGreaterThan(0);
+    expect(ctx.progressCalls.at(-1)).toEqual([ctx.get('gate_bits').value, ctx.get('gate_bits').value]);
+    expect(ctx.lanes.failed.size).toBe(0);
+  });
+
+  it('reports the upper bound when errors occur, fails fast on sync loss and marks the lanes', async () => {
+    const bench = createFakeBench({ noisy: [5], dead: [6], badBer: 1e-6 });
+    const ctx = await runStep(bench, berStep, { targetBer: 1e-9 });
+    const ub = ctx.lanesOf('ber_upper_bound');
+    const bits = ctx.lanesOf('ber_bits');
+    const errs = ctx.lanesOf('ber_errors');
+    expect(errs.get(5)).toBe(Math.round(bits.get(5)! * 1e-6));
+    expect(ub.get(5)).toBeCloseTo(berUpperBound(bits.get(5)!, errs.get(5)!, 0.95), 15);
+    expect(ub.get(5)!).toBeGreaterThan(1e-6);
+    expect(ub.get(6)).toBe(1); // no signal
+    expect(ctx.get('lanes_sync_lost').value).toBe(1);
+    expect(ctx.get('ber_upper_bound').verdict).toBe('FAIL');
+    expect(ctx.get('ber_upper_bound').verdicts?.filter((v) => v === 'FAIL')).toHaveLength(2);
+    expect([...ctx.lanes.failed.keys()].sort((a, b) => a - b)).toEqual([5, 6]);
+  });
+
+  it('skips dead lanes and reads each lane at its mapped receiver lane', async () => {
+    const bench = createFakeBench({ swap: [2, 9] });
+    const geometry = makeGeometry(4, 4);
+    const shared = new Map<string, unknown>([
+      [
+        'steps.laneMap',
+        {
+          rxOf: new Map([
+            [2, 9],
+            [9, 2],
+          ]),
+        },
+      ],
+    ]);
+    const ctx = await runStep(bench, berStep, { lanes: [2, 3] }, { geometry, shared });
+    const read = bench.log.calls.filter((c) => c.method === 'readCounters').at(-1)!;
+    expect(read.args[0]).toEqual([9, 3]);
+    expect(ctx.get('ber_upper_bound').verdict).toBe('PASS');
+  });
+
+  it('stops the gate early when every lane lost sync', async () => {
+    const bench = createFakeBench({ dead: [1, 2], gatePolls: 50 });
+    const ctx = await runStep(bench, berStep, { lanes: [1, 2] });
+    expect(bench.log.count('stopGate')).toBe(1);
+    expect(bench.log.count('gateRunning')).toBe(1);
+    expect(ctx.get('lanes_sync_lost').value).toBe(2);
+  });
+
+  it('gives every lane a seed different from its neighbours', () => {
+    const g = makeGeometry(20, 20);
+    const seeds = decorrelatedSeeds(g.all, g);
+    for (const l of g.all) {
+      expect(seeds[l - 1]).toBeGreaterThan(0);
+      for (const n of neighbours(g, l, true)) expect(seeds[n - 1]).not.toBe(seeds[l - 1]);
+    }
+    expect(decorrelatedSeeds(g.all, g)).toEqual(seeds);
+  });
+});

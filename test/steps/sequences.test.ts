@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { builtinSequenceDir, parseSequence } from '../../src/orchestrator/sequence.ts';
+import { createStepRegistry } from '../../src/steps/registry.ts';
+
+const load = (name: string, rateRange: [number, number]) => {
+  const file = join(builtinSequenceDir(), `${name}.yaml`);
+  return parseSequence(readFileSync(file, 'utf8'), file, createStepRegistry(), { rateRange });
+};
+
+describe('shipped sequences', () => {
+  it('smoke: inventory, BER screen, energy per bit', () => {
+    const s = load('smoke', [0.5e9, 4e9]);
+    expect(s.steps.map((x) => x.type)).toEqual(['inventory', 'ber', 'energy-per-bit']);
+    expect(s.steps[1].params).toMatchObject({ targetBer: 1e-9, confidence: 0.95, pattern: 'PRBS31' });
+  });
+
+  it('mosaic-800g-qual: Q0-Q10 with a nested temperature sweep', () => {
+    const s = load('mosaic-800g-qual', [0.5e9, 4e9]);
+    expect(s.steps.map((x) => x.type)).toEqual([
+      'inventory',
+      'lane-map',
+      'li-sweep',
+      'crosstalk',
+      'ber',
+      'remap',
+      'energy-per-bit',
+      'temperature-sweep',
+      'margins',
+    ]);
+    const ber = s.steps.find((x) => x.id === 'ber')!;
+    expect(ber.params).toMatchObject({ targetBer: 1e-12, confidence: 0.95, rate: 2e9 });
+    const sweep = s.steps.find((x) => x.type === 'temperature-sweep')!;
+    expect(sweep.params.setpoints).toEqual([25, 45, 65, 85]);
+    expect(sweep.steps.map((x) => x.type)).toEqual(['li-sweep', 'ber']);
+    expect(s.steps.find((x) => x.id === 'energy')!.limits.energy_per_bit.high).toBe(6.6);
+    expect(s.watch).toHaveLength(1);
+  });
+
+  it('lightbundle-512g-qual: raw BER 1e-9, remap, 2 pJ/bit', () => {
+    const s = load('lightbundle-512g-qual', [0.5e9, 3.5e9]);
+    expect(s.steps.map((x) => x.type)).toContain('remap');
+    expect(s.steps.find((x) => x.id === 'energy')!.limits.energy_per_bit.high).toBe(2);
+    expect(s.steps.find((x) => x.id === 'ber')!.params.targetBer).toBe(1e-9);
+  });
+
+  it('rejects unknown params of a step type', () => {
+    const text = 'name: bad\nsteps:\n  - id: b\n    type: ber\n    params: { rat: 2.0e9 }\n';
+    expect(() => parseSequence(text, 'bad.yaml', createStepRegistry())).toThrow(/rat/);
+  });
+});
