@@ -99,7 +99,8 @@ class Runner {
   private readonly failedSteps: { id: string; tally: StepTally }[] = [];
   private remapPassed = false;
   private energyPerBit: number | undefined;
-  private readonly berWorst = new Map<number, number>();
+  /** Per lane: its tightest BER upper bound, preferring nominal conditions. */
+  private readonly berBound = new Map<number, { value: number; nominal: boolean }>();
   private transcriptBuffer: TranscriptEntry[] = [];
   private readonly steps: SequenceStep[];
 
@@ -345,8 +346,14 @@ class Runner {
             values: m.values,
           });
           if (spec.name === 'ber_upper_bound') {
+            // A lane's evidence is its tightest bound; nominal conditions (no sweep coordinates) come first.
+            const nominal = m.at === undefined;
             m.lanes.forEach((l, i) => {
-              this.berWorst.set(l, Math.max(this.berWorst.get(l) ?? 0, m.values[i] ?? 1));
+              const v = m.values[i] ?? 1;
+              const prev = this.berBound.get(l);
+              if (!prev || (nominal && !prev.nominal) || (nominal === prev.nominal && v < prev.value)) {
+                this.berBound.set(l, { value: v, nominal });
+              }
             });
           }
         } else if (spec.name === 'energy_per_bit' && m.value !== null) this.energyPerBit = m.value;
@@ -459,7 +466,7 @@ class Runner {
     let worstBer: number | undefined;
     let worstLane: number | undefined;
     for (const lane of active) {
-      const b = this.berWorst.get(lane);
+      const b = this.berBound.get(lane)?.value;
       if (b !== undefined && (worstBer === undefined || b > worstBer)) {
         worstBer = b;
         worstLane = lane;

@@ -101,8 +101,7 @@ export class ScpiSession {
       );
     }
     return this.enqueue(opts.signal, async () => {
-      const deadline = this.deadline(opts);
-      await this.prepare(opts.signal, deadline);
+      await this.prepare(opts.signal, this.deadline(opts));
       await this.send(command);
       if (opts.checkErrors ?? this.checkErrors) await this.drainAndRaise(command, opts.signal);
     }) as Promise<void>;
@@ -203,9 +202,10 @@ export class ScpiSession {
 
   private async exchange(command: string, opts: TxOptions): Promise<DataMessage> {
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
-    const deadline = performance.now() + timeoutMs;
-    await this.prepare(opts.signal, deadline);
+    await this.prepare(opts.signal, performance.now() + timeoutMs);
+    // The reply's budget starts once the link is ready: a resync after an earlier timeout does not eat it.
     const t0 = performance.now();
+    const deadline = t0 + timeoutMs;
     await this.send(command);
     try {
       const remaining = Math.max(1, deadline - performance.now());

@@ -69,9 +69,10 @@ describe('ScpiSession against a simulated instrument over TCP', () => {
 
   it('times out naming the instrument, command and timeout, not later than asked, and the next query works', async () => {
     let answer = true;
+    let delayNext = 0;
     const peer = await rawPeer((line, sock) => {
       if (line === 'HANG?') return;
-      if (line.endsWith('?') && answer) sock.write('42\n');
+      if (line.endsWith('?') && answer) setTimeout(() => sock.write('42\n'), delayNext);
     });
     cleanups.push(() => peer.close());
     const s = await tcpSession(peer.port, { timeoutMs: 150 });
@@ -84,6 +85,9 @@ describe('ScpiSession against a simulated instrument over TCP', () => {
     // "not later": well under the next multiple of the timeout even on a loaded 2-core CI machine
     expect(took).toBeLessThan(150 + 2000);
     answer = true;
+    // the instrument never answers HANG?, so the session waits out the late-reply grace first; that wait
+    // must not eat the next query's own timeout (the peer answers after 100 ms, within its 150 ms)
+    delayNext = 100;
     expect(await s.query('X?')).toBe('42');
   });
 

@@ -7,7 +7,6 @@ import { z } from 'zod';
 import { type AppContext, loadSequenceFor, openContext, startSequenceRun } from '../../app/context.ts';
 import type { BenchEvent, RunRecord } from '../../core/record.ts';
 import { type Answer, scriptedResponder } from '../../orchestrator/prompts.ts';
-import { countSteps } from '../../orchestrator/sequence.ts';
 import { renderReport, writeCsvDir } from '../../report/index.ts';
 import { addBenchOptions, type BenchCliOptions, CliError, describeError, EXIT, simOptions } from './common.ts';
 
@@ -69,7 +68,11 @@ export async function runCommand(sequenceArg: string, opts: RunOptions): Promise
     if (table || opts.yes) scriptedResponder(ctx.prompts, table ?? [], true);
     else if (process.stdin.isTTY) terminalResponder(ctx);
     else scriptedResponder(ctx.prompts, [], true); // no terminal, no table: CI default answers yes
-    const display = progressDisplay(ctx, countSteps(seq.steps), opts.progress && process.stderr.isTTY === true);
+    const display = progressDisplay(
+      ctx,
+      seq.steps.map((s) => s.id),
+      opts.progress && process.stderr.isTTY === true,
+    );
     const handle = startSequenceRun(ctx, seq, { dut: opts.dut, operator: opts.operator });
     process.stderr.write(`run ${handle.id}: ${seq.name} on ${ctx.stationConfig.name}, DUT ${opts.dut}\n`);
     const stopSignals = onSignals(handle);
@@ -122,44 +125,45 @@ function terminalResponder(ctx: AppContext): void {
   });
 }
 
-function progressDisplay(ctx: AppContext, totalSteps: number, tty: boolean): { stop(): void } {
+function progressDisplay(ctx: AppContext, topLevel: readonly string[], tty: boolean): { stop(): void } {
+  const total = topLevel.length;
   let stepNo = 0;
-  let stepName = '';
+  let label = '';
   const bar = tty
-    ? new SingleBar({
-        format: 'step {stepNo}/{steps} {step} |{bar}| {value}/{total} lanes · ETA {eta_formatted}',
-        hideCursor: true,
-      })
+    ? new SingleBar({ format: 'step {label} |{bar}| {value}/{total} lanes · ETA {eta_formatted}', hideCursor: true })
     : null;
   let barStarted = false;
+  const stopBar = () => {
+    if (bar && barStarted) bar.stop();
+    barStarted = false;
+  };
   const off = ctx.bus.on((e: BenchEvent) => {
     if (e.type === 'step.started') {
-      stepNo++;
-      stepName = e.step.name;
+      // nested steps (inside a temperature sweep) show under their parent: "step 8/10 › L-I check"
+      if (topLevel.includes(e.step.id)) {
+        stepNo++;
+        label = `${stepNo}/${total} ${e.step.name}`;
+      } else label = `${stepNo}/${total} › ${e.step.name}`;
+      stopBar();
       if (bar) {
-        if (barStarted) bar.stop();
-        bar.start(1, 0, { stepNo, steps: totalSteps, step: stepName });
+        bar.start(1, 0, { label });
         barStarted = true;
-      } else process.stderr.write(`step ${stepNo}/${totalSteps} ${stepName} …\n`);
-    } else if (e.type === 'progress' && bar) {
+      } else process.stderr.write(`step ${label} …\n`);
+    } else if (e.type === 'progress' && bar && barStarted) {
       bar.setTotal(e.total);
-      bar.update(e.done, { stepNo, steps: totalSteps, step: stepName });
+      bar.update(e.done, { label });
     } else if (e.type === 'step.finished') {
-      if (bar && barStarted) {
-        bar.stop();
-        barStarted = false;
-      }
+      stopBar();
       process.stderr.write(`  ${e.verdict.padEnd(8)} ${e.step}${e.error ? `: ${e.error}` : ''}\n`);
     } else if (e.type === 'log' && (e.level === 'warn' || e.level === 'error')) {
-      if (bar && barStarted) bar.stop();
-      barStarted = false;
+      stopBar();
       process.stderr.write(`  ${e.level}: ${e.msg}\n`);
     }
   });
   return {
     stop() {
       off();
-      if (bar && barStarted) bar.stop();
+      stopBar();
     },
   };
 }
