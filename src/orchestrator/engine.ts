@@ -326,13 +326,13 @@ class Runner {
       signal,
       at,
       shared: this.shared,
-      measure: (name, value) => {
+      measure: (name, value, extra) => {
         const spec = byName.get(name);
         if (!spec)
           throw new StepError(
             `step ${step.id} recorded "${name}", which it did not declare (declared: ${[...byName.keys()].join(', ')})`,
           );
-        const m = this.buildMeasurement(spec, value, at, tally);
+        const m = this.buildMeasurement(spec, value, extra ? { ...at, ...extra } : at, tally);
         store.addMeasurement(runId, step.id, m); // persisted before it is streamed
         bus.emit({ type: 'measurement', runId, step: step.id, measurement: m });
         if (m.kind === 'lanes') {
