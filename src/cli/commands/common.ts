@@ -1,7 +1,11 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../../config/load-yaml.ts';
 import { errorMessage } from '../../core/errors.ts';
 import type { BenchOptions } from '../../sim/bench.ts';
+import { openStore } from '../../store/index.ts';
+import type { RunStore } from '../../store/types.ts';
 import { CliError, EXIT } from '../exit-codes.ts';
 
 export interface BenchCliOptions {
@@ -54,3 +58,18 @@ export function describeError(err: unknown): string {
 }
 
 export { CliError, EXIT };
+
+/** Opens the results store; a bad --db (not SQLite, corrupt, newer schema, unwritable) is a CLI error. */
+export function openStoreOrFail(db: string): RunStore {
+  try {
+    return openStore(db);
+  } catch (err) {
+    throw new CliError(describeError(err));
+  }
+}
+
+/** Writes an output file, creating its directory. */
+export function writeOutput(file: string, body: string | Buffer): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, body);
+}

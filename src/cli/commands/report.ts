@@ -1,9 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { isReportFormat, REPORT_FORMATS, renderReport } from '../../report/index.ts';
-import { isUnknownRun, openStore } from '../../store/index.ts';
-import { CliError, describeError, EXIT } from './common.ts';
+import { isUnknownRun } from '../../store/index.ts';
+import { CliError, describeError, EXIT, openStoreOrFail, writeOutput } from './common.ts';
 
 export function registerReport(program: Command, setExit: (code: number) => void): void {
   program
@@ -17,18 +15,12 @@ export function registerReport(program: Command, setExit: (code: number) => void
     .action((runId: string, o: { format: string; db: string; out?: string }) => {
       if (!isReportFormat(o.format))
         throw new CliError(`--format must be one of ${REPORT_FORMATS.join(', ')}, got "${o.format}"`);
-      let store: ReturnType<typeof openStore>;
-      try {
-        store = openStore(o.db);
-      } catch (err) {
-        throw new CliError(describeError(err));
-      }
+      const store = openStoreOrFail(o.db);
       try {
         const rec = store.getRun(runId);
         const r = renderReport(rec, o.format);
         if (o.out) {
-          mkdirSync(dirname(o.out), { recursive: true });
-          writeFileSync(o.out, r.body);
+          writeOutput(o.out, r.body);
           process.stderr.write(`wrote ${o.out}\n`);
         } else process.stdout.write(r.body);
         setExit(EXIT.OK);

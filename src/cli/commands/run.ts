@@ -1,5 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
 import readline from 'node:readline';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
@@ -8,7 +7,15 @@ import { type AppContext, loadSequenceFor, openContext, startSequenceRun } from 
 import type { BenchEvent, RunRecord } from '../../core/record.ts';
 import { type Answer, scriptedResponder } from '../../orchestrator/prompts.ts';
 import { renderReport, writeCsvDir } from '../../report/index.ts';
-import { addBenchOptions, type BenchCliOptions, CliError, describeError, EXIT, simOptions } from './common.ts';
+import {
+  addBenchOptions,
+  type BenchCliOptions,
+  CliError,
+  describeError,
+  EXIT,
+  simOptions,
+  writeOutput,
+} from './common.ts';
 
 interface RunOptions extends BenchCliOptions {
   dut: string;
@@ -194,11 +201,7 @@ function printSummary(r: RunRecord): void {
 }
 
 function writeOutputs(r: RunRecord, o: RunOptions): void {
-  const write = (file: string, body: string | Buffer) => {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, body);
-  };
-  if (o.json) write(o.json, renderReport(r, 'json').body);
-  if (o.junit) write(o.junit, renderReport(r, 'junit').body);
+  if (o.json) writeOutput(o.json, renderReport(r, 'json').body);
+  if (o.junit) writeOutput(o.junit, renderReport(r, 'junit').body);
   if (o.csv) writeCsvDir(r, o.csv);
 }

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import type { Outcome } from '../../core/record.ts';
-import { openStore } from '../../store/index.ts';
-import { CliError, describeError, EXIT } from './common.ts';
+import { CliError, EXIT, openStoreOrFail } from './common.ts';
 
 const OUTCOMES = ['PASS', 'FAIL', 'ERROR', 'ABORTED', 'INTERRUPTED', 'RUNNING'];
 
@@ -22,12 +21,7 @@ export function registerRuns(program: Command, setExit: (code: number) => void):
       const limit = Number(o.limit);
       if (!Number.isInteger(limit) || limit < 1)
         throw new CliError(`--limit must be a positive integer, got "${o.limit}"`);
-      let store: ReturnType<typeof openStore>;
-      try {
-        store = openStore(o.db);
-      } catch (err) {
-        throw new CliError(describeError(err));
-      }
+      const store = openStoreOrFail(o.db);
       try {
         const runs = store.listRuns({
           dut: o.dut,
