@@ -54,7 +54,8 @@ function applyMeasurement(step, m, ts) {
   const t = ts / 1000;
   const name = m.spec.name;
   if (m.kind === 'scalar') {
-    if (m.spec.unit === 'pJ/bit') push(state.epb, [t, m.value]);
+    // the module figure the limit applies to (energy_per_bit), not the dynamic share
+    if (m.spec.name === 'energy_per_bit') push(state.epb, [t, m.value]);
     else if (/rail/i.test(name) && m.spec.unit === 'W') push(state.rail, [t, m.value]);
     else if (/tec|temp/i.test(name)) push(state.tec, [t, m.value]);
   } else if (m.kind === 'lanes' && m.at) {
@@ -82,7 +83,7 @@ function applyLanes(e, ts) {
     state.lanes.set(e.metric, entry);
   }
   for (let i = 0; i < e.lanes.length; i++) entry.values.set(e.lanes[i], e.values[i] ?? null);
-  if (/ber/i.test(e.metric)) {
+  if (/^ber_upper/i.test(e.metric)) {
     const values = new Map();
     for (let i = 0; i < e.lanes.length; i++) values.set(e.lanes[i], e.values[i] ?? null);
     push(state.ber, { t: ts / 1000, values });

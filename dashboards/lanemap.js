@@ -26,6 +26,11 @@ export function isFlagMetric(metric, unit) {
   return unit === 'bool' || /^(dead|remapped|spare)/i.test(metric);
 }
 
+/** For flags named *_ok, 1 is good; for the others (dead, remapped, ...) 1 marks the lane. */
+export function flagOneIsGood(metric) {
+  return /_ok$/i.test(metric);
+}
+
 export function fmt(v, unit = '') {
   if (v === null || v === undefined || Number.isNaN(v)) return '–';
   const a = Math.abs(v);
@@ -114,7 +119,7 @@ export class LaneMap {
       const v = has ? m.values.get(lane) : undefined;
       if (!has) ctx.fillStyle = '#1c2128';
       else if (v === null || !Number.isFinite(v)) ctx.fillStyle = '#6e2a2a';
-      else if (flag) ctx.fillStyle = v ? '#f85149' : '#2f6f3f';
+      else if (flag) ctx.fillStyle = Boolean(v) === flagOneIsGood(metric) ? '#2f6f3f' : '#f85149';
       else ctx.fillStyle = colour(((log ? Math.log10(Math.max(v, 1e-300)) : v) - lo) / (hi - lo));
       ctx.fillRect(col * cw + 1, row * ch + 1, cw - 2, ch - 2);
     }
@@ -125,10 +130,10 @@ export class LaneMap {
       ctx.lineWidth = 2;
       ctx.strokeRect(col * cw + 1, row * ch + 1, cw - 2, ch - 2);
     }
-    this.renderLegend(m, flag, log, lo, hi);
+    this.renderLegend(m, flag, log, lo, hi, metric);
   }
 
-  renderLegend(m, flag, log, lo, hi) {
+  renderLegend(m, flag, log, lo, hi, metric) {
     const el = this.legend;
     el.replaceChildren();
     if (!m) return;
@@ -138,8 +143,9 @@ export class LaneMap {
       el.append(d);
     };
     if (flag) {
-      add('■ 1 (red)');
-      add('■ 0 (green)');
+      const good = flagOneIsGood(metric);
+      add(good ? '■ 1 ok (green)' : '■ 1 (red)');
+      add(good ? '■ 0 failed (red)' : '■ 0 (green)');
       return;
     }
     const unit = m.unit || '';

@@ -40,6 +40,11 @@ export interface LightSource extends Instrument {
   laneCount(opts?: CallOptions): Promise<number>;
   /** Maximum current per lane (bias + modulation), in A, as configured in the station limits. */
   readonly maxCurrentA: number;
+  /**
+   * The DUT's operating point from the station file (every lane), when it gives one. Steps drive lanes here;
+   * it is configuration, not read back, because the safe state of the previous run leaves the board at 0 A.
+   */
+  readonly operatingPoint?: { biasA: number; modA: number };
   setBias(lanes: Lanes, amps: number | readonly number[], opts?: CallOptions): Promise<void>;
   getBias(lanes: Lanes, opts?: CallOptions): Promise<number[]>;
   setModulation(lanes: Lanes, amps: number | readonly number[], opts?: CallOptions): Promise<void>;

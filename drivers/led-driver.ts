@@ -9,6 +9,8 @@ export interface LedDriverOptions extends DriverOptions {
   /** Maximum bias + modulation per lane, A (station limits). */
   maxCurrentA: number;
   ramp?: { stepA: number; delayMs: number };
+  /** The DUT's operating point (station file), for steps. */
+  operating?: { biasA: number; modA: number };
 }
 
 /**
@@ -17,6 +19,7 @@ export interface LedDriverOptions extends DriverOptions {
  */
 export class LedDriver extends ScpiDriver implements LightSource {
   readonly maxCurrentA: number;
+  readonly operatingPoint: { biasA: number; modA: number } | undefined;
   private readonly lanes: number;
   private readonly ramp: { stepA: number; delayMs: number } | undefined;
   /** Last bias / modulation this driver set per lane, to check bias + modulation against the limit. */
@@ -27,6 +30,7 @@ export class LedDriver extends ScpiDriver implements LightSource {
     super(o);
     this.lanes = o.lanes;
     this.maxCurrentA = o.maxCurrentA;
+    this.operatingPoint = o.operating;
     this.ramp = o.ramp;
   }
 

@@ -137,6 +137,8 @@ export interface RunSummary {
   lanesRemapped?: number;
   worstBerUpperBound?: number;
   worstLane?: number;
+  /** Steps that failed only on lanes a later remap moved to spares (the run can still PASS). */
+  repairedSteps?: { step: string; lanes: number[] }[];
 }
 
 /** Events on the bus; the WebSocket adds {seq, ts}. */

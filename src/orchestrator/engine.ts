@@ -98,6 +98,7 @@ class Runner {
   private safeStatePromise: Promise<SafeStateResult[]> | null = null;
   private readonly failedSteps: { id: string; tally: StepTally }[] = [];
   private remapPassed = false;
+  private readonly repairedSteps: { step: string; lanes: number[] }[] = [];
   private energyPerBit: number | undefined;
   /** Per lane: its tightest BER upper bound, preferring nominal conditions. */
   private readonly berBound = new Map<number, { value: number; nominal: boolean }>();
@@ -298,10 +299,9 @@ class Runner {
         f.tally.failingLanes.size > 0 &&
         [...f.tally.failingLanes].every((l) => !active.has(l));
       if (!repaired) return 'FAIL';
-      this.emitLog(
-        'info',
-        `step ${f.id} failed on lanes ${[...f.tally.failingLanes].join(', ')}; all remapped to spares and re-tested`,
-      );
+      const lanes = [...f.tally.failingLanes].sort((a, b) => a - b);
+      this.repairedSteps.push({ step: f.id, lanes });
+      this.emitLog('info', `step ${f.id} failed on lanes ${lanes.join(', ')}; all remapped to spares and re-tested`);
     }
     return 'PASS';
   }
@@ -479,6 +479,7 @@ class Runner {
       lanesRemapped: this.lanes.remapped.length,
       worstBerUpperBound: worstBer,
       worstLane,
+      ...(this.repairedSteps.length > 0 ? { repairedSteps: this.repairedSteps } : {}),
     };
   }
 

@@ -10,7 +10,7 @@ import {
   isAbortError,
   TimeoutError,
 } from '../core/errors.ts';
-import type { DataMessage } from '../transport/framer.ts';
+
 import type { Transport } from '../transport/transport.ts';
 import { parseIdn } from './idn.ts';
 import { hexPreview, parseBool, parseErrorEntry, parseNumber, parseNumberList, preview } from './parse.ts';
@@ -50,6 +50,9 @@ type Job = {
 };
 
 const MAX_ERROR_DRAIN = 64;
+
+/** A reply: decoded text, or a block's payload. */
+type Reply = { kind: 'line'; text: string } | { kind: 'block'; data: Buffer };
 
 /**
  * One SCPI session per instrument: write/query/queryBlock with timeouts and cancellation, exactly one
@@ -101,9 +104,17 @@ export class ScpiSession {
       );
     }
     return this.enqueue(opts.signal, async () => {
-      await this.prepare(opts.signal, this.deadline(opts));
+      if (opts.checkErrors ?? this.checkErrors) {
+        // One round trip: the command and the first SYST:ERR? go as one compound message.
+        const reply = await this.exchange(`${command};:SYST:ERR?`, opts);
+        const first = parseErrorEntry(this.lineText(`${command};:SYST:ERR?`, reply));
+        if (first.code === 0) return;
+        const rest = await this.drainInline(opts.signal, opts.timeoutMs);
+        throw new InstrumentError(this.name, command, [first, ...rest]);
+      }
+      const pending = this.prepare(opts.signal, performance.now() + (opts.timeoutMs ?? this.timeoutMs));
+      if (pending) await pending;
       await this.send(command);
-      if (opts.checkErrors ?? this.checkErrors) await this.drainAndRaise(command, opts.signal);
     }) as Promise<void>;
   }
 
@@ -115,7 +126,7 @@ export class ScpiSession {
           `${this.name}: "${command}" answered a ${m.data.length}-byte block where text was expected`,
         );
       }
-      const text = this.decode(command, m.data);
+      const text = m.text;
       if (opts.checkErrors ?? this.checkErrors) await this.drainAndRaise(command, opts.signal);
       return text;
     }) as Promise<string>;
@@ -133,7 +144,7 @@ export class ScpiSession {
     return this.enqueue(opts.signal, async () => {
       const m = await this.exchange(command, opts);
       if (m.kind === 'block') return { kind: 'block' as const, data: m.data };
-      return { kind: 'line' as const, text: this.decode(command, m.data) };
+      return { kind: 'line' as const, text: m.text };
     }) as Promise<{ kind: 'line'; text: string } | { kind: 'block'; data: Buffer }>;
   }
 
@@ -143,7 +154,7 @@ export class ScpiSession {
       const m = await this.exchange(command, opts);
       if (m.kind !== 'block') {
         throw new FramingError(
-          `${this.name}: "${command}" answered text "${preview(m.data)}" where a block was expected`,
+          `${this.name}: "${command}" answered text "${preview(m.text)}" where a block was expected`,
         );
       }
       if (opts.checkErrors ?? this.checkErrors) await this.drainAndRaise(command, opts.signal);
@@ -200,23 +211,26 @@ export class ScpiSession {
     return performance.now() + (opts.timeoutMs ?? this.timeoutMs);
   }
 
-  private async exchange(command: string, opts: TxOptions): Promise<DataMessage> {
+  /** Sends a command and reads its reply; a text reply is decoded (UTF-8, strict) once, here. */
+  private async exchange(command: string, opts: TxOptions): Promise<Reply> {
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
-    await this.prepare(opts.signal, performance.now() + timeoutMs);
+    const pending = this.prepare(opts.signal, performance.now() + timeoutMs);
+    if (pending) await pending;
     // The reply's budget starts once the link is ready: a resync after an earlier timeout does not eat it.
     const t0 = performance.now();
-    const deadline = t0 + timeoutMs;
-    await this.send(command);
     try {
-      const remaining = Math.max(1, deadline - performance.now());
-      const m = await this.transport.read(remaining, opts.signal, { instrument: this.name, command });
+      const read = this.transport.read(timeoutMs, opts.signal, { instrument: this.name, command });
+      this.trace('tx', command);
+      if (!this.transport.writeNow(command + this.terminator)) await this.transport.drain();
+      const m = await read;
       const ms = performance.now() - t0;
-      this.trace(
-        'rx',
-        m.kind === 'block' ? `#block ${m.data.length} bytes: ${hexPreview(m.data, 16)}` : m.data.toString('latin1'),
-        ms,
-      );
-      return m;
+      if (m.kind === 'block') {
+        this.trace('rx', `#block ${m.data.length} bytes: ${hexPreview(m.data, 16)}`, ms);
+        return m;
+      }
+      const text = this.decode(command, m.data);
+      this.trace('rx', text, ms);
+      return { kind: 'line', text };
     } catch (err) {
       if (err instanceof TimeoutError) {
         this.owe();
@@ -229,9 +243,24 @@ export class ScpiSession {
     }
   }
 
+  private lineText(command: string, r: Reply): string {
+    if (r.kind === 'line') return r.text;
+    throw new FramingError(`${this.name}: "${command}" answered a ${r.data.length}-byte block where text was expected`);
+  }
+
   /** Makes the link ready for a new transaction: open, late replies of earlier queries gone, input clean. */
-  private async prepare(signal: AbortSignal | undefined, deadline: number): Promise<void> {
+  private prepare(signal: AbortSignal | undefined, deadline: number): Promise<void> | undefined {
     if (signal?.aborted) throw new AbortedError(`${this.name}: aborted`, { cause: signal.reason });
+    if (this.transport.state === 'open' && this.owed === 0) {
+      // the common case, kept synchronous: just drop anything unsolicited
+      const dropped = this.transport.discardInput('unsolicited input before a command');
+      if (dropped > 0) this.trace('err', `discarded ${dropped} bytes of unsolicited input`);
+      return undefined;
+    }
+    return this.prepareSlow(signal, deadline);
+  }
+
+  private async prepareSlow(signal: AbortSignal | undefined, deadline: number): Promise<void> {
     if (this.transport.state !== 'open') {
       const remaining = Math.max(1, deadline - performance.now());
       await withTimeout(
@@ -269,7 +298,7 @@ export class ScpiSession {
 
   private async send(command: string): Promise<void> {
     this.trace('tx', command);
-    await this.transport.write(command + this.terminator);
+    if (!this.transport.writeNow(command + this.terminator)) await this.transport.drain();
   }
 
   private decode(command: string, data: Buffer): string {
@@ -284,7 +313,7 @@ export class ScpiSession {
     const errors: InstrumentErrorEntry[] = [];
     for (let i = 0; i < MAX_ERROR_DRAIN; i++) {
       const m = await this.exchange('SYST:ERR?', { signal, timeoutMs });
-      const entry = parseErrorEntry(this.decode('SYST:ERR?', m.data));
+      const entry = parseErrorEntry(this.lineText('SYST:ERR?', m));
       if (entry.code === 0) return errors;
       errors.push(entry);
     }

@@ -248,6 +248,7 @@ export function benchStation(bench: Pick<Bench, 'profile' | 'instruments' | 'ser
           identity: `^${escapeRe(id.manufacturer)},${escapeRe(id.model)},`,
           limits: { maxCurrentA: p.operatingPoint.maxA },
           ramp: { stepA: 0.0001, delayMs: 1 },
+          operating: { biasA: p.operatingPoint.biasA, modA: p.operatingPoint.modA },
         });
         break;
       case 'pd-receiver':

@@ -38,6 +38,7 @@ export function createDriver(
         lanes,
         maxCurrentA: c.limits.maxCurrentA,
         ...(c.ramp ? { ramp: c.ramp } : {}),
+        ...(c.operating ? { operating: c.operating } : {}),
       });
     }
     case 'pd-receiver':

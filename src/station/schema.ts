@@ -50,14 +50,26 @@ const common = {
   checkErrors: z.boolean().default(true),
 };
 
-const ledSchema = z.strictObject({
-  ...common,
-  limits: z.strictObject({
-    /** Maximum bias + modulation per lane, A. */
-    maxCurrentA: pos(),
-  }),
-  ramp: z.strictObject({ stepA: pos(), delayMs: z.number().min(0).default(0) }).optional(),
-});
+const ledSchema = z
+  .strictObject({
+    ...common,
+    limits: z.strictObject({
+      /** Maximum bias + modulation per lane, A. */
+      maxCurrentA: pos(),
+    }),
+    ramp: z.strictObject({ stepA: pos(), delayMs: z.number().min(0).default(0) }).optional(),
+    /** The DUT's operating point per lane: where steps drive the lanes. */
+    operating: z.strictObject({ biasA: z.number().min(0), modA: z.number().min(0) }).optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.operating && c.operating.biasA + c.operating.modA > c.limits.maxCurrentA) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['operating'],
+        message: `an operating point within limits.maxCurrentA ${c.limits.maxCurrentA} A (bias + mod is ${c.operating.biasA + c.operating.modA} A)`,
+      });
+    }
+  });
 
 const receiverSchema = z.strictObject({ ...common });
 

@@ -11,7 +11,7 @@ import { PATTERNS, type Pattern } from '../../drivers/capabilities.ts';
 import { berUpperBound, bitsForConfidence } from '../core/ber.ts';
 import type { StepContext, StepDefinition } from '../orchestrator/step.ts';
 import { setPrbs } from './patterns.ts';
-import { callOpts, finite, markFailed, rxOf, SHARED, selectLanes } from './util.ts';
+import { callOpts, ensureOperatingDrive, finite, markFailed, rxOf, SHARED, selectLanes } from './util.ts';
 
 export const berParams = z.strictObject({
   /** Lane rate, bit/s; default the light source's current rate. */
@@ -93,6 +93,7 @@ export async function runBerScreen(ctx: StepContext, o: BerScreenOptions): Promi
   };
   if (lanes.length === 0) return result;
   const rxLanes = lanes.map((l) => rxOf(ctx, l));
+  await ensureOperatingDrive(ctx);
   if (o.rate !== undefined) await src.setRate(rate, opts);
   await setPrbs(src, lanes, o.pattern, ctx.geometry, opts);
   await src.setOutput(lanes, true, opts);

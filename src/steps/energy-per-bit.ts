@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { PATTERNS, type Pattern, type PowerMeter, type RailReading } from '../../drivers/capabilities.ts';
 import type { StepDefinition } from '../orchestrator/step.ts';
 import { setPrbs } from './patterns.ts';
-import { callOpts, SHARED, selectLanes } from './util.ts';
+import { callOpts, ensureOperatingDrive, SHARED, selectLanes } from './util.ts';
 
 export const energyParams = z.strictObject({
   rate: z.number().positive().optional(),
@@ -85,6 +85,7 @@ export const energyPerBitStep: StepDefinition<EnergyParams> = {
     const opts = callOpts(ctx);
     const lanes = selectLanes(ctx, params.lanes);
     if (lanes.length === 0) throw new Error('energy-per-bit: no active lanes');
+    await ensureOperatingDrive(ctx);
     const before = await src.getOutput(lanes, opts);
     const rate = params.rate ?? (await src.getRate(opts));
     if (params.rate !== undefined) await src.setRate(rate, opts);

@@ -407,6 +407,8 @@ export const laneMapStep: StepDefinition<LaneMapParams> = {
       name: 'lane_map_ok',
       unit: 'bool',
       description: '1 when the lane maps to exactly one receiver lane, 0 when dead or ambiguous',
+      // a dead active lane fails here; a later remap step that moves it to a spare repairs the run
+      limits: { low: 1 },
       dimensions: ['lane'],
     },
     { name: 'rx_lane', unit: 'lane', description: 'receiver lane that sees the lane', dimensions: ['lane'] },

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { PATTERNS, type Pattern } from '../../drivers/capabilities.ts';
 import type { StepContext, StepDefinition } from '../orchestrator/step.ts';
 import { runBerScreen } from './ber.ts';
-import { callOpts, finite, markFailed, median, rxOf, wattsToDbm } from './util.ts';
+import { callOpts, ensureOperatingDrive, finite, markFailed, median, rxOf, wattsToDbm } from './util.ts';
 
 export const remapParams = z.strictObject({
   retest: z.boolean().default(true),
@@ -118,6 +118,7 @@ export const remapStep: StepDefinition<RemapParams> = {
       // Received power at the operating point, against the active lanes' median (one query).
       const src = ctx.instruments.lightSource();
       const active = ctx.lanes.active();
+      await ensureOperatingDrive(ctx);
       await src.setOutput(active, true, callOpts(ctx));
       const p = await ctx.instruments.receiver().receivedPower(
         active.map((l) => rxOf(ctx, l)),

@@ -20,6 +20,8 @@ export const SHARED = {
   ber: 'steps.ber',
   /** Energy-per-bit figures. */
   energy: 'steps.energy',
+  /** True once the operating point has been applied to the light source in this run. */
+  driveApplied: 'steps.driveApplied',
 } as const;
 
 export function callOpts(ctx: StepContext): CallOptions {
@@ -93,10 +95,36 @@ export async function operatingPoint(ctx: StepContext): Promise<DriveState> {
   if (known) return known;
   const src = ctx.instruments.lightSource();
   const lanes = [...ctx.geometry.all];
-  const bias = await src.getBias(lanes, callOpts(ctx));
-  const mod = await src.getModulation(lanes, callOpts(ctx));
-  const op: DriveState = { lanes, bias, mod };
+  let op: DriveState;
+  if (src.operatingPoint) {
+    // configuration (station file): the board itself sits at 0 A after the previous run's safe state
+    const { biasA, modA } = src.operatingPoint;
+    op = { lanes, bias: lanes.map(() => biasA), mod: lanes.map(() => modA) };
+  } else {
+    const bias = await src.getBias(lanes, callOpts(ctx));
+    const mod = await src.getModulation(lanes, callOpts(ctx));
+    if (bias.every((b) => b === 0) && mod.every((m) => m === 0)) {
+      throw new Error(
+        'the LED driver reports 0 A on every lane and the station gives no operating point: ' +
+          'set instruments.led-driver.operating { biasA, modA } in the station file',
+      );
+    }
+    op = { lanes, bias, mod };
+  }
   ctx.shared.set(SHARED.operatingPoint, op);
+  return op;
+}
+
+/**
+ * Puts every lane at the operating point once per run, before the first step that needs light: a run starts
+ * from the previous run's safe state (outputs off, 0 A).
+ */
+export async function ensureOperatingDrive(ctx: StepContext): Promise<DriveState> {
+  const op = await operatingPoint(ctx);
+  if (!ctx.shared.get(SHARED.driveApplied)) {
+    await restoreDrive(ctx, op);
+    ctx.shared.set(SHARED.driveApplied, true);
+  }
   return op;
 }
 

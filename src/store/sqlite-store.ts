@@ -765,7 +765,7 @@ export class SqliteStore implements RunStore {
       }
       const limit = Math.max(1, Math.floor(filter.limit ?? 100));
       const sql = `SELECT id, sequence_name, sequence_version, sequence_hash, station_name, dut, operator,
-        started_at, finished_at, outcome, error FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        started_at, finished_at, outcome, error, summary FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY started_ms DESC, id DESC LIMIT ?`;
       const rows = this.db.prepare(sql).all(...args, limit) as Record<string, string | null>[];
       return rows.map((r) => {
@@ -782,6 +782,7 @@ export class SqliteStore implements RunStore {
         if (r.sequence_version !== null) item.sequenceVersion = r.sequence_version;
         if (r.finished_at !== null) item.finishedAt = r.finished_at;
         if (r.error !== null) item.error = r.error;
+        if (r.summary !== null) item.summary = JSON.parse(r.summary!);
         return item;
       });
     });

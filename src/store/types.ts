@@ -87,6 +87,8 @@ export interface RunListItem {
   finishedAt?: string;
   outcome: RunStatus;
   error?: string;
+  /** Energy per bit, lane counts, worst BER: the run's summary once it finished. */
+  summary?: RunRecord['summary'];
 }
 
 export interface TranscriptPage {

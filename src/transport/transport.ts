@@ -84,6 +84,33 @@ export abstract class Transport extends EventEmitter<TransportEvents> {
     await this.connectNow(signal);
   }
 
+  /**
+   * Hands bytes to the link without waiting for them to leave. A failure surfaces as a lost connection on the
+   * pending read (the stream's 'error'). Returns false when the stream's buffer is full (wait for drain()).
+   */
+  writeNow(data: string | Buffer): boolean {
+    const stream = this.stream;
+    if (!stream || this._state !== 'open') {
+      throw new ConnectionError(this.resource, `${this.resource}: cannot write, connection is ${this._state}`);
+    }
+    return stream.write(data);
+  }
+
+  /** Resolves when the stream's write buffer has drained (or the link went away). */
+  drain(): Promise<void> {
+    const stream = this.stream;
+    if (!stream || !stream.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        stream.off('drain', done);
+        stream.off('close', done);
+        resolve();
+      };
+      stream.on('drain', done);
+      stream.on('close', done);
+    });
+  }
+
   async write(data: string | Buffer): Promise<void> {
     const stream = this.stream;
     if (!stream || this._state !== 'open') {
@@ -219,6 +246,8 @@ export abstract class Transport extends EventEmitter<TransportEvents> {
     const onGone = (err?: Error) => this.onLost(stream, err);
     stream.once('close', () => onGone());
     stream.once('error', (err: Error) => onGone(err));
+    // A stream may emit 'error' more than once (a serial port after EIO); later ones must not crash the process.
+    stream.on('error', () => undefined);
     stream.once('end', () => onGone());
     if (this.options.settleMs > 0) {
       this.settling = true;

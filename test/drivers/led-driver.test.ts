@@ -102,8 +102,7 @@ describe('LedDriver protocol (µLED array driver board, virtual instrument)', ()
 
   it('an instrument refusal is a DriverError naming the role and the command', async () => {
     const { p, d } = await led([
-      ['SOUR:CURR:BIAS 0.0005,(@1)', null],
-      ['SYST:ERR?', '-222,"Data out of range"'],
+      ['SOUR:CURR:BIAS 0.0005,(@1);:SYST:ERR?', '-222,"Data out of range"'],
       ['SYST:ERR?', NO_ERROR],
     ]);
     const err = await d.setBias([1], 500e-6).catch((e) => e);

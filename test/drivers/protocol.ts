@@ -84,12 +84,12 @@ export async function expectProtocol(
 
 export const NO_ERROR = '0,"No error"';
 
-/** A setting command followed by the error-queue check the drivers make (checkErrors). */
+/**
+ * A setting command with the error-queue check the drivers make (checkErrors): one compound message,
+ * `<command>;:SYST:ERR?`, answered by the first queue entry.
+ */
 export function ok(command: string): Exchange[] {
-  return [
-    [command, null],
-    ['SYST:ERR?', NO_ERROR],
-  ];
+  return [[`${command};:SYST:ERR?`, NO_ERROR]];
 }
 
 /** A setting command without the error check (safeState commands). */

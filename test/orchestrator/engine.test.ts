@@ -255,6 +255,7 @@ steps:
     expect(rec.steps[0]!.verdict).toBe('FAIL');
     expect(rec.outcome).toBe('PASS');
     expect(rec.laneMap?.remapped).toEqual([{ logical: 1, from: 2, to: 6 }]);
+    expect(rec.summary?.repairedSteps).toEqual([{ step: 'check', lanes: [2] }]);
     const short = setup(
       `
 name: remap

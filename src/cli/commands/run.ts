@@ -192,6 +192,9 @@ function printSummary(r: RunRecord): void {
       s.worstBerUpperBound === undefined ? '-' : `${s.worstBerUpperBound.toExponential(2)} (lane ${s.worstLane})`,
     ],
   ];
+  for (const rep of s.repairedSteps ?? []) {
+    rows.push(['repaired by remap', `${rep.step} failed on lanes ${rep.lanes.join(', ')}: moved to spares, re-tested`]);
+  }
   if (r.error) rows.push(['error', r.error]);
   const w = Math.max(...rows.map(([k]) => k.length));
   process.stdout.write('\n');
