@@ -11,6 +11,8 @@ export interface LedDriverOptions extends DriverOptions {
   ramp?: { stepA: number; delayMs: number };
   /** The DUT's operating point (station file), for steps. */
   operating?: { biasA: number; modA: number };
+  /** Lane-rate range [min, max] in bit/s (station limits). */
+  rateBps?: readonly [number, number];
 }
 
 /**
@@ -20,6 +22,7 @@ export interface LedDriverOptions extends DriverOptions {
 export class LedDriver extends ScpiDriver implements LightSource {
   readonly maxCurrentA: number;
   readonly operatingPoint: { biasA: number; modA: number } | undefined;
+  private readonly rateBps: readonly [number, number] | undefined;
   private readonly lanes: number;
   private readonly ramp: { stepA: number; delayMs: number } | undefined;
   /** Last bias / modulation this driver set per lane, to check bias + modulation against the limit. */
@@ -31,6 +34,7 @@ export class LedDriver extends ScpiDriver implements LightSource {
     this.lanes = o.lanes;
     this.maxCurrentA = o.maxCurrentA;
     this.operatingPoint = o.operating;
+    this.rateBps = o.rateBps;
     this.ramp = o.ramp;
   }
 
@@ -89,6 +93,10 @@ export class LedDriver extends ScpiDriver implements LightSource {
 
   async setRate(bitsPerSecond: number, opts?: CallOptions): Promise<void> {
     if (!(bitsPerSecond > 0) || !Number.isFinite(bitsPerSecond)) this._refuse(`rate ${bitsPerSecond} bit/s is not > 0`);
+    const r = this.rateBps;
+    if (r && (bitsPerSecond < r[0] || bitsPerSecond > r[1])) {
+      this._refuse(`rate ${bitsPerSecond} bit/s is outside the station's range ${r[0]}..${r[1]} bit/s`);
+    }
     return this._send(`SOUR:RATE ${formatNumber(bitsPerSecond)}`, opts);
   }
 

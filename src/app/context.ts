@@ -38,7 +38,7 @@ export interface AppContext {
   registry: ReadonlyMap<string, StepDefinition>;
   geometry: LaneGeometry;
   logger: Logger;
-  /** The LED driver's rate range, when known (simulated profiles), for sequence checks. */
+  /** The LED driver's rate range (station limits.rateBps), when given, for sequence checks. */
   rateRange?: [number, number];
   close(): Promise<void>;
 }
@@ -88,7 +88,7 @@ export async function openContext(o: ContextOptions): Promise<AppContext> {
       spares: lanes.spares,
       active: lanes.active,
     });
-    const link = sim?.profile.link as { rateMin?: number; rateMax?: number } | undefined;
+    const rateBps = stationConfig.instruments['led-driver']?.limits.rateBps;
     return {
       station,
       stationConfig,
@@ -99,7 +99,7 @@ export async function openContext(o: ContextOptions): Promise<AppContext> {
       registry: createStepRegistry(),
       geometry,
       logger,
-      rateRange: link?.rateMin !== undefined && link.rateMax !== undefined ? [link.rateMin, link.rateMax] : undefined,
+      rateRange: rateBps ? [rateBps[0], rateBps[1]] : undefined,
       close: closeAll,
     };
   } catch (err) {

@@ -1,16 +1,17 @@
 import { performance } from 'node:perf_hooks';
 import pino, { type Logger } from 'pino';
 import { AbortedError, errorMessage, isAbortError } from '../core/errors.ts';
-import type {
-  InstrumentRecord,
-  Measurement,
-  MeasurementSpec,
-  Outcome,
-  RunRecord,
-  RunSummary,
-  StepPlan,
-  TranscriptEntry,
-  Verdict,
+import {
+  type InstrumentRecord,
+  type Measurement,
+  type MeasurementSpec,
+  type Outcome,
+  RECORD_SCHEMA_VERSION,
+  type RunRecord,
+  type RunSummary,
+  type StepPlan,
+  type TranscriptEntry,
+  type Verdict,
 } from '../core/record.ts';
 import type { RunStore } from '../store/types.ts';
 import type { EventBus } from './bus.ts';
@@ -92,6 +93,9 @@ class Runner {
   private readonly lanes: LaneState;
   private readonly shared = new Map<string, unknown>();
   private readonly id: string;
+  private readonly startedAtMs = Date.now();
+  /** Set once the record is being finished: a late abort request changes nothing. */
+  private finished = false;
   private stepIndex = 0;
   private abortedBy: string | undefined;
   private abortRequestedAt = 0;
@@ -140,7 +144,7 @@ class Runner {
   }
 
   private requestAbort(by: string): void {
-    if (this.abortedBy !== undefined) return;
+    if (this.abortedBy !== undefined || this.finished) return;
     this.abortedBy = by;
     this.abortRequestedAt = performance.now();
     this.deps.store.recordAbort(this.id, { requestedAt: new Date().toISOString(), by });
@@ -181,6 +185,7 @@ class Runner {
     } finally {
       unsubscribe?.();
     }
+    this.finished = true;
     // Whatever happened, the bench ends safe, within a bounded time.
     const safe = await (this.safeStatePromise ?? this.deps.safeState(this.deps.safeStateTimeoutMs ?? 800));
     const safeMs = this.abortedBy !== undefined ? Math.round(performance.now() - this.abortRequestedAt) : undefined;
@@ -201,10 +206,49 @@ class Runner {
     }
     this.flushTranscript();
     const summary = this.summary();
-    store.setLaneMap(this.id, laneMapRecord(this.lanes));
-    store.finishRun(this.id, { outcome, summary, error });
+    try {
+      store.setLaneMap(this.id, laneMapRecord(this.lanes));
+      store.finishRun(this.id, { outcome, summary, error });
+    } catch (err) {
+      // Disk full, read-only: say so loudly. What was written before stays; the run is not reported as passed.
+      outcome = 'ERROR';
+      error = `the results store failed while finishing the run (${errorMessage(err)}); ${error ?? 'everything measured before that is kept'}`;
+      this.emitLog('error', error);
+      try {
+        store.finishRun(this.id, { outcome, summary, error });
+      } catch {
+        /* the store is unusable; the record below says what happened */
+      }
+    }
     bus.emit({ type: 'run.finished', runId: this.id, outcome, summary, error });
-    return store.getRun(this.id);
+    try {
+      return store.getRun(this.id);
+    } catch {
+      return this.fallbackRecord(outcome, summary, error);
+    }
+  }
+
+  /** The record as far as this process knows it, when the store cannot give it back. */
+  private fallbackRecord(outcome: Outcome, summary: RunSummary, error: string | undefined): RunRecord {
+    return {
+      schema: RECORD_SCHEMA_VERSION,
+      id: this.id,
+      sequence: { name: this.req.sequence.name, version: this.req.sequence.version, hash: this.req.sequence.hash },
+      station: this.req.station,
+      dut: this.req.dut,
+      operator: this.req.operator,
+      software: this.req.software,
+      startedAt: new Date(this.startedAtMs).toISOString(),
+      finishedAt: new Date().toISOString(),
+      outcome,
+      summary,
+      error,
+      instruments: this.deps.instrumentRecords(),
+      steps: [],
+      laneMap: laneMapRecord(this.lanes),
+      holds: [],
+      prompts: [],
+    };
   }
 
   private plan(steps: readonly SequenceStep[]): StepPlan[] {

@@ -246,7 +246,7 @@ export function benchStation(bench: Pick<Bench, 'profile' | 'instruments' | 'ser
       case 'led-driver':
         Object.assign(doc, {
           identity: `^${escapeRe(id.manufacturer)},${escapeRe(id.model)},`,
-          limits: { maxCurrentA: p.operatingPoint.maxA },
+          limits: { maxCurrentA: p.operatingPoint.maxA, rateBps: [p.link.rateMin, p.link.rateMax] },
           ramp: { stepA: 0.0001, delayMs: 1 },
           operating: { biasA: p.operatingPoint.biasA, modA: p.operatingPoint.modA },
         });

@@ -39,6 +39,7 @@ export function createDriver(
         maxCurrentA: c.limits.maxCurrentA,
         ...(c.ramp ? { ramp: c.ramp } : {}),
         ...(c.operating ? { operating: c.operating } : {}),
+        ...(c.limits.rateBps ? { rateBps: c.limits.rateBps } : {}),
       });
     }
     case 'pd-receiver':

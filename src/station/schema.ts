@@ -56,12 +56,17 @@ const ledSchema = z
     limits: z.strictObject({
       /** Maximum bias + modulation per lane, A. */
       maxCurrentA: pos(),
+      /** Lane-rate range [min, max] in bit/s; sequences asking for a rate outside it are refused at load. */
+      rateBps: z.tuple([pos(), pos()]).optional(),
     }),
     ramp: z.strictObject({ stepA: pos(), delayMs: z.number().min(0).default(0) }).optional(),
     /** The DUT's operating point per lane: where steps drive the lanes. */
     operating: z.strictObject({ biasA: z.number().min(0), modA: z.number().min(0) }).optional(),
   })
   .superRefine((c, ctx) => {
+    if (c.limits.rateBps && c.limits.rateBps[0] > c.limits.rateBps[1]) {
+      ctx.addIssue({ code: 'custom', path: ['limits', 'rateBps'], message: 'a range [min, max] with min ≤ max' });
+    }
     if (c.operating && c.operating.biasA + c.operating.modA > c.limits.maxCurrentA) {
       ctx.addIssue({
         code: 'custom',

@@ -100,6 +100,20 @@ describe('LedDriver protocol (µLED array driver board, virtual instrument)', ()
     await p.done();
   });
 
+  it('refuses a rate outside the station range before sending, and gives the operating point from the station', async () => {
+    const { p, d } = await led([...ok('SOUR:RATE 2500000000')], {
+      rateBps: [0.5e9, 4e9],
+      operating: { biasA: 40e-6, modA: 320e-6 },
+    });
+    await expect(d.setRate(5e9)).rejects.toThrow(
+      /rate 5000000000 bit\/s is outside the station's range .*nothing was sent/,
+    );
+    await expect(d.setRate(0.1e9)).rejects.toBeInstanceOf(LimitError);
+    await d.setRate(2.5e9);
+    expect(d.operatingPoint).toEqual({ biasA: 40e-6, modA: 320e-6 });
+    await p.done();
+  });
+
   it('an instrument refusal is a DriverError naming the role and the command', async () => {
     const { p, d } = await led([
       ['SOUR:CURR:BIAS 0.0005,(@1);:SYST:ERR?', '-222,"Data out of range"'],

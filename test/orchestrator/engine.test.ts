@@ -153,16 +153,28 @@ function registry(bench: ReturnType<typeof demoBench>): Map<string, StepDefiniti
       ctx.measure('operator_ok', a === true ? 1 : 0);
     },
   };
+  const flood: StepDefinition<{ frames: number }> = {
+    type: 'flood',
+    description: 'records many 400-value frames',
+    params: z.object({ frames: z.number().default(10) }),
+    measurements: () => [{ name: 'frame', unit: 'W', dimensions: ['lane'] }],
+    run: async (ctx, p) => {
+      const lanes = Array.from({ length: 400 }, (_, i) => i + 1);
+      for (let k = 0; k < p.frames; k++) ctx.measure('frame', { lanes, values: lanes.map((l) => l * 1e-6 + k) });
+    },
+  };
   return new Map<string, StepDefinition>(
-    [set, lanes, remap, hang, flaky, ask].map((d) => [d.type, d as unknown as StepDefinition]),
+    [set, lanes, remap, hang, flaky, ask, flood].map((d) => [d.type, d as unknown as StepDefinition]),
   );
 }
 
-function setup(yaml: string, opts: { spares?: number[] } = {}) {
+function setup(yaml: string, opts: { spares?: number[]; maxPageCount?: number } = {}) {
   const bench = demoBench();
   const reg = registry(bench);
   const seq = parseSequence(yaml, 'test.yaml', reg, { rateRange: [1e8, 4e9] });
-  const store = openStore(join(mkdtempSync(join(tmpdir(), 'cpobench-engine-')), 'runs.db'));
+  const store = openStore(join(mkdtempSync(join(tmpdir(), 'cpobench-engine-')), 'runs.db'), {
+    maxPageCount: opts.maxPageCount,
+  });
   stores.push(store);
   const bus = new EventBus();
   const events: BenchEvent[] = [];
@@ -322,6 +334,24 @@ steps:
     expect(bad.bench.safeCalls).toEqual(['VOLT 0']);
   });
 
+  it('ends as ERROR, keeping what was written, when the disk fills mid-run', async () => {
+    const t = setup(
+      `
+name: full
+steps:
+  - { id: a, type: set-volts, params: { volts: 2 } }
+  - { id: flood, type: flood, params: { frames: 2000 } }
+`,
+      { maxPageCount: 60 },
+    );
+    const rec = await t.run().done;
+    expect(rec.outcome).toBe('ERROR');
+    expect(rec.error).toMatch(/full/i);
+    expect(rec.steps[0]).toMatchObject({ id: 'a', verdict: 'PASS' });
+    expect(rec.steps[0]!.measurements).toHaveLength(1);
+    expect(t.events.some((e) => e.type === 'run.finished' && e.outcome === 'ERROR')).toBe(true);
+  });
+
   it('holds while a watched value is out of band and records the hold', async () => {
     const t = setup(`
 name: hold
@@ -365,7 +395,7 @@ describe('sequence loading', () => {
   const load = (yaml: string) => () => parseSequence(yaml, 'seq.yaml', reg, { rateRange: [1e8, 4e9] });
   it('refuses an unknown step type with file, line, column and the known types', () => {
     expect(load('name: x\nsteps:\n  - id: a\n    type: warp-drive\n')).toThrow(
-      /^seq\.yaml:4:11 steps\[0\]\.type: one of the step types: ask, flaky, hang, lane-check, remap, set-volts/,
+      /^seq\.yaml:4:11 steps\[0\]\.type: one of the step types: ask, flaky, flood, hang, lane-check, remap, set-volts/,
     );
   });
   it('refuses bad parameters, limits with low > high, unknown measurements and rates beyond the driver', () => {

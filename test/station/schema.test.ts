@@ -96,6 +96,31 @@ describe('station files', () => {
     );
   });
 
+  it('refuses an operating point above the current limit and a rate range that runs backwards', () => {
+    const op = GOOD.replace(
+      'limits: { maxCurrentA: 0.0006 }',
+      'limits: { maxCurrentA: 0.0006 }\n    operating: { biasA: 0.0004, modA: 0.0004 }',
+    );
+    expect(() => parseStation(op, 'x.yaml')).toThrow(
+      /^x\.yaml:\d+:\d+ instruments\.led-driver\.operating: an operating point within limits\.maxCurrentA 0\.0006 A/,
+    );
+    const rate = GOOD.replace('maxCurrentA: 0.0006 }', 'maxCurrentA: 0.0006, rateBps: [4.0e9, 1.0e9] }');
+    expect(() => parseStation(rate, 'x.yaml')).toThrow(
+      /instruments\.led-driver\.limits\.rateBps: a range \[min, max\] with min ≤ max/,
+    );
+    const fine = parseStation(
+      GOOD.replace(
+        'maxCurrentA: 0.0006 }',
+        'maxCurrentA: 0.0006, rateBps: [0.5e9, 4.0e9] }\n    operating: { biasA: 4.0e-5, modA: 3.2e-4 }',
+      ),
+      'x.yaml',
+    );
+    expect(fine.instruments['led-driver']).toMatchObject({
+      limits: { rateBps: [0.5e9, 4e9] },
+      operating: { biasA: 4e-5, modA: 3.2e-4 },
+    });
+  });
+
   it('reports YAML syntax errors and missing files with a position', () => {
     expect(() => parseStation('name: [unclosed\n', 'y.yaml')).toThrow(/^y\.yaml:\d+:\d+ \(document\): valid YAML/);
     expect(() => loadStation(path.join(dir, 'nope.yaml'))).toThrow(

@@ -82,13 +82,19 @@ export async function runCommand(sequenceArg: string, opts: RunOptions): Promise
     );
     const handle = startSequenceRun(ctx, seq, { dut: opts.dut, operator: opts.operator });
     process.stderr.write(`run ${handle.id}: ${seq.name} on ${ctx.stationConfig.name}, DUT ${opts.dut}\n`);
-    const stopSignals = onSignals(handle);
+    if (ctx.sim) {
+      process.stderr.write(
+        `simulated bench ${ctx.sim.profile.name}: seed ${ctx.sim.seed}, instrument clock ${ctx.sim.timeScale}x real time\n`,
+      );
+    }
+    const signals = onSignals(handle);
     const record = await handle.done;
-    stopSignals();
+    const code = record.outcome === 'PASS' ? EXIT.OK : record.outcome === 'FAIL' ? EXIT.FAIL : EXIT.ERROR;
+    signals.finished(code);
     display.stop();
     printSummary(record);
     writeOutputs(record, opts);
-    return record.outcome === 'PASS' ? EXIT.OK : record.outcome === 'FAIL' ? EXIT.FAIL : EXIT.ERROR;
+    return code;
   } catch (err) {
     throw new CliError(describeError(err));
   } finally {
@@ -96,12 +102,19 @@ export async function runCommand(sequenceArg: string, opts: RunOptions): Promise
   }
 }
 
-/** First Ctrl-C (or SIGTERM) aborts: safe state, then the record. A second one exits soon after, never hangs. */
-function onSignals(handle: { abort(by: string): Promise<void> }): () => void {
+/**
+ * First Ctrl-C (or SIGTERM) aborts: safe state, then the record. A second one exits within 1.5 s, never hangs.
+ * Once the run has finished, a signal during the bench's teardown exits at once with the run's exit code.
+ * The handlers stay until the process ends, so no signal ever meets the default handler mid-cleanup.
+ */
+function onSignals(handle: { abort(by: string): Promise<void> }): { finished(code: number): void } {
   let count = 0;
+  let finalCode: number | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
     count++;
-    if (count === 1) {
+    if (finalCode !== undefined) {
+      process.exit(finalCode);
+    } else if (count === 1) {
       process.stderr.write(`\n${sig}: aborting, bringing instruments to their safe state…\n`);
       void handle.abort(sig === 'SIGINT' ? 'operator (Ctrl-C)' : sig);
     } else {
@@ -111,9 +124,10 @@ function onSignals(handle: { abort(by: string): Promise<void> }): () => void {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  return () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+  return {
+    finished(code) {
+      finalCode = code;
+    },
   };
 }
 

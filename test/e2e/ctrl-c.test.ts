@@ -1,0 +1,87 @@
+/**
+ * Ctrl-C on a real `cpobench run`: the first one aborts (safe state, then the record as ABORTED, exit 2);
+ * a second one right behind it never deadlocks the process.
+ */
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cpobench, parseJson, type RunRow, runIdFrom, spawnCli, tempDirs } from './helpers.ts';
+
+const tmp = tempDirs();
+afterAll(() => tmp.cleanup());
+
+async function startQual(db: string) {
+  const cli = spawnCli([
+    'run',
+    'mosaic-800g-qual',
+    '--sim',
+    'mosaic-800g',
+    '--db',
+    db,
+    '--dut',
+    'SN-CTRLC',
+    '--no-progress',
+  ]);
+  try {
+    await cli.waitForStderr(/^ {2}PASS +crosstalk$/m, 25_000);
+  } catch (err) {
+    cli.proc.kill('SIGKILL');
+    throw err;
+  }
+  return cli;
+}
+
+describe('Ctrl-C during cpobench run', () => {
+  it('aborts: the bench is made safe, the run is ABORTED, exit 2', async () => {
+    const db = join(tmp.make(), 'runs.db');
+    const cli = await startQual(db);
+    cli.proc.kill('SIGINT');
+    const end = await cli.exited;
+    expect(end.code).toBe(2);
+    expect(cli.stderr()).toMatch(/SIGINT: aborting, bringing instruments to their safe state/);
+    expect(cli.stdout()).toMatch(/^verdict +ABORTED$/m);
+    const runs = parseJson<RunRow[]>((await cpobench(['runs', '--db', db, '--json'])).stdout, 'runs');
+    expect(runs.map((r) => [r.id, r.outcome])).toEqual([[runIdFrom(cli.stderr()), 'ABORTED']]);
+    const rec = parseJson<{ abort: { by: string; safeStateMs: number } }>(
+      (await cpobench(['report', runIdFrom(cli.stderr()), '--db', db, '--format', 'json'])).stdout,
+      'report',
+    );
+    expect(rec.abort.by).toBe('operator (Ctrl-C)');
+    expect(rec.abort.safeStateMs).toBeLessThan(1000);
+  });
+
+  it('a second Ctrl-C while the abort waits on a hung instrument exits within 1.5 s, never hangs', async () => {
+    const db = join(tmp.make(), 'runs.db');
+    // the receiver stops answering during the L-I sweep: its safe state can only time out (800 ms)
+    const cli = spawnCli([
+      'run',
+      'mosaic-800g-qual',
+      '--sim',
+      'mosaic-800g',
+      '--faults',
+      'receiver-hangs',
+      '--db',
+      db,
+      '--no-progress',
+    ]);
+    try {
+      await cli.waitForStderr(/^step 3\/9 L-I/m, 25_000);
+    } catch (err) {
+      cli.proc.kill('SIGKILL');
+      throw err;
+    }
+    await new Promise((r) => setTimeout(r, 300)); // the receiver is now hung under a pending query
+    const t0 = performance.now();
+    cli.proc.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 20));
+    cli.proc.kill('SIGINT');
+    const end = await cli.exited;
+    const took = performance.now() - t0;
+    expect(cli.stderr()).toMatch(/SIGINT again: abort already under way; exiting within 1\.5 s/);
+    expect(end.code).toBe(2);
+    expect(took).toBeLessThan(5000);
+    const runs = parseJson<RunRow[]>((await cpobench(['runs', '--db', db, '--json'])).stdout, 'runs');
+    // the abort finished within the bound before the 1.5 s exit: the record says ABORTED, not RUNNING
+    expect(runs[0]!.outcome).toBe('ABORTED');
+  });
+});
