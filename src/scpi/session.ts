@@ -340,6 +340,17 @@ export class ScpiSession {
   private enqueue(signal: AbortSignal | undefined, run: () => Promise<unknown>): Promise<unknown> {
     if (this.closed) return Promise.reject(new AbortedError(`${this.name}: session closed`));
     if (signal?.aborted) return Promise.reject(new AbortedError(`${this.name}: aborted`, { cause: signal.reason }));
+    if (!this.busy && this.jobs.length === 0) {
+      // idle: run now, without the queue's bookkeeping; later callers queue behind it as usual
+      this.busy = true;
+      const done = run();
+      const release = () => {
+        this.busy = false;
+        if (this.jobs.length > 0) void this.pump();
+      };
+      done.then(release, release);
+      return done;
+    }
     return new Promise((resolve, reject) => {
       const job: Job = { run, resolve, reject, signal };
       if (signal) {
