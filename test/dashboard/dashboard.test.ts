@@ -1,44 +1,27 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BenchServer } from '../../src/server/app.ts';
+import { ARTIFACTS, launchChromium } from '../helpers/browser.ts';
 import type { FakeController } from '../server/fake-controller.ts';
 import { startBench, TOKEN } from '../server/helpers.ts';
 
-const ARTIFACTS = join(import.meta.dirname, '..', 'artifacts');
 let browser: BrowserContext;
-let profile: string;
 let srv: BenchServer;
 let ctl: FakeController;
 let page: Page;
 const pageErrors: string[] = [];
 
+let chromiumClose: (() => Promise<void>) | undefined;
+
 beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  profile = mkdtempSync(join(tmpdir(), 'cpobench-chromium-'));
-  // a fresh temporary profile: playwright passes it as --user-data-dir
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1500, height: 1300 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-sync',
-    ],
-  });
-});
+  const launched = await launchChromium('cpobench-chromium-');
+  browser = launched.browser;
+  chromiumClose = launched.close;
+}, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  rmSync(profile, { recursive: true, force: true });
+  await chromiumClose?.();
 });
 
 afterEach(async () => {

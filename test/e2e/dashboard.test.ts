@@ -2,52 +2,36 @@
  * The dashboard in headless Chromium against the REAL server: simulated mosaic-800g bench, orchestrator and
  * SQLite store behind it. A technician's path: token, sequence, DUT, operator, Start, watch, Abort, history.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AppContext, openContext } from '../../src/app/context.ts';
 import { AppController } from '../../src/app/controller.ts';
 import { type BenchServer, createServer } from '../../src/server/app.ts';
+import { ARTIFACTS, launchChromium } from '../helpers/browser.ts';
 import { tempDirs } from './helpers.ts';
 
-const ARTIFACTS = join(import.meta.dirname, '..', 'artifacts');
 const TOKEN = 'e2e-dashboard-token-0123456789';
 const ROLES = ['led-driver', 'pd-receiver', 'power-analyzer', 'optical-meter', 'tec'];
 
 const tmp = tempDirs();
 let browser: BrowserContext;
-let profile: string;
 let ctx: AppContext;
 let controller: AppController;
 let srv: BenchServer;
 let page: Page;
 const pageErrors: string[] = [];
 
+let chromiumClose: (() => Promise<void>) | undefined;
+
 beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  profile = mkdtempSync(join(tmpdir(), 'cpobench-e2e-chromium-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1500, height: 1300 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-sync',
-    ],
-  });
+  const launched = await launchChromium('cpobench-e2e-chromium-');
+  browser = launched.browser;
+  chromiumClose = launched.close;
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
+  await chromiumClose?.();
   tmp.cleanup();
 });
 
