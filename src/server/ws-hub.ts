@@ -5,7 +5,7 @@
  * - A bounded ring of recent events (count and bytes) lets a client resume with `/ws?since=N`; when N is
  *   no longer in the ring (or is from another server life) the client gets a fresh snapshot instead.
  * - A client is sent to directly while its `ws.bufferedAmount` is under `lowWaterBytes`. Above it, messages
- *   wait in a per-client queue where `lanes` frames coalesce (one pending frame per metric, partial frames
+ *   wait in a per-client queue where `lanes` frames (and `progress` per step) coalesce (one pending frame per metric, partial frames
  *   merged, newest values win). A client whose queue passes `maxQueued` messages or `maxQueuedBytes`, or whose
  *   buffered bytes pass `lowWaterBytes + maxQueuedBytes`, is dropped (close 1013); it may reconnect and resume.
  *   Publishing never waits on a client, so a slow browser never slows the run.
@@ -32,12 +32,15 @@ interface RingEntry {
   data: string;
   /** Kept for lanes frames so a congested client can merge them. */
   lanes?: { ts: number; event: LanesEvent };
+  /** For progress events: run/step; a congested client keeps only the newest per key. */
+  progressKey?: string;
 }
 
 interface QueueEntry {
   seq: number;
   data?: string;
   lanes?: { ts: number; event: LanesEvent };
+  progressKey?: string;
   bytes: number;
 }
 
@@ -48,6 +51,8 @@ interface Client {
   queuedBytes: number;
   /** metric -> pending lanes entry in `queue` */
   pendingLanes: Map<string, QueueEntry>;
+  /** run/step -> pending progress entry in `queue` */
+  pendingProgress: Map<string, QueueEntry>;
   sent: number;
   coalesced: number;
   maxQueuedSeen: number;
@@ -107,6 +112,7 @@ export class WsHub {
     const data = JSON.stringify({ seq, ts, ...event });
     const entry: RingEntry = { seq, data };
     if (event.type === 'lanes') entry.lanes = { ts, event };
+    else if (event.type === 'progress') entry.progressKey = `${event.runId}/${event.step}`;
     this.ring.push(entry);
     this.ringBytesUsed += data.length;
     while (this.ring.length > this.o.ringSize || (this.ringBytesUsed > this.o.ringBytes && this.ring.length > 1)) {
@@ -128,6 +134,7 @@ export class WsHub {
       queue: [],
       queuedBytes: 0,
       pendingLanes: new Map(),
+      pendingProgress: new Map(),
       sent: 0,
       coalesced: 0,
       maxQueuedSeen: 0,
@@ -268,6 +275,19 @@ export class WsHub {
       c.queue.push(q);
       c.queuedBytes += bytes;
       c.pendingLanes.set(metric, q);
+    } else if (e.progressKey) {
+      // only the newest progress of a step matters to a client that is behind
+      const prev = c.pendingProgress.get(e.progressKey);
+      if (prev) {
+        const idx = c.queue.indexOf(prev);
+        if (idx >= 0) c.queue.splice(idx, 1);
+        c.queuedBytes -= prev.bytes;
+        c.coalesced++;
+      }
+      const q: QueueEntry = { seq: e.seq, data: e.data, bytes: e.data.length, progressKey: e.progressKey };
+      c.queue.push(q);
+      c.queuedBytes += q.bytes;
+      c.pendingProgress.set(e.progressKey, q);
     } else {
       c.queue.push({ seq: e.seq, data: e.data, bytes: e.data.length });
       c.queuedBytes += e.data.length;
@@ -280,6 +300,7 @@ export class WsHub {
       const q = c.queue.shift()!;
       c.queuedBytes -= q.bytes;
       if (q.lanes && c.pendingLanes.get(q.lanes.event.metric) === q) c.pendingLanes.delete(q.lanes.event.metric);
+      if (q.progressKey && c.pendingProgress.get(q.progressKey) === q) c.pendingProgress.delete(q.progressKey);
       const data = q.data ?? JSON.stringify({ seq: q.seq, ts: q.lanes!.ts, ...q.lanes!.event });
       c.ws.send(data);
       c.sent++;
@@ -320,6 +341,7 @@ export class WsHub {
     c.queue = [];
     c.queuedBytes = 0;
     c.pendingLanes.clear();
+    c.pendingProgress.clear();
   }
 }
 

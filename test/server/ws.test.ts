@@ -173,6 +173,7 @@ describe('WebSocket stream', () => {
     let logs = 0;
     for (let i = 0; i < frames; i++) {
       ctl.emit(bigLanes(i % 2 ? 'rx_power' : 'ber_upper_95', 'r1', i));
+      ctl.emit({ type: 'progress', runId: 'r1', step: 'ber', done: i + 1, total: frames });
       if (i % 100 === 0) {
         ctl.emit({ type: 'log', level: 'info', msg: `mark ${i}`, runId: 'r1' });
         logs++;
@@ -186,8 +187,8 @@ describe('WebSocket stream', () => {
     const stats = srv.hub.stats();
     const slowStats = stats.perClient.find((p) => p.maxQueuedSeen > 0 && p.coalesced > 0);
     expect(slowStats, JSON.stringify(stats.perClient)).toBeDefined();
-    // at most one pending frame per metric plus the non-lane events: never one entry per frame
-    expect(slowStats!.maxQueuedSeen).toBeLessThanOrEqual(2 + logs + 1);
+    // at most one pending frame per metric and one progress per step plus the other events: never one per frame
+    expect(slowStats!.maxQueuedSeen).toBeLessThanOrEqual(2 + 1 + logs + 1);
     expect(slowStats!.bufferedAmount).toBeLessThan(16 * 1024 + 64 * 1024);
     expect(stats.dropped).toBe(0);
 
@@ -199,6 +200,10 @@ describe('WebSocket stream', () => {
     expectStrictlyIncreasing(fast.msgs.slice(1));
     // every non-lane event arrived, in order
     expect(got.filter((m) => m.type === 'log').length).toBe(logs);
+    // progress coalesced too, and the newest count won
+    const progressGot = got.filter((m) => m.type === 'progress');
+    expect(progressGot.length).toBeLessThan(frames / 2);
+    expect(progressGot.at(-1)!.done).toBe(frames);
     const lanesGot = got.filter((m) => m.type === 'lanes');
     expect(lanesGot.length).toBeLessThan(frames / 2);
     // the newest values won, and the partial frame was merged into a full one
