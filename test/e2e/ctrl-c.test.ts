@@ -5,29 +5,17 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cpobench, parseJson, type RunRow, runIdFrom, spawnCli, tempDirs } from './helpers.ts';
+import { cpobench, parseJson, type RunRow, runIdFrom, spawnCliUntil, tempDirs } from './helpers.ts';
 
 const tmp = tempDirs();
 afterAll(() => tmp.cleanup());
 
 async function startQual(db: string) {
-  const cli = spawnCli([
-    'run',
-    'mosaic-800g-qual',
-    '--sim',
-    'mosaic-800g',
-    '--db',
-    db,
-    '--dut',
-    'SN-CTRLC',
-    '--no-progress',
-  ]);
-  try {
-    await cli.waitForStderr(/^ {2}PASS +crosstalk$/m, 25_000);
-  } catch (err) {
-    cli.proc.kill('SIGKILL');
-    throw err;
-  }
+  const cli = await spawnCliUntil(
+    ['run', 'mosaic-800g-qual', '--sim', 'mosaic-800g', '--db', db, '--dut', 'SN-CTRLC', '--no-progress'],
+    /^ {2}PASS +crosstalk$/m,
+    25_000,
+  );
   return cli;
 }
 
@@ -53,23 +41,11 @@ describe('Ctrl-C during cpobench run', () => {
   it('a second Ctrl-C while the abort waits on a hung instrument exits within 1.5 s, never hangs', async () => {
     const db = join(tmp.make(), 'runs.db');
     // the receiver stops answering during the L-I sweep: its safe state can only time out (800 ms)
-    const cli = spawnCli([
-      'run',
-      'mosaic-800g-qual',
-      '--sim',
-      'mosaic-800g',
-      '--faults',
-      'receiver-hangs',
-      '--db',
-      db,
-      '--no-progress',
-    ]);
-    try {
-      await cli.waitForStderr(/^step 3\/9 L-I/m, 25_000);
-    } catch (err) {
-      cli.proc.kill('SIGKILL');
-      throw err;
-    }
+    const cli = await spawnCliUntil(
+      ['run', 'mosaic-800g-qual', '--sim', 'mosaic-800g', '--faults', 'receiver-hangs', '--db', db, '--no-progress'],
+      /^step 3\/9 L-I/m,
+      25_000,
+    );
     await new Promise((r) => setTimeout(r, 300)); // the receiver is now hung under a pending query
     const t0 = performance.now();
     cli.proc.kill('SIGINT');

@@ -86,6 +86,21 @@ export function spawnCli(args: string[]): LiveCli {
   };
 }
 
+/**
+ * Spawns the CLI and resolves once its stderr matches `re` (a run reached some step). If that never comes,
+ * the process is killed before the error is thrown, so no run is left behind.
+ */
+export async function spawnCliUntil(args: string[], re: RegExp, timeoutMs = 25_000): Promise<LiveCli> {
+  const cli = spawnCli(args);
+  try {
+    await cli.waitForStderr(re, timeoutMs);
+  } catch (err) {
+    cli.proc.kill('SIGKILL');
+    throw err;
+  }
+  return cli;
+}
+
 /** Parses a command's stdout as JSON, with the output in the error when it is not. */
 export function parseJson<T = unknown>(text: string, what: string): T {
   try {

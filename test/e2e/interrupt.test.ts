@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/core/record.ts';
-import { cpobench, parseJson, type RunRow, runIdFrom, spawnCli, tempDirs } from './helpers.ts';
+import { cpobench, parseJson, type RunRow, runIdFrom, spawnCliUntil, tempDirs } from './helpers.ts';
 
 const tmp = tempDirs();
 afterAll(() => tmp.cleanup());
@@ -13,26 +13,24 @@ afterAll(() => tmp.cleanup());
 describe('a run killed with SIGKILL', () => {
   it('is INTERRUPTED in the store and keeps the measurements of the steps finished before the kill', async () => {
     const db = join(tmp.make(), 'runs.db');
-    const cli = spawnCli([
-      'run',
-      'mosaic-800g-qual',
-      '--sim',
-      'mosaic-800g',
-      '--time-scale',
-      '1000',
-      '--db',
-      db,
-      '--dut',
-      'SN-KILL',
-      '--no-progress',
-    ]);
-    try {
-      // the L-I sweep (step 3 of 9) has finished: inventory, lane map and L-I are in the store
-      await cli.waitForStderr(/^ {2}PASS +li$/m, 25_000);
-    } catch (err) {
-      cli.proc.kill('SIGKILL');
-      throw err;
-    }
+    // waits until the L-I sweep (step 3 of 9) has finished: inventory, lane map and L-I are in the store
+    const cli = await spawnCliUntil(
+      [
+        'run',
+        'mosaic-800g-qual',
+        '--sim',
+        'mosaic-800g',
+        '--time-scale',
+        '1000',
+        '--db',
+        db,
+        '--dut',
+        'SN-KILL',
+        '--no-progress',
+      ],
+      /^ {2}PASS +li$/m,
+      25_000,
+    );
     expect(cli.proc.kill('SIGKILL')).toBe(true);
     const end = await cli.exited;
     expect(end.signal).toBe('SIGKILL');
