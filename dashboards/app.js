@@ -139,11 +139,15 @@ function applyEvent(e) {
     case 'lanes':
       if (!run || run.id === e.runId) applyLanes(e, e.ts);
       break;
+    case 'safe-state':
+      if (run?.id === e.runId) run.safeState = e.check;
+      break;
     case 'run.finished':
       if (run?.id === e.runId) {
         run.outcome = e.outcome;
         run.summary = e.summary;
         run.error = e.error;
+        if (e.safeState) run.safeState = e.safeState;
         run.openPrompts = [];
       }
       loadHistory();
@@ -297,6 +301,7 @@ function render() {
   const outcome = run?.outcome ?? 'IDLE';
   $('run-outcome').textContent = outcome;
   $('run-outcome').className = `outcome ${outcome}`;
+  renderSafety(run);
   const lastEpb = state.epb.at(-1)?.[1] ?? run?.summary?.energyPerBitPj;
   $('run-epb').textContent = lastEpb === undefined ? '–' : fmt(lastEpb, 'pJ/bit');
 
@@ -312,6 +317,23 @@ function render() {
   $('ber-lane').textContent = String(lane);
   charts.setLi(state.li.map((p) => [p.x, p.values.get(lane) ?? null]));
   charts.setBer(state.ber.map((p) => [p.t, p.values.get(lane) ?? null]));
+}
+
+/** A banner no one can miss when an instrument did not confirm its safe state (read back), naming each one. */
+function renderSafety(run) {
+  const banner = $('not-safe-banner');
+  const check = run?.safeState;
+  const bad = check && !check.safe ? check.instruments.filter((i) => !i.safe) : [];
+  banner.hidden = bad.length === 0;
+  if (bad.length === 0) return;
+  banner.replaceChildren(
+    h('strong', {}, 'BENCH NOT SAFE — check these instruments by hand before touching the DUT:'),
+    h(
+      'ul',
+      {},
+      ...bad.map((i) => h('li', {}, `${i.role}${i.resource ? ` (${i.resource})` : ''}: ${i.error ?? 'not confirmed'}`)),
+    ),
+  );
 }
 
 function renderLaneMap() {

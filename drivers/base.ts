@@ -1,4 +1,4 @@
-import { AbortedError, CpobenchError, errorMessage, isAbortError } from '../src/core/errors.ts';
+import { AbortedError, CpobenchError, errorMessage } from '../src/core/errors.ts';
 import { toChannelList } from '../src/scpi/channels.ts';
 import { formatNumber, parseBoolList } from '../src/scpi/parse.ts';
 import type { ScpiSession, TxOptions } from '../src/scpi/session.ts';
@@ -25,6 +25,18 @@ export class LimitError extends CpobenchError {
   readonly role: string;
   constructor(role: string, message: string) {
     super('E_LIMIT', `${role}: ${message}; nothing was sent`);
+    this.role = role;
+  }
+}
+
+/**
+ * An instrument did not confirm its safe state: the read-back disagreed, or could not be made. The message says
+ * what was observed (or why nothing could be read), so an operator can act on it.
+ */
+export class NotSafeError extends CpobenchError {
+  readonly role: string;
+  constructor(role: string, message: string, options?: { cause?: unknown }) {
+    super('E_NOT_SAFE', `${role}: NOT SAFE: ${message}`, options);
     this.role = role;
   }
 }
@@ -63,7 +75,41 @@ export abstract class ScpiDriver implements Instrument {
     return list.map((e) => `${e.code},"${e.message}"`);
   }
 
-  abstract safeState(opts?: CallOptions): Promise<void>;
+  /**
+   * Brings the instrument to its safe state and reads it back. Resolves with what was read back (in words);
+   * throws NotSafeError when the read-back disagrees or cannot be made. Never reports a state it did not observe.
+   */
+  abstract safeState(opts?: CallOptions): Promise<string>;
+
+  /**
+   * Sends every safe-state command or action (each tried even when an earlier one fails), then confirms by `readBack`,
+   * which returns a description of the confirmed state or throws NotSafeError. A command that failed while the
+   * read-back still confirms the state is noted in the description, not hidden.
+   */
+  protected async _makeSafe(
+    actions: readonly (string | (() => Promise<unknown>))[],
+    readBack: () => Promise<string>,
+    opts?: CallOptions,
+  ): Promise<string> {
+    const failed: string[] = [];
+    for (const action of actions) {
+      if (opts?.signal?.aborted) break;
+      try {
+        await (typeof action === 'string' ? this._send(action, opts, false) : action());
+      } catch (err) {
+        failed.push(errorMessage(err));
+      }
+    }
+    let observed: string;
+    try {
+      observed = await readBack();
+    } catch (err) {
+      const sent = failed.length ? ` (sending failed: ${failed.join('; ')})` : '';
+      if (err instanceof NotSafeError) throw new NotSafeError(this.role, `${stripRole(err, this.role)}${sent}`);
+      throw new NotSafeError(this.role, `could not read the state back: ${errorMessage(err)}${sent}`, { cause: err });
+    }
+    return failed.length ? `${observed} (a command failed but the read-back confirms: ${failed.join('; ')})` : observed;
+  }
 
   /** Sends a setting command; with checkErrors, the error queue is drained and a refusal raises. */
   protected _send(command: string, opts?: CallOptions, checkErrors = this.checkErrors): Promise<void> {
@@ -138,6 +184,19 @@ export abstract class ScpiDriver implements Instrument {
   }
 }
 
+function stripRole(err: NotSafeError, role: string): string {
+  const prefix = `${role}: NOT SAFE: `;
+  return err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
+}
+
+/** Lane numbers as short ranges for messages: [1,2,3,7] -> "1-3, 7" (at most `max` ranges, then "…"). */
+export function laneRanges(lanes: readonly number[], max = 8): string {
+  if (lanes.length === 0) return 'none';
+  const sorted = [...new Set(lanes)].sort((a, b) => a - b);
+  const parts = toChannelList(sorted).slice(2, -1).replaceAll(':', '-').split(',');
+  return parts.length > max ? `${parts.slice(0, max).join(', ')}, … (${sorted.length} lanes)` : parts.join(', ');
+}
+
 /** `v` or `v1,v2,...` for a per-lane command: one value when all lanes get the same one. */
 export function valuesArg(values: readonly number[]): string {
   const first = values[0]!;
@@ -185,18 +244,4 @@ export function rampPoints(from: readonly number[], to: readonly number[], step:
 
 function roundSig(v: number): number {
   return Number(v.toPrecision(12));
-}
-
-/** Runs every action even when earlier ones fail; throws the first failure at the end. For safeState(). */
-export async function allSettled(actions: (() => Promise<unknown>)[]): Promise<void> {
-  let first: unknown;
-  for (const a of actions) {
-    try {
-      await a();
-    } catch (err) {
-      if (first === undefined) first = err;
-      if (isAbortError(err)) break;
-    }
-  }
-  if (first !== undefined) throw first;
 }

@@ -30,8 +30,14 @@ export interface Instrument {
   selfTest(opts?: CallOptions): Promise<number>;
   /** Reads the error queue until it is empty; returns what it held as `code,"message"` strings. */
   clearErrors(opts?: CallOptions): Promise<string[]>;
-  /** Brings the instrument to its safe state. Bounded by opts.timeoutMs. */
-  safeState(opts?: CallOptions): Promise<void>;
+  /**
+   * Brings the instrument to its safe state and confirms it by reading it back. Resolves with what was read back
+   * (e.g. "outputs off, bias 0 A and modulation 0 A on all 400 lanes"); throws (NotSafeError) when the
+   * instrument does not confirm. Bounded by opts.timeoutMs and opts.signal.
+   */
+  safeState(opts?: CallOptions): Promise<string>;
+  /** Puts the instrument where a run starts from, after its safe state is confirmed (e.g. DUT rails on). */
+  prepare?(opts?: CallOptions): Promise<void>;
   /** Applies the configuration the station file asks for (e.g. unit, wavelength); openStation calls it once. */
   init?(opts?: CallOptions): Promise<void>;
 }

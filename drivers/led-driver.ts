@@ -1,7 +1,10 @@
 import { allLanes, toChannelList } from '../src/scpi/channels.ts';
 import { formatNumber, parseString, splitList } from '../src/scpi/parse.ts';
-import { allSettled, type DriverOptions, delay, rampPoints, ScpiDriver, valuesArg } from './base.ts';
+import { type DriverOptions, delay, laneRanges, NotSafeError, rampPoints, ScpiDriver, valuesArg } from './base.ts';
 import { type CallOptions, type Lanes, type LightSource, PATTERNS, type Pattern } from './capabilities.ts';
+
+/** A read-back current at or below this is zero (instruments answer 0 or a few pA of offset). */
+const ZERO_A = 1e-9;
 
 export interface LedDriverOptions extends DriverOptions {
   /** Physical lanes on the board (rows x cols). */
@@ -112,16 +115,39 @@ export class LedDriver extends ScpiDriver implements LightSource {
     return this._number('MEAS:TEMP?', opts);
   }
 
-  /** Outputs off on every lane, then bias and modulation to zero; every command is tried. */
-  async safeState(opts?: CallOptions): Promise<void> {
-    const all = toChannelList(allLanes(this.lanes));
-    await allSettled([
-      () => this._send(`OUTP OFF,${all}`, opts, false),
-      () => this._send(`SOUR:CURR:BIAS 0,${all}`, opts, false),
-      () => this._send(`SOUR:CURR:MOD 0,${all}`, opts, false),
-    ]);
+  /**
+   * Outputs off on every lane, then bias and modulation to zero (every command is tried), then read back:
+   * `OUTP?`, `SOUR:CURR:BIAS?` and `SOUR:CURR:MOD?` over every lane. Safe only when every lane reads off at 0 A.
+   */
+  async safeState(opts?: CallOptions): Promise<string> {
+    const lanes = allLanes(this.lanes);
+    const all = toChannelList(lanes);
     this.bias.clear();
     this.mod.clear();
+    return this._makeSafe(
+      [`OUTP OFF,${all}`, `SOUR:CURR:BIAS 0,${all}`, `SOUR:CURR:MOD 0,${all}`],
+      async () => {
+        const on = await this.getOutput(lanes, opts);
+        const bias = await this.getBias(lanes, opts);
+        const mod = await this.getModulation(lanes, opts);
+        const problems: string[] = [];
+        const lit = lanes.filter((_, i) => on[i]);
+        if (lit.length) problems.push(`output still on at lanes ${laneRanges(lit)} (OUTP? answered 1)`);
+        for (const [name, v] of [
+          ['bias', bias],
+          ['modulation', mod],
+        ] as const) {
+          const driven = lanes.flatMap((lane, i) => (Math.abs(v[i]!) > ZERO_A ? [{ lane, a: Math.abs(v[i]!) }] : []));
+          if (driven.length) {
+            const max = Math.max(...driven.map((d) => d.a));
+            problems.push(`${name} up to ${formatNumber(max)} A at lanes ${laneRanges(driven.map((d) => d.lane))}`);
+          }
+        }
+        if (problems.length) throw new NotSafeError(this.role, `${problems.join('; ')} (read back)`);
+        return `outputs off, bias 0 A and modulation 0 A on all ${lanes.length} lanes (read back)`;
+      },
+      opts,
+    );
   }
 
   private async _setCurrent(kind: 'BIAS' | 'MOD', lanes: Lanes, amps: number | readonly number[], opts?: CallOptions) {

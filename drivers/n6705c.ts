@@ -1,6 +1,6 @@
 import { toChannelList } from '../src/scpi/channels.ts';
 import { formatNumber } from '../src/scpi/parse.ts';
-import { type DriverOptions, ScpiDriver } from './base.ts';
+import { DriverError, type DriverOptions, NotSafeError, ScpiDriver } from './base.ts';
 import type { CallOptions, PowerMeter, RailReading } from './capabilities.ts';
 
 export interface Rail {
@@ -86,11 +86,40 @@ export class N6705c extends ScpiDriver implements PowerMeter {
     return this._send(`CURR ${formatNumber(amps)},${list}`, opts);
   }
 
-  /** Outputs as configured: `keep` sends nothing, `off` switches every configured rail off. */
-  async safeState(opts?: CallOptions): Promise<void> {
-    if (this.safeOutputs === 'off' && this.rails.length > 0) {
-      await this._send(`OUTP OFF,${toChannelList(this.rails.map((r) => r.channel))}`, opts, false);
+  /**
+   * Outputs as configured: `keep` leaves them (the DUT stays powered) and reads them back for the record; `off`
+   * switches every configured rail off and confirms each reads back off.
+   */
+  async safeState(opts?: CallOptions): Promise<string> {
+    const channels = this.rails.map((r) => r.channel);
+    if (channels.length === 0) return 'no rails configured: nothing to switch';
+    const describe = (on: boolean[]) => this.rails.map((r, i) => `${r.name} ${on[i] ? 'on' : 'off'}`).join(', ');
+    if (this.safeOutputs === 'keep') {
+      return this._makeSafe(
+        [],
+        async () => `outputs kept (safe.outputs: keep): ${describe(await this.getOutput(channels, opts))} (read back)`,
+        opts,
+      );
     }
+    return this._makeSafe(
+      [`OUTP OFF,${toChannelList(channels)}`],
+      async () => {
+        const on = await this.getOutput(channels, opts);
+        if (on.some(Boolean)) throw new NotSafeError(this.role, `rails still on: ${describe(on)} (read back)`);
+        return `every rail off: ${describe(on)} (read back)`;
+      },
+      opts,
+    );
+  }
+
+  /** With `safe.outputs: off`, a run powers the DUT again: every configured rail on, read back. */
+  async prepare(opts?: CallOptions): Promise<void> {
+    if (this.safeOutputs !== 'off' || this.rails.length === 0) return;
+    const channels = this.rails.map((r) => r.channel);
+    await this.setOutput(channels, true, opts);
+    const on = await this.getOutput(channels, opts);
+    const off = this.rails.filter((_, i) => !on[i]).map((r) => r.name);
+    if (off.length) throw new DriverError(this.role, 'OUTP?', new Error(`rails did not switch on: ${off.join(', ')}`));
   }
 
   private _channels(rails: readonly number[]): string {

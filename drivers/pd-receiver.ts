@@ -1,5 +1,5 @@
 import { formatNumber } from '../src/scpi/parse.ts';
-import { type DriverOptions, ScpiDriver } from './base.ts';
+import { type DriverOptions, NotSafeError, ScpiDriver } from './base.ts';
 import {
   type CallOptions,
   type GateResult,
@@ -77,8 +77,15 @@ export class PdReceiver extends ScpiDriver implements LaneReceiver {
     return this._bools(`STAT:LOS? ${this._lanes(lanes, this.lanes)}`, lanes.length, opts);
   }
 
-  /** A receiver drives nothing: its safe state is a stopped gate. */
-  async safeState(opts?: CallOptions): Promise<void> {
-    await this._send('SENS:GATE:STAT OFF', opts, false);
+  /** A receiver drives nothing: its safe state is a stopped gate, read back with `SENS:GATE:STAT?`. */
+  async safeState(opts?: CallOptions): Promise<string> {
+    return this._makeSafe(
+      ['SENS:GATE:STAT OFF'],
+      async () => {
+        if (await this.gateRunning(opts)) throw new NotSafeError(this.role, 'the error-counter gate still runs');
+        return 'error-counter gate stopped (read back)';
+      },
+      opts,
+    );
   }
 }

@@ -55,6 +55,8 @@ export class Pm100d extends ScpiDriver implements OpticalPowerMeter {
     return this._query('SYST:SENS:IDN?', opts);
   }
 
-  /** A power meter drives nothing; its safe state is the one it is in. */
-  async safeState(_opts?: CallOptions): Promise<void> {}
+  /** A power meter drives nothing: there is nothing to switch off, so nothing to read back. */
+  async safeState(_opts?: CallOptions): Promise<string> {
+    return 'passive: a power meter drives nothing';
+  }
 }

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { formatNumber } from '../src/scpi/parse.ts';
-import { type DriverOptions, delay, ScpiDriver } from './base.ts';
+import { type DriverOptions, delay, NotSafeError, ScpiDriver } from './base.ts';
 import type { CallOptions, ThermalController } from './capabilities.ts';
 
 export interface Ted4015Options extends DriverOptions {
@@ -76,10 +76,38 @@ export class Ted4015 extends ScpiDriver implements ThermalController {
     }
   }
 
-  /** The configured idle setpoint (ramped), or the output off when none is configured. */
-  async safeState(opts?: CallOptions): Promise<void> {
-    if (this.idleC === undefined) await this._send('OUTP OFF', opts, false);
-    else await this.setSetpoint(this.idleC, opts);
+  /**
+   * The configured idle setpoint (ramped), confirmed by `SOUR:TEMP?`; or, when none is configured, the output off,
+   * confirmed by `OUTP?`.
+   */
+  async safeState(opts?: CallOptions): Promise<string> {
+    const idle = this.idleC;
+    if (idle === undefined) {
+      return this._makeSafe(
+        ['OUTP OFF'],
+        async () => {
+          if (await this.getOutput(opts))
+            throw new NotSafeError(this.role, 'the TEC output is still on (OUTP? answered 1)');
+          return 'TEC output off (read back)';
+        },
+        opts,
+      );
+    }
+    return this._makeSafe(
+      [() => this.setSetpoint(idle, opts)],
+      async () => {
+        const sp = await this.setpoint(opts);
+        const on = await this.getOutput(opts);
+        if (Math.abs(sp - idle) > 1e-6) {
+          throw new NotSafeError(
+            this.role,
+            `setpoint reads ${formatNumber(sp)} °C, not the idle ${formatNumber(idle)} °C`,
+          );
+        }
+        return `setpoint ${formatNumber(sp)} °C (idle), output ${on ? 'on' : 'off'} (read back)`;
+      },
+      opts,
+    );
   }
 }
 

@@ -2,7 +2,7 @@ import pino, { type Logger } from 'pino';
 import { CpobenchError } from '../core/errors.ts';
 import type { TranscriptEntry } from '../core/record.ts';
 import { EventBus } from '../orchestrator/bus.ts';
-import { type RunHandle, startRun } from '../orchestrator/engine.ts';
+import { type EngineDeps, type RunHandle, startRun } from '../orchestrator/engine.ts';
 import { createGeometry } from '../orchestrator/lanes.ts';
 import { PromptBroker } from '../orchestrator/prompts.ts';
 import { type LoadedSequence, loadSequence, resolveSequencePath } from '../orchestrator/sequence.ts';
@@ -117,11 +117,14 @@ export function startSequenceRun(
   ctx: AppContext,
   sequence: LoadedSequence,
   who: { dut: string; operator: string },
+  /** Replaces parts of the engine's wiring (tests inject faults here). */
+  overrides: Partial<EngineDeps> = {},
 ): RunHandle {
   return startRun(
     {
       instruments: ctx.station,
       safeState: (timeoutMs) => ctx.station.safeState({ timeoutMs }),
+      prepare: (signal) => ctx.station.prepare({ signal }),
       instrumentRecords: () =>
         ctx.station.instruments().map((i) => ({
           role: i.role,
@@ -137,6 +140,7 @@ export function startSequenceRun(
       transcripts: { subscribe: (l: (e: TranscriptEntry) => void) => ctx.station.subscribeTranscripts(l) },
       logger: ctx.logger,
       safeStateTimeoutMs: 800,
+      ...overrides,
     },
     {
       sequence,

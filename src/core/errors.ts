@@ -95,3 +95,17 @@ export function isAbortError(err: unknown): boolean {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * True for the errors JavaScript itself throws on a bug (TypeError, RangeError, ReferenceError, SyntaxError,
+ * EvalError), as opposed to the errors cpobench raises on purpose: those say "internal error" to the user.
+ */
+export function isProgramError(err: unknown): boolean {
+  return (
+    err instanceof TypeError ||
+    err instanceof RangeError ||
+    err instanceof ReferenceError ||
+    err instanceof SyntaxError ||
+    err instanceof EvalError
+  );
+}

@@ -109,6 +109,34 @@ export interface TranscriptEntry {
   ms?: number;
 }
 
+/**
+ * One instrument's safe state as read back: `safe` only when the instrument confirmed it (outputs read back off,
+ * currents read back 0, gate read back stopped...). `observed` says what was read; `error` why it is not safe.
+ */
+export interface SafeStateReport {
+  role: string;
+  resource?: string;
+  safe: boolean;
+  ms: number;
+  observed?: string;
+  error?: string;
+}
+
+/** The bench's safe state at one moment: safe only when every instrument confirmed its own. */
+export interface BenchSafety {
+  at: string;
+  safe: boolean;
+  instruments: SafeStateReport[];
+}
+
+/** The roles of a bench safety check that did not confirm, for messages: "led-driver (TCPIP0::...): reason". */
+export function notSafeText(check: BenchSafety): string {
+  return check.instruments
+    .filter((i) => !i.safe)
+    .map((i) => `${i.role}${i.resource ? ` (${i.resource})` : ''}: ${i.error ?? 'not confirmed'}`)
+    .join('; ');
+}
+
 export interface RunRecord {
   schema: number;
   id: string;
@@ -128,6 +156,10 @@ export interface RunRecord {
   holds: HoldRecord[];
   prompts: PromptRecord[];
   abort?: { requestedAt: string; by: string; safeStateMs?: number };
+  /** The bench as read back before the first step (the run starts from a known, confirmed state). */
+  startState?: BenchSafety;
+  /** The bench as read back after the last step, an abort or an error: NOT SAFE instruments are named here. */
+  safeState?: BenchSafety;
 }
 
 export interface RunSummary {
@@ -139,6 +171,10 @@ export interface RunSummary {
   worstLane?: number;
   /** Steps that failed only on lanes a later remap moved to spares (the run can still PASS). */
   repairedSteps?: { step: string; lanes: number[] }[];
+  /** False when an instrument did not confirm its safe state at the end of the run (see RunRecord.safeState). */
+  benchSafe?: boolean;
+  /** Roles that did not confirm their safe state. */
+  notSafe?: string[];
 }
 
 /** Events on the bus; the WebSocket adds {seq, ts}. */
@@ -160,7 +196,15 @@ export type BenchEvent =
       values: (number | null)[];
     }
   | { type: 'step.finished'; runId: string; step: string; verdict: Verdict; error?: string }
-  | { type: 'run.finished'; runId: string; outcome: Outcome; summary?: RunSummary; error?: string }
+  | {
+      type: 'run.finished';
+      runId: string;
+      outcome: Outcome;
+      summary?: RunSummary;
+      error?: string;
+      safeState?: BenchSafety;
+    }
+  | { type: 'safe-state'; runId: string; phase: 'start' | 'end'; check: BenchSafety }
   | { type: 'instrument'; role: string; state: string; identity?: string; resource?: string }
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; runId?: string }
   | { type: 'prompt'; runId: string; prompt: PromptRecord }

@@ -1,14 +1,17 @@
 import { performance } from 'node:perf_hooks';
 import pino, { type Logger } from 'pino';
-import { AbortedError, errorMessage, isAbortError } from '../core/errors.ts';
+import { AbortedError, errorMessage, isAbortError, isProgramError } from '../core/errors.ts';
 import {
+  type BenchSafety,
   type InstrumentRecord,
   type Measurement,
   type MeasurementSpec,
+  notSafeText,
   type Outcome,
   RECORD_SCHEMA_VERSION,
   type RunRecord,
   type RunSummary,
+  type SafeStateReport,
   type StepPlan,
   type TranscriptEntry,
   type Verdict,
@@ -29,17 +32,15 @@ import type {
   StepDefinition,
 } from './step.ts';
 
-export interface SafeStateResult {
-  role: string;
-  ok: boolean;
-  ms: number;
-  error?: string;
-}
-
 export interface EngineDeps {
   instruments: BenchInstruments;
-  /** Brings every instrument to its safe state, in parallel, within `timeoutMs`; never throws. */
-  safeState(timeoutMs: number): Promise<SafeStateResult[]>;
+  /**
+   * Brings every instrument to its safe state, in parallel, within `timeoutMs`, and reads it back: an instrument
+   * is `safe` only when it confirmed. Should never throw; if it does, the bench counts as NOT SAFE.
+   */
+  safeState(timeoutMs: number): Promise<SafeStateReport[]>;
+  /** Puts the bench where a run starts from once its safe state is confirmed (e.g. DUT rails on). */
+  prepare?(signal: AbortSignal): Promise<void>;
   instrumentRecords(): InstrumentRecord[];
   geometry: LaneGeometry;
   store: RunStore;
@@ -67,10 +68,18 @@ export interface RunHandle {
   readonly done: Promise<RunRecord>;
   /** Requests an abort; resolves once the bench is safe and the record is finished. Safe to call twice. */
   abort(by: string): Promise<void>;
+  /**
+   * Ends the run as ERROR because of a fault outside the run's own flow (an exception thrown by the program
+   * itself, e.g. in a callback): the bench goes to its safe state, the record is finished. Resolves like abort.
+   */
+  fail(err: unknown): Promise<void>;
   readonly aborting: boolean;
 }
 
 class StepError extends Error {}
+
+/** After an abort or a fault, steps get this long to unwind before the record is finished without them. */
+const UNWIND_MS = 2000;
 
 /** Starts a run of a loaded sequence; returns at once with the run id. */
 export function startRun(deps: EngineDeps, req: RunRequest): RunHandle {
@@ -98,8 +107,9 @@ class Runner {
   private finished = false;
   private stepIndex = 0;
   private abortedBy: string | undefined;
-  private abortRequestedAt = 0;
-  private safeStatePromise: Promise<SafeStateResult[]> | null = null;
+  /** Set by fail(): the run ends ERROR with this message. */
+  private internalError: string | undefined;
+  private abortSafeState: Promise<BenchSafety> | null = null;
   private readonly failedSteps: { id: string; tally: StepTally }[] = [];
   private remapPassed = false;
   private readonly repairedSteps: { step: string; lanes: number[] }[] = [];
@@ -140,91 +150,211 @@ class Runner {
         self.requestAbort(by);
         await done;
       },
+      fail: async (err: unknown) => {
+        if (!self.finished && self.internalError === undefined && self.abortedBy === undefined) {
+          self.internalError = `cpobench internal error: ${errorMessage(err)}`;
+          self.emitLog('error', `${self.internalError}; bringing instruments to their safe state`);
+          self.controller.abort(new AbortedError(self.internalError));
+          self.abortSafeState = self.checkSafeState();
+        }
+        await done;
+      },
     };
   }
 
   private requestAbort(by: string): void {
-    if (this.abortedBy !== undefined || this.finished) return;
+    if (this.abortedBy !== undefined || this.internalError !== undefined || this.finished) return;
     this.abortedBy = by;
-    this.abortRequestedAt = performance.now();
-    this.deps.store.recordAbort(this.id, { requestedAt: new Date().toISOString(), by });
+    this.tryStore('recordAbort', () =>
+      this.deps.store.recordAbort(this.id, { requestedAt: new Date().toISOString(), by }),
+    );
     this.emitLog('warn', `abort requested by ${by}: bringing instruments to their safe state`);
     this.controller.abort(new AbortedError(`run aborted by ${by}`));
     // Do not wait for the step to unwind: make the bench safe now, in parallel.
-    this.safeStatePromise = this.deps.safeState(this.deps.safeStateTimeoutMs ?? 800);
+    this.abortSafeState = this.checkSafeState();
+  }
+
+  /**
+   * Rejects UNWIND_MS after the run's signal fires: a step that ignores its abort signal (a bug) cannot keep the
+   * record from being finished. The bench does not wait for it: the safe state started when the signal fired.
+   */
+  private unwindDeadline(): Promise<never> {
+    const signal = this.controller.signal;
+    const p = new Promise<never>((_, reject) => {
+      const arm = () => {
+        const t = setTimeout(
+          () =>
+            reject(
+              new StepError(`a step did not stop within ${UNWIND_MS} ms of the abort; the run was finished without it`),
+            ),
+          UNWIND_MS,
+        );
+        t.unref();
+      };
+      if (signal.aborted) arm();
+      else signal.addEventListener('abort', arm, { once: true });
+    });
+    p.catch(() => undefined); // unused when the steps finish first
+    return p;
+  }
+
+  /**
+   * Every instrument to its safe state, read back, bounded. Never throws: a fault in our own safe-state code
+   * counts as NOT SAFE for every instrument, with the reason.
+   */
+  private async checkSafeState(): Promise<BenchSafety> {
+    const at = new Date().toISOString();
+    let instruments: SafeStateReport[];
+    try {
+      instruments = await this.deps.safeState(this.deps.safeStateTimeoutMs ?? 800);
+    } catch (err) {
+      instruments = [{ role: 'bench', safe: false, ms: 0, error: `safe state could not run: ${errorMessage(err)}` }];
+    }
+    return { at, safe: instruments.length > 0 && instruments.every((i) => i.safe), instruments };
+  }
+
+  /** Stores, streams and logs one safe-state check; false when the store could not keep it. */
+  private reportSafeState(phase: 'start' | 'end', check: BenchSafety): boolean {
+    const stored = this.tryStore('recordSafeState', () => this.deps.store.recordSafeState(this.id, phase, check));
+    this.deps.bus.emit({ type: 'safe-state', runId: this.id, phase, check });
+    for (const s of check.instruments) {
+      this.deps.bus.emit({
+        type: 'instrument',
+        role: s.role,
+        state: s.safe ? 'safe' : `NOT SAFE: ${s.error ?? 'not confirmed'}`,
+        ...(s.resource ? { resource: s.resource } : {}),
+      });
+    }
+    const when = phase === 'start' ? 'before the first step' : 'at the end of the run';
+    if (check.safe)
+      this.emitLog(
+        'info',
+        `bench safe ${when}, read back: ${check.instruments.map((i) => `${i.role}: ${i.observed}`).join('; ')}`,
+      );
+    else this.emitLog('error', `BENCH NOT SAFE ${when}: ${notSafeText(check)}`);
+    return stored;
+  }
+
+  /** A store write that must not stop the run from reaching its safe state; a failure is logged. */
+  private tryStore(what: string, fn: () => void): boolean {
+    try {
+      fn();
+      return true;
+    } catch (err) {
+      this.emitLog('error', `the results store failed (${what}): ${errorMessage(err)}`);
+      return false;
+    }
   }
 
   private async run(): Promise<RunRecord> {
     const { bus, store } = this.deps;
-    const unsubscribe = this.deps.transcripts?.subscribe((e) => this.transcriptBuffer.push(e));
-    bus.emit({
-      type: 'run.started',
-      run: {
-        id: this.id,
-        sequence: { name: this.req.sequence.name, version: this.req.sequence.version, hash: this.req.sequence.hash },
-        dut: this.req.dut,
-        operator: this.req.operator,
-        startedAt: new Date().toISOString(),
-      },
-      steps: this.plan(this.steps),
-    });
+    // The transcript covers the whole run, including both safe-state checks.
+    let unsubscribe: (() => void) | undefined;
     let outcome: Outcome = 'PASS';
     let error: string | undefined;
     try {
-      await this.runSteps(this.steps, {});
+      unsubscribe = this.deps.transcripts?.subscribe((e) => this.transcriptBuffer.push(e));
+      bus.emit({
+        type: 'run.started',
+        run: {
+          id: this.id,
+          sequence: { name: this.req.sequence.name, version: this.req.sequence.version, hash: this.req.sequence.hash },
+          dut: this.req.dut,
+          operator: this.req.operator,
+          startedAt: new Date().toISOString(),
+        },
+        steps: this.plan(this.steps),
+      });
+      // A run starts from a known state whatever the previous run (or anyone) left: safe, and read back.
+      const start = await this.checkSafeState();
+      if (!this.reportSafeState('start', start))
+        throw new StepError('the results store could not keep the safe state read back before the first step');
+      if (!start.safe)
+        throw new StepError(`the bench did not confirm its safe state before the first step: ${notSafeText(start)}`);
+      if (this.controller.signal.aborted) throw this.controller.signal.reason;
+      await this.deps.prepare?.(this.controller.signal);
+      await Promise.race([this.runSteps(this.steps, {}), this.unwindDeadline()]);
       outcome = this.outcomeFromVerdicts();
     } catch (err) {
-      if (this.abortedBy !== undefined || isAbortError(err)) {
+      if (this.internalError !== undefined) {
+        outcome = 'ERROR';
+        error = this.internalError;
+      } else if (this.abortedBy !== undefined || isAbortError(err)) {
         outcome = 'ABORTED';
         error = this.abortedBy ? `aborted by ${this.abortedBy}` : errorMessage(err);
       } else {
         outcome = 'ERROR';
-        error = errorMessage(err);
+        error = isProgramError(err) ? `cpobench internal error: ${errorMessage(err)}` : errorMessage(err);
         this.emitLog('error', error);
       }
-    } finally {
-      unsubscribe?.();
     }
     this.finished = true;
-    // Whatever happened, the bench ends safe, within a bounded time.
-    const safe = await (this.safeStatePromise ?? this.deps.safeState(this.deps.safeStateTimeoutMs ?? 800));
-    const safeMs = this.abortedBy !== undefined ? Math.round(performance.now() - this.abortRequestedAt) : undefined;
-    for (const s of safe) {
-      bus.emit({
-        type: 'instrument',
-        role: s.role,
-        state: s.ok ? 'safe' : `safe state failed: ${s.error ?? 'unknown'}`,
-      });
+    // Whatever happened, the bench ends safe and read back, within one bound: an abort (or a fault) started the safe
+    // state at once, in parallel with the unwinding steps; otherwise it runs now.
+    const end = await (this.abortSafeState ?? this.checkSafeState());
+    // the instruments' own times, counted from the abort request: the slowest one is when the bench was safe
+    const safeMs = this.abortSafeState ? Math.round(Math.max(0, ...end.instruments.map((i) => i.ms))) : undefined;
+    unsubscribe?.();
+    if (!this.reportSafeState('end', end)) {
+      // The bench is safe, but the record cannot show it: a report without that evidence must not pass.
+      if (outcome === 'PASS' || outcome === 'FAIL') outcome = 'ERROR';
+      error = `the results store could not keep the safe state read back at the end of the run${error ? `; ${error}` : ''}`;
     }
     if (this.abortedBy !== undefined) {
-      store.recordAbort(this.id, {
-        requestedAt: new Date(Date.now() - (safeMs ?? 0)).toISOString(),
-        by: this.abortedBy,
-        safeStateMs: safeMs,
-      });
-      this.emitLog('warn', `instruments safe ${safeMs} ms after the abort request`);
+      this.tryStore('recordAbort', () =>
+        store.recordAbort(this.id, {
+          requestedAt: new Date(Date.now() - (safeMs ?? 0)).toISOString(),
+          by: this.abortedBy!,
+          safeStateMs: safeMs,
+        }),
+      );
+      if (end.safe) this.emitLog('warn', `instruments safe ${safeMs} ms after the abort request`);
+    }
+    if (!end.safe) {
+      // Impossible to miss: the outcome is ERROR (an abort stays ABORTED) and the error starts with it.
+      if (outcome !== 'ABORTED') outcome = 'ERROR';
+      error = `BENCH NOT SAFE: ${notSafeText(end)}${error ? `; ${error}` : ''}`;
     }
     this.flushTranscript();
-    const summary = this.summary();
+    const summary = this.safeSummary(end);
+    let stored = false;
     try {
       store.setLaneMap(this.id, laneMapRecord(this.lanes));
       store.finishRun(this.id, { outcome, summary, error });
+      stored = true;
     } catch (err) {
       // Disk full, read-only: say so loudly. What was written before stays; the run is not reported as passed.
-      outcome = 'ERROR';
+      if (outcome !== 'ABORTED') outcome = 'ERROR';
       error = `the results store failed while finishing the run (${errorMessage(err)}); ${error ?? 'everything measured before that is kept'}`;
       this.emitLog('error', error);
       try {
         store.finishRun(this.id, { outcome, summary, error });
+        stored = true;
       } catch {
         /* the store is unusable; the record below says what happened */
       }
     }
-    bus.emit({ type: 'run.finished', runId: this.id, outcome, summary, error });
+    bus.emit({ type: 'run.finished', runId: this.id, outcome, summary, error, safeState: end });
+    const known = { outcome, summary, error, safeState: end };
     try {
-      return store.getRun(this.id);
+      const rec = store.getRun(this.id);
+      return stored ? { ...rec, safeState: end } : { ...rec, ...known, finishedAt: new Date().toISOString() };
     } catch {
-      return this.fallbackRecord(outcome, summary, error);
+      return { ...this.fallbackRecord(outcome, summary, error), ...known };
+    }
+  }
+
+  /** The summary, never throwing: a fault in it must not keep the record from being finished. */
+  private safeSummary(end: BenchSafety): RunSummary {
+    const safety = {
+      benchSafe: end.safe,
+      ...(end.safe ? {} : { notSafe: end.instruments.filter((i) => !i.safe).map((i) => i.role) }),
+    };
+    try {
+      return { ...this.summary(), ...safety };
+    } catch (err) {
+      this.emitLog('error', `cpobench internal error while summarising the run: ${errorMessage(err)}`);
+      return safety;
     }
   }
 
@@ -527,11 +657,12 @@ class Runner {
     };
   }
 
+  /** Writes the buffered SCPI transcript; a store failure is logged, never thrown (it must not stop safe state). */
   private flushTranscript(): void {
     if (this.transcriptBuffer.length === 0) return;
     const entries = this.transcriptBuffer;
     this.transcriptBuffer = [];
-    this.deps.store.appendTranscript(this.id, entries);
+    this.tryStore('appendTranscript', () => this.deps.store.appendTranscript(this.id, entries));
   }
 
   private emitLog(level: 'debug' | 'info' | 'warn' | 'error', msg: string): void {

@@ -1,4 +1,4 @@
-import { AbortedError } from '../core/errors.ts';
+import { AbortedError, CpobenchError, errorMessage } from '../core/errors.ts';
 import type { PromptRecord } from '../core/record.ts';
 
 export type Answer = string | number | boolean;
@@ -39,7 +39,18 @@ export class PromptBroker {
         reject,
       });
     });
-    for (const r of this.responders) queueMicrotask(() => r(prompt));
+    for (const r of this.responders) {
+      queueMicrotask(() => {
+        try {
+          r(prompt);
+        } catch (err) {
+          // A responder that throws (a bug, a bad answer table) fails this prompt, never the process.
+          const p = this.pending.get(prompt.id);
+          this.pending.delete(prompt.id);
+          p?.reject(new Error(`prompt "${prompt.message}": the responder failed: ${errorMessage(err)}`));
+        }
+      });
+    }
     return { prompt, answer };
   }
 
@@ -78,14 +89,33 @@ function coerce(kind: PromptRecord['kind'], value: unknown): Answer {
   throw new Error(`answer "${String(value)}" is not yes/no or pass/fail`);
 }
 
-/** A scripted responder for CI: answers every prompt from a table (by prompt message regex) or a default. */
+/**
+ * A scripted responder for CI: answers every prompt from a table (by prompt message regex) or a default. Every
+ * `match` is compiled here, before anything runs: a bad regular expression is refused naming its entry.
+ */
 export function scriptedResponder(
   broker: PromptBroker,
   table: { match?: string; answer: Answer }[],
   fallback: Answer = true,
 ): () => void {
+  const rules = compileAnswerTable(table);
   return broker.onPrompt((p) => {
-    const hit = table.find((t) => t.match === undefined || new RegExp(t.match, 'i').test(p.message));
+    const hit = rules.find((t) => t.re === undefined || t.re.test(p.message));
     broker.answer(p.id, hit ? hit.answer : fallback, 'script');
+  });
+}
+
+/** Compiles an answer table's `match` patterns (case-insensitive); throws naming the entry of a bad one. */
+export function compileAnswerTable(table: { match?: string; answer: Answer }[]): { re?: RegExp; answer: Answer }[] {
+  return table.map((t, i) => {
+    if (t.match === undefined) return { answer: t.answer };
+    try {
+      return { re: new RegExp(t.match, 'i'), answer: t.answer };
+    } catch (err) {
+      throw new CpobenchError(
+        'E_USAGE',
+        `answer ${i} (match ${JSON.stringify(t.match)}): expected a regular expression: ${errorMessage(err)}`,
+      );
+    }
   });
 }

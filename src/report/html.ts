@@ -20,6 +20,8 @@ th{background:#f2f2f2}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .SKIPPED{background:#777}.ABORTED{background:#444}.INTERRUPTED{background:#8d6e00}.RUNNING{background:#1565c0}
 .big{font-size:18px;padding:4px 14px}.muted{color:#666}.figs{display:flex;flex-wrap:wrap;gap:12px}
 svg{background:#fff}section.step{page-break-inside:avoid}
+.notsafe{border:3px solid #c62828;background:#fdecea;color:#7f0000;padding:8px 12px;margin:8px 0 12px;font-weight:600}
+.notsafe ul{margin:4px 0 0 18px;font-weight:400}
 @media print{body{margin:8mm}.badge{-webkit-print-color-adjust:exact;print-color-adjust:exact}svg{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
 `;
 
@@ -176,6 +178,32 @@ ${figs}
 </section>`;
 }
 
+/**
+ * The bench's safe state at the end of the run, as read back: a banner no one can miss when an instrument did not
+ * confirm it, and a table of what each instrument read back (start and end).
+ */
+function safetySection(record: RunRecord): { banner: string; table: string } {
+  const end = record.safeState;
+  if (!end) return { banner: '', table: '' };
+  const bad = end.instruments.filter((i) => !i.safe);
+  const banner = end.safe
+    ? ''
+    : `<div class="notsafe">BENCH NOT SAFE at the end of this run: check these instruments by hand before touching the DUT.<ul>${bad
+        .map((i) => `<li>${e(i.role)}${i.resource ? ` (${e(i.resource)})` : ''}: ${e(i.error ?? 'not confirmed')}</li>`)
+        .join('')}</ul></div>`;
+  const rows = (check: NonNullable<RunRecord['safeState']>, when: string) =>
+    check.instruments
+      .map(
+        (i) =>
+          `<tr><td>${e(when)}</td><td>${e(i.role)}</td><td>${i.safe ? 'safe' : '<b>NOT SAFE</b>'}</td><td>${e(i.safe ? i.observed : i.error)}</td><td class="num">${e(i.ms)}</td></tr>`,
+      )
+      .join('');
+  const table = `<h2>Bench safe state (read back)</h2><table><tr><th>when</th><th>instrument</th><th>state</th><th>read back</th><th>ms</th></tr>${
+    record.startState ? rows(record.startState, 'before the first step') : ''
+  }${rows(end, 'end of run')}</table>`;
+  return { banner, table };
+}
+
 export function renderHtml(record: RunRecord): string {
   const s = record.summary;
   const summaryRows: [string, string][] = [
@@ -207,6 +235,7 @@ export function renderHtml(record: RunRecord): string {
       'Abort',
       `${e(record.abort.requestedAt)} by ${e(record.abort.by)}${record.abort.safeStateMs !== undefined ? `, safe state in ${e(record.abort.safeStateMs)} ms` : ''}`,
     ]);
+  const safety = safetySection(record);
   const stepCounts = ['PASS', 'MARGINAL', 'FAIL', 'ERROR', 'SKIPPED']
     .map((v) => [v, record.steps.filter((st) => st.verdict === v).length] as const)
     .filter(([, n]) => n > 0)
@@ -266,8 +295,10 @@ export function renderHtml(record: RunRecord): string {
 <style>${CSS}</style></head>
 <body>
 <h1>${e(record.sequence.name)} — DUT ${e(record.dut)} ${badge(record.outcome, true)}</h1>
+${safety.banner}
 <p>${stepCounts}</p>
 ${kv(summaryRows)}
+${safety.table}
 ${instruments}
 ${laneMap}
 ${holds}

@@ -2,9 +2,10 @@
  * JUnit XML: one <testsuite> per run, one <testcase> per step. A FAIL step carries a <failure> listing each
  * failing measurement with its limits and value (for lane arrays: the failing lanes); an ERROR step, or a step
  * that never finished, an <error>; a SKIPPED step <skipped/>. Run properties (DUT, station, operator,
- * software, instruments) are <properties>.
+ * software, instruments) are <properties>. The bench's safe state at the end, as read back, is one more case: an
+ * <error> naming every instrument that did not confirm it.
  */
-import type { Measurement, RunRecord, StepRecord } from '../core/record.ts';
+import { type Measurement, notSafeText, type RunRecord, type StepRecord } from '../core/record.ts';
 import { atLabel, escapeXml, fmt } from './util.ts';
 
 function seconds(a?: string, b?: string): string {
@@ -63,8 +64,22 @@ function testcase(record: RunRecord, step: StepRecord): { xml: string; kind: 'pa
   return { kind: 'pass', xml: `    <testcase ${attrs}/>` };
 }
 
+/** The bench's safe state at the end of the run, read back: a case of its own, an error when not confirmed. */
+function safeStateCase(record: RunRecord): { xml: string; kind: 'pass' | 'error' } | undefined {
+  const end = record.safeState;
+  if (!end) return undefined;
+  const attrs = `name="bench safe state (read back)" classname="${escapeXml(`${record.sequence.name}.bench`)}" time="0"`;
+  if (end.safe) return { kind: 'pass', xml: `    <testcase ${attrs}/>` };
+  const msg = `BENCH NOT SAFE: ${notSafeText(end)}`;
+  return {
+    kind: 'error',
+    xml: `    <testcase ${attrs}>\n      <error message="${escapeXml(msg)}" type="NOT_SAFE">${escapeXml(msg)}</error>\n    </testcase>`,
+  };
+}
+
 export function renderJunit(record: RunRecord): string {
-  const cases = record.steps.map((s) => testcase(record, s));
+  const safe = safeStateCase(record);
+  const cases = [...record.steps.map((s) => testcase(record, s)), ...(safe ? [safe] : [])];
   const n = (k: string) => cases.filter((c) => c.kind === k).length;
   const time = seconds(record.startedAt, record.finishedAt);
   const props: [string, string | undefined][] = [

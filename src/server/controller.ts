@@ -4,6 +4,7 @@
  */
 import type {
   BenchEvent,
+  BenchSafety,
   Measurement,
   PromptRecord,
   RunRecord,
@@ -77,6 +78,8 @@ export interface RunView {
   measurements: Array<{ step: string; ts: number; measurement: Measurement }>;
   /** Prompts still waiting for an answer. */
   openPrompts: PromptRecord[];
+  /** The bench's safe state as last read back (before the first step, then at the end): NOT SAFE names roles. */
+  safeState?: BenchSafety;
 }
 
 /**

@@ -87,11 +87,15 @@ export class LiveState {
         entry.frame = { runId: e.runId, step: e.step, metric: e.metric, unit: e.unit, lanes: [], values: [] };
         break;
       }
+      case 'safe-state':
+        if (this.run?.id === e.runId) this.run.safeState = e.check;
+        break;
       case 'run.finished':
         if (this.run?.id === e.runId) {
           this.run.outcome = e.outcome;
           this.run.summary = e.summary;
           this.run.error = e.error;
+          if (e.safeState) this.run.safeState = e.safeState;
           this.run.finishedAt = new Date(ts).toISOString();
           this.run.openPrompts = [];
         }

@@ -35,6 +35,7 @@ export const instrumentFaultsSchema = z.strictObject({
   replyDelayMs: z.number().min(0).max(60_000).optional(),
   dropAfterCommands: count().optional(),
   garbageAtCommand: count().optional(),
+  ignoreSettingsFromCommand: count().optional(),
   rebootAtCommand: count().optional(),
   errorAtCommand: z
     .strictObject({

@@ -12,7 +12,7 @@ import type {
 } from '../../drivers/capabilities.ts';
 import { CallTrace } from '../../drivers/trace.ts';
 import { CpobenchError, errorMessage } from '../core/errors.ts';
-import type { TranscriptEntry } from '../core/record.ts';
+import type { SafeStateReport, TranscriptEntry } from '../core/record.ts';
 import type { BenchInstruments } from '../orchestrator/step.ts';
 import type { ReconnectOptions } from '../transport/transport.ts';
 import { createDriver, DRIVER_FOR_ROLE } from './drivers.ts';
@@ -34,13 +34,6 @@ export interface InstrumentInfo {
   /** The pattern the station file expects. */
   expected: string;
   /** Why the state is not `ready`. */
-  error?: string;
-}
-
-export interface SafeStateResult {
-  role: Role;
-  ok: boolean;
-  ms: number;
   error?: string;
 }
 
@@ -162,37 +155,28 @@ export class Station implements BenchInstruments {
   }
 
   /**
-   * Every instrument to its safe state, in parallel, each bounded by `timeoutMs` (default 5000): never throws,
-   * never takes longer than the bound even with a hung instrument. What the orchestrator calls on abort.
+   * Every instrument to its safe state, in parallel, each bounded by `timeoutMs` (default 5000), each confirmed by
+   * reading it back: `safe` is true only for an instrument that confirmed. Never throws, never takes longer than
+   * the bound even with a hung instrument (that one is NOT SAFE: "not confirmed within N ms").
    */
-  async safeState(opts: { timeoutMs?: number } = {}): Promise<SafeStateResult[]> {
+  async safeState(opts: { timeoutMs?: number } = {}): Promise<SafeStateReport[]> {
     const bound = opts.timeoutMs ?? 5000;
     return Promise.all(
-      [...this.slots.values()].map(async (s): Promise<SafeStateResult> => {
-        const t0 = performance.now();
-        const ms = () => Math.round(performance.now() - t0);
-        if (s.info.state === 'wrong-identity') {
-          return { role: s.role, ok: false, ms: 0, error: `skipped: ${s.info.error}` };
-        }
-        const ac = new AbortController();
-        let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<SafeStateResult>((resolve) => {
-          timer = setTimeout(() => {
-            ac.abort(new Error('safe-state time limit'));
-            resolve({ role: s.role, ok: false, ms: ms(), error: `not confirmed within ${bound} ms` });
-          }, bound);
-        });
-        const work = s.driver.safeState({ timeoutMs: bound, signal: ac.signal }).then(
-          (): SafeStateResult => ({ role: s.role, ok: true, ms: ms() }),
-          (err): SafeStateResult => ({ role: s.role, ok: false, ms: ms(), error: errorMessage(err) }),
-        );
-        try {
-          return await Promise.race([work, timeout]);
-        } finally {
-          clearTimeout(timer);
-        }
-      }),
+      [...this.slots.values()].map((s) =>
+        bounded(s, bound, async (signal) => ({ observed: await s.driver.safeState({ timeoutMs: bound, signal }) })),
+      ),
     );
+  }
+
+  /**
+   * Every instrument where a run starts from (e.g. DUT rails on when the safe state switches them off), after its
+   * safe state was confirmed. Throws the first failure, naming the instrument.
+   */
+  async prepare(opts: { signal?: AbortSignal } = {}): Promise<void> {
+    for (const s of this.slots.values()) {
+      const drv = s.driver as Instrument;
+      if (drv.prepare) await drv.prepare(opts.signal ? { signal: opts.signal } : {});
+    }
   }
 
   /** Releases every session handle (a shared connection stays open for its other users). Idempotent. */
@@ -214,6 +198,44 @@ export class Station implements BenchInstruments {
     if (s.info.state === 'wrong-identity') throw new StationError('E_IDENTITY', s.info.error!);
     return s.driver;
   }
+}
+
+/** Runs one instrument's safe state under a hard time bound; never throws. */
+async function bounded(
+  s: Slot,
+  bound: number,
+  work: (signal: AbortSignal) => Promise<{ observed: string }>,
+): Promise<SafeStateReport> {
+  const t0 = performance.now();
+  const ms = () => Math.round(performance.now() - t0);
+  const base = { role: s.role, resource: s.info.resource };
+  if (s.info.state === 'wrong-identity') {
+    return { ...base, safe: false, ms: 0, error: `not driven and not confirmed: ${s.info.error}` };
+  }
+  const ac = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<SafeStateReport>((resolve) => {
+    timer = setTimeout(() => {
+      ac.abort(new Error('safe-state time limit'));
+      resolve({ ...base, safe: false, ms: ms(), error: `not confirmed within ${bound} ms` });
+    }, bound);
+  });
+  const done = work(ac.signal).then(
+    (r): SafeStateReport => ({ ...base, safe: true, ms: ms(), observed: r.observed }),
+    (err): SafeStateReport => ({ ...base, safe: false, ms: ms(), error: withoutRole(errorMessage(err), s.role) }),
+  );
+  try {
+    return await Promise.race([done, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** "led-driver: NOT SAFE: output on" -> "output on": the report already names the role. */
+function withoutRole(message: string, role: string): string {
+  for (const prefix of [`${role}: NOT SAFE: `, `${role}: `])
+    if (message.startsWith(prefix)) return message.slice(prefix.length);
+  return message;
 }
 
 async function checkIdentity(s: Slot, opts: { signal?: AbortSignal; timeoutMs?: number }): Promise<void> {

@@ -20,7 +20,7 @@ import { z } from 'zod';
 import type { Frame } from '../../drivers/capabilities.ts';
 import type { LaneGeometry, StepContext, StepDefinition } from '../orchestrator/step.ts';
 import { binaryCodedSets, sparseGrid } from './patterns.ts';
-import { callOpts, isFrameReceiver, median, operatingPoint, restoreDrive, SHARED, sortedUnique } from './util.ts';
+import { callOpts, ensureOperatingDrive, isFrameReceiver, median, restoreDrive, SHARED, sortedUnique } from './util.ts';
 
 export const laneMapParams = z.strictObject({
   /** Transmitter lanes to map: 'all' or a list of physical lanes. */
@@ -206,9 +206,11 @@ export async function mapLanes(ctx: StepContext, params: LaneMapParams): Promise
   const geometry = ctx.geometry;
   const txLanes = params.lanes === 'all' ? [...geometry.all] : sortedUnique(params.lanes);
   const reader = new RowReader(ctx, [...geometry.all]);
-  const op = await operatingPoint(ctx);
+  // The lanes need their drive: a run starts from the safe state (outputs off, 0 A), whatever ran before.
+  const drive = await ensureOperatingDrive(ctx);
+  const op = drive.op;
   const before = await src.getOutput(geometry.all, callOpts(ctx));
-  let trips = 3;
+  let trips = 1 + drive.roundTrips;
   if (params.iOpA !== undefined) {
     await src.setModulation(txLanes, 0, callOpts(ctx));
     await src.setBias(txLanes, params.iOpA, callOpts(ctx));
@@ -339,10 +341,7 @@ export async function mapLanes(ctx: StepContext, params: LaneMapParams): Promise
     await src.setOutput(wasOn, true, callOpts(ctx));
     trips++;
   }
-  if (params.iOpA !== undefined) {
-    await restoreDrive(ctx, op);
-    trips += 3;
-  }
+  if (params.iOpA !== undefined) trips += await restoreDrive(ctx, op);
 
   const dead = txLanes.filter((l) => !rxOf.has(l) && !ambiguous.has(l));
   const swapped: [number, number][] = [];

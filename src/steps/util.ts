@@ -119,13 +119,16 @@ export async function operatingPoint(ctx: StepContext): Promise<DriveState> {
  * Puts every lane at the operating point once per run, before the first step that needs light: a run starts
  * from the previous run's safe state (outputs off, 0 A).
  */
-export async function ensureOperatingDrive(ctx: StepContext): Promise<DriveState> {
+export async function ensureOperatingDrive(ctx: StepContext): Promise<{ op: DriveState; roundTrips: number }> {
+  // reading the operating point from the board (no station operating point) takes two queries
+  const reads = ctx.shared.has(SHARED.operatingPoint) || ctx.instruments.lightSource().operatingPoint ? 0 : 2;
   const op = await operatingPoint(ctx);
+  let roundTrips = reads;
   if (!ctx.shared.get(SHARED.driveApplied)) {
-    await restoreDrive(ctx, op);
+    roundTrips += await restoreDrive(ctx, op);
     ctx.shared.set(SHARED.driveApplied, true);
   }
-  return op;
+  return { op, roundTrips };
 }
 
 /** Mean drive current (bias + mod/2) at the operating point: the typical lane's I_op. */
@@ -134,12 +137,16 @@ export function typicalOperatingCurrent(op: DriveState): number {
   return median(i);
 }
 
-/** Restores bias then modulation (bias first, so bias + modulation never passes the limit on the way). */
-export async function restoreDrive(ctx: StepContext, op: DriveState): Promise<void> {
+/**
+ * Restores bias then modulation (bias first, so bias + modulation never passes the limit on the way). Returns the
+ * number of instrument round trips it took.
+ */
+export async function restoreDrive(ctx: StepContext, op: DriveState): Promise<number> {
   const src = ctx.instruments.lightSource();
   await src.setModulation(op.lanes, 0, callOpts(ctx));
   await src.setBias(op.lanes, op.bias, callOpts(ctx));
   await src.setModulation(op.lanes, op.mod, callOpts(ctx));
+  return 3;
 }
 
 export function errorText(err: unknown): string {

@@ -148,6 +148,14 @@ CREATE INDEX runs_sequence ON runs(sequence_name, started_ms);
 CREATE INDEX runs_started ON runs(started_ms);
 `,
   },
+  {
+    version: 3,
+    description: 'the bench safe state read back at the start and at the end of each run',
+    sql: `
+ALTER TABLE runs ADD COLUMN start_state TEXT;
+ALTER TABLE runs ADD COLUMN safe_state TEXT;
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -13,6 +13,7 @@ import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, read
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import {
+  type BenchSafety,
   type HoldRecord,
   type InstrumentRecord,
   type LaneMapRecord,
@@ -140,6 +141,8 @@ interface RunRow {
   summary: string | null;
   error: string | null;
   abort: string | null;
+  start_state: string | null;
+  safe_state: string | null;
   owner_pid: number | null;
   owner_host: string | null;
   owner_boot_id: string | null;
@@ -277,6 +280,8 @@ export class SqliteStore implements RunStore {
       ),
       getPrompts: db.prepare('SELECT * FROM prompts WHERE run_id = ? ORDER BY seq'),
       setAbort: db.prepare('UPDATE runs SET abort = ? WHERE id = ?'),
+      setStartState: db.prepare('UPDATE runs SET start_state = ? WHERE id = ?'),
+      setSafeState: db.prepare('UPDATE runs SET safe_state = ? WHERE id = ?'),
       finishRun: db.prepare('UPDATE runs SET outcome = ?, finished_at = ?, summary = ?, error = ? WHERE id = ?'),
       maxTranscriptSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) FROM transcript WHERE run_id = ?').pluck(),
       insertTranscript: db.prepare(
@@ -565,6 +570,13 @@ export class SqliteStore implements RunStore {
     });
   }
 
+  recordSafeState(runId: string, phase: 'start' | 'end', check: BenchSafety): void {
+    this.guard('recordSafeState', () => {
+      const st = phase === 'start' ? this.st.setStartState : this.st.setSafeState;
+      if (st.run(JSON.stringify(check), runId).changes === 0) throw new UnknownRunError(runId);
+    });
+  }
+
   appendTranscript(runId: string, entries: TranscriptEntry | TranscriptEntry[]): void {
     const list = Array.isArray(entries) ? entries : [entries];
     if (list.length === 0) return;
@@ -714,6 +726,8 @@ export class SqliteStore implements RunStore {
     if (row.error !== null) rec.error = row.error;
     if (laneMap !== undefined) rec.laneMap = JSON.parse(laneMap);
     if (row.abort !== null) rec.abort = JSON.parse(row.abort);
+    if (row.start_state !== null) rec.startState = JSON.parse(row.start_state);
+    if (row.safe_state !== null) rec.safeState = JSON.parse(row.safe_state);
     return rec;
   }
 

@@ -7,6 +7,7 @@
  * after the call (or the enclosing batch) returned: "persisted before streamed".
  */
 import type {
+  BenchSafety,
   HoldRecord,
   InstrumentRecord,
   LaneMapRecord,
@@ -154,6 +155,8 @@ export interface RunStore {
   addPrompt(runId: string, prompt: PromptRecord): void;
   answerPrompt(runId: string, promptId: string, answer: PromptAnswer): void;
   recordAbort(runId: string, abort: NonNullable<RunRecord['abort']>): void;
+  /** The bench's safe state as read back before the first step ('start') or after the run ('end'). */
+  recordSafeState(runId: string, phase: 'start' | 'end', check: BenchSafety): void;
   /** Bounded: keeps the last N entries of each run. */
   appendTranscript(runId: string, entries: TranscriptEntry | TranscriptEntry[]): void;
   finishRun(runId: string, finish: RunFinish): void;

@@ -119,6 +119,43 @@ describe('dashboard in headless Chromium', () => {
     expect(pageErrors).toEqual([expect.stringMatching(/401/)]);
   });
 
+  it('shows a BENCH NOT SAFE banner naming each instrument that did not confirm its safe state', async () => {
+    ({ srv, ctl } = await startBench({ tickMs: 40, berTicks: 100_000 }));
+    page = await openDashboard();
+    await expect(tid('not-safe-banner').isHidden()).resolves.toBe(true);
+    const { id } = await ctl.startRun({ sequence: 'mosaic-qual', dut: 'SN-NS', operator: 'ada' });
+    await tid('run-outcome').filter({ hasText: 'RUNNING' }).waitFor();
+    const check = {
+      at: new Date().toISOString(),
+      safe: false,
+      instruments: [
+        {
+          role: 'led-driver',
+          resource: 'TCPIP0::10.0.0.5::5025::SOCKET',
+          safe: false,
+          ms: 800,
+          error: 'not confirmed within 800 ms',
+        },
+        {
+          role: 'tec',
+          resource: 'TCPIP0::10.0.0.6::5025::SOCKET',
+          safe: true,
+          ms: 4,
+          observed: 'setpoint 25 °C (idle)',
+        },
+      ],
+    };
+    ctl.emit({ type: 'safe-state', runId: id, phase: 'end', check });
+    await tid('not-safe-banner').filter({ hasText: 'BENCH NOT SAFE' }).waitFor();
+    const text = await tid('not-safe-banner').textContent();
+    expect(text).toContain('led-driver (TCPIP0::10.0.0.5::5025::SOCKET): not confirmed within 800 ms');
+    expect(text).not.toContain('tec');
+    // a new client (snapshot, not the live event) sees it too
+    const second = await openDashboard();
+    await second.getByTestId('not-safe-banner').filter({ hasText: 'led-driver' }).waitFor();
+    await second.close();
+  });
+
   it('shows disconnected when the server goes away, reconnects and resumes by itself', async () => {
     ({ srv, ctl } = await startBench({ tickMs: 5, berTicks: 3 }));
     pageErrors.length = 0;

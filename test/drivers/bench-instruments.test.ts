@@ -46,13 +46,32 @@ describe('N6705c protocol (Keysight N6705C command strings)', () => {
     await p.done();
   });
 
-  it('safeState keeps the outputs or switches the configured rails off, as configured', async () => {
-    const keep = await expectProtocol([]);
-    await new N6705c({ role: 'power-analyzer', session: keep.session, rails: RAILS, safeOutputs: 'keep' }).safeState();
+  it('safeState keeps the outputs or switches the configured rails off, as configured, and reads them back', async () => {
+    const keep = await expectProtocol([['OUTP? (@1:4)', '1,1,1,0']]);
+    const kept = new N6705c({ role: 'power-analyzer', session: keep.session, rails: RAILS, safeOutputs: 'keep' });
+    expect(await kept.safeState()).toMatch(
+      /^outputs kept \(safe.outputs: keep\): \S+ on, \S+ on, \S+ on, \S+ off \(read back\)$/,
+    );
     await keep.done();
-    const off = await expectProtocol([send('OUTP OFF,(@1:4)')]);
-    await new N6705c({ role: 'power-analyzer', session: off.session, rails: RAILS, safeOutputs: 'off' }).safeState();
+    const off = await expectProtocol([send('OUTP OFF,(@1:4)'), ['OUTP? (@1:4)', '0,0,0,0']]);
+    const switched = new N6705c({ role: 'power-analyzer', session: off.session, rails: RAILS, safeOutputs: 'off' });
+    expect(await switched.safeState()).toMatch(/^every rail off: .* \(read back\)$/);
     await off.done();
+    const stuck = await expectProtocol([send('OUTP OFF,(@1:4)'), ['OUTP? (@1:4)', '0,1,0,0']]);
+    const stuckOn = new N6705c({ role: 'power-analyzer', session: stuck.session, rails: RAILS, safeOutputs: 'off' });
+    await expect(stuckOn.safeState()).rejects.toThrow(
+      /^power-analyzer: NOT SAFE: rails still on: .*, \S+ on, .* \(read back\)$/,
+    );
+    await stuck.done();
+  });
+
+  it('prepare switches the rails back on when the safe state switches them off, and checks they are', async () => {
+    const p = await expectProtocol([...ok('OUTP ON,(@1:4)'), ['OUTP? (@1:4)', '1,1,1,1']]);
+    await new N6705c({ role: 'power-analyzer', session: p.session, rails: RAILS, safeOutputs: 'off' }).prepare();
+    await p.done();
+    const none = await expectProtocol([]);
+    await new N6705c({ role: 'power-analyzer', session: none.session, rails: RAILS, safeOutputs: 'keep' }).prepare();
+    await none.done();
   });
 });
 
@@ -133,22 +152,28 @@ describe('Ted4015 protocol (Thorlabs TED4015 command strings)', () => {
     await p.done();
   });
 
-  it('safeState ramps to the idle setpoint, or switches the output off without one', async () => {
+  it('safeState ramps to the idle setpoint, or switches the output off without one, and reads it back', async () => {
     const p = await expectProtocol([
       ['SOUR:TEMP?', '45'],
       ...ok('SOUR:TEMP 35C'),
       ...ok('SOUR:TEMP 25C'),
+      ['SOUR:TEMP?', '25'],
+      ['OUTP?', '1'],
       ['*IDN?', 'x'],
     ]);
     const tec = new Ted4015({ ...base, session: p.session, ramp: { stepC: 10, delayMs: 0 } });
-    await tec.safeState();
+    expect(await tec.safeState()).toBe('setpoint 25 °C (idle), output on (read back)');
     await tec.identify();
     await p.done();
-    const q = await expectProtocol([send('OUTP OFF'), ...ok('SOUR:TEMP 30C')]);
+    const q = await expectProtocol([send('OUTP OFF'), ['OUTP?', '0'], ...ok('SOUR:TEMP 30C')]);
     const noIdle = new Ted4015({ role: 'tec', limits: { minC: 10, maxC: 95 }, session: q.session });
-    await noIdle.safeState();
+    expect(await noIdle.safeState()).toBe('TEC output off (read back)');
     await noIdle.setSetpoint(30);
     await q.done();
+    const r = await expectProtocol([send('OUTP OFF'), ['OUTP?', '1']]);
+    const stuck = new Ted4015({ role: 'tec', limits: { minC: 10, maxC: 95 }, session: r.session });
+    await expect(stuck.safeState()).rejects.toThrow('tec: NOT SAFE: the TEC output is still on (OUTP? answered 1)');
+    await r.done();
   });
 
   it('a timeout names the role and the command', async () => {

@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { DriverError, LimitError } from '../../drivers/base.ts';
+import { DriverError, LimitError, NotSafeError } from '../../drivers/base.ts';
 import { LedDriver } from '../../drivers/led-driver.ts';
 import { CallTrace } from '../../drivers/trace.ts';
 import { type Exchange, expectProtocol, NO_ERROR, ok, send } from './protocol.ts';
 
 const IDN = 'cpobench-sim,ULED-DRV-400,SIM-LD-0001,1.0.0';
 
-async function led(pairs: Exchange[], extra: Partial<ConstructorParameters<typeof LedDriver>[0]> = {}) {
-  const p = await expectProtocol(pairs);
+async function led(
+  pairs: Exchange[],
+  extra: Partial<ConstructorParameters<typeof LedDriver>[0]> = {},
+  protocol: Parameters<typeof expectProtocol>[1] = {},
+) {
+  const p = await expectProtocol(pairs, protocol);
   const trace = new CallTrace();
   const d = new LedDriver({
     role: 'led-driver',
@@ -143,17 +147,60 @@ describe('LedDriver protocol (µLED array driver board, virtual instrument)', ()
     await p.session.close();
   });
 
-  it('safeState turns every output off and both currents to zero, one command each', async () => {
+  it('safeState turns every output off and both currents to zero, then reads all three back', async () => {
+    const zeros = Array.from({ length: 400 }, () => '0').join(',');
     const { p, d, trace } = await led([
       send('OUTP OFF,(@1:400)'),
       send('SOUR:CURR:BIAS 0,(@1:400)'),
       send('SOUR:CURR:MOD 0,(@1:400)'),
+      ['OUTP? (@1:400)', zeros],
+      ['SOUR:CURR:BIAS? (@1:400)', zeros],
+      ['SOUR:CURR:MOD? (@1:400)', zeros],
     ]);
-    await d.safeState();
+    expect(await d.safeState()).toBe('outputs off, bias 0 A and modulation 0 A on all 400 lanes (read back)');
     await p.done();
-    const calls = trace.entries();
+    const calls = trace.entries().filter((c) => c.method === 'safeState');
     expect(calls.map((c) => [c.role, c.method, c.ok])).toEqual([['led-driver', 'safeState', true]]);
     expect(calls[0]!.ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it('safeState is NOT SAFE, naming the lanes, when the board ignored the commands', async () => {
+    const lit = (v: string) => Array.from({ length: 400 }, (_, i) => (i < 5 ? v : '0')).join(',');
+    const { p, d } = await led([
+      send('OUTP OFF,(@1:400)'),
+      send('SOUR:CURR:BIAS 0,(@1:400)'),
+      send('SOUR:CURR:MOD 0,(@1:400)'),
+      ['OUTP? (@1:400)', lit('1')],
+      ['SOUR:CURR:BIAS? (@1:400)', lit('4.0E-05')],
+      ['SOUR:CURR:MOD? (@1:400)', lit('3.2E-04')],
+    ]);
+    const err = await d.safeState().catch((e) => e);
+    await p.done();
+    expect(err).toBeInstanceOf(NotSafeError);
+    expect(err.code).toBe('E_NOT_SAFE');
+    expect(err.message).toBe(
+      'led-driver: NOT SAFE: output still on at lanes 1-5 (OUTP? answered 1); bias up to 0.00004 A at lanes 1-5; ' +
+        'modulation up to 0.00032 A at lanes 1-5 (read back)',
+    );
+  });
+
+  it('safeState is NOT SAFE when the read-back gets no answer, and says the commands were sent', async () => {
+    const { p, d } = await led(
+      [
+        send('OUTP OFF,(@1:400)'),
+        send('SOUR:CURR:BIAS 0,(@1:400)'),
+        send('SOUR:CURR:MOD 0,(@1:400)'),
+        ['OUTP? (@1:400)', null],
+      ],
+      {},
+      { timeoutMs: 50 },
+    );
+    const err = await d.safeState().catch((e) => e);
+    await p.done();
+    expect(err).toBeInstanceOf(NotSafeError);
+    expect(err.message).toMatch(
+      /^led-driver: NOT SAFE: could not read the state back: .*"OUTP\? \(@1:400\)".*within 50 ms/,
+    );
   });
 
   it('traces every call with its arguments summary and outcome', async () => {

@@ -25,6 +25,7 @@ describe('PdReceiver protocol (photodiode receiver kit, virtual instrument)', ()
       ['STAT:SYNC? (@1:3)', '1,0,1'],
       ['STAT:LOS? (@1:3)', '0,1,0'],
       send('SENS:GATE:STAT OFF'),
+      ['SENS:GATE:STAT?', '0'],
     ]);
     const rx = new PdReceiver({ role: 'pd-receiver', session: p.session, lanes: 400 });
     expect((await rx.identify()).model).toBe('PDRX-400');

@@ -90,7 +90,7 @@ describe('drivers against the simulated bench over TCP', () => {
     expect(await led.getBias([1])).toEqual([40e-6]);
 
     const safe = await st.safeState({ timeoutMs: 5000 });
-    expect(safe.every((r) => r.ok)).toBe(true);
+    expect(safe.every((r) => r.safe)).toBe(true);
     expect(await led.getOutput([1, 400])).toEqual([false, false]);
     expect(await led.getModulation([1, 400])).toEqual([0, 0]);
   });

@@ -126,8 +126,8 @@ describe('abort on the simulated mosaic-800g bench', () => {
   });
 
   it('with the receiver hung on an outstanding query: still ABORTED within the bound, LED driver safe', async () => {
-    // the PD receiver stops answering after 40 commands: that is in the L-I sweep, whose MEAS:POW? then waits
-    // for its 5 s timeout
+    // the PD receiver stops answering after 40 commands (two of them are the start's safe state and its
+    // read-back): that is mid-run, where its next query then waits for its 5 s timeout
     ctx = await openContext({
       sim: {
         profile: 'mosaic-800g',
@@ -173,7 +173,10 @@ describe('abort on the simulated mosaic-800g bench', () => {
     expect(inst.get('led-driver')).toBe('safe');
     expect(inst.get('tec')).toBe('safe');
     expect(inst.get('power-analyzer')).toBe('safe');
-    expect(inst.get('pd-receiver')).toMatch(/^safe state failed: /);
+    // the hung receiver could not confirm its (gate stopped) safe state: it is NOT SAFE, by name, everywhere
+    expect(inst.get('pd-receiver')).toMatch(/^NOT SAFE: /);
+    expect(rec.error).toMatch(/^BENCH NOT SAFE: pd-receiver \(TCPIP0::[^)]+\): /);
+    expect(rec.summary).toMatchObject({ benchSafe: false, notSafe: ['pd-receiver'] });
     const outp = await ledOutputs(c);
     expect(outp.every((v) => v === 0)).toBe(true);
   });

@@ -72,14 +72,15 @@ describe('cpobench run on the simulated bench (real CLI, real store)', () => {
 
     const xml = readFileSync(junit, 'utf8');
     const cases = testcases(xml);
-    expect(cases).toHaveLength(3);
+    expect(cases).toHaveLength(4); // three steps and the bench safe state
     expect(cases.map((c) => /classname="([^"]+)"/.exec(c)?.[1])).toEqual([
       'smoke.inventory',
       'smoke.ber-screen',
       'smoke.energy',
+      'smoke.bench',
     ]);
     expect(xml).not.toMatch(/<failure|<error/);
-    expect(xml).toMatch(/<testsuites [^>]*tests="3" failures="0" errors="0"/);
+    expect(xml).toMatch(/<testsuites [^>]*tests="4" failures="0" errors="0"/);
 
     const files = readdirSync(csv);
     expect(files).toContain('scalars.csv');
@@ -115,7 +116,7 @@ describe('cpobench run on the simulated bench (real CLI, real store)', () => {
     expect(r.stdout).toMatch(/verdict\s+FAIL/);
     const xml = readFileSync(junit, 'utf8');
     const cases = testcases(xml);
-    expect(cases).toHaveLength(8);
+    expect(cases).toHaveLength(9); // eight steps and the bench safe state
     const remap = cases.find((c) => c.includes('classname="lightbundle-512g-qual.remap"'));
     expect(remap).toBeDefined();
     // the failure carries the measurement, its value and its limits
@@ -228,5 +229,16 @@ describe('cpobench run on the simulated bench (real CLI, real store)', () => {
     expect(r.stderr).toMatch(/nosuchprofile/);
     for (const p of ['mosaic-800g', 'mosaic-800g-cmos', 'lightbundle-512g']) expect(r.stderr).toContain(p);
     expect(existsSync(fresh)).toBe(false); // refused before anything was opened
+  });
+
+  it('--answers with a bad regular expression is refused before anything runs, naming the entry (exit 2)', async () => {
+    const answers = join(dir, 'answers.json');
+    writeFileSync(answers, JSON.stringify([{ match: 'fibre', answer: true }, { match: '(unclosed', answer: 'pass' }]));
+    const before = parseJson<RunRow[]>((await cpobench(['runs', '--db', db, '--json'])).stdout, 'runs');
+    const r = await cpobench(['run', 'smoke', '--sim', 'mosaic-800g', '--db', db, '--answers', answers]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--answers .*answers\.json: .*answer 1 \(match "\(unclosed"\): expected a regular expression/);
+    const after = parseJson<RunRow[]>((await cpobench(['runs', '--db', db, '--json'])).stdout, 'runs');
+    expect(after).toHaveLength(before.length); // no run was started, none left INTERRUPTED
   });
 });

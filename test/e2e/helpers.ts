@@ -1,7 +1,7 @@
 /**
  * Helpers for the end-to-end tests: temp dirs, the real CLI spawned as a user runs it, JSON from its stdout.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { type ChildProcess, type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -125,4 +125,28 @@ export function runIdFrom(stderr: string): string {
   const m = /^run (\S+): /m.exec(stderr);
   if (!m) throw new Error(`no "run <id>:" line in stderr:\n${stderr}`);
   return m[1]!;
+}
+
+/** Starts `cpobench sim` (a separate process, as a user runs it) and resolves once it printed its five instrument lines. */
+export function startSim(
+  args: string[],
+): Promise<{ child: ChildProcess; lines: string[]; exit: Promise<number | null> }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['src/cli/bin.js', 'sim', ...args], {
+      cwd: process.cwd(),
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    let out = '';
+    let err = '';
+    const exit = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    child.stdout.on('data', (d) => {
+      out += d;
+      const lines = out.split('\n').filter(Boolean);
+      if (lines.length >= 5) resolve({ child, lines, exit });
+    });
+    exit.then((code) => reject(new Error(`cpobench sim exited ${code} early: ${err}`)));
+  });
 }

@@ -5,9 +5,9 @@ import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Instrument } from '../../drivers/capabilities.ts';
-import type { BenchEvent } from '../../src/core/record.ts';
+import type { BenchEvent, SafeStateReport } from '../../src/core/record.ts';
 import { EventBus } from '../../src/orchestrator/bus.ts';
-import { type EngineDeps, type SafeStateResult, startRun } from '../../src/orchestrator/engine.ts';
+import { type EngineDeps, startRun } from '../../src/orchestrator/engine.ts';
 import { createGeometry } from '../../src/orchestrator/lanes.ts';
 import { PromptBroker, scriptedResponder } from '../../src/orchestrator/prompts.ts';
 import { parseSequence } from '../../src/orchestrator/sequence.ts';
@@ -48,8 +48,10 @@ function demoBench() {
     clearErrors: async (o) => (await session.drainErrors(o)).map((e) => `${e.code},"${e.message}"`),
     safeState: async (o) => {
       await session.write('VOLT 0', o);
-      await session.query('*OPC?', o); // confirmed, not just sent
+      const v = await session.queryNumber('VOLT?', o); // confirmed by read-back, not just sent
+      if (v !== 0) throw new Error(`VOLT? reads ${v}`);
       safeCalls.push('VOLT 0');
+      return 'VOLT 0 (read back)';
     },
   };
   const instruments = {
@@ -57,14 +59,14 @@ function demoBench() {
     has: (r: string) => r === 'demo' || r === 'tec',
     thermal: () => tec,
   } as unknown as BenchInstruments;
-  const safeState = async (timeoutMs: number): Promise<SafeStateResult[]> => {
+  const safeState = async (timeoutMs: number): Promise<SafeStateReport[]> => {
     const t0 = performance.now();
     const signal = AbortSignal.timeout(timeoutMs);
     try {
-      await instrument.safeState({ timeoutMs, signal });
-      return [{ role: 'demo', ok: true, ms: performance.now() - t0 }];
+      const observed = await instrument.safeState({ timeoutMs, signal });
+      return [{ role: 'demo', safe: true, ms: performance.now() - t0, observed }];
     } catch (err) {
-      return [{ role: 'demo', ok: false, ms: performance.now() - t0, error: (err as Error).message }];
+      return [{ role: 'demo', safe: false, ms: performance.now() - t0, error: (err as Error).message }];
     }
   };
   return {
@@ -227,17 +229,34 @@ steps:
     expect(t.persistedWhenStreamed).toEqual([true, true]);
     expect(t.events.map((e) => e.type).filter((x) => x !== 'log')).toEqual([
       'run.started',
+      'safe-state', // a known, read-back state before the first step
+      'instrument',
       'step.started',
       'measurement',
       'step.finished',
       'step.started',
       'measurement',
       'step.finished',
+      'safe-state', // and after the last
       'instrument',
       'run.finished',
     ]);
-    expect(t.bench.safeCalls).toEqual(['VOLT 0']);
-    expect(t.store.getTranscript(rec.id).entries.some((e) => e.text === 'VOLT 4.8')).toBe(true);
+    expect(t.bench.safeCalls).toEqual(['VOLT 0', 'VOLT 0']);
+    expect(rec.startState).toMatchObject({
+      safe: true,
+      instruments: [{ role: 'demo', safe: true, observed: 'VOLT 0 (read back)' }],
+    });
+    expect(rec.safeState).toMatchObject({
+      safe: true,
+      instruments: [{ role: 'demo', safe: true, observed: 'VOLT 0 (read back)' }],
+    });
+    expect(rec.summary?.benchSafe).toBe(true);
+    // the transcript holds the steps and both safe-state checks, commands and read-backs
+    const texts = t.store.getTranscript(rec.id).entries.map((e) => e.text);
+    expect(texts).toContain('VOLT 4.8');
+    expect(texts.filter((x) => x === 'VOLT 0')).toHaveLength(2);
+    expect(texts.filter((x) => x === 'VOLT?').length).toBeGreaterThanOrEqual(2);
+    expect(texts.lastIndexOf('VOLT 0')).toBeGreaterThan(texts.lastIndexOf('VOLT 4.8'));
   });
 
   it('fails a run on a limit, with the value and limit in the record', async () => {
@@ -305,9 +324,14 @@ steps:
       ['stuck', 'SKIPPED'],
     ]);
     expect(rec.steps[0]!.measurements[0]!.kind).toBe('scalar');
-    const safe = t.events.find((e) => e.type === 'instrument');
-    // the instrument stopped answering, so its safe state could not be confirmed, and the run says so
-    expect(safe).toMatchObject({ role: 'demo', state: expect.stringMatching(/^safe state failed/) });
+    const safe = t.events.filter((e) => e.type === 'instrument').at(-1);
+    // the instrument stopped answering, so its safe state could not be confirmed, and the run says so everywhere
+    expect(safe).toMatchObject({ role: 'demo', state: expect.stringMatching(/^NOT SAFE: /) });
+    expect(rec.error).toMatch(/^BENCH NOT SAFE: demo: .*; aborted by test$/);
+    expect(rec.safeState).toMatchObject({ safe: false, instruments: [{ role: 'demo', safe: false }] });
+    expect(rec.summary).toMatchObject({ benchSafe: false, notSafe: ['demo'] });
+    const finished = t.events.find((e) => e.type === 'run.finished');
+    expect(finished).toMatchObject({ outcome: 'ABORTED', safeState: { safe: false } });
   });
 
   it('retries a step after an instrument timeout, then errors when retries run out, keeping what was measured', async () => {
@@ -331,7 +355,7 @@ steps:
     expect(rec2.error).toMatch(/step flaky \(flaky\): demo: no reply to "HANG\?" within 100 ms/);
     expect(rec2.steps.map((s) => s.verdict)).toEqual(['PASS', 'ERROR']);
     expect(rec2.steps[0]!.measurements).toHaveLength(1);
-    expect(bad.bench.safeCalls).toEqual(['VOLT 0']);
+    expect(bad.bench.safeCalls).toEqual(['VOLT 0', 'VOLT 0']); // before the first step, and at the end
   });
 
   it('ends as ERROR, keeping what was written, when the disk fills mid-run', async () => {

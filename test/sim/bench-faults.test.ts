@@ -19,11 +19,11 @@ function file(name: string, text: string): string {
 }
 
 describe('instrument faults', () => {
-  it('receiver-hangs.yaml: the pd-receiver stops answering after 40 commands (timeout)', async () => {
+  it('receiver-hangs.yaml: the pd-receiver stops answering after 42 commands (timeout)', async () => {
     const tb = await openBench({ faults: 'fixtures/faults/receiver-hangs.yaml' });
     cleanup.add(tb);
     const rx = await tb.session('pd-receiver', { timeoutMs: 300 });
-    for (let k = 0; k < 40; k++) await rx.query('MEAS:POW? (@1)');
+    for (let k = 0; k < 42; k++) await rx.query('MEAS:POW? (@1)');
     await expect(rx.query('*IDN?')).rejects.toBeInstanceOf(TimeoutError);
     // the other instruments still answer
     const led = await tb.session('led-driver');

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,6 +7,7 @@ import { parse } from 'yaml';
 import { toUint16LE } from '../../src/scpi/block.ts';
 import { benchStation, startBench, stationYaml } from '../../src/sim/bench.ts';
 import { stationFromObject } from '../../src/station/schema.ts';
+import { startSim } from '../e2e/helpers.ts';
 import { cpobench } from '../helpers/cli.ts';
 import { cleanupList, exec, openBench } from './instruments/helpers.ts';
 
@@ -105,28 +105,6 @@ describe('serial mode (ptys through socat)', () => {
     for (const p of ports) expect(await portFree(p)).toBe(true);
   });
 });
-
-/** Starts `cpobench sim` and resolves once it printed its five instrument lines. */
-function startSim(args: string[]): Promise<{ child: ChildProcess; lines: string[]; exit: Promise<number | null> }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['src/cli/bin.js', 'sim', ...args], {
-      cwd: process.cwd(),
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    let out = '';
-    let err = '';
-    const exit = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    child.stdout.on('data', (d) => {
-      out += d;
-      const lines = out.split('\n').filter(Boolean);
-      if (lines.length >= 5) resolve({ child, lines, exit });
-    });
-    exit.then((code) => reject(new Error(`cpobench sim exited ${code} early: ${err}`)));
-  });
-}
 
 describe('cpobench sim (child process)', () => {
   it('prints role, resource and *IDN? per instrument, writes the station, stops cleanly on SIGINT', async () => {

@@ -65,8 +65,13 @@ describe('openStation against the simulated bench', () => {
     expect(err!.code).toBe('E_IDENTITY');
     await expect(st.verifyIdentities()).rejects.toThrow(/power-analyzer at .* refused: it answered \*IDN\? "Keysight/);
     const safe = await st.safeState({ timeoutMs: 2000 });
-    expect(safe.find((r) => r.role === 'power-analyzer')).toMatchObject({ ok: false });
-    expect(safe.filter((r) => r.ok).map((r) => r.role)).toEqual(['led-driver', 'pd-receiver', 'optical-meter', 'tec']);
+    expect(safe.find((r) => r.role === 'power-analyzer')).toMatchObject({ safe: false });
+    expect(safe.filter((r) => r.safe).map((r) => r.role)).toEqual([
+      'led-driver',
+      'pd-receiver',
+      'optical-meter',
+      'tec',
+    ]);
   });
 
   it('marks an unreachable instrument and keeps the others', async () => {
@@ -102,9 +107,9 @@ describe('openStation against the simulated bench', () => {
     const took = performance.now() - t0;
     expect(took).toBeLessThan(10_000);
     const tec = results.find((r) => r.role === 'tec')!;
-    expect(tec.ok).toBe(false);
+    expect(tec.safe).toBe(false);
     expect(tec.error).toMatch(/tec|300 ms/);
-    expect(results.filter((r) => r.ok).map((r) => r.role)).toEqual([
+    expect(results.filter((r) => r.safe).map((r) => r.role)).toEqual([
       'led-driver',
       'pd-receiver',
       'power-analyzer',

@@ -91,6 +91,7 @@ abstract class FakeInstrument implements Instrument {
   }
   async safeState(opts?: CallOptions) {
     this.call('safeState', [], opts);
+    return 'fake: safe';
   }
 }
 

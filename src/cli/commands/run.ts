@@ -4,8 +4,8 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { type AppContext, loadSequenceFor, openContext, startSequenceRun } from '../../app/context.ts';
-import type { BenchEvent, RunRecord } from '../../core/record.ts';
-import { type Answer, scriptedResponder } from '../../orchestrator/prompts.ts';
+import type { BenchEvent, BenchSafety, RunRecord } from '../../core/record.ts';
+import { type Answer, compileAnswerTable, scriptedResponder } from '../../orchestrator/prompts.ts';
 import { renderReport, writeCsvDir } from '../../report/index.ts';
 import {
   addBenchOptions,
@@ -61,6 +61,7 @@ export async function runCommand(sequenceArg: string, opts: RunOptions): Promise
   if (opts.answers) {
     try {
       table = answersSchema.parse(JSON.parse(readFileSync(opts.answers, 'utf8')));
+      compileAnswerTable(table);
     } catch (err) {
       throw new CliError(`--answers ${opts.answers}: expected a JSON list of {match, answer}: ${describeError(err)}`);
     }
@@ -88,9 +89,11 @@ export async function runCommand(sequenceArg: string, opts: RunOptions): Promise
       );
     }
     const signals = onSignals(handle);
+    const faults = onFaults(handle);
     const record = await handle.done;
     const code = record.outcome === 'PASS' ? EXIT.OK : record.outcome === 'FAIL' ? EXIT.FAIL : EXIT.ERROR;
     signals.finished(code);
+    faults.finished(code);
     display.stop();
     printSummary(record);
     writeOutputs(record, opts);
@@ -124,6 +127,28 @@ function onSignals(handle: { abort(by: string): Promise<void> }): { finished(cod
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  return {
+    finished(code) {
+      finalCode = code;
+    },
+  };
+}
+
+/**
+ * An exception thrown by the program itself, outside the run's own flow (a callback, a listener, a timer), ends
+ * the run as ERROR through the same path as an abort: the bench goes to its safe state (read back), the record
+ * is finished, the exit code is 2. After the run, such a fault exits at once with the run's code.
+ */
+function onFaults(handle: { fail(err: unknown): Promise<void> }): { finished(code: number): void } {
+  let finalCode: number | undefined;
+  const onFault = (err: unknown) => {
+    process.stderr.write(`\ncpobench internal error: ${describeError(err)}\n`);
+    if (finalCode !== undefined) process.exit(finalCode === EXIT.OK ? EXIT.ERROR : finalCode);
+    process.stderr.write('ending the run: bringing instruments to their safe state…\n');
+    void handle.fail(err);
+  };
+  process.on('uncaughtException', onFault);
+  process.on('unhandledRejection', onFault);
   return {
     finished(code) {
       finalCode = code;
@@ -209,12 +234,27 @@ function printSummary(r: RunRecord): void {
   for (const rep of s.repairedSteps ?? []) {
     rows.push(['repaired by remap', `${rep.step} failed on lanes ${rep.lanes.join(', ')}: moved to spares, re-tested`]);
   }
+  if (r.safeState) rows.push(['bench safe state', r.safeState.safe ? 'confirmed (read back)' : 'NOT SAFE']);
   if (r.error) rows.push(['error', r.error]);
   const w = Math.max(...rows.map(([k]) => k.length));
   process.stdout.write('\n');
   for (const step of r.steps) process.stdout.write(`  ${(step.verdict ?? '-').padEnd(8)} ${step.name}\n`);
   process.stdout.write('\n');
   for (const [k, v] of rows) process.stdout.write(`${k.padEnd(w)}  ${v}\n`);
+  if (r.safeState && !r.safeState.safe) process.stderr.write(notSafeBanner(r.safeState));
+}
+
+/** The warning an operator cannot miss: every instrument that did not confirm its safe state, by name. */
+export function notSafeBanner(check: BenchSafety): string {
+  const bad = check.instruments.filter((i) => !i.safe);
+  const lines = [
+    '',
+    '!!! BENCH NOT SAFE !!!',
+    ...bad.map((i) => `!!! ${i.role}${i.resource ? ` at ${i.resource}` : ''}: ${i.error ?? 'not confirmed'}`),
+    '!!! Check these instruments by hand before touching the DUT.',
+    '',
+  ];
+  return `${lines.join('\n')}\n`;
 }
 
 function writeOutputs(r: RunRecord, o: RunOptions): void {

@@ -20,6 +20,19 @@ export interface InstrumentFaults {
   rebootAtCommand?: number;
   /** Queue this execution error at the Nth message. */
   errorAtCommand?: { at: number; code: number; detail?: string };
+  /**
+   * From the Nth message on, setting commands are silently ignored (no effect, no error, as firmware that has
+   * stopped acting on its input) while queries are still answered: only the read-back shows it.
+   */
+  ignoreSettingsFromCommand?: number;
+}
+
+/** The query units of a program message (`OUTP OFF,(@1:4);:SYST:ERR?` -> `:SYST:ERR?`), or '' if none. */
+function queryUnits(line: string): string {
+  return line
+    .split(';')
+    .filter((u) => u.includes('?'))
+    .join(';');
 }
 
 export interface ServeOptions {
@@ -126,7 +139,13 @@ export function serveStream(instrument: ScpiInstrument, stream: Duplex, options:
       return;
     }
     options.onCommand?.(line);
-    const reply = await instrument.execute(line);
+    const ignoring = faults.ignoreSettingsFromCommand !== undefined && n >= faults.ignoreSettingsFromCommand;
+    const effective = ignoring ? queryUnits(line) : line;
+    if (effective === '') {
+      instrument.commandCount++;
+      return;
+    }
+    const reply = await instrument.execute(effective);
     if (faults.errorAtCommand && n === faults.errorAtCommand.at) {
       instrument.pushError(faults.errorAtCommand.code, faults.errorAtCommand.detail);
     }
