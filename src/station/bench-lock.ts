@@ -171,6 +171,14 @@ export function instrumentLockState(resource: string, dir: string = lockDirector
   return { kind: s.kind, holder: s.record, path };
 }
 
+/** Who holds the instrument, for a display; undefined when it is free. */
+export function describeLockState(s: InstrumentLockState): string | undefined {
+  if (s.kind === 'free') return undefined;
+  if (s.kind === 'held') return `held by ${describeHolder(s.holder)}`;
+  if (s.kind === 'stale') return `stale lock of pid ${s.holder.owner.pid} (gone): the next user takes it over`;
+  return `locked by ${s.path}, which ${s.reason}`;
+}
+
 /** `pid 4242 on bench-pc (user ana): "cpobench run smoke", station "mosaic-800g-sim", since <ISO>`. */
 export function describeHolder(h: InstrumentLockRecord): string {
   return (
@@ -274,7 +282,9 @@ export async function lockInstruments(instruments: readonly InstrumentRef[], o: 
           if (f) refusals.push(f);
         }
       }
-      throw new InstrumentLockedError(refusals);
+      // named in the station's order, not the locking order
+      const rank = (r: Refusal) => instruments.findIndex((x) => x.role === r.role && x.resource === r.resource);
+      throw new InstrumentLockedError(refusals.sort((a, b) => rank(a) - rank(b)));
     }
   } catch (err) {
     release();
