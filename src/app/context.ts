@@ -8,6 +8,7 @@ import { PromptBroker } from '../orchestrator/prompts.ts';
 import { type LoadedSequence, loadSequence, resolveSequencePath } from '../orchestrator/sequence.ts';
 import type { LaneGeometry, StepDefinition } from '../orchestrator/step.ts';
 import { type Bench, type BenchOptions, planBench, startBench } from '../sim/bench.ts';
+import { type BenchLockOptions, lockStation } from '../station/bench-lock.ts';
 import { loadStation, type StationConfig, stationFromObject } from '../station/schema.ts';
 import { openStation, type Station } from '../station/station.ts';
 import { createStepRegistry } from '../steps/registry.ts';
@@ -25,6 +26,8 @@ export interface ContextOptions {
   logger?: Logger;
   /** Refuse to start when an instrument is unreachable or is the wrong one (default true). */
   requireAll?: boolean;
+  /** Bench lock: its directory (default CPOBENCH_LOCK_DIR or <tmp>/cpobench-locks), the command line shown. */
+  lock?: Pick<BenchLockOptions, 'dir' | 'command'>;
 }
 
 /** Everything a run needs, opened in an order that finds bad input before anything starts. */
@@ -69,6 +72,12 @@ export async function openContext(o: ContextOptions): Promise<AppContext> {
       closers.push(() => sim!.close());
     }
     const stationConfig = fileConfig ?? stationFromObject(sim!.station, `simulated ${sim!.profile.name}`);
+    // no other process (or station of this one) drives these instruments until close(); taken before a
+    // single byte goes to them
+    const lock = await lockStation(stationConfig, o.lock);
+    closers.push(() => lock.release());
+    for (const t of lock.tookOver)
+      logger.warn({ lock: t }, `took over the lock of ${t.role} left by pid ${t.owner.pid}`);
     const station = await openStation(stationConfig, { logger });
     closers.push(() => station.close());
     if (o.requireAll ?? true) {

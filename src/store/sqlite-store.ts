@@ -12,6 +12,7 @@
 import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { currentOwner, isOwnerAlive, type OwnerIdentity } from '../core/owner.ts';
 import {
   type BenchSafety,
   type HoldRecord,
@@ -30,7 +31,6 @@ import { packLanes, packValues, packVerdicts, unpackLanes, unpackValues, unpackV
 import { compareRecords } from './compare.ts';
 import { StoreError, UnknownRunError, wrapSqliteError } from './errors.ts';
 import { assertNotNewer, migrate, readSchemaVersion } from './migrations.ts';
-import { currentOwner, isOwnerAlive, type OwnerIdentity } from './owner.ts';
 import type {
   PromptAnswer,
   RunComparison,

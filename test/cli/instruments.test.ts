@@ -1,8 +1,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ScpiSession } from '../../src/scpi/session.ts';
 import { startBench, stationYaml } from '../../src/sim/bench.ts';
+import { lockStation } from '../../src/station/bench-lock.ts';
+import { stationFromObject } from '../../src/station/schema.ts';
+import { createTransport } from '../../src/transport/open.ts';
 import { cpobench } from '../helpers/cli.ts';
 import { freePort, rawPeer } from '../helpers/raw-peer.ts';
 
@@ -106,6 +110,30 @@ describe('cpobench instruments', () => {
     const badSeed = await cpobench(['instruments', '--sim', 'mosaic-800g', '--seed', 'x']);
     expect(badSeed.code).toBe(2);
     expect(badSeed.stderr).toContain('--seed must be an integer >= 0, got "x"');
+  });
+
+  it('names who holds a locked instrument, and then only reads identities (no driver init)', async () => {
+    const bench = await startBench({ profile: 'mosaic-800g' });
+    cleanups.push(() => bench.close());
+    const file = path.join(dir, 'held.yaml');
+    writeFileSync(file, stationYaml(bench.station));
+    const lock = await lockStation(stationFromObject(bench.station, 'held'), { command: 'cpobench run smoke' });
+    cleanups.push(() => lock.release());
+    // the holder set the meter to dBm; the meter driver's init would set W
+    const meter = bench.instruments.find((i) => i.role === 'optical-meter')!;
+    const s = new ScpiSession(createTransport(meter.resource, { reconnect: false }), { name: 'probe' });
+    await s.open();
+    cleanups.push(() => s.close());
+    await s.write('SENS:POW:UNIT DBM');
+    const r = await cpobench(['instruments', '--station', file]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/optical-meter\s+\S+\s+ready\s+Thorlabs,PM100D,/);
+    expect(r.stdout).toContain(
+      `optical-meter (${meter.resource}): held by pid ${process.pid} on ${hostname()} (user ${userInfo().username}): ` +
+        `"cpobench run smoke", station "${bench.station.name}", since `,
+    );
+    expect(r.stdout.trim().split('\n')).toHaveLength(11);
+    expect(await s.query('SENS:POW:UNIT?')).toBe('DBM');
   });
 
   it('works against a station written for the serial (pty) bench', async () => {

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { currentOwner, isOwnerAlive } from '../../src/store/owner.ts';
+import { currentOwner, isOwnerAlive } from '../../src/core/owner.ts';
 import { openSqliteStore } from '../../src/store/sqlite-store.ts';
 import { sampleRecord, tempDir, writeRecord } from './fixtures.ts';
 

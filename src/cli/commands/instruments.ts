@@ -2,11 +2,14 @@
  * `cpobench instruments (--station FILE | --sim PROFILE)`: connects to every instrument of a station, prints
  * role, resource, state and identity; exit 0 when all are reachable and are what the station expects, 2
  * otherwise (naming the ones that are not). `--sim` starts the simulated bench in-process first.
+ * It does not take the bench lock; it names who holds each instrument, and only reads the identity (no
+ * driver init) when another process holds one.
  */
 import type { Command } from 'commander';
 import { errorMessage } from '../../core/errors.ts';
 import type { Bench } from '../../sim/bench.ts';
-import { loadStation, type StationConfig, stationFromObject } from '../../station/schema.ts';
+import { describeLockState, instrumentLockState } from '../../station/bench-lock.ts';
+import { loadStation, type StationConfig, stationFromObject, stationRoles } from '../../station/schema.ts';
 import { type InstrumentInfo, openStation } from '../../station/station.ts';
 import { EXIT } from '../exit-codes.ts';
 
@@ -70,11 +73,21 @@ export async function runInstruments(opts: InstrumentsCliOptions, io: Io): Promi
     io.err(`cpobench instruments: ${errorMessage(err)}`);
     return EXIT.ERROR;
   }
-  const station = await openStation(config, { reconnect: false });
+  const locks = lockStates(config);
+  const anyHeld = [...locks.values()].some((l) => l.kind === 'held' || l.kind === 'unreadable');
+  const station = await openStation(config, { reconnect: false, ...(anyHeld ? { init: false } : {}) });
   try {
     const list = station.instruments();
-    if (opts.json) io.out(JSON.stringify({ station: config.name, instruments: list }, null, 2));
-    else for (const line of formatInstruments(list)) io.out(line);
+    if (opts.json) {
+      const withLocks = list.map((i) => ({ ...i, lock: locks.get(i.role) }));
+      io.out(JSON.stringify({ station: config.name, instruments: withLocks }, null, 2));
+    } else {
+      for (const line of formatInstruments(list)) io.out(line);
+      for (const i of list) {
+        const held = describeLockState(locks.get(i.role) ?? { kind: 'free' });
+        if (held) io.out(`${i.role} (${i.resource}): ${held}`);
+      }
+    }
     const bad = list.filter((i) => i.state !== 'ready');
     for (const b of bad) io.err(`cpobench instruments: ${b.role} (${b.resource}) is ${b.state}: ${b.error ?? ''}`);
     if (bad.length > 0) {
@@ -86,6 +99,19 @@ export async function runInstruments(opts: InstrumentsCliOptions, io: Io): Promi
     await station.close();
     await bench?.close();
   }
+}
+
+/** Who holds each instrument of the station (the bench lock), without taking anything. */
+function lockStates(config: StationConfig): Map<string, ReturnType<typeof instrumentLockState>> {
+  const states = new Map<string, ReturnType<typeof instrumentLockState>>();
+  for (const role of stationRoles(config)) {
+    try {
+      states.set(role, instrumentLockState(config.instruments[role]!.resource));
+    } catch {
+      states.set(role, { kind: 'free' }); // a bad resource string: openStation says what is wrong with it
+    }
+  }
+  return states;
 }
 
 export function registerInstruments(program: Command, setExit: (code: number) => void): void {

@@ -7,6 +7,7 @@ import type { InstrumentErrorEntry } from '../../core/errors.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { hexPreview } from '../../scpi/parse.ts';
 import { ScpiSession } from '../../scpi/session.ts';
+import { describeLockState, instrumentLockState } from '../../station/bench-lock.ts';
 import { createTransport } from '../../transport/open.ts';
 import { EXIT } from '../exit-codes.ts';
 
@@ -14,6 +15,7 @@ export interface ScpiCliOptions {
   timeout: string;
   baud?: string;
   drain: boolean;
+  force?: boolean;
 }
 
 interface Io {
@@ -40,6 +42,14 @@ export async function runScpi(resource: string, commands: string[], opts: ScpiCl
   }
   let session: ScpiSession;
   try {
+    // the bench lock is not taken, only honoured: a run or server driving this instrument is not disturbed
+    const lock = instrumentLockState(resource);
+    const held = lock.kind === 'held' || lock.kind === 'unreadable' ? describeLockState(lock) : undefined;
+    if (held && !opts.force) {
+      io.err(`cpobench scpi: ${resource} is in use: ${held}; --force sends anyway`);
+      return EXIT.ERROR;
+    }
+    if (held) io.err(`cpobench scpi: warning: ${resource} is ${held}; sending anyway (--force)`);
     const transport = createTransport(resource, {
       reconnect: false,
       baudRate: opts.baud ? Number(opts.baud) : undefined,
@@ -123,7 +133,11 @@ export function registerScpi(program: Command, setExit: (code: number) => void):
     .option('-t, --timeout <ms>', 'timeout per command, ms', '2000')
     .option('--baud <rate>', 'serial baud rate', '9600')
     .option('--no-drain', 'do not read SYST:ERR? after the commands')
-    .addHelpText('after', '\nExit codes: 0 ok, 3 the instrument reported errors, 2 I/O or usage error.')
+    .option('--force', 'send even when another cpobench process holds the instrument (bench lock)')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 3 the instrument reported errors, 2 I/O, usage error or instrument in use.',
+    )
     .action(async (resource: string, commands: string[], opts: ScpiCliOptions) => {
       setExit(
         await runScpi(resource, commands, opts, {

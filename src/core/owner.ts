@@ -1,5 +1,6 @@
 /**
- * Who owns a run: enough to tell, later and from another process, whether the owner is still alive.
+ * Who owns something (a stored run, a bench lock): enough to tell, later and from another process, whether
+ * the owner is still alive.
  * pid alone is not enough (pids are reused), so we also keep the process start time (Linux: field 22 of
  * /proc/<pid>/stat, in clock ticks since boot), the boot id and the host name.
  */
