@@ -2,6 +2,7 @@
  * The real CLI as a user runs it: simulated bench, orchestrator, SQLite store and report writers, in a child
  * process, with results in temp dirs.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -233,12 +234,54 @@ describe('cpobench run on the simulated bench (real CLI, real store)', () => {
 
   it('--answers with a bad regular expression is refused before anything runs, naming the entry (exit 2)', async () => {
     const answers = join(dir, 'answers.json');
-    writeFileSync(answers, JSON.stringify([{ match: 'fibre', answer: true }, { match: '(unclosed', answer: 'pass' }]));
+    writeFileSync(
+      answers,
+      JSON.stringify([
+        { match: 'fibre', answer: true },
+        { match: '(unclosed', answer: 'pass' },
+      ]),
+    );
     const before = parseJson<RunRow[]>((await cpobench(['runs', '--db', db, '--json'])).stdout, 'runs');
     const r = await cpobench(['run', 'smoke', '--sim', 'mosaic-800g', '--db', db, '--answers', answers]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--answers .*answers\.json: .*answer 1 \(match "\(unclosed"\): expected a regular expression/);
+    expect(r.stderr).toMatch(
+      /--answers .*answers\.json: .*answer 1 \(match "\(unclosed"\): expected a regular expression/,
+    );
     const after = parseJson<RunRow[]>((await cpobench(['runs', '--db', db, '--json'])).stdout, 'runs');
     expect(after).toHaveLength(before.length); // no run was started, none left INTERRUPTED
+  });
+
+  it('an exception thrown by cpobench itself mid-run ends the run ERROR (exit 2) with the bench safe, read back', async () => {
+    const json = join(dir, 'out', 'fault.json');
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        './test/e2e/fixtures/throw-later.mjs',
+        'src/cli/bin.js',
+        'run',
+        'mosaic-800g-qual',
+        '--sim',
+        'mosaic-800g',
+        '--db',
+        db,
+        '--json',
+        json,
+      ],
+      { cwd: process.cwd(), env: { ...process.env, NO_COLOR: '1', CPOBENCH_TEST_THROW_AFTER_MS: '2500' } },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    expect(code, stderr).toBe(2);
+    expect(stderr).toContain('cpobench internal error: injected fault from a timer');
+    const rec = parseJson<RunRecord>(readFileSync(json, 'utf8'), 'fault.json');
+    expect(rec.outcome).toBe('ERROR');
+    expect(rec.error).toBe('cpobench internal error: injected fault from a timer');
+    expect(rec.safeState?.safe).toBe(true);
+    expect(rec.safeState!.instruments.find((i) => i.role === 'led-driver')!.observed).toMatch(/^outputs off, bias 0 A/);
+    expect(rec.steps.length).toBeGreaterThan(0); // what was measured before the fault is kept
   });
 });

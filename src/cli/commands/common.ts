@@ -88,3 +88,21 @@ export function writeOutput(file: string, body: string | Buffer): void {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, body);
 }
+
+/**
+ * An exception thrown by cpobench itself outside any promise chain of ours (a timer, a listener, a callback) is
+ * reported on stderr and handed to `onFault`, which ends the active run through its safe state, instead of Node's
+ * default of exiting at once with the bench as it was. Returns the remover.
+ */
+export function onProgramFault(onFault: (err: unknown) => void): () => void {
+  const handler = (err: unknown) => {
+    process.stderr.write(`\ncpobench internal error: ${describeError(err)}\n`);
+    onFault(err);
+  };
+  process.on('uncaughtException', handler);
+  process.on('unhandledRejection', handler);
+  return () => {
+    process.off('uncaughtException', handler);
+    process.off('unhandledRejection', handler);
+  };
+}

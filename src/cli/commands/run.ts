@@ -13,6 +13,7 @@ import {
   CliError,
   describeError,
   EXIT,
+  onProgramFault,
   simOptions,
   writeOutput,
 } from './common.ts';
@@ -135,20 +136,17 @@ function onSignals(handle: { abort(by: string): Promise<void> }): { finished(cod
 }
 
 /**
- * An exception thrown by the program itself, outside the run's own flow (a callback, a listener, a timer), ends
- * the run as ERROR through the same path as an abort: the bench goes to its safe state (read back), the record
- * is finished, the exit code is 2. After the run, such a fault exits at once with the run's code.
+ * An exception thrown by the program itself, outside the run's own flow, ends the run as ERROR through the same
+ * path as an abort: the bench goes to its safe state (read back), the record is finished, the exit code is 2.
+ * After the run, such a fault exits at once with the run's code (2 if it had passed).
  */
 function onFaults(handle: { fail(err: unknown): Promise<void> }): { finished(code: number): void } {
   let finalCode: number | undefined;
-  const onFault = (err: unknown) => {
-    process.stderr.write(`\ncpobench internal error: ${describeError(err)}\n`);
+  onProgramFault((err) => {
     if (finalCode !== undefined) process.exit(finalCode === EXIT.OK ? EXIT.ERROR : finalCode);
     process.stderr.write('ending the run: bringing instruments to their safe state…\n');
     void handle.fail(err);
-  };
-  process.on('uncaughtException', onFault);
-  process.on('unhandledRejection', onFault);
+  });
   return {
     finished(code) {
       finalCode = code;

@@ -3,7 +3,15 @@ import pino from 'pino';
 import { openContext } from '../../app/context.ts';
 import { AppController } from '../../app/controller.ts';
 import { createServer, generateToken } from '../../server/app.ts';
-import { addBenchOptions, type BenchCliOptions, CliError, describeError, EXIT, simOptions } from './common.ts';
+import {
+  addBenchOptions,
+  type BenchCliOptions,
+  CliError,
+  describeError,
+  EXIT,
+  onProgramFault,
+  simOptions,
+} from './common.ts';
 
 interface ServeOptions extends BenchCliOptions {
   host: string;
@@ -49,6 +57,13 @@ async function serve(o: ServeOptions): Promise<number> {
   process.stdout.write(`cpobench dashboard: ${server.url}/\n`);
   process.stdout.write(fromEnv ? 'control token: from CPOBENCH_TOKEN\n' : `control token: ${token}\n`);
   process.stdout.write('Ctrl-C stops (an active run is aborted and the bench made safe first)\n');
+  // a fault of ours outside a request ends the active run (safe state, record finished); the server stays up
+  onProgramFault((err) => {
+    const run = controller.active;
+    if (!run) return;
+    process.stderr.write(`ending run ${run.id} as ERROR: bringing instruments to their safe state…\n`);
+    void run.fail(err);
+  });
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = async (sig: NodeJS.Signals) => {
