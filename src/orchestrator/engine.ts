@@ -19,7 +19,7 @@ import {
 import type { RunStore } from '../store/types.ts';
 import type { EventBus } from './bus.ts';
 import { createLaneState, laneMapRecord } from './lanes.ts';
-import { judge, worst } from './limits.ts';
+import { worst } from './limits.ts';
 import type { PromptBroker } from './prompts.ts';
 import type { LoadedSequence, Watch } from './sequence.ts';
 import type {
@@ -31,6 +31,7 @@ import type {
   StepContext,
   StepDefinition,
 } from './step.ts';
+import { createStepContext, declaredSpecs, MeasurementError, newTally, type StepTally } from './step-context.ts';
 
 export interface EngineDeps {
   instruments: BenchInstruments;
@@ -85,12 +86,6 @@ const UNWIND_MS = 2000;
 export function startRun(deps: EngineDeps, req: RunRequest): RunHandle {
   const runner = new Runner(deps, req);
   return runner.handle;
-}
-
-interface StepTally {
-  failingLanes: Set<number>;
-  scalarFail: boolean;
-  verdicts: Verdict[];
 }
 
 class Runner {
@@ -395,11 +390,7 @@ class Runner {
   }
 
   private specs(step: SequenceStep): MeasurementSpec[] {
-    const def = this.deps.registry.get(step.type)!;
-    return def.measurements(step.params as never, this.deps.geometry).map((m) => ({
-      ...m,
-      limits: step.limits[m.name] ? { ...m.limits, ...step.limits[m.name] } : m.limits,
-    }));
+    return declaredSpecs(this.deps.registry.get(step.type)!, step.params as never, step.limits, this.deps.geometry);
   }
 
   private async runSteps(steps: readonly SequenceStep[], at: Record<string, number>): Promise<void> {
@@ -422,12 +413,12 @@ class Runner {
       runId: this.id,
       step: { index, id: step.id, name: step.name, type: step.type, measurements: specs },
     });
-    let tally: StepTally = { failingLanes: new Set(), scalarFail: false, verdicts: [] };
+    let tally = newTally();
     let stepError: string | undefined;
     let attempts = 0;
     for (;;) {
       attempts++;
-      tally = { failingLanes: new Set(), scalarFail: false, verdicts: [] };
+      tally = newTally();
       const stepSignal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(step.timeoutS * 1000)]);
       const ctx = this.context(step, specs, stepSignal, at, tally);
       try {
@@ -441,7 +432,7 @@ class Runner {
         }
         const timedOut = stepSignal.aborted;
         stepError = timedOut ? `step ${step.id} exceeded its time limit of ${step.timeoutS} s` : errorMessage(err);
-        if (err instanceof StepError || attempts > step.retries) break;
+        if (err instanceof StepError || err instanceof MeasurementError || attempts > step.retries) break;
         this.emitLog('warn', `step ${step.id} attempt ${attempts} failed: ${stepError}; retrying`);
       }
     }
@@ -488,52 +479,28 @@ class Runner {
     tally: StepTally,
   ): StepContext {
     const { store, bus } = this.deps;
-    const byName = new Map(specs.map((s) => [s.name, s]));
-    const t0 = performance.now();
     const runId = this.id;
-    return {
+    return createStepContext({
       runId,
-      stepId: step.id,
+      step,
+      specs,
       instruments: this.deps.instruments,
       geometry: this.deps.geometry,
       lanes: this.lanes,
-      signal,
-      at,
       shared: this.shared,
-      measure: (name, value, extra) => {
-        const spec = byName.get(name);
-        if (!spec)
-          throw new StepError(
-            `step ${step.id} recorded "${name}", which it did not declare (declared: ${[...byName.keys()].join(', ')})`,
-          );
-        const m = this.buildMeasurement(spec, value, extra ? { ...at, ...extra } : at, tally);
+      at,
+      signal,
+      tally,
+      record: (m) => {
         store.addMeasurement(runId, step.id, m); // persisted before it is streamed
         bus.emit({ type: 'measurement', runId, step: step.id, measurement: m });
         if (m.kind === 'lanes') {
-          bus.emit({
-            type: 'lanes',
-            runId,
-            step: step.id,
-            metric: spec.name,
-            unit: spec.unit,
-            lanes: m.lanes,
-            values: m.values,
-          });
-          if (spec.name === 'ber_upper_bound') {
-            // A lane's evidence is its tightest bound; nominal conditions (no sweep coordinates) come first.
-            const nominal = m.at === undefined;
-            m.lanes.forEach((l, i) => {
-              const v = m.values[i] ?? 1;
-              const prev = this.berBound.get(l);
-              if (!prev || (nominal && !prev.nominal) || (nominal === prev.nominal && v < prev.value)) {
-                this.berBound.set(l, { value: v, nominal });
-              }
-            });
-          }
-        } else if (spec.name === 'energy_per_bit' && m.value !== null) this.energyPerBit = m.value;
-        return m.verdict;
+          const { name: metric, unit } = m.spec;
+          bus.emit({ type: 'lanes', runId, step: step.id, metric, unit, lanes: m.lanes, values: m.values });
+        }
+        this.noteForSummary(m);
       },
-      lanesFrame: (metric, unit, data) => {
+      lanesFrame: (metric, unit, data) =>
         bus.emit({
           type: 'lanes',
           runId,
@@ -542,13 +509,8 @@ class Runner {
           unit,
           lanes: [...data.lanes],
           values: [...data.values],
-        });
-      },
-      progress: (done, total) => {
-        const elapsed = (performance.now() - t0) / 1000;
-        const etaS = done > 0 && total > done ? (elapsed / done) * (total - done) : undefined;
-        bus.emit({ type: 'progress', runId, step: step.id, done, total, etaS });
-      },
+        }),
+      progress: (done, total, etaS) => bus.emit({ type: 'progress', runId, step: step.id, done, total, etaS }),
       log: (level, msg) => this.emitLog(level, `${step.id}: ${msg}`),
       prompt: async (kind, message) => {
         const { prompt, answer } = this.deps.prompts.ask({ step: step.id, kind, message }, signal);
@@ -564,39 +526,25 @@ class Runner {
         return a.answer;
       },
       sleep: (ms) => abortableSleep(ms, signal),
-      runSteps: (steps, extra) => this.runSteps(steps, { ...at, ...extra }),
-    };
+      runSteps: (steps, nestedAt) => this.runSteps(steps, nestedAt),
+    });
   }
 
-  private buildMeasurement(
-    spec: MeasurementSpec,
-    value: number | null | LaneValues,
-    at: Record<string, number>,
-    tally: StepTally,
-  ): Measurement {
-    const atField = Object.keys(at).length > 0 ? { ...at } : undefined;
-    if (value === null || typeof value === 'number') {
-      const verdict = judge(value, spec.limits);
-      tally.verdicts.push(verdict);
-      if (verdict === 'FAIL') tally.scalarFail = true;
-      return { kind: 'scalar', spec, value, verdict, at: atField };
+  /** Keeps what the run summary reports: each lane's tightest BER bound, the energy per bit. */
+  private noteForSummary(m: Measurement): void {
+    if (m.kind === 'lanes' && m.spec.name === 'ber_upper_bound') {
+      // A lane's evidence is its tightest bound; nominal conditions (no sweep coordinates) come first.
+      const nominal = m.at === undefined;
+      m.lanes.forEach((l, i) => {
+        const v = m.values[i] ?? 1;
+        const prev = this.berBound.get(l);
+        if (!prev || (nominal && !prev.nominal) || (nominal === prev.nominal && v < prev.value)) {
+          this.berBound.set(l, { value: v, nominal });
+        }
+      });
+    } else if (m.kind === 'scalar' && m.spec.name === 'energy_per_bit' && m.value !== null) {
+      this.energyPerBit = m.value;
     }
-    const active = new Set(this.lanes.active());
-    const lanes = [...value.lanes];
-    const values = value.values.map((v) => (v === null || Number.isNaN(v) ? null : v));
-    const verdicts = values.map((v) => judge(v, spec.limits));
-    const counted: Verdict[] = [];
-    lanes.forEach((lane, i) => {
-      if (!active.has(lane)) return; // spares not in use do not decide the verdict
-      counted.push(verdicts[i]!);
-      if (verdicts[i] === 'FAIL') {
-        tally.failingLanes.add(lane);
-        if (!this.lanes.failed.has(lane)) this.lanes.failed.set(lane, spec.name);
-      }
-    });
-    const verdict = worst(counted);
-    tally.verdicts.push(verdict);
-    return { kind: 'lanes', spec, lanes, values, verdicts, verdict, at: atField };
   }
 
   private async holdWhileOutOfBand(step: SequenceStep): Promise<void> {
