@@ -3,7 +3,7 @@
  * of the bench, not a verdict on the DUT: the step and the run are ERROR (exit 2), never FAIL (exit 1).
  * The real CLI on the simulated bench, with a fault plan that hangs one instrument at inventory.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/core/record.ts';
@@ -24,7 +24,7 @@ function faultPlan(name: string, fault: string): string {
   return file;
 }
 
-async function runSmoke(faults: string, db: string) {
+async function runSmoke(faults: string, db: string, extra: string[] = []) {
   const r = await cpobench([
     'run',
     'smoke',
@@ -37,6 +37,7 @@ async function runSmoke(faults: string, db: string) {
     '--dut',
     'SN-INV',
     '--no-progress',
+    ...extra,
   ]);
   const id = runIdFrom(r.stderr);
   const rec = parseJson<RunRecord>(
@@ -49,7 +50,8 @@ async function runSmoke(faults: string, db: string) {
 describe('inventory with an instrument that stops answering', () => {
   it('a hung instrument makes the inventory step ERROR and the run ERROR (exit 2), naming it and the command', async () => {
     const db = join(dir, 'hang.db');
-    const { r, rec } = await runSmoke(faultPlan('meter-hangs', 'stopAfterCommands: 4'), db);
+    const junit = join(dir, 'hang.xml');
+    const { r, rec } = await runSmoke(faultPlan('meter-hangs', 'stopAfterCommands: 4'), db, ['--junit', junit]);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stdout).toMatch(/^verdict +ERROR$/m);
     expect(rec.outcome).toBe('ERROR');
@@ -59,6 +61,10 @@ describe('inventory with an instrument that stops answering', () => {
     expect(rec.error).toMatch(/optical-meter/);
     // the run stopped there: no later step was judged on a bench with a dead instrument
     expect(rec.steps.map((s) => s.id)).toEqual(['inventory']);
+    // JUnit: the step is an error, and so is the run, carrying its reason
+    const xml = readFileSync(junit, 'utf8');
+    expect(xml).toMatch(/<testsuites [^>]*tests="2" failures="0" errors="2"/);
+    expect(xml).toMatch(/<testcase name="run" [^>]*>\s*<error message="[^"]*optical-meter[^"]*" type="ERROR">/);
   });
 
   it('a connection dropped during inventory is an ERROR too (exit 2)', async () => {
