@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, fileLabel, parseYamlText } from '../config/load-yaml.ts';
+import { ConfigError, fileLabel, parseYamlText, readConfigText } from '../config/load-yaml.ts';
 import type { Limits } from '../core/record.ts';
 import { createGeometry } from './lanes.ts';
 import type { SequenceStep, StepDefinition } from './step.ts';
@@ -102,8 +102,7 @@ export function loadSequence(
   registry: ReadonlyMap<string, StepDefinition>,
   ctx: LoadContext = {},
 ): LoadedSequence {
-  const text = readFileSync(file, 'utf8');
-  return parseSequence(text, fileLabel(file), registry, ctx);
+  return parseSequence(readConfigText(file), fileLabel(file), registry, ctx);
 }
 
 export function parseSequence(

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import readline from 'node:readline';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { type AppContext, loadSequenceFor, openContext, startSequenceRun } from '../../app/context.ts';
+import { readConfigText } from '../../config/load-yaml.ts';
 import type { BenchEvent, RunRecord } from '../../core/record.ts';
 import { type Answer, scriptedResponder } from '../../orchestrator/prompts.ts';
 import { renderReport, writeCsvDir } from '../../report/index.ts';
@@ -59,8 +59,14 @@ export async function runCommand(sequenceArg: string, opts: RunOptions): Promise
   const sim = simOptions(opts);
   let table: { match?: string; answer: Answer }[] | undefined;
   if (opts.answers) {
+    let text: string;
     try {
-      table = answersSchema.parse(JSON.parse(readFileSync(opts.answers, 'utf8')));
+      text = readConfigText(opts.answers);
+    } catch (err) {
+      throw new CliError(`--answers ${describeError(err)}`);
+    }
+    try {
+      table = answersSchema.parse(JSON.parse(text));
     } catch (err) {
       throw new CliError(`--answers ${opts.answers}: expected a JSON list of {match, answer}: ${describeError(err)}`);
     }
