@@ -34,9 +34,13 @@ export interface ConfigIssue {
 }
 
 export function formatIssue(i: ConfigIssue): string {
-  const where = `${i.file}:${i.line}:${i.column}`;
+  return `${i.file}:${i.line}:${i.column} ${describeIssue(i)}`;
+}
+
+/** The issue without its position: `key.path: expected ..., got ...` (for data that is not a file). */
+export function describeIssue(i: ConfigIssue): string {
   const p = i.path === '' ? '(document)' : i.path;
-  return `${where} ${p}: ${i.expected}${i.got === undefined ? '' : `, got ${i.got}`}`;
+  return `${p}: ${i.expected}${i.got === undefined ? '' : `, got ${i.got}`}`;
 }
 
 /** A configuration file failed to read, parse or validate. The fields describe the first issue. */
@@ -159,8 +163,22 @@ export function parseYamlText<T>(text: string, fileLabel: string, schema: z.ZodT
   }
   const result = schema.safeParse(data);
   if (result.success) return result.data;
-  const issues = result.error.issues.map((iss) => issueToConfigIssue(iss, doc, lineCounter, fileLabel, data));
+  const issues = result.error.issues.map((iss) =>
+    issueToConfigIssue(iss, fileLabel, data, (p, isKey) => lineCounter.linePos(locate(doc, p, isKey))),
+  );
   throw new ConfigError(issues);
+}
+
+/**
+ * Validates data that does not come from a file (e.g. an API request body) with the same messages as a file
+ * would get; the issues carry the key path and no position (line and column 0). Throws ConfigError.
+ */
+export function validateData<T>(data: unknown, label: string, schema: z.ZodType<T>): T {
+  const result = schema.safeParse(data);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((iss) => issueToConfigIssue(iss, label, data, () => ({ line: 0, col: 0 }))),
+  );
 }
 
 type Issue = z.core.$ZodIssue;
@@ -289,7 +307,12 @@ function locate(doc: Document, p: readonly PropertyKey[], keyNode: boolean): num
   return 0;
 }
 
-function issueToConfigIssue(iss: Issue, doc: Document, lc: LineCounter, file: string, data: unknown): ConfigIssue {
+function issueToConfigIssue(
+  iss: Issue,
+  file: string,
+  data: unknown,
+  position: (p: readonly PropertyKey[], isKey: boolean) => { line: number; col: number },
+): ConfigIssue {
   let p: PropertyKey[] = [...iss.path];
   let isKey = false;
   let got: string | undefined;
@@ -300,8 +323,7 @@ function issueToConfigIssue(iss: Issue, doc: Document, lc: LineCounter, file: st
   }
   const { expected, showGot } = expectedOf(iss);
   if (showGot) got = describe(valueAt(data, p));
-  const offset = locate(doc, p, isKey);
-  const pos = lc.linePos(offset);
+  const pos = position(p, isKey);
   const out: ConfigIssue = { file, line: pos.line, column: pos.col, path: formatPath(p), expected };
   if (got !== undefined) out.got = got;
   return out;

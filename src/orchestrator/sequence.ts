@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { timerSeconds } from '../config/durations.ts';
-import { ConfigError, fileLabel, parseYamlText, readConfigText } from '../config/load-yaml.ts';
+import { ConfigError, fileLabel, parseYamlText, readConfigText, validateData } from '../config/load-yaml.ts';
 import type { Limits } from '../core/record.ts';
 import { createGeometry } from './lanes.ts';
 import type { SequenceStep, StepDefinition } from './step.ts';
@@ -104,7 +104,16 @@ export function checkStep(
   const parsed = def.params.safeParse(step.params ?? {});
   if (!parsed.success) {
     for (const iss of parsed.error.issues) {
-      issues.push({ path: ['params', ...(iss.path as (string | number)[])], message: iss.message });
+      const at = ['params', ...(iss.path as (string | number)[])];
+      if (iss.code === 'unrecognized_keys') {
+        const known = Object.keys((def.params as unknown as { shape?: object }).shape ?? {});
+        for (const key of iss.keys) {
+          issues.push({
+            path: [...at, key],
+            message: `unknown key (params of step type ${step.type}: ${known.join(', ')})`,
+          });
+        }
+      } else issues.push({ path: at, message: iss.message });
     }
     return { issues };
   }
@@ -291,4 +300,83 @@ export function parseSequence(
 /** Counts steps including nested ones, for progress displays. */
 export function countSteps(steps: readonly SequenceStep[]): number {
   return steps.reduce((n, s) => n + 1 + countSteps(s.steps), 0);
+}
+
+/** Per-run params overrides by step id: `{ "ber-screen": { "targetBer": 1e-6 } }`. */
+export type ParamsOverrides = Record<string, Record<string, unknown>>;
+
+function findStep(steps: readonly SequenceStep[], id: string): SequenceStep | undefined {
+  for (const s of steps) {
+    if (s.id === id) return s;
+    const inner = findStep(s.steps, id);
+    if (inner) return inner;
+  }
+  return undefined;
+}
+
+function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const entries = Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${stableJson(x)}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/**
+ * Applies per-run params overrides (the API's `params`) to a loaded sequence: each step's params are the
+ * sequence's, with the override's keys merged over them, checked by checkStep exactly as the loader checks a
+ * file. Problems throw ConfigError whose issue paths start with `params.` (`params.ber-screen.targetBer`,
+ * `params.no-such-step`). The result's hash covers the overrides, so the record does not claim the file's
+ * unmodified hash for a run with different params.
+ */
+export function applyParams(
+  seq: LoadedSequence,
+  overrides: unknown,
+  registry: ReadonlyMap<string, StepDefinition>,
+  ctx: LoadContext = {},
+): LoadedSequence {
+  const merged = new Map<string, Record<string, unknown>>();
+  const ids: string[] = [];
+  const collect = (steps: readonly SequenceStep[]) => {
+    for (const st of steps) {
+      ids.push(st.id);
+      collect(st.steps);
+    }
+  };
+  collect(seq.steps);
+  const schema = z.object({
+    params: z.record(z.string(), z.record(z.string(), z.unknown())).superRefine((o, issues) => {
+      for (const [id, p] of Object.entries(o)) {
+        const step = findStep(seq.steps, id);
+        if (!step) {
+          issues.addIssue({
+            code: 'custom',
+            path: [id],
+            message: `expected a step id of sequence ${seq.name}: ${ids.join(', ')}`,
+          });
+          continue;
+        }
+        const def = registry.get(step.type)!;
+        const checked = checkStep({ type: step.type, params: { ...step.params, ...p }, limits: step.limits }, def, ctx);
+        for (const iss of checked.issues) {
+          const rel = iss.path[0] === 'params' ? iss.path.slice(1) : iss.path;
+          issues.addIssue({ code: 'custom', path: [id, ...rel], message: iss.message });
+        }
+        if (checked.params) merged.set(id, checked.params);
+      }
+    }),
+  });
+  const { params } = validateData({ params: overrides }, 'params', schema);
+  if (Object.keys(params).length === 0) return seq;
+  const rebuild = (steps: readonly SequenceStep[]): SequenceStep[] =>
+    steps.map((st) => ({ ...st, params: merged.get(st.id) ?? st.params, steps: rebuild(st.steps) }));
+  return {
+    ...seq,
+    steps: rebuild(seq.steps),
+    hash: createHash('sha256')
+      .update(`${seq.hash}\n${stableJson(params)}`)
+      .digest('hex')
+      .slice(0, 16),
+  };
 }

@@ -99,8 +99,9 @@ export async function createServer(opts: ServerOptions): Promise<BenchServer> {
     ...(typeof opts.logger === 'object' ? { loggerInstance: opts.logger } : { logger: opts.logger ?? false }),
     bodyLimit: opts.bodyLimit ?? 64 * 1024,
     forceCloseConnections: true,
-    // No silent type coercion: `"dut": 42` is a 400, not "42". Query strings are parsed by hand.
-    ajv: { customOptions: { coerceTypes: false, allowUnionTypes: true } },
+    // No silent type coercion: `"dut": 42` is a 400, not "42". Query strings are parsed by hand. Unknown fields
+    // where a schema says additionalProperties: false are a 400 naming them, not silently dropped.
+    ajv: { customOptions: { coerceTypes: false, allowUnionTypes: true, removeAdditional: false } },
   });
 
   const hub = new WsHub({ ...opts.ws, snapshot: () => controller.snapshot() });
@@ -140,11 +141,14 @@ export async function createServer(opts: ServerOptions): Promise<BenchServer> {
     let message = err.message;
     if (Array.isArray(err.validation) && err.validation.length > 0) {
       status = 400;
-      const v = err.validation[0] as { instancePath?: string; params?: { missingProperty?: string } };
+      const v = err.validation[0] as {
+        instancePath?: string;
+        params?: { missingProperty?: string; additionalProperty?: string };
+      };
       const path = (v.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
-      field = v.params?.missingProperty
-        ? [path, v.params.missingProperty].filter(Boolean).join('.')
-        : path || undefined;
+      const key = v.params?.missingProperty ?? v.params?.additionalProperty;
+      field = key ? [path, key].filter(Boolean).join('.') : path || undefined;
+      if (v.params?.additionalProperty) message = `${field}: unknown field`;
     } else if (err instanceof ValidationError) {
       field = err.field;
     }
@@ -301,6 +305,7 @@ export async function createServer(opts: ServerOptions): Promise<BenchServer> {
             params: { type: 'object' },
           },
           required: ['sequence', 'dut', 'operator'],
+          additionalProperties: false,
         },
         response: {
           201: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
