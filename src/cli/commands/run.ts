@@ -99,8 +99,9 @@ export async function runCommand(sequenceArg: string, opts: RunOptions): Promise
     signals.finished(code);
     display.stop();
     printSummary(record);
-    writeOutputs(record, opts);
-    return code;
+    // Every output is attempted; one that fails is reported and turns a passed run's exit code into 2.
+    const outputsOk = writeOutputs(record, opts);
+    return outputsOk || code !== EXIT.OK ? code : EXIT.ERROR;
   } catch (err) {
     throw new CliError(describeError(err));
   } finally {
@@ -223,8 +224,25 @@ function printSummary(r: RunRecord): void {
   for (const [k, v] of rows) process.stdout.write(`${k.padEnd(w)}  ${v}\n`);
 }
 
-function writeOutputs(r: RunRecord, o: RunOptions): void {
-  if (o.json) writeOutput(o.json, renderReport(r, 'json').body);
-  if (o.junit) writeOutput(o.junit, renderReport(r, 'junit').body);
-  if (o.csv) writeCsvDir(r, o.csv);
+/** Writes --json, --junit and --csv independently; each failure is one line on stderr. True when all were written. */
+function writeOutputs(r: RunRecord, o: RunOptions): boolean {
+  const outputs: [string, string | undefined, (target: string) => void][] = [
+    ['--json', o.json, (f) => writeOutput(f, renderReport(r, 'json').body)],
+    ['--junit', o.junit, (f) => writeOutput(f, renderReport(r, 'junit').body)],
+    ['--csv', o.csv, (d) => writeCsvDir(r, d)],
+  ];
+  let ok = true;
+  for (const [option, target, write] of outputs) {
+    if (target === undefined) continue;
+    try {
+      write(target);
+    } catch (err) {
+      ok = false;
+      process.stderr.write(
+        `cpobench: ${option}: ${describeError(err)} ` +
+          `(the run is kept in ${o.db}: cpobench report ${r.id} --db ${o.db} --format ... writes it again)\n`,
+      );
+    }
+  }
+  return ok;
 }
