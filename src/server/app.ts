@@ -45,6 +45,9 @@ export interface BenchServer {
 
 type Access = 'public' | 'read' | 'control';
 
+/** The shortest control token the server accepts (from CPOBENCH_TOKEN or the caller). */
+export const MIN_TOKEN_LENGTH = 8;
+
 /** A fresh random token, for when CPOBENCH_TOKEN is not set. */
 export function generateToken(): string {
   return randomBytes(24).toString('base64url');
@@ -85,8 +88,8 @@ const STATUS_TEXT: Record<number, string> = {
 };
 
 export async function createServer(opts: ServerOptions): Promise<BenchServer> {
-  if (typeof opts.token !== 'string' || opts.token.length < 8) {
-    throw new Error('createServer: a token of at least 8 characters is required');
+  if (typeof opts.token !== 'string' || opts.token.length < MIN_TOKEN_LENGTH) {
+    throw new Error(`createServer: a token of at least ${MIN_TOKEN_LENGTH} characters is required`);
   }
   const { controller } = opts;
   const host = opts.host ?? '127.0.0.1';
