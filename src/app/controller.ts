@@ -78,9 +78,8 @@ export class AppController implements BenchController {
     return out;
   }
 
+  /** `dut` and `operator` come checked and trimmed by the server (checkRunLabel). */
   async startRun(req: StartRunRequest): Promise<{ id: string }> {
-    if (!req.dut?.trim()) throw new ValidationError('dut', 'dut: a DUT serial is required');
-    if (!req.operator?.trim()) throw new ValidationError('operator', 'operator: an operator name is required');
     const running = this.running();
     if (running) throw new BenchBusyError(running);
     let seq: LoadedSequence;
@@ -104,7 +103,7 @@ export class AppController implements BenchController {
         throw new ValidationError(first.path || 'params', err.issues.map(describeIssue).join('; '));
       }
     }
-    const handle = startSequenceRun(this.ctx, seq, { dut: req.dut.trim(), operator: req.operator.trim() });
+    const handle = startSequenceRun(this.ctx, seq, { dut: req.dut, operator: req.operator });
     this.current = handle;
     void handle.done.finally(() => {
       if (this.current === handle) this.current = null;

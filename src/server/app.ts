@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { WebSocketServer } from 'ws';
+import { checkRunLabel, type RunLabelField } from '../core/run-labels.ts';
 import type { BenchController, ExportFormat, RunFilter, StartRunRequest } from './controller.ts';
 import { statusOf, ValidationError } from './errors.ts';
 import { loadAssets } from './static.ts';
@@ -303,8 +304,9 @@ export async function createServer(opts: ServerOptions): Promise<BenchServer> {
           type: 'object',
           properties: {
             sequence: { type: 'string', minLength: 1, maxLength: 200 },
-            dut: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f]+$' },
-            operator: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f]+$' },
+            // the content of dut and operator is checked by checkRunLabel, as `cpobench run` checks it
+            dut: { type: 'string' },
+            operator: { type: 'string' },
             params: { type: 'object' },
           },
           required: ['sequence', 'dut', 'operator'],
@@ -317,8 +319,13 @@ export async function createServer(opts: ServerOptions): Promise<BenchServer> {
       },
     },
     async (req: FastifyRequest<{ Body: StartRunRequest }>, reply) => {
-      const { sequence, dut, operator, params } = req.body;
-      const { id } = await controller.startRun({ sequence, dut, operator, params });
+      const { sequence, params } = req.body;
+      const label = (field: RunLabelField): string => {
+        const r = checkRunLabel(field, req.body[field]);
+        if (!r.ok) throw new ValidationError(field, `${field}: ${r.message}`);
+        return r.value;
+      };
+      const { id } = await controller.startRun({ sequence, dut: label('dut'), operator: label('operator'), params });
       return reply.code(201).send({ id });
     },
   );

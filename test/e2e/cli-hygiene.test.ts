@@ -59,3 +59,22 @@ describe('CPOBENCH_TOKEN', () => {
     expect(r.stdout).toBe(''); // no instruments, no dashboard URL
   });
 });
+
+describe('cpobench run --dut/--operator are checked as the API checks them', () => {
+  const refused = (extra: string[]) =>
+    cpobench(['run', 'smoke', '--sim', 'mosaic-800g', '--db', db, '--no-progress', ...extra], undefined, {
+      timeoutMs: 20_000,
+    });
+
+  it('a DUT serial with an escape sequence, a blank operator, an over-long serial: exit 2, nothing started', async () => {
+    const esc = await refused(['--dut', 'SN\u001b[2J']);
+    expect(esc.code, esc.stderr).toBe(2);
+    expect(esc.stderr).toBe('cpobench: --dut: no control characters, got \\x1b at position 3 of "SN\\x1b[2J"\n');
+    const blank = await refused(['--operator', '   ']);
+    expect(blank.code, blank.stderr).toBe(2);
+    expect(blank.stderr).toBe('cpobench: --operator: an operator name is required\n');
+    const long = await refused(['--dut', 'S'.repeat(201)]);
+    expect(long.code, long.stderr).toBe(2);
+    expect(long.stderr).toBe('cpobench: --dut: at most 200 characters, got 201\n');
+  });
+});

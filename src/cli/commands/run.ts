@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { type AppContext, loadSequenceFor, openContext, startSequenceRun } from '../../app/context.ts';
 import { readConfigText } from '../../config/load-yaml.ts';
 import type { BenchEvent, RunRecord } from '../../core/record.ts';
+import { checkRunLabel, type RunLabelField } from '../../core/run-labels.ts';
 import { type Answer, scriptedResponder } from '../../orchestrator/prompts.ts';
 import { renderReport, writeCsvDir } from '../../report/index.ts';
 import {
@@ -54,8 +55,19 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
     .action(async (sequence: string, opts: RunOptions) => setExit(await runCommand(sequence, opts)));
 }
 
+/** --dut and --operator, checked as the API checks them (checkRunLabel). */
+function runLabels(opts: RunOptions): { dut: string; operator: string } {
+  const label = (field: RunLabelField, option: string, value: string): string => {
+    const r = checkRunLabel(field, value);
+    if (!r.ok) throw new CliError(`${option}: ${r.message}`);
+    return r.value;
+  };
+  return { dut: label('dut', '--dut', opts.dut), operator: label('operator', '--operator', opts.operator) };
+}
+
 export async function runCommand(sequenceArg: string, opts: RunOptions): Promise<number> {
   let ctx: AppContext;
+  const who = runLabels(opts);
   const sim = simOptions(opts);
   let table: { match?: string; answer: Answer }[] | undefined;
   if (opts.answers) {
@@ -86,8 +98,8 @@ export async function runCommand(sequenceArg: string, opts: RunOptions): Promise
       seq.steps.map((s) => s.id),
       opts.progress && process.stderr.isTTY === true,
     );
-    const handle = startSequenceRun(ctx, seq, { dut: opts.dut, operator: opts.operator });
-    process.stderr.write(`run ${handle.id}: ${seq.name} on ${ctx.stationConfig.name}, DUT ${opts.dut}\n`);
+    const handle = startSequenceRun(ctx, seq, who);
+    process.stderr.write(`run ${handle.id}: ${seq.name} on ${ctx.stationConfig.name}, DUT ${who.dut}\n`);
     if (ctx.sim) {
       process.stderr.write(
         `simulated bench ${ctx.sim.profile.name}: seed ${ctx.sim.seed}, instrument clock ${ctx.sim.timeScale}x real time\n`,
