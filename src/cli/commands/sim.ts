@@ -72,7 +72,7 @@ export async function runSim(opts: SimCliOptions, io: SimIo): Promise<number> {
     if (opts.stationOut) writeFileAtomic(opts.stationOut, stationYaml(benchStation(bench)));
   } catch (err) {
     await bench.close();
-    io.err(`cpobench sim: cannot write the station file: ${firstLine(errorMessage(err))}`);
+    io.err(`cpobench sim: --station-out: ${firstLine(errorMessage(err))}`);
     return EXIT.ERROR;
   }
   for (const line of instrumentLines(bench)) io.out(line);
