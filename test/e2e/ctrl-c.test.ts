@@ -45,8 +45,8 @@ describe('Ctrl-C during cpobench run', () => {
     expect(xml).toMatch(
       /<testcase name="run" classname="mosaic-800g-qual\.\(run\)"[^>]*>\s*<error message="aborted by operator \(Ctrl-C\)" type="ABORTED">/,
     );
-    // the step the abort cut short is skipped, with the reason
-    expect(xml).toMatch(/<skipped message="aborted"\/>/);
+    // (whether a step was cut short, and so is <skipped message="aborted"/>, depends on when the signal lands:
+    // between two steps every recorded step passed, which is why the run itself must carry the error)
   });
 
   it('a second Ctrl-C while the abort waits on a hung instrument exits within 1.5 s, never hangs', async () => {
