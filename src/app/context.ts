@@ -5,7 +5,7 @@ import { EventBus } from '../orchestrator/bus.ts';
 import { type EngineDeps, type RunHandle, startRun } from '../orchestrator/engine.ts';
 import { createGeometry } from '../orchestrator/lanes.ts';
 import { PromptBroker } from '../orchestrator/prompts.ts';
-import { type LoadedSequence, loadSequence, resolveSequencePath } from '../orchestrator/sequence.ts';
+import { type LoadContext, type LoadedSequence, loadSequence, resolveSequencePath } from '../orchestrator/sequence.ts';
 import type { LaneGeometry, StepDefinition } from '../orchestrator/step.ts';
 import { type Bench, type BenchOptions, planBench, startBench } from '../sim/bench.ts';
 import { type BenchLockOptions, lockStation } from '../station/bench-lock.ts';
@@ -41,8 +41,8 @@ export interface AppContext {
   registry: ReadonlyMap<string, StepDefinition>;
   geometry: LaneGeometry;
   logger: Logger;
-  /** The LED driver's rate range (station limits.rateBps), when given, for sequence checks. */
-  rateRange?: [number, number];
+  /** What the station allows (rate range, lane count, TEC limits), for the sequence loader's checks. */
+  loadContext: LoadContext;
   close(): Promise<void>;
 }
 
@@ -97,7 +97,6 @@ export async function openContext(o: ContextOptions): Promise<AppContext> {
       spares: lanes.spares,
       active: lanes.active,
     });
-    const rateBps = stationConfig.instruments['led-driver']?.limits.rateBps;
     return {
       station,
       stationConfig,
@@ -108,7 +107,7 @@ export async function openContext(o: ContextOptions): Promise<AppContext> {
       registry: createStepRegistry(),
       geometry,
       logger,
-      rateRange: rateBps ? [rateBps[0], rateBps[1]] : undefined,
+      loadContext: stationLoadContext(stationConfig),
       close: closeAll,
     };
   } catch (err) {
@@ -117,8 +116,19 @@ export async function openContext(o: ContextOptions): Promise<AppContext> {
   }
 }
 
+/** The station's limits a sequence is checked against at load: rate range, lane count, TEC limits. */
+export function stationLoadContext(config: StationConfig): LoadContext {
+  const rateBps = config.instruments['led-driver']?.limits.rateBps;
+  const tec = config.instruments.tec?.limits;
+  return {
+    rateRange: rateBps ? [rateBps[0], rateBps[1]] : undefined,
+    laneCount: config.lanes.rows * config.lanes.cols,
+    temperatureRange: tec ? [tec.minC, tec.maxC] : undefined,
+  };
+}
+
 export function loadSequenceFor(ctx: AppContext, nameOrPath: string): LoadedSequence {
-  return loadSequence(resolveSequencePath(nameOrPath), ctx.registry, { rateRange: ctx.rateRange });
+  return loadSequence(resolveSequencePath(nameOrPath), ctx.registry, ctx.loadContext);
 }
 
 /** Starts a run of a loaded sequence on the context's station. */

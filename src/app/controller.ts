@@ -1,9 +1,9 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from '../config/load-yaml.ts';
+import { ConfigError, describeIssue } from '../config/load-yaml.ts';
 import type { BenchEvent, RunRecord } from '../core/record.ts';
 import type { RunHandle } from '../orchestrator/engine.ts';
-import { builtinSequenceDir, countSteps, type LoadedSequence } from '../orchestrator/sequence.ts';
+import { applyParams, builtinSequenceDir, countSteps, type LoadedSequence } from '../orchestrator/sequence.ts';
 import { isReportFormat, renderReport } from '../report/index.ts';
 import type {
   BenchController,
@@ -78,9 +78,8 @@ export class AppController implements BenchController {
     return out;
   }
 
+  /** `dut` and `operator` come checked and trimmed by the server (checkRunLabel). */
   async startRun(req: StartRunRequest): Promise<{ id: string }> {
-    if (!req.dut?.trim()) throw new ValidationError('dut', 'dut: a DUT serial is required');
-    if (!req.operator?.trim()) throw new ValidationError('operator', 'operator: an operator name is required');
     const running = this.running();
     if (running) throw new BenchBusyError(running);
     let seq: LoadedSequence;
@@ -94,7 +93,17 @@ export class AppController implements BenchController {
       if (err instanceof ConfigError) throw new ValidationError('sequence', err.message);
       throw err;
     }
-    const handle = startSequenceRun(this.ctx, seq, { dut: req.dut.trim(), operator: req.operator.trim() });
+    if (req.params !== undefined) {
+      // { "<stepId>": { <param>: value } } merged over the sequence's params, checked as the loader checks a file
+      try {
+        seq = applyParams(seq, req.params, this.ctx.registry, this.ctx.loadContext);
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        const first = err.issues[0]!;
+        throw new ValidationError(first.path || 'params', err.issues.map(describeIssue).join('; '));
+      }
+    }
+    const handle = startSequenceRun(this.ctx, seq, { dut: req.dut, operator: req.operator });
     this.current = handle;
     void handle.done.finally(() => {
       if (this.current === handle) this.current = null;

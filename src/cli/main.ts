@@ -48,8 +48,20 @@ export async function main(argv: string[]): Promise<number> {
   return code;
 }
 
+/**
+ * A reader that goes away (`cpobench runs | head`) ends the output, not the command: EPIPE on stdout or stderr is
+ * ignored (later writes go nowhere) and the command finishes with its own exit code, without a stack trace.
+ */
+export function ignoreBrokenPipe(stream: NodeJS.WritableStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
+}
+
 const isEntry = process.argv[1] !== undefined && /(?:^|[/\\])(?:main\.ts|bin\.js|cpobench)$/.test(process.argv[1]);
 if (isEntry) {
+  ignoreBrokenPipe(process.stdout);
+  ignoreBrokenPipe(process.stderr);
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -4,10 +4,20 @@
  * Used for link profiles, station files, sequences and fault plans.
  */
 
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
-import { type Document, isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { type Document, isMap, isSeq, LineCounter, parseDocument, visit, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
+
+/**
+ * The largest input file cpobench reads (station, sequence, link profile, fault plan, --answers): 1 MiB. The
+ * shipped files are a few KiB; a bigger one is a mistake, and parsing it could take minutes and gigabytes.
+ * The size is checked before anything is read.
+ */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/** How many alias expansions a YAML document may make (the `yaml` package's maxAliasCount): no billion laughs. */
+export const MAX_YAML_ALIASES = 1000;
 
 export interface ConfigIssue {
   file: string;
@@ -24,9 +34,13 @@ export interface ConfigIssue {
 }
 
 export function formatIssue(i: ConfigIssue): string {
-  const where = `${i.file}:${i.line}:${i.column}`;
+  return `${i.file}:${i.line}:${i.column} ${describeIssue(i)}`;
+}
+
+/** The issue without its position: `key.path: expected ..., got ...` (for data that is not a file). */
+export function describeIssue(i: ConfigIssue): string {
   const p = i.path === '' ? '(document)' : i.path;
-  return `${where} ${p}: ${i.expected}${i.got === undefined ? '' : `, got ${i.got}`}`;
+  return `${p}: ${i.expected}${i.got === undefined ? '' : `, got ${i.got}`}`;
 }
 
 /** A configuration file failed to read, parse or validate. The fields describe the first issue. */
@@ -61,26 +75,53 @@ export function fileLabel(file: string): string {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : abs;
 }
 
-/** Reads, parses and validates a YAML file. Throws ConfigError. */
-export function loadYamlFile<T>(file: string, schema: z.ZodType<T>): T {
+function sizeText(bytes: number): string {
+  const mib = bytes / (1024 * 1024);
+  const human = mib >= 1 ? `${Number(mib.toFixed(1))} MiB` : `${Number((bytes / 1024).toFixed(1))} KiB`;
+  return `${human} (${bytes} bytes)`;
+}
+
+/**
+ * Reads an input file as UTF-8 text, refusing (ConfigError naming the file) a missing file, a directory, and
+ * anything over `limit` bytes: the size is checked before reading, and at most limit + 1 bytes are ever read
+ * (so a device or a file still growing cannot run away either).
+ */
+export function readConfigText(file: string, limit = MAX_CONFIG_BYTES): string {
   const label = fileLabel(file);
-  let text: string;
+  const refuse = (expected: string, got: string) =>
+    new ConfigError([{ file: label, line: 0, column: 0, path: '', expected, got }]);
+  const tooBig = `a file of at most ${sizeText(limit)}`;
+  let fd: number;
   try {
-    text = readFileSync(file, 'utf8');
+    fd = openSync(file, 'r');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError([
-      {
-        file: label,
-        line: 0,
-        column: 0,
-        path: '',
-        expected: 'a readable file',
-        got: code === 'ENOENT' ? 'no such file' : String((err as Error).message),
-      },
-    ]);
+    throw refuse('a readable file', code === 'ENOENT' ? 'no such file' : String((err as Error).message));
   }
-  return parseYamlText(text, label, schema);
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw refuse('a readable file', 'a directory');
+    if (st.isFile() && st.size > limit) throw refuse(tooBig, sizeText(st.size));
+    const buf = Buffer.allocUnsafe(limit + 1);
+    let n = 0;
+    for (;;) {
+      const got = readSync(fd, buf, n, buf.length - n, null);
+      if (got === 0) break;
+      n += got;
+      if (n > limit) throw refuse(tooBig, `more than ${limit} bytes`);
+    }
+    return buf.toString('utf8', 0, n);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw refuse('a readable file', String((err as Error).message));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads, parses and validates a YAML file. Throws ConfigError. */
+export function loadYamlFile<T>(file: string, schema: z.ZodType<T>): T {
+  return parseYamlText(readConfigText(file), fileLabel(file), schema);
 }
 
 /** Parses and validates YAML text; `fileLabel` names it in messages. Throws ConfigError. */
@@ -96,11 +137,48 @@ export function parseYamlText<T>(text: string, fileLabel: string, schema: z.ZodT
       }),
     );
   }
-  const data: unknown = doc.toJS({ maxAliasCount: 1000 });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (err) {
+    // "Excessive alias count": an alias bomb (billion laughs). Point at the first alias.
+    let offset = 0;
+    visit(doc, {
+      Alias(_key, node) {
+        offset = node.range?.[0] ?? 0;
+        return visit.BREAK;
+      },
+    });
+    const pos = lineCounter.linePos(offset);
+    throw new ConfigError([
+      {
+        file: fileLabel,
+        line: pos.line,
+        column: pos.col,
+        path: '',
+        expected: `YAML whose aliases expand to at most ${MAX_YAML_ALIASES} nodes`,
+        got: (err as Error).message,
+      },
+    ]);
+  }
   const result = schema.safeParse(data);
   if (result.success) return result.data;
-  const issues = result.error.issues.map((iss) => issueToConfigIssue(iss, doc, lineCounter, fileLabel, data));
+  const issues = result.error.issues.map((iss) =>
+    issueToConfigIssue(iss, fileLabel, data, (p, isKey) => lineCounter.linePos(locate(doc, p, isKey))),
+  );
   throw new ConfigError(issues);
+}
+
+/**
+ * Validates data that does not come from a file (e.g. an API request body) with the same messages as a file
+ * would get; the issues carry the key path and no position (line and column 0). Throws ConfigError.
+ */
+export function validateData<T>(data: unknown, label: string, schema: z.ZodType<T>): T {
+  const result = schema.safeParse(data);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((iss) => issueToConfigIssue(iss, label, data, () => ({ line: 0, col: 0 }))),
+  );
 }
 
 type Issue = z.core.$ZodIssue;
@@ -229,7 +307,12 @@ function locate(doc: Document, p: readonly PropertyKey[], keyNode: boolean): num
   return 0;
 }
 
-function issueToConfigIssue(iss: Issue, doc: Document, lc: LineCounter, file: string, data: unknown): ConfigIssue {
+function issueToConfigIssue(
+  iss: Issue,
+  file: string,
+  data: unknown,
+  position: (p: readonly PropertyKey[], isKey: boolean) => { line: number; col: number },
+): ConfigIssue {
   let p: PropertyKey[] = [...iss.path];
   let isKey = false;
   let got: string | undefined;
@@ -240,8 +323,7 @@ function issueToConfigIssue(iss: Issue, doc: Document, lc: LineCounter, file: st
   }
   const { expected, showGot } = expectedOf(iss);
   if (showGot) got = describe(valueAt(data, p));
-  const offset = locate(doc, p, isKey);
-  const pos = lc.linePos(offset);
+  const pos = position(p, isKey);
   const out: ConfigIssue = { file, line: pos.line, column: pos.col, path: formatPath(p), expected };
   if (got !== undefined) out.got = got;
   return out;

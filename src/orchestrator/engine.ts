@@ -26,7 +26,6 @@ import type {
   BenchInstruments,
   LaneGeometry,
   LaneState,
-  LaneValues,
   SequenceStep,
   StepContext,
   StepDefinition,

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, fileLabel, parseYamlText } from '../config/load-yaml.ts';
+import { timerSeconds } from '../config/durations.ts';
+import { ConfigError, fileLabel, parseYamlText, readConfigText, validateData } from '../config/load-yaml.ts';
 import type { Limits } from '../core/record.ts';
 import { createGeometry } from './lanes.ts';
 import type { SequenceStep, StepDefinition } from './step.ts';
@@ -35,7 +36,7 @@ const stepSchema: z.ZodType<RawStep> = z.lazy(() =>
       params: z.record(z.string(), z.unknown()).optional(),
       limits: z.record(z.string(), limitsSchema).optional(),
       retries: z.number().int().min(0).max(10).optional(),
-      timeoutS: z.number().positive().optional(),
+      timeoutS: timerSeconds().positive().optional(),
       steps: z.array(stepSchema).optional(),
     })
     .strict(),
@@ -45,10 +46,20 @@ const watchSchema = z
   .object({
     source: z.enum(['temperature', 'received-power']),
     band: z.tuple([z.number(), z.number()]),
-    settleS: z.number().nonnegative().default(1),
-    pollS: z.number().positive().default(0.5),
+    settleS: timerSeconds().nonnegative().default(1),
+    pollS: timerSeconds().positive().default(0.5),
   })
-  .strict();
+  .strict()
+  .superRefine((w, issues) => {
+    // low > high is a band no value is ever inside: the run would hold forever
+    if (w.band[0] > w.band[1]) {
+      issues.addIssue({
+        code: 'custom',
+        path: ['band'],
+        message: `expected a band [low, high] with low ≤ high (${w.band[0]} > ${w.band[1]})`,
+      });
+    }
+  });
 
 export type Watch = z.infer<typeof watchSchema>;
 
@@ -62,9 +73,113 @@ export interface LoadedSequence {
   watch: Watch[];
 }
 
+/** What the station allows, for the checks a sequence file alone cannot make. */
 export interface LoadContext {
   /** The LED driver's lane-rate range in bit/s; a step rate outside it is refused at load. */
   rateRange?: [number, number];
+  /** Physical lanes of the station (rows·cols); a lane list naming one outside 1..laneCount is refused. */
+  laneCount?: number;
+  /** The TEC's setpoint limits [minC, maxC]; a temperature param outside them is refused. */
+  temperatureRange?: [number, number];
+}
+
+/** One problem with a step, its path relative to the step (`['params', 'lanes', 3]`, `['limits', 'x', 'low']`). */
+export interface StepIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+/**
+ * Every check of one step that the sequence loader makes, in one place: params through the step type's zod
+ * schema, then against the station (rate range, lane numbers, TEC limits), then the limits the sequence sets
+ * (declared measurement, low ≤ high, also merged over the step's own limits). The loader and the API's
+ * per-run params overrides both call it. Returns the validated params when there are no issues.
+ */
+export function checkStep(
+  step: { type: string; params?: Record<string, unknown>; limits?: Record<string, Limits> },
+  def: StepDefinition,
+  ctx: LoadContext,
+): { params?: Record<string, unknown>; issues: StepIssue[] } {
+  const issues: StepIssue[] = [];
+  const parsed = def.params.safeParse(step.params ?? {});
+  if (!parsed.success) {
+    for (const iss of parsed.error.issues) {
+      const at = ['params', ...(iss.path as (string | number)[])];
+      if (iss.code === 'unrecognized_keys') {
+        const known = Object.keys((def.params as unknown as { shape?: object }).shape ?? {});
+        for (const key of iss.keys) {
+          issues.push({
+            path: [...at, key],
+            message: `unknown key (params of step type ${step.type}: ${known.join(', ')})`,
+          });
+        }
+      } else issues.push({ path: at, message: iss.message });
+    }
+    return { issues };
+  }
+  const p = parsed.data as Record<string, unknown>;
+  if (ctx.rateRange) {
+    for (const key of ['rate', 'maxRate']) {
+      const r = p[key];
+      if (typeof r === 'number' && (r < ctx.rateRange[0] || r > ctx.rateRange[1])) {
+        issues.push({
+          path: ['params', key],
+          message: `a rate within the LED driver's range ${ctx.rateRange[0]}..${ctx.rateRange[1]} bit/s`,
+        });
+      }
+    }
+  }
+  if (ctx.laneCount !== undefined) {
+    for (const key of def.laneParams ?? []) {
+      const v = p[key];
+      if (!Array.isArray(v)) continue;
+      v.forEach((lane, i) => {
+        if (typeof lane === 'number' && (lane < 1 || lane > ctx.laneCount!)) {
+          issues.push({
+            path: ['params', key, i],
+            message: `expected a lane of the station, 1..${ctx.laneCount}`,
+          });
+        }
+      });
+    }
+  }
+  if (ctx.temperatureRange) {
+    const [lo, hi] = ctx.temperatureRange;
+    for (const key of def.temperatureParams ?? []) {
+      const v = p[key];
+      const list = Array.isArray(v) ? v : [v];
+      list.forEach((t, i) => {
+        if (typeof t === 'number' && (t < lo || t > hi)) {
+          issues.push({
+            path: Array.isArray(v) ? ['params', key, i] : ['params', key],
+            message: `expected a temperature within the TEC limits ${lo}..${hi} °C`,
+          });
+        }
+      });
+    }
+  }
+  const probeGeometry = createGeometry({ rows: 2, cols: 2 });
+  const declared = new Map(def.measurements(p as never, probeGeometry).map((m) => [m.name, m.limits]));
+  for (const [name, lim] of Object.entries(step.limits ?? {})) {
+    if (!declared.has(name)) {
+      issues.push({
+        path: ['limits', name],
+        message: `a measurement of step type ${step.type}: ${[...declared.keys()].join(', ')}`,
+      });
+      continue;
+    }
+    const merged = { ...declared.get(name), ...lim };
+    if (merged.low !== undefined && merged.high !== undefined && merged.low > merged.high) {
+      const own = lim.low !== undefined && lim.high !== undefined;
+      issues.push({
+        path: ['limits', name, lim.low !== undefined ? 'low' : 'high'],
+        message: own
+          ? `low ≤ high (low ${merged.low} > high ${merged.high})`
+          : `low ≤ high once merged over the step's own limits (low ${merged.low} > high ${merged.high})`,
+      });
+    }
+  }
+  return issues.length > 0 ? { issues } : { params: p, issues };
 }
 
 /** The sequences shipped with cpobench, by name. */
@@ -102,8 +217,7 @@ export function loadSequence(
   registry: ReadonlyMap<string, StepDefinition>,
   ctx: LoadContext = {},
 ): LoadedSequence {
-  const text = readFileSync(file, 'utf8');
-  return parseSequence(text, fileLabel(file), registry, ctx);
+  return parseSequence(readConfigText(file), fileLabel(file), registry, ctx);
 }
 
 export function parseSequence(
@@ -113,7 +227,6 @@ export function parseSequence(
   ctx: LoadContext = {},
 ): LoadedSequence {
   const types = [...registry.keys()].sort();
-  const probeGeometry = createGeometry({ rows: 2, cols: 2 });
   const schema = z
     .object({
       name: z.string().min(1),
@@ -144,46 +257,8 @@ export function parseSequence(
             });
             return;
           }
-          const parsed = def.params.safeParse(step.params ?? {});
-          if (!parsed.success) {
-            for (const iss of parsed.error.issues) {
-              issues.addIssue({
-                code: 'custom',
-                path: [...at, 'params', ...(iss.path as (string | number)[])],
-                message: iss.message,
-              });
-            }
-            return;
-          }
-          const p = parsed.data as Record<string, unknown>;
-          if (ctx.rateRange) {
-            for (const key of ['rate', 'maxRate']) {
-              const r = p[key];
-              if (typeof r === 'number' && (r < ctx.rateRange[0] || r > ctx.rateRange[1])) {
-                issues.addIssue({
-                  code: 'custom',
-                  path: [...at, 'params', key],
-                  message: `a rate within the LED driver's range ${ctx.rateRange[0]}..${ctx.rateRange[1]} bit/s`,
-                });
-              }
-            }
-          }
-          const declared = new Set(def.measurements(p as never, probeGeometry).map((m) => m.name));
-          for (const [name, lim] of Object.entries(step.limits ?? {})) {
-            if (!declared.has(name)) {
-              issues.addIssue({
-                code: 'custom',
-                path: [...at, 'limits', name],
-                message: `a measurement of step type ${step.type}: ${[...declared].join(', ')}`,
-              });
-            }
-            if (lim.low !== undefined && lim.high !== undefined && lim.low > lim.high) {
-              issues.addIssue({
-                code: 'custom',
-                path: [...at, 'limits', name, 'low'],
-                message: `low ≤ high (low ${lim.low} > high ${lim.high})`,
-              });
-            }
+          for (const iss of checkStep(step, def, ctx).issues) {
+            issues.addIssue({ code: 'custom', path: [...at, ...iss.path], message: iss.message });
           }
           if (step.steps && !def.nested) {
             issues.addIssue({
@@ -225,4 +300,83 @@ export function parseSequence(
 /** Counts steps including nested ones, for progress displays. */
 export function countSteps(steps: readonly SequenceStep[]): number {
   return steps.reduce((n, s) => n + 1 + countSteps(s.steps), 0);
+}
+
+/** Per-run params overrides by step id: `{ "ber-screen": { "targetBer": 1e-6 } }`. */
+export type ParamsOverrides = Record<string, Record<string, unknown>>;
+
+function findStep(steps: readonly SequenceStep[], id: string): SequenceStep | undefined {
+  for (const s of steps) {
+    if (s.id === id) return s;
+    const inner = findStep(s.steps, id);
+    if (inner) return inner;
+  }
+  return undefined;
+}
+
+function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const entries = Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${stableJson(x)}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/**
+ * Applies per-run params overrides (the API's `params`) to a loaded sequence: each step's params are the
+ * sequence's, with the override's keys merged over them, checked by checkStep exactly as the loader checks a
+ * file. Problems throw ConfigError whose issue paths start with `params.` (`params.ber-screen.targetBer`,
+ * `params.no-such-step`). The result's hash covers the overrides, so the record does not claim the file's
+ * unmodified hash for a run with different params.
+ */
+export function applyParams(
+  seq: LoadedSequence,
+  overrides: unknown,
+  registry: ReadonlyMap<string, StepDefinition>,
+  ctx: LoadContext = {},
+): LoadedSequence {
+  const merged = new Map<string, Record<string, unknown>>();
+  const ids: string[] = [];
+  const collect = (steps: readonly SequenceStep[]) => {
+    for (const st of steps) {
+      ids.push(st.id);
+      collect(st.steps);
+    }
+  };
+  collect(seq.steps);
+  const schema = z.object({
+    params: z.record(z.string(), z.record(z.string(), z.unknown())).superRefine((o, issues) => {
+      for (const [id, p] of Object.entries(o)) {
+        const step = findStep(seq.steps, id);
+        if (!step) {
+          issues.addIssue({
+            code: 'custom',
+            path: [id],
+            message: `expected a step id of sequence ${seq.name}: ${ids.join(', ')}`,
+          });
+          continue;
+        }
+        const def = registry.get(step.type)!;
+        const checked = checkStep({ type: step.type, params: { ...step.params, ...p }, limits: step.limits }, def, ctx);
+        for (const iss of checked.issues) {
+          const rel = iss.path[0] === 'params' ? iss.path.slice(1) : iss.path;
+          issues.addIssue({ code: 'custom', path: [id, ...rel], message: iss.message });
+        }
+        if (checked.params) merged.set(id, checked.params);
+      }
+    }),
+  });
+  const { params } = validateData({ params: overrides }, 'params', schema);
+  if (Object.keys(params).length === 0) return seq;
+  const rebuild = (steps: readonly SequenceStep[]): SequenceStep[] =>
+    steps.map((st) => ({ ...st, params: merged.get(st.id) ?? st.params, steps: rebuild(st.steps) }));
+  return {
+    ...seq,
+    steps: rebuild(seq.steps),
+    hash: createHash('sha256')
+      .update(`${seq.hash}\n${stableJson(params)}`)
+      .digest('hex')
+      .slice(0, 16),
+  };
 }

@@ -97,6 +97,13 @@ export interface StepDefinition<P = Record<string, unknown>> {
   measurements(params: P, geometry: LaneGeometry): MeasurementSpec[];
   /** True for steps that hold nested steps (temperature sweep). */
   nested?: boolean;
+  /**
+   * Params that may hold a list of physical lane numbers: the sequence loader refuses a lane outside the
+   * station's lanes (1..rows·cols).
+   */
+  laneParams?: readonly string[];
+  /** Params holding temperatures in °C (a number or a list): the loader refuses any outside the TEC limits. */
+  temperatureParams?: readonly string[];
   run(ctx: StepContext, params: P, children: readonly SequenceStep[]): Promise<void>;
 }
 

@@ -4,9 +4,9 @@
  * the same coordinates). Scalars go to `scalars.csv`. Values are written with full precision; a missing value
  * is an empty cell. RFC 4180 quoting, `\n` line ends.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunRecord } from '../core/record.ts';
+import { ensureDir, writeFileAtomic } from '../core/write-file.ts';
 import { laneGroups, safeFileName } from './util.ts';
 
 function cell(v: unknown): string {
@@ -77,13 +77,16 @@ export function csvTables(record: RunRecord): Map<string, string> {
   return out;
 }
 
-/** Writes every table into `dir` (created if needed); returns the paths written. */
+/**
+ * Writes every table into `dir` (created if needed), each file atomically; returns the paths written. Throws
+ * OutputError naming the directory or the file at the first one that cannot be written.
+ */
 export function writeCsvDir(record: RunRecord, dir: string): string[] {
-  mkdirSync(dir, { recursive: true });
+  ensureDir(dir);
   const paths: string[] = [];
   for (const [name, text] of csvTables(record)) {
     const p = join(dir, name);
-    writeFileSync(p, text);
+    writeFileAtomic(p, text);
     paths.push(p);
   }
   return paths;

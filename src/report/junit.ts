@@ -1,11 +1,21 @@
 /**
  * JUnit XML: one <testsuite> per run, one <testcase> per step. A FAIL step carries a <failure> listing each
  * failing measurement with its limits and value (for lane arrays: the failing lanes); an ERROR step, or a step
- * that never finished, an <error>; a SKIPPED step <skipped/>. Run properties (DUT, station, operator,
- * software, instruments) are <properties>. The bench's safe state at the end, as read back, is one more case: an
- * <error> naming every instrument that did not confirm it.
+ * that never finished, an <error>; a SKIPPED step <skipped message="why"/>. A run that ended ERROR, ABORTED
+ * or INTERRUPTED adds one more testcase, `run` (classname `<sequence>.(run)`), whose <error> carries the
+ * outcome as its type and the run's reason as its message: such a run is never "0 failures, 0 errors", even
+ * when every step it got to passed. The bench's safe state at the end, as read back, is one more case: an
+ * <error type="NOT_SAFE"> naming every instrument that did not confirm it. Run properties (DUT, station,
+ * operator, software, instruments) are <properties>.
  */
-import { type Measurement, notSafeText, type RunRecord, type StepRecord } from '../core/record.ts';
+import {
+  type Measurement,
+  notSafeText,
+  type Outcome,
+  type RunRecord,
+  type RunStatus,
+  type StepRecord,
+} from '../core/record.ts';
 import { atLabel, escapeXml, fmt } from './util.ts';
 
 function seconds(a?: string, b?: string): string {
@@ -51,8 +61,10 @@ function testcase(record: RunRecord, step: StepRecord): { xml: string; kind: 'pa
       xml: `    <testcase ${attrs}>\n      <error message="${escapeXml(msg)}" type="ERROR">${escapeXml(msg)}</error>\n    </testcase>`,
     };
   }
-  if (step.verdict === 'SKIPPED')
-    return { kind: 'skip', xml: `    <testcase ${attrs}>\n      <skipped/>\n    </testcase>` };
+  if (step.verdict === 'SKIPPED') {
+    const why = step.error ? ` message="${escapeXml(step.error)}"` : '';
+    return { kind: 'skip', xml: `    <testcase ${attrs}>\n      <skipped${why}/>\n    </testcase>` };
+  }
   if (step.verdict === 'FAIL' || failing.length > 0) {
     const lines = failing.map(describeFailure);
     const msg = failing.length ? `${failing.length} measurement(s) out of limits` : 'step failed';
@@ -62,6 +74,19 @@ function testcase(record: RunRecord, step: StepRecord): { xml: string; kind: 'pa
     };
   }
   return { kind: 'pass', xml: `    <testcase ${attrs}/>` };
+}
+
+const ABNORMAL: readonly RunStatus[] = ['ERROR', 'ABORTED', 'INTERRUPTED'] satisfies Outcome[];
+
+/** The `run` testcase of a run that did not end PASS or FAIL: an <error> with the outcome and the reason. */
+function runCase(record: RunRecord): { xml: string; kind: 'error' } | undefined {
+  if (!ABNORMAL.includes(record.outcome)) return undefined;
+  const msg = record.error ?? `run ${record.outcome}`;
+  const attrs = `name="run" classname="${escapeXml(`${record.sequence.name}.(run)`)}" time="${seconds(record.startedAt, record.finishedAt)}"`;
+  return {
+    kind: 'error',
+    xml: `    <testcase ${attrs}>\n      <error message="${escapeXml(msg)}" type="${record.outcome}">${escapeXml(msg)}</error>\n    </testcase>`,
+  };
 }
 
 /** The bench's safe state at the end of the run, read back: a case of its own, an error when not confirmed. */
@@ -78,8 +103,11 @@ function safeStateCase(record: RunRecord): { xml: string; kind: 'pass' | 'error'
 }
 
 export function renderJunit(record: RunRecord): string {
+  const cases: { xml: string; kind: string }[] = record.steps.map((s) => testcase(record, s));
+  const run = runCase(record);
+  if (run) cases.push(run);
   const safe = safeStateCase(record);
-  const cases = [...record.steps.map((s) => testcase(record, s)), ...(safe ? [safe] : [])];
+  if (safe) cases.push(safe);
   const n = (k: string) => cases.filter((c) => c.kind === k).length;
   const time = seconds(record.startedAt, record.finishedAt);
   const props: [string, string | undefined][] = [

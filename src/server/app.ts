@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { WebSocketServer } from 'ws';
+import { checkRunLabel, type RunLabelField } from '../core/run-labels.ts';
 import type { BenchController, ExportFormat, RunFilter, StartRunRequest } from './controller.ts';
 import { statusOf, ValidationError } from './errors.ts';
 import { loadAssets } from './static.ts';
@@ -44,6 +45,9 @@ export interface BenchServer {
 }
 
 type Access = 'public' | 'read' | 'control';
+
+/** The shortest control token the server accepts (from CPOBENCH_TOKEN or the caller). */
+export const MIN_TOKEN_LENGTH = 8;
 
 /** A fresh random token, for when CPOBENCH_TOKEN is not set. */
 export function generateToken(): string {
@@ -85,8 +89,8 @@ const STATUS_TEXT: Record<number, string> = {
 };
 
 export async function createServer(opts: ServerOptions): Promise<BenchServer> {
-  if (typeof opts.token !== 'string' || opts.token.length < 8) {
-    throw new Error('createServer: a token of at least 8 characters is required');
+  if (typeof opts.token !== 'string' || opts.token.length < MIN_TOKEN_LENGTH) {
+    throw new Error(`createServer: a token of at least ${MIN_TOKEN_LENGTH} characters is required`);
   }
   const { controller } = opts;
   const host = opts.host ?? '127.0.0.1';
@@ -99,8 +103,9 @@ export async function createServer(opts: ServerOptions): Promise<BenchServer> {
     ...(typeof opts.logger === 'object' ? { loggerInstance: opts.logger } : { logger: opts.logger ?? false }),
     bodyLimit: opts.bodyLimit ?? 64 * 1024,
     forceCloseConnections: true,
-    // No silent type coercion: `"dut": 42` is a 400, not "42". Query strings are parsed by hand.
-    ajv: { customOptions: { coerceTypes: false, allowUnionTypes: true } },
+    // No silent type coercion: `"dut": 42` is a 400, not "42". Query strings are parsed by hand. Unknown fields
+    // where a schema says additionalProperties: false are a 400 naming them, not silently dropped.
+    ajv: { customOptions: { coerceTypes: false, allowUnionTypes: true, removeAdditional: false } },
   });
 
   const hub = new WsHub({ ...opts.ws, snapshot: () => controller.snapshot() });
@@ -140,11 +145,14 @@ export async function createServer(opts: ServerOptions): Promise<BenchServer> {
     let message = err.message;
     if (Array.isArray(err.validation) && err.validation.length > 0) {
       status = 400;
-      const v = err.validation[0] as { instancePath?: string; params?: { missingProperty?: string } };
+      const v = err.validation[0] as {
+        instancePath?: string;
+        params?: { missingProperty?: string; additionalProperty?: string };
+      };
       const path = (v.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
-      field = v.params?.missingProperty
-        ? [path, v.params.missingProperty].filter(Boolean).join('.')
-        : path || undefined;
+      const key = v.params?.missingProperty ?? v.params?.additionalProperty;
+      field = key ? [path, key].filter(Boolean).join('.') : path || undefined;
+      if (v.params?.additionalProperty) message = `${field}: unknown field`;
     } else if (err instanceof ValidationError) {
       field = err.field;
     }
@@ -296,11 +304,13 @@ export async function createServer(opts: ServerOptions): Promise<BenchServer> {
           type: 'object',
           properties: {
             sequence: { type: 'string', minLength: 1, maxLength: 200 },
-            dut: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f]+$' },
-            operator: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f]+$' },
+            // the content of dut and operator is checked by checkRunLabel, as `cpobench run` checks it
+            dut: { type: 'string' },
+            operator: { type: 'string' },
             params: { type: 'object' },
           },
           required: ['sequence', 'dut', 'operator'],
+          additionalProperties: false,
         },
         response: {
           201: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
@@ -309,8 +319,13 @@ export async function createServer(opts: ServerOptions): Promise<BenchServer> {
       },
     },
     async (req: FastifyRequest<{ Body: StartRunRequest }>, reply) => {
-      const { sequence, dut, operator, params } = req.body;
-      const { id } = await controller.startRun({ sequence, dut, operator, params });
+      const { sequence, params } = req.body;
+      const label = (field: RunLabelField): string => {
+        const r = checkRunLabel(field, req.body[field]);
+        if (!r.ok) throw new ValidationError(field, `${field}: ${r.message}`);
+        return r.value;
+      };
+      const { id } = await controller.startRun({ sequence, dut: label('dut'), operator: label('operator'), params });
       return reply.code(201).send({ id });
     },
   );

@@ -18,6 +18,7 @@ export interface StartRunRequest {
   sequence: string;
   dut: string;
   operator: string;
+  /** Per-run step params overrides, `{ "<stepId>": { <param>: value } }`; validated by the controller. */
   params?: Record<string, unknown>;
 }
 

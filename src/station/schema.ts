@@ -5,6 +5,7 @@
  */
 
 import { z } from 'zod';
+import { timerMs, timerSeconds } from '../config/durations.ts';
 import { loadYamlFile, parseYamlText } from '../config/load-yaml.ts';
 
 export const ROLES = ['led-driver', 'pd-receiver', 'cmos-receiver', 'power-analyzer', 'optical-meter', 'tec'] as const;
@@ -40,9 +41,9 @@ const common = {
   /** VISA resource: `TCPIP0::host::5025::SOCKET` or `ASRL/dev/ttyUSB0::INSTR`. */
   resource: z.string().min(1),
   /** Default timeout per transaction, ms. */
-  timeoutMs: z.number().int().gt(0).default(2000),
+  timeoutMs: timerMs().int().gt(0).default(2000),
   /** Connect timeout, ms (default: timeoutMs). */
-  connectTimeoutMs: z.number().int().gt(0).optional(),
+  connectTimeoutMs: timerMs().int().gt(0).optional(),
   /** A regular expression the `*IDN?` reply must match; a mismatch is refused. */
   identity: regex.default(''),
   serial: serialSchema.optional(),
@@ -59,7 +60,7 @@ const ledSchema = z
       /** Lane-rate range [min, max] in bit/s; sequences asking for a rate outside it are refused at load. */
       rateBps: z.tuple([pos(), pos()]).optional(),
     }),
-    ramp: z.strictObject({ stepA: pos(), delayMs: z.number().min(0).default(0) }).optional(),
+    ramp: z.strictObject({ stepA: pos(), delayMs: timerMs().min(0).default(0) }).optional(),
     /** The DUT's operating point per lane: where steps drive the lanes. */
     operating: z.strictObject({ biasA: z.number().min(0), modA: z.number().min(0) }).optional(),
   })
@@ -107,8 +108,8 @@ const tecSchema = z
     limits: z.strictObject({ minC: z.number(), maxC: z.number() }),
     /** Setpoint of the safe state; without it, the safe state switches the TEC output off. */
     idleC: z.number().optional(),
-    ramp: z.strictObject({ stepC: pos(), delayMs: z.number().min(0).default(0) }).optional(),
-    settle: z.strictObject({ toleranceC: pos(), dwellS: z.number().min(0) }).optional(),
+    ramp: z.strictObject({ stepC: pos(), delayMs: timerMs().min(0).default(0) }).optional(),
+    settle: z.strictObject({ toleranceC: pos(), dwellS: timerSeconds().min(0) }).optional(),
   })
   .superRefine((t, ctx) => {
     if (t.limits.minC >= t.limits.maxC) {

@@ -8,6 +8,7 @@
 
 import { z } from 'zod';
 import { PATTERNS, type Pattern } from '../../drivers/capabilities.ts';
+import { timerMs } from '../config/durations.ts';
 import { berUpperBound, bitsForConfidence } from '../core/ber.ts';
 import type { StepContext, StepDefinition } from '../orchestrator/step.ts';
 import { setPrbs } from './patterns.ts';
@@ -26,7 +27,7 @@ export const berParams = z.strictObject({
    */
   gateMargin: z.number().min(1).max(2).default(1.02),
   /** Real-time polling interval of the gate, ms. */
-  pollMs: z.number().int().min(1).max(10_000).default(200),
+  pollMs: timerMs().int().min(1).max(10_000).default(200),
   /** Mark failing lanes in ctx.lanes.failed (for remap). */
   markFailed: z.boolean().default(true),
 });
@@ -181,6 +182,7 @@ export const berStep: StepDefinition<BerParams> = {
   type: 'ber',
   description: 'Per-lane BER upper bound at a confidence level, all lanes in one gate',
   params: berParams,
+  laneParams: ['lanes'],
   measurements: (p) => berMeasurements(p.targetBer),
   async run(ctx, params) {
     const lanes = selectLanes(ctx, params.lanes);

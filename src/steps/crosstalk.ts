@@ -101,6 +101,7 @@ export const crosstalkStep: StepDefinition<CrosstalkParams> = {
   type: 'crosstalk',
   description: 'Nearest and diagonal coupling per lane and the crosstalk eye penalty, from the lane-map rows',
   params: crosstalkParams,
+  laneParams: ['lanes'],
   measurements: (p) => [
     {
       name: 'xt_nearest_db',

@@ -7,6 +7,7 @@
 
 import { z } from 'zod';
 import { PATTERNS, type Pattern, type PowerMeter, type RailReading } from '../../drivers/capabilities.ts';
+import { timerMs } from '../config/durations.ts';
 import type { StepDefinition } from '../orchestrator/step.ts';
 import { setPrbs } from './patterns.ts';
 import { callOpts, ensureOperatingDrive, SHARED, selectLanes } from './util.ts';
@@ -25,7 +26,7 @@ export const energyParams = z.strictObject({
   /** Default limit on energy_per_bit, pJ/bit (6.6 MOSAIC-class per end, 2.0 LightBundle-class). */
   maxPjPerBit: z.number().positive().default(6.6),
   /** Real-time wait after switching load before reading the rails, ms. */
-  settleMs: z.number().int().min(0).default(100),
+  settleMs: timerMs().int().min(0).default(100),
 });
 export type EnergyParams = z.infer<typeof energyParams>;
 
@@ -60,6 +61,7 @@ export const energyPerBitStep: StepDefinition<EnergyParams> = {
   type: 'energy-per-bit',
   description: 'Rail powers at full load and idle; energy per bit over the counted rails',
   params: energyParams,
+  laneParams: ['lanes'],
   measurements: (p) => [
     {
       name: 'energy_per_bit',

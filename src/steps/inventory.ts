@@ -1,8 +1,13 @@
 /**
  * Q0 inventory: *IDN? every instrument, *TST? (must be 0), drain the error queue.
+ *
+ * A self-test that answers non-zero is the DUT side's problem: a FAIL of `self_test_failures`. An instrument
+ * that does not answer (timeout, connection lost, garbage) is not a verdict on the DUT: every instrument is
+ * still asked, then the step ends in an error naming each instrument and command, so the run is ERROR.
  */
 
 import { z } from 'zod';
+import { CpobenchError } from '../core/errors.ts';
 import type { StepDefinition } from '../orchestrator/step.ts';
 import { callOpts, errorText } from './util.ts';
 
@@ -29,7 +34,7 @@ export const inventoryStep: StepDefinition<InventoryParams> = {
     {
       name: 'self_test_failures',
       unit: 'count',
-      description: 'instruments whose *TST? was not 0, did not answer, or required roles missing',
+      description: 'instruments whose *TST? was not 0, or required roles missing',
       limits: { high: 0 },
       dimensions: [],
     },
@@ -45,6 +50,7 @@ export const inventoryStep: StepDefinition<InventoryParams> = {
     let failures = 0;
     let found = 0;
     let queued = 0;
+    const ioFailures: { role: string; err: unknown }[] = [];
     const all = ctx.instruments.all();
     for (const [i, { role, instrument }] of all.entries()) {
       const entry: InventoryEntry = { role, errors: [] };
@@ -65,7 +71,7 @@ export const inventoryStep: StepDefinition<InventoryParams> = {
         if (entry.errors.length) ctx.log('warn', `${role}: cleared ${entry.errors.join('; ')}`);
       } catch (err) {
         if (ctx.signal.aborted) throw err;
-        failures++;
+        ioFailures.push({ role, err });
         entry.problem = errorText(err);
         ctx.log('error', `${role}: ${entry.problem}`);
       }
@@ -78,6 +84,14 @@ export const inventoryStep: StepDefinition<InventoryParams> = {
       }
     }
     ctx.shared.set('steps.inventory', entries);
+    if (ioFailures.length > 0) {
+      const first = ioFailures[0]!.err;
+      throw new CpobenchError(
+        first instanceof CpobenchError ? first.code : 'E_DRIVER',
+        `instrument I/O failed during inventory: ${ioFailures.map((f) => errorText(f.err)).join('; ')}`,
+        { cause: first },
+      );
+    }
     ctx.measure('instruments', found);
     ctx.measure('queued_errors', queued);
     ctx.measure('self_test_failures', failures);

@@ -393,6 +393,7 @@ export const laneMapStep: StepDefinition<LaneMapParams> = {
   type: 'lane-map',
   description: 'Walking-one lane map: logical to physical lanes, dead lanes, swapped lanes, crosstalk rows',
   params: laneMapParams,
+  laneParams: ['lanes'],
   measurements: () => [
     { name: 'lanes_dead', unit: 'count', description: 'transmitter lanes with no light', dimensions: [] },
     { name: 'lanes_swapped', unit: 'count', description: 'lanes arriving at another lane', dimensions: [] },

@@ -182,6 +182,7 @@ export const liSweepStep: StepDefinition<LiSweepParams> = {
   type: 'li-sweep',
   description: 'L-I-V sweep of every lane at once; slope, threshold, power and V_f at I_op; outliers',
   params: liSweepParams,
+  laneParams: ['lanes'],
   measurements: (p) => [
     {
       name: 'li_slope',

@@ -9,6 +9,7 @@
 
 import { z } from 'zod';
 import { PATTERNS, type Pattern } from '../../drivers/capabilities.ts';
+import { timerMs } from '../config/durations.ts';
 import type { StepDefinition } from '../orchestrator/step.ts';
 import { runBerScreen } from './ber.ts';
 import { callOpts, finite, operatingPoint, restoreDrive, selectLanes } from './util.ts';
@@ -18,7 +19,7 @@ export const marginsParams = z.strictObject({
   pattern: z.enum(PATTERNS as [Pattern, ...Pattern[]]).default('PRBS31'),
   targetBer: z.number().gt(0).lt(1).default(1e-9),
   confidence: z.number().gt(0).lt(1).default(0.95),
-  pollMs: z.number().int().min(1).default(200),
+  pollMs: timerMs().int().min(1).default(200),
   gateMargin: z.number().min(1).max(2).default(1.02),
   drive: z.boolean().default(true),
   stepDb: z.number().positive().default(0.5),
@@ -38,6 +39,7 @@ export const marginsStep: StepDefinition<MarginsParams> = {
   type: 'margins',
   description: 'Drive-current (optical) margin and rate margin with a BER screen on the active lanes',
   params: marginsParams,
+  laneParams: ['lanes'],
   measurements: (p) => [
     ...(p.drive
       ? [

@@ -7,18 +7,28 @@
 import { z } from 'zod';
 import type { StepDefinition } from '../orchestrator/step.ts';
 
-export const operatorPromptParams = z.strictObject({
-  kind: z.enum(['confirm', 'value', 'passfail']).default('confirm'),
-  message: z.string().min(1).default('Continue?'),
-  /** Measurement name for the answer. */
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9_]+$/)
-    .default('operator_answer'),
-  unit: z.string().default(''),
-  low: z.number().optional(),
-  high: z.number().optional(),
-});
+export const operatorPromptParams = z
+  .strictObject({
+    kind: z.enum(['confirm', 'value', 'passfail']).default('confirm'),
+    message: z.string().min(1).default('Continue?'),
+    /** Measurement name for the answer. */
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9_]+$/)
+      .default('operator_answer'),
+    unit: z.string().default(''),
+    low: z.number().optional(),
+    high: z.number().optional(),
+  })
+  .superRefine((p, issues) => {
+    if (p.low !== undefined && p.high !== undefined && p.low > p.high) {
+      issues.addIssue({
+        code: 'custom',
+        path: ['low'],
+        message: `expected low ≤ high (low ${p.low} > high ${p.high})`,
+      });
+    }
+  });
 export type OperatorPromptParams = z.infer<typeof operatorPromptParams>;
 
 /** Answer as a number: true/yes/pass/ok → 1, false/no/fail → 0, numbers as they are. */

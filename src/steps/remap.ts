@@ -8,6 +8,7 @@
 
 import { z } from 'zod';
 import { PATTERNS, type Pattern } from '../../drivers/capabilities.ts';
+import { timerMs } from '../config/durations.ts';
 import type { StepContext, StepDefinition } from '../orchestrator/step.ts';
 import { runBerScreen } from './ber.ts';
 import { callOpts, ensureOperatingDrive, finite, markFailed, median, rxOf, wattsToDbm } from './util.ts';
@@ -22,7 +23,7 @@ export const remapParams = z.strictObject({
   outlierDb: z.number().positive().default(3),
   /** Replacement rounds (a spare that fails its re-test is replaced in the next round). */
   rounds: z.number().int().min(1).max(10).default(3),
-  pollMs: z.number().int().min(1).default(200),
+  pollMs: timerMs().int().min(1).default(200),
   gateMargin: z.number().min(1).max(2).default(1.02),
 });
 export type RemapParams = z.infer<typeof remapParams>;

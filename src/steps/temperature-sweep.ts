@@ -5,6 +5,7 @@
  */
 
 import { z } from 'zod';
+import { timerMs, timerSeconds } from '../config/durations.ts';
 import type { StepContext, StepDefinition } from '../orchestrator/step.ts';
 import { callOpts } from './util.ts';
 
@@ -12,9 +13,9 @@ export const temperatureSweepParams = z.strictObject({
   setpoints: z.array(z.number()).min(1).default([25, 45, 65, 85]),
   toleranceC: z.number().positive().default(0.2),
   /** Time the temperature must stay inside the tolerance, real seconds. */
-  dwellS: z.number().min(0).default(2),
-  settleTimeoutS: z.number().positive().default(600),
-  pollMs: z.number().int().min(1).default(250),
+  dwellS: timerSeconds().min(0).default(2),
+  settleTimeoutS: timerSeconds().positive().default(600),
+  pollMs: timerMs().int().min(1).default(250),
   /** Setpoint to return to at the end (also on failure, unless aborted). */
   idleC: z.number().default(25),
 });
@@ -56,6 +57,7 @@ export const temperatureSweepStep: StepDefinition<TemperatureSweepParams> = {
   type: 'temperature-sweep',
   description: 'Step the TEC through setpoints, wait for each to settle, run the nested steps at each',
   params: temperatureSweepParams,
+  temperatureParams: ['setpoints', 'idleC'],
   nested: true,
   measurements: (p) => [
     {

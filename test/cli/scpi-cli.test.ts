@@ -1,8 +1,12 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { HISTORY_MAX_LINE_LENGTH, HISTORY_MAX_LINES } from '../../src/cli/history.ts';
 import { serveTcp } from '../../src/sim/server/tcp-server.ts';
 import { cpobench } from '../helpers/cli.ts';
 import { DemoInstrument } from '../helpers/demo-instrument.ts';
-import { freePort } from '../helpers/raw-peer.ts';
+import { freePort, rawPeer } from '../helpers/raw-peer.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -64,5 +68,63 @@ describe('cpobench scpi', () => {
     const r = await cpobench(['scpi']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/missing required argument/);
+  });
+});
+
+/** An instrument whose replies carry terminal escape sequences: a title change, a screen clear, a bell, NUL. */
+async function hostileInstrument() {
+  const peer = await rawPeer((line, socket) => {
+    if (line === '*IDN?') socket.write('\x1b]0;pwned\x07\x1b[2JACME,\x9bX-1,\x00SN\rover\\x1b\n');
+    else if (line === 'SYST:ERR?') {
+      const drained = (socket as unknown as { drained?: boolean }).drained;
+      (socket as unknown as { drained?: boolean }).drained = true;
+      socket.write(drained ? '0,"No error"\n' : '-100,"\x1b[31mred\x1b[0m"\n');
+    }
+  });
+  cleanups.push(() => peer.close());
+  return `TCPIP0::127.0.0.1::${peer.port}::SOCKET`;
+}
+
+const ESCAPED_IDN = '\\x1b]0;pwned\\x07\\x1b[2JACME,\\x9bX-1,\\x00SN\\rover\\\\x1b';
+
+describe('cpobench scpi shows instrument bytes safely', () => {
+  it('escapes control characters and ESC sequences in replies and in drained errors', async () => {
+    const resource = await hostileInstrument();
+    const r = await cpobench(['scpi', resource, '*IDN?']);
+    expect(r.stdout).toBe(`${ESCAPED_IDN}\ninstrument error -100,"\\x1b[31mred\\x1b[0m"\n`);
+    expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(r.code).toBe(3);
+  });
+
+  it('escapes them in the interactive console too', async () => {
+    const resource = await hostileInstrument();
+    const r = await cpobench(['scpi', resource], '*IDN?\nexit\n');
+    expect(r.stdout).toContain(ESCAPED_IDN);
+    expect(r.stdout).toContain('instrument error -100,"\\x1b[31mred\\x1b[0m"');
+    expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+  });
+});
+
+describe('the console history', () => {
+  it('keeps a bounded number of lines of bounded length', async () => {
+    const server = await serveTcp(new DemoInstrument());
+    cleanups.push(() => server.close());
+    const dir = mkdtempSync(join(tmpdir(), 'cpobench-history-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'history');
+    // a history grown without bounds: 5,000 lines and one pasted 200 kB blob
+    const old = Array.from({ length: 5000 }, (_, i) => `VOLT ${i % 10}`);
+    writeFileSync(file, `${old.slice(0, 2500).join('\n')}\n${'X'.repeat(200_000)}\n${old.slice(2500).join('\n')}\n`);
+    const long = `VOLT ${'9'.repeat(HISTORY_MAX_LINE_LENGTH)}`;
+    const r = await cpobench(['scpi', server.resource], `${long}\n*IDN?\nexit\n`, {
+      env: { CPOBENCH_HISTORY: file },
+    });
+    expect(r.stdout).toContain('cpobench-sim,DEMO-1,SN0001,1.0');
+    // the file was cut back to the newest lines (it is rewritten whenever it reaches twice the bound)
+    const lines = readFileSync(file, 'utf8').split('\n').slice(0, -1);
+    expect(lines.length).toBe(HISTORY_MAX_LINES);
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(HISTORY_MAX_LINE_LENGTH);
+    expect(lines.at(-1)).toBe('*IDN?'); // the newest command is kept; the over-long one is not
+    expect(lines).not.toContain(long);
   });
 });

@@ -2,6 +2,7 @@
  * Ctrl-C on a real `cpobench run`: the first one aborts (safe state, then the record as ABORTED, exit 2);
  * a second one right behind it never deadlocks the process.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,9 +11,9 @@ import { cpobench, parseJson, type RunRow, runIdFrom, spawnCliUntil, tempDirs } 
 const tmp = tempDirs();
 afterAll(() => tmp.cleanup());
 
-async function startQual(db: string) {
+async function startQual(db: string, extra: string[] = []) {
   const cli = await spawnCliUntil(
-    ['run', 'mosaic-800g-qual', '--sim', 'mosaic-800g', '--db', db, '--dut', 'SN-CTRLC', '--no-progress'],
+    ['run', 'mosaic-800g-qual', '--sim', 'mosaic-800g', '--db', db, '--dut', 'SN-CTRLC', '--no-progress', ...extra],
     /^ {2}PASS +crosstalk$/m,
     25_000,
   );
@@ -20,9 +21,11 @@ async function startQual(db: string) {
 }
 
 describe('Ctrl-C during cpobench run', () => {
-  it('aborts: the bench is made safe, the run is ABORTED, exit 2', async () => {
-    const db = join(tmp.make(), 'runs.db');
-    const cli = await startQual(db);
+  it('aborts: the bench is made safe, the run is ABORTED, exit 2; the JUnit file is red with the reason', async () => {
+    const dir = tmp.make();
+    const db = join(dir, 'runs.db');
+    const junit = join(dir, 'aborted.xml');
+    const cli = await startQual(db, ['--junit', junit]);
     cli.proc.kill('SIGINT');
     const end = await cli.exited;
     expect(end.code).toBe(2);
@@ -36,6 +39,14 @@ describe('Ctrl-C during cpobench run', () => {
     );
     expect(rec.abort.by).toBe('operator (Ctrl-C)');
     expect(rec.abort.safeStateMs).toBeLessThan(1000);
+    // CI reads the JUnit file: an aborted run is an error there, never "0 failures, 0 errors"
+    const xml = readFileSync(junit, 'utf8');
+    expect(xml).toMatch(/<testsuites [^>]*errors="[1-9]/);
+    expect(xml).toMatch(
+      /<testcase name="run" classname="mosaic-800g-qual\.\(run\)"[^>]*>\s*<error message="aborted by operator \(Ctrl-C\)" type="ABORTED">/,
+    );
+    // (whether a step was cut short, and so is <skipped message="aborted"/>, depends on when the signal lands:
+    // between two steps every recorded step passed, which is why the run itself must carry the error)
   });
 
   it('a second Ctrl-C while the abort waits on a hung instrument exits within 1.5 s, never hangs', async () => {

@@ -75,5 +75,13 @@ describe('a run killed with SIGKILL', () => {
     expect(passed.slice(0, finishedBeforeKill.length)).toEqual(finishedBeforeKill);
     expect(passed).not.toContain('margins');
     expect(rec.steps.some((s) => s.verdict === undefined) || rec.steps.length < 9).toBe(true);
+
+    // the JUnit export of the interrupted run is red and says why, even if every stored step had passed
+    const junit = await cpobench(['report', id, '--format', 'junit', '--db', db]);
+    expect(junit.code, junit.stderr).toBe(0);
+    expect(junit.stdout).toMatch(/<testsuites [^>]*errors="[1-9]/);
+    expect(junit.stdout).toMatch(
+      /<testcase name="run" [^>]*>\s*<error message="[^"]*interrupted[^"]*" type="INTERRUPTED">/i,
+    );
   });
 });

@@ -199,3 +199,70 @@ describe('HTTP API and WebSocket on the real stack', () => {
     }
   });
 });
+
+describe('POST /api/runs params on the real stack', () => {
+  const runCount = async () => ((await (await get('/api/runs')).json()) as unknown[]).length;
+  const refused = async (body: Record<string, unknown>) => {
+    const r = await post('/api/runs', { sequence: 'smoke', dut: 'SN-PARAMS', operator: 'e2e', ...body });
+    return { status: r.status, body: (await r.json()) as { field?: string; message: string } };
+  };
+
+  it('refuses bad params with 400 naming the field, checked as the sequence file is; nothing starts', async () => {
+    const before = await runCount();
+    const targetBer = await refused({ params: { 'ber-screen': { targetBer: 2 } } });
+    expect(targetBer.status).toBe(400);
+    expect(targetBer.body.field).toBe('params.ber-screen.targetBer');
+    expect(targetBer.body.message).toMatch(/^params\.ber-screen\.targetBer: .*1.*, got 2$/);
+
+    const lane = await refused({ params: { 'ber-screen': { lanes: [1, 999] } } });
+    expect(lane).toMatchObject({
+      status: 400,
+      body: {
+        field: 'params.ber-screen.lanes[1]',
+        message: 'params.ber-screen.lanes[1]: expected a lane of the station, 1..400, got 999',
+      },
+    });
+    const unknownParam = await refused({ params: { 'ber-screen': { turbo: true } } });
+    expect(unknownParam).toMatchObject({ status: 400, body: { field: 'params.ber-screen.turbo' } });
+    const unknownStep = await refused({ params: { 'no-such-step': { rate: 2e9 } } });
+    expect(unknownStep).toMatchObject({ status: 400, body: { field: 'params.no-such-step' } });
+    expect(unknownStep.body.message).toMatch(/inventory, ber-screen, energy/);
+    const notAMapping = await refused({ params: { 'ber-screen': 'fast' } });
+    expect(notAMapping).toMatchObject({ status: 400, body: { field: 'params.ber-screen' } });
+    const unknownField = await refused({ priority: 'high' });
+    expect(unknownField).toMatchObject({
+      status: 400,
+      body: { field: 'priority', message: 'priority: unknown field' },
+    });
+
+    expect(await runCount()).toBe(before);
+    expect(((await (await get('/api/health')).json()) as { running: unknown }).running).toBeNull();
+  });
+
+  it('applies params to the named step, merged over the sequence file', async () => {
+    const ws = await WsClient.open(`${srv.url.replace(/^http/, 'ws')}/ws`);
+    try {
+      const res = await post('/api/runs', {
+        sequence: 'smoke',
+        dut: 'SN-PARAMS',
+        operator: 'e2e',
+        params: { 'ber-screen': { lanes: [3, 1, 2] } },
+      });
+      expect(res.status).toBe(201);
+      const { id } = (await res.json()) as { id: string };
+      await ws.waitFor((m) => m.type === 'run.finished' && m.runId === id, 20_000);
+      const rec = (await (await get(`/api/runs/${id}`)).json()) as RunRecord;
+      const ber = rec.steps.find((st) => st.id === 'ber-screen')!;
+      const bound = ber.measurements.find((m) => m.spec.name === 'ber_upper_bound');
+      // only the three lanes asked for were gated; the file's other params (rate, limits) still hold
+      expect(bound?.kind === 'lanes' && bound.lanes).toEqual([1, 2, 3]);
+      expect(bound?.spec.limits?.high).toBe(1e-9);
+      // the record does not claim the unmodified file's hash
+      const plain = (await (await get('/api/runs')).json()) as { id: string }[];
+      const other = (await (await get(`/api/runs/${plain.find((r) => r.id !== id)!.id}`)).json()) as RunRecord;
+      expect(rec.sequence.hash).not.toBe(other.sequence.hash);
+    } finally {
+      ws.close();
+    }
+  });
+});

@@ -152,8 +152,42 @@ describe('JUnit report', () => {
     expect(xml).toContain('value="SN &quot;&lt;&amp;&gt;&apos;"');
     expect(xml).toContain('name="a&lt;b &amp; &quot;c&quot;\uFFFD"');
     expect(xml).toContain('step did not finish (run INTERRUPTED)');
-    expect(xml.match(/<error /g)).toHaveLength(2);
+    // the unfinished step, the ERROR step and the run itself
+    expect(xml.match(/<error /g)).toHaveLength(3);
     expect(xml).not.toContain('\u0001');
+  });
+
+  it('makes an ABORTED, ERROR or INTERRUPTED run red with its reason, even when every step passed', () => {
+    const passed = (outcome: RunRecord['outcome'], error?: string) => {
+      const r = sampleRecord({ outcome, error });
+      for (const s of r.steps) {
+        s.verdict = 'PASS';
+        delete s.error;
+        for (const m of s.measurements) m.verdict = 'PASS';
+      }
+      return renderJunit(r);
+    };
+    const err = passed('ERROR', 'the results store failed while finishing the run (disk full)');
+    expect(err).toContain('tests="5" failures="0" errors="1" skipped="0"');
+    expect(err).toMatch(
+      /<testcase name="run" classname="[^"]*\.\(run\)"[^>]*>\s*<error message="the results store failed while finishing the run \(disk full\)" type="ERROR">/,
+    );
+    expect(passed('ABORTED', 'aborted by api')).toMatch(
+      /errors="1"[\s\S]*<error message="aborted by api" type="ABORTED">/,
+    );
+    expect(passed('INTERRUPTED')).toMatch(/<error message="run INTERRUPTED" type="INTERRUPTED">/);
+    // PASS and FAIL runs have no run testcase
+    expect(passed('PASS')).not.toContain('name="run"');
+    expect(renderJunit(rec)).not.toContain('name="run"');
+  });
+
+  it('gives a SKIPPED step its reason', () => {
+    const r = sampleRecord({ outcome: 'ABORTED', error: 'aborted by api' });
+    const skipped = r.steps.find((s) => s.verdict === 'SKIPPED')!;
+    skipped.error = 'aborted';
+    const xml = renderJunit(r);
+    expect(xml).toContain('<skipped message="aborted"/>');
+    expect(xml).toMatch(/skipped="1"/);
   });
 });
 

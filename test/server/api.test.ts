@@ -136,6 +136,22 @@ describe('control API', () => {
     expect(wrongType).toMatchObject({ status: 400, body: { field: 'dut' } });
     const empty = await post('/api/runs', { ...goodRun, operator: '' });
     expect(empty).toMatchObject({ status: 400, body: { field: 'operator' } });
+    // the same check as `cpobench run --dut/--operator` (src/core/run-labels.ts)
+    const control = await post('/api/runs', { ...goodRun, dut: 'SN\u001b[2J' });
+    expect(control).toMatchObject({
+      status: 400,
+      body: { field: 'dut', message: 'dut: no control characters, got \\x1b at position 3 of "SN\\x1b[2J"' },
+    });
+    const blank = await post('/api/runs', { ...goodRun, operator: '   ' });
+    expect(blank).toMatchObject({
+      status: 400,
+      body: { field: 'operator', message: 'operator: an operator name is required' },
+    });
+    const long = await post('/api/runs', { ...goodRun, dut: 'S'.repeat(201) });
+    expect(long).toMatchObject({
+      status: 400,
+      body: { field: 'dut', message: 'dut: at most 200 characters, got 201' },
+    });
     const params = await post('/api/runs', { ...goodRun, params: 'fast' });
     expect(params).toMatchObject({ status: 400, body: { field: 'params' } });
     // the controller's own validation (ValidationError) comes back the same way

@@ -1,8 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../../config/load-yaml.ts';
 import { errorMessage } from '../../core/errors.ts';
+import { writeFileAtomic } from '../../core/write-file.ts';
 import type { BenchOptions } from '../../sim/bench.ts';
 import { openStore } from '../../store/index.ts';
 import type { RunStore } from '../../store/types.ts';
@@ -83,10 +82,12 @@ export function openStoreOrFail(db: string): RunStore {
   }
 }
 
-/** Writes an output file, creating its directory. */
+/**
+ * Writes an output file atomically (temp file, fsync, rename), creating its directory: a full disk or an
+ * unwritable place throws an OutputError naming the file and leaves no truncated file behind.
+ */
 export function writeOutput(file: string, body: string | Buffer): void {
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, body);
+  writeFileAtomic(file, body);
 }
 
 /**

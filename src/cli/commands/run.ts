@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
 import readline from 'node:readline';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { type AppContext, loadSequenceFor, openContext, startSequenceRun } from '../../app/context.ts';
+import { readConfigText } from '../../config/load-yaml.ts';
 import type { BenchEvent, BenchSafety, RunRecord } from '../../core/record.ts';
+import { checkRunLabel, type RunLabelField } from '../../core/run-labels.ts';
 import { type Answer, compileAnswerTable, scriptedResponder } from '../../orchestrator/prompts.ts';
 import { renderReport, writeCsvDir } from '../../report/index.ts';
 import {
@@ -55,13 +56,30 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
     .action(async (sequence: string, opts: RunOptions) => setExit(await runCommand(sequence, opts)));
 }
 
+/** --dut and --operator, checked as the API checks them (checkRunLabel). */
+function runLabels(opts: RunOptions): { dut: string; operator: string } {
+  const label = (field: RunLabelField, option: string, value: string): string => {
+    const r = checkRunLabel(field, value);
+    if (!r.ok) throw new CliError(`${option}: ${r.message}`);
+    return r.value;
+  };
+  return { dut: label('dut', '--dut', opts.dut), operator: label('operator', '--operator', opts.operator) };
+}
+
 export async function runCommand(sequenceArg: string, opts: RunOptions): Promise<number> {
   let ctx: AppContext;
+  const who = runLabels(opts);
   const sim = simOptions(opts);
   let table: { match?: string; answer: Answer }[] | undefined;
   if (opts.answers) {
+    let text: string;
     try {
-      table = answersSchema.parse(JSON.parse(readFileSync(opts.answers, 'utf8')));
+      text = readConfigText(opts.answers);
+    } catch (err) {
+      throw new CliError(`--answers ${describeError(err)}`);
+    }
+    try {
+      table = answersSchema.parse(JSON.parse(text));
       compileAnswerTable(table);
     } catch (err) {
       throw new CliError(`--answers ${opts.answers}: expected a JSON list of {match, answer}: ${describeError(err)}`);
@@ -82,8 +100,8 @@ export async function runCommand(sequenceArg: string, opts: RunOptions): Promise
       seq.steps.map((s) => s.id),
       opts.progress && process.stderr.isTTY === true,
     );
-    const handle = startSequenceRun(ctx, seq, { dut: opts.dut, operator: opts.operator });
-    process.stderr.write(`run ${handle.id}: ${seq.name} on ${ctx.stationConfig.name}, DUT ${opts.dut}\n`);
+    const handle = startSequenceRun(ctx, seq, who);
+    process.stderr.write(`run ${handle.id}: ${seq.name} on ${ctx.stationConfig.name}, DUT ${who.dut}\n`);
     if (ctx.sim) {
       process.stderr.write(
         `simulated bench ${ctx.sim.profile.name}: seed ${ctx.sim.seed}, instrument clock ${ctx.sim.timeScale}x real time\n`,
@@ -97,8 +115,9 @@ export async function runCommand(sequenceArg: string, opts: RunOptions): Promise
     faults.finished(code);
     display.stop();
     printSummary(record);
-    writeOutputs(record, opts);
-    return code;
+    // Every output is attempted; one that fails is reported and turns a passed run's exit code into 2.
+    const outputsOk = writeOutputs(record, opts);
+    return outputsOk || code !== EXIT.OK ? code : EXIT.ERROR;
   } catch (err) {
     throw new CliError(describeError(err));
   } finally {
@@ -255,8 +274,25 @@ export function notSafeBanner(check: BenchSafety): string {
   return `${lines.join('\n')}\n`;
 }
 
-function writeOutputs(r: RunRecord, o: RunOptions): void {
-  if (o.json) writeOutput(o.json, renderReport(r, 'json').body);
-  if (o.junit) writeOutput(o.junit, renderReport(r, 'junit').body);
-  if (o.csv) writeCsvDir(r, o.csv);
+/** Writes --json, --junit and --csv independently; each failure is one line on stderr. True when all were written. */
+function writeOutputs(r: RunRecord, o: RunOptions): boolean {
+  const outputs: [string, string | undefined, (target: string) => void][] = [
+    ['--json', o.json, (f) => writeOutput(f, renderReport(r, 'json').body)],
+    ['--junit', o.junit, (f) => writeOutput(f, renderReport(r, 'junit').body)],
+    ['--csv', o.csv, (d) => writeCsvDir(r, d)],
+  ];
+  let ok = true;
+  for (const [option, target, write] of outputs) {
+    if (target === undefined) continue;
+    try {
+      write(target);
+    } catch (err) {
+      ok = false;
+      process.stderr.write(
+        `cpobench: ${option}: ${describeError(err)} ` +
+          `(the run is kept in ${o.db}: cpobench report ${r.id} --db ${o.db} --format ... writes it again)\n`,
+      );
+    }
+  }
+  return ok;
 }

@@ -1,15 +1,16 @@
-import { appendFileSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import readline from 'node:readline';
 import type { Command } from 'commander';
 import type { InstrumentErrorEntry } from '../../core/errors.ts';
 import { errorMessage } from '../../core/errors.ts';
+import { escapeControl } from '../../core/printable.ts';
 import { hexPreview } from '../../scpi/parse.ts';
 import { ScpiSession } from '../../scpi/session.ts';
 import { describeLockState, instrumentLockState } from '../../station/bench-lock.ts';
 import { createTransport } from '../../transport/open.ts';
 import { EXIT } from '../exit-codes.ts';
+import { ConsoleHistory, HISTORY_MAX_LINES } from '../history.ts';
 
 export interface ScpiCliOptions {
   timeout: string;
@@ -33,8 +34,12 @@ function formatErrors(errors: InstrumentErrorEntry[]): string[] {
   return errors.map((e) => `instrument error ${e.code},"${e.message}"`);
 }
 
-/** Sends each command, prints each reply, drains the error queue. Returns the exit code. */
-export async function runScpi(resource: string, commands: string[], opts: ScpiCliOptions, io: Io): Promise<number> {
+/**
+ * Sends each command, prints each reply, drains the error queue. Returns the exit code. Everything printed goes
+ * through escapeControl: instrument bytes never reach the terminal raw.
+ */
+export async function runScpi(resource: string, commands: string[], opts: ScpiCliOptions, raw: Io): Promise<number> {
+  const io: Io = { out: (s) => raw.out(escapeControl(s)), err: (s) => raw.err(escapeControl(s)) };
   const timeoutMs = Number(opts.timeout);
   if (!(timeoutMs > 0)) {
     io.err(`cpobench scpi: --timeout must be a positive number of ms, got "${opts.timeout}"`);
@@ -79,18 +84,12 @@ export async function runScpi(resource: string, commands: string[], opts: ScpiCl
 }
 
 async function interactive(session: ScpiSession, opts: ScpiCliOptions, io: Io): Promise<number> {
-  const historyFile = process.env.CPOBENCH_HISTORY ?? join(homedir(), '.cpobench_history');
-  let history: string[] = [];
-  try {
-    history = readFileSync(historyFile, 'utf8').split('\n').filter(Boolean).reverse().slice(0, 500);
-  } catch {
-    /* no history yet */
-  }
+  const history = ConsoleHistory.load(process.env.CPOBENCH_HISTORY ?? join(homedir(), '.cpobench_history'));
   const rl = readline.createInterface({
     input: process.stdin,
     output: process.stdout,
-    history,
-    historySize: 500,
+    history: history.recent(),
+    historySize: HISTORY_MAX_LINES,
     terminal: process.stdin.isTTY,
   });
   io.out(`connected to ${session.name}; type SCPI commands, "exit" or Ctrl-D to leave`);
@@ -101,11 +100,7 @@ async function interactive(session: ScpiSession, opts: ScpiCliOptions, io: Io): 
     const line = raw.trim();
     if (line === 'exit' || line === 'quit') break;
     if (line !== '') {
-      try {
-        appendFileSync(historyFile, `${line}\n`);
-      } catch {
-        /* history is a convenience */
-      }
+      history.add(line);
       try {
         const text = formatReply(await session.request(line));
         if (text !== undefined) io.out(text);

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import pino from 'pino';
 import { openContext } from '../../app/context.ts';
 import { AppController } from '../../app/controller.ts';
-import { createServer, generateToken } from '../../server/app.ts';
+import { createServer, generateToken, MIN_TOKEN_LENGTH } from '../../server/app.ts';
 import {
   addBenchOptions,
   type BenchCliOptions,
@@ -25,10 +25,26 @@ export function registerServe(program: Command, setExit: (code: number) => void)
     .action(async (o: ServeOptions) => setExit(await serve(o)));
 }
 
+/**
+ * The control token: CPOBENCH_TOKEN when set (refused, before anything starts, when shorter than the server's
+ * minimum: never silently replaced), else a fresh random one. An empty CPOBENCH_TOKEN counts as unset.
+ */
+function controlToken(fromEnv: string | undefined): { token: string; fromEnv: boolean } {
+  if (!fromEnv) return { token: generateToken(), fromEnv: false };
+  if (fromEnv.length < MIN_TOKEN_LENGTH) {
+    throw new CliError(
+      `CPOBENCH_TOKEN is ${fromEnv.length} characters long; a control token needs at least ${MIN_TOKEN_LENGTH} ` +
+        '(set a longer one, or unset it to have one generated)',
+    );
+  }
+  return { token: fromEnv, fromEnv: true };
+}
+
 async function serve(o: ServeOptions): Promise<number> {
   const port = Number(o.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new CliError(`--port must be 0..65535, got "${o.port}"`);
+  const { token, fromEnv } = controlToken(process.env.CPOBENCH_TOKEN);
   const sim = simOptions(o);
   let ctx: Awaited<ReturnType<typeof openContext>>;
   try {
@@ -42,8 +58,6 @@ async function serve(o: ServeOptions): Promise<number> {
     throw new CliError(describeError(err));
   }
   const controller = new AppController(ctx);
-  const fromEnv = process.env.CPOBENCH_TOKEN;
-  const token = fromEnv && fromEnv.length >= 8 ? fromEnv : generateToken();
   let server: Awaited<ReturnType<typeof createServer>>;
   try {
     server = await createServer({ controller, token, host: o.host, port });

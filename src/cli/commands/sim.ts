@@ -4,9 +4,9 @@
  * file, and runs until SIGINT/SIGTERM, then releases every port and pty and exits 0. Bad input is one line on
  * stderr and exit 2, with nothing started.
  */
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { errorMessage } from '../../core/errors.ts';
+import { writeFileAtomic } from '../../core/write-file.ts';
 import { type Bench, benchStation, DEFAULT_PROFILE, planBench, startBench, stationYaml } from '../../sim/bench.ts';
 import { EXIT } from '../exit-codes.ts';
 
@@ -69,10 +69,10 @@ export async function runSim(opts: SimCliOptions, io: SimIo): Promise<number> {
     return EXIT.ERROR;
   }
   try {
-    if (opts.stationOut) writeFileSync(opts.stationOut, stationYaml(benchStation(bench)));
+    if (opts.stationOut) writeFileAtomic(opts.stationOut, stationYaml(benchStation(bench)));
   } catch (err) {
     await bench.close();
-    io.err(`cpobench sim: cannot write the station file: ${firstLine(errorMessage(err))}`);
+    io.err(`cpobench sim: --station-out: ${firstLine(errorMessage(err))}`);
     return EXIT.ERROR;
   }
   for (const line of instrumentLines(bench)) io.out(line);
