@@ -3,6 +3,7 @@
  * lane map filling in row by row, an L-I sweep, a BER gate, energy per bit and rail power, TEC temperature.
  * Abort brings every instrument to 'safe' and finishes the run ABORTED. Finished runs are kept and exported.
  */
+
 import type {
   BenchEvent,
   LaneMeasurement,
@@ -14,6 +15,7 @@ import type {
   StepPlan,
   Verdict,
 } from '../../src/core/record.ts';
+import { judge, worst } from '../../src/orchestrator/limits.ts';
 import type {
   BenchController,
   BenchSnapshot,
@@ -82,17 +84,9 @@ const SEQUENCES: Record<string, { description: string; steps: StepPlan[] }> = {
   },
 };
 
+/** Verdicts come from the production judge, never a copy of it. */
 function verdictOf(v: number | null, spec: MeasurementSpec): Verdict {
-  if (v === null || !Number.isFinite(v)) return 'FAIL';
-  const { low, high, marginal = 0 } = spec.limits ?? {};
-  if ((low !== undefined && v < low) || (high !== undefined && v > high)) return 'FAIL';
-  if ((low !== undefined && v < low + marginal) || (high !== undefined && v > high - marginal)) return 'MARGINAL';
-  return 'PASS';
-}
-
-function worst(vs: Verdict[]): Verdict {
-  for (const v of ['ERROR', 'FAIL', 'MARGINAL', 'PASS'] as const) if (vs.includes(v)) return v;
-  return 'SKIPPED';
+  return judge(v, spec.limits);
 }
 
 export class FakeController implements BenchController {

@@ -1,10 +1,12 @@
 /**
- * A minimal StepContext for step tests: records measure() and lanesFrame() calls and computes verdicts from the
- * declared limits (overridden by the sequence's limits). Sleep is instant and counted. runSteps runs nested
- * steps from a registry in a child context that shares the lane state and ctx.shared.
+ * The StepContext for step tests: the engine's own (src/orchestrator/step-context.ts), so measurements are judged,
+ * failing lanes noted and verdicts counted exactly as in a run; this harness only records what the step reported.
+ * Sleep is instant and counted. runSteps runs nested steps from a registry in a child context that shares the lane
+ * state and ctx.shared.
  */
 
-import type { Limits, MeasurementSpec, Verdict } from '../../src/core/record.ts';
+import type { MeasurementSpec, Verdict } from '../../src/core/record.ts';
+import { createGeometry, createLaneState } from '../../src/orchestrator/lanes.ts';
 import type {
   LaneGeometry,
   LaneState,
@@ -14,6 +16,7 @@ import type {
   StepContext,
   StepDefinition,
 } from '../../src/orchestrator/step.ts';
+import { createStepContext, declaredSpecs, newTally } from '../../src/orchestrator/step-context.ts';
 import { createStepRegistry } from '../../src/steps/registry.ts';
 import type { FakeBench } from './fake-bench.ts';
 
@@ -27,41 +30,14 @@ export interface Recorded {
   verdicts?: Verdict[];
 }
 
+/** The production geometry (row-major), as a station of rows x cols with these spares would give. */
 export function makeGeometry(rows: number, cols: number, spares: number[] = [], required?: number): LaneGeometry {
-  const all = Array.from({ length: rows * cols }, (_, i) => i + 1);
-  return {
-    rows,
-    cols,
-    all,
-    required: required ?? all.length - spares.length,
-    spares,
-    position: (lane) => [Math.floor((lane - 1) / cols), (lane - 1) % cols],
-    laneAt: (r, c) => (r >= 0 && c >= 0 && r < rows && c < cols ? r * cols + c + 1 : undefined),
-  };
+  return createGeometry({ rows, cols, spares, ...(required !== undefined ? { active: required } : {}) });
 }
 
+/** The production lane state a run starts with. */
 export function makeLaneState(g: LaneGeometry): LaneState {
-  const state: LaneState = {
-    logicalToPhysical: g.all.filter((l) => !g.spares.includes(l)).slice(0, g.required),
-    dead: new Set(),
-    failed: new Map(),
-    swapped: [],
-    remapped: [],
-    sparesLeft: [...g.spares],
-    active: () => [...state.logicalToPhysical],
-  };
-  return state;
-}
-
-export function verdictOf(v: number | null, limits: Limits | undefined): Verdict {
-  if (!limits || (limits.low === undefined && limits.high === undefined)) return 'PASS';
-  if (v === null || Number.isNaN(v)) return 'FAIL';
-  const m = limits.marginal ?? 0;
-  if (limits.low !== undefined && v < limits.low) return 'FAIL';
-  if (limits.high !== undefined && v > limits.high) return 'FAIL';
-  if (limits.low !== undefined && v < limits.low + m) return 'MARGINAL';
-  if (limits.high !== undefined && v > limits.high - m) return 'MARGINAL';
-  return 'PASS';
+  return createLaneState(g);
 }
 
 export interface TestContext extends StepContext {
@@ -99,11 +75,7 @@ export function makeContext<P>(
   const geometry = o.geometry ?? makeGeometry(bench.model.rows, bench.model.cols);
   const lanes = o.lanes ?? makeLaneState(geometry);
   const shared = o.shared ?? new Map<string, unknown>();
-  const specs = new Map<string, MeasurementSpec>();
-  for (const s of def.measurements(params, geometry)) {
-    const override = o.limits?.[s.name];
-    specs.set(s.name, override ? { ...s, limits: { ...s.limits, ...override } } : s);
-  }
+  const specs = declaredSpecs(def, params, o.limits ?? {}, geometry);
   const measurements = sink?.measurements ?? [];
   const frames = sink?.frames ?? [];
   const logs = sink?.logs ?? [];
@@ -111,43 +83,44 @@ export function makeContext<P>(
   const controller = new AbortController();
   const registry = o.registry ?? createStepRegistry();
   const stepId = o.stepId ?? def.type;
-  const ctx: TestContext = {
-    runId: 'test-run',
-    stepId,
-    instruments: bench.instruments,
-    geometry,
-    lanes,
-    signal: controller.signal,
-    at: o.at ?? {},
-    shared,
+  const at = o.at ?? {};
+  const extras = {
     measurements,
     frames,
     logs,
-    progressCalls: [],
-    nested: [],
+    progressCalls: [] as [number, number][],
+    nested: [] as TestContext['nested'],
     sleptMs: 0,
-    measure(name, value, at) {
-      const spec = specs.get(name);
-      if (!spec) throw new Error(`measurement ${name} was not declared by ${def.type}`);
-      let verdict: Verdict;
-      let verdicts: Verdict[] | undefined;
-      if (value !== null && typeof value === 'object') {
-        if (value.lanes.length !== value.values.length) throw new Error(`${name}: lanes and values differ in length`);
-        if (!spec.dimensions.includes('lane')) throw new Error(`${name}: per-lane value for a non-lane measurement`);
-        verdicts = value.values.map((v) => verdictOf(v, spec.limits));
-        verdict = verdicts.includes('FAIL') ? 'FAIL' : verdicts.includes('MARGINAL') ? 'MARGINAL' : 'PASS';
-      } else {
-        if (spec.dimensions.includes('lane')) throw new Error(`${name}: scalar value for a per-lane measurement`);
-        verdict = verdictOf(value, spec.limits);
-      }
-      measurements.push({ step: stepId, name, spec, value, at: { ...ctx.at, ...at }, verdict, verdicts });
-      return verdict;
+  };
+  // The engine's own step context: measurements are judged, lanes failed and verdicts counted exactly as in a run.
+  const base = createStepContext({
+    runId: 'test-run',
+    step: { id: stepId },
+    specs,
+    instruments: bench.instruments,
+    geometry,
+    lanes,
+    shared,
+    at,
+    signal: controller.signal,
+    tally: newTally(),
+    record(m) {
+      const value: Recorded['value'] = m.kind === 'scalar' ? m.value : { lanes: m.lanes, values: m.values };
+      measurements.push({
+        step: stepId,
+        name: m.spec.name,
+        spec: m.spec,
+        value,
+        at: { ...m.at },
+        verdict: m.verdict,
+        ...(m.kind === 'lanes' ? { verdicts: m.verdicts } : {}),
+      });
     },
     lanesFrame(metric, unit, data) {
       frames.push({ metric, unit, data });
     },
     progress(done, total) {
-      ctx.progressCalls.push([done, total]);
+      extras.progressCalls.push([done, total]);
     },
     log(level, msg) {
       logs.push({ level, msg });
@@ -157,11 +130,11 @@ export function makeContext<P>(
       return answers.shift()!;
     },
     async sleep(ms) {
-      ctx.sleptMs += ms;
+      extras.sleptMs += ms;
       await Promise.resolve();
     },
-    async runSteps(steps, at) {
-      ctx.nested.push({ at, steps, temperature: bench.tec.t });
+    async runSteps(steps, nestedAt) {
+      extras.nested.push({ at: nestedAt, steps, temperature: bench.tec.t });
       for (const s of steps) {
         const child = registry.get(s.type);
         if (!child) throw new Error(`unknown step type ${s.type}`);
@@ -170,29 +143,33 @@ export function makeContext<P>(
           bench,
           child,
           p,
-          { geometry, lanes, shared, at, limits: s.limits, stepId: s.id, registry },
+          { geometry, lanes, shared, at: nestedAt, limits: s.limits, stepId: s.id, registry },
           { measurements, frames, logs },
         );
         await child.run(cctx, p, s.steps);
       }
     },
-    get(name, at) {
+  });
+  const { sleptMs: _counted, ...lists } = extras;
+  const ctx: TestContext = Object.assign(base, lists, {
+    sleptMs: 0,
+    get(name: string, filter?: Record<string, number>) {
       const list = measurements.filter(
-        (m) => m.name === name && (!at || Object.entries(at).every(([k, v]) => m.at[k] === v)),
+        (m) => m.name === name && (!filter || Object.entries(filter).every(([k, v]) => m.at[k] === v)),
       );
       const m = list[list.length - 1];
       if (!m) throw new Error(`no measurement ${name}`);
       return m;
     },
-    all(name) {
+    all(name: string) {
       return measurements.filter((m) => m.name === name);
     },
-    lanesOf(name) {
-      const m = ctx.get(name);
-      const v = m.value as LaneValues;
+    lanesOf(name: string) {
+      const v = ctx.get(name).value as LaneValues;
       return new Map(v.lanes.map((l, i) => [l, v.values[i]]));
     },
-  };
+  });
+  Object.defineProperty(ctx, 'sleptMs', { get: () => extras.sleptMs, enumerable: true });
   return ctx;
 }
 
