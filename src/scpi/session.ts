@@ -11,6 +11,7 @@ import {
   TimeoutError,
 } from '../core/errors.ts';
 
+import type { DataMessage } from '../transport/framer.ts';
 import type { Transport } from '../transport/transport.ts';
 import { parseIdn } from './idn.ts';
 import { hexPreview, parseBool, parseErrorEntry, parseNumber, parseNumberList, preview } from './parse.ts';
@@ -50,6 +51,8 @@ type Job = {
 };
 
 const MAX_ERROR_DRAIN = 64;
+/** pino's debug level: SCPI exchanges are logged at it. */
+const DEBUG_LEVEL = 20;
 
 /** A reply: decoded text, or a block's payload. */
 type Reply = { kind: 'line'; text: string } | { kind: 'block'; data: Buffer };
@@ -112,23 +115,17 @@ export class ScpiSession {
         const rest = await this.drainInline(opts.signal, opts.timeoutMs);
         throw new InstrumentError(this.name, command, [first, ...rest]);
       }
-      const pending = this.prepare(opts.signal, performance.now() + (opts.timeoutMs ?? this.timeoutMs));
+      const pending = this.prepare(opts.signal, opts.timeoutMs ?? this.timeoutMs);
       if (pending) await pending;
       await this.send(command);
     }) as Promise<void>;
   }
 
   query(command: string, opts: TxOptions = {}): Promise<string> {
-    return this.enqueue(opts.signal, async () => {
-      const m = await this.exchange(command, opts);
-      if (m.kind === 'block') {
-        throw new FramingError(
-          `${this.name}: "${command}" answered a ${m.data.length}-byte block where text was expected`,
-        );
-      }
-      const text = m.text;
-      if (opts.checkErrors ?? this.checkErrors) await this.drainAndRaise(command, opts.signal);
-      return text;
+    return this.enqueue(opts.signal, () => {
+      const text = this.exchange(command, opts, true) as Promise<string>;
+      if (!(opts.checkErrors ?? this.checkErrors)) return text;
+      return text.then((t) => this.drainAndRaise(command, opts.signal).then(() => t));
     }) as Promise<string>;
   }
 
@@ -207,40 +204,66 @@ export class ScpiSession {
 
   // internals
 
-  private deadline(opts: TxOptions): number {
-    return performance.now() + (opts.timeoutMs ?? this.timeoutMs);
+  /**
+   * Sends a command and reads its reply; a text reply is decoded (UTF-8, strict) once, here. Not async: the
+   * common case (link open, nothing owed) runs without extra promise layers.
+   */
+  private exchange(command: string, opts: TxOptions): Promise<Reply>;
+  /** With `text`: resolves with the reply's text; a block is a FramingError. */
+  private exchange(command: string, opts: TxOptions, text: true): Promise<string>;
+  private exchange(command: string, opts: TxOptions, text = false): Promise<Reply | string> {
+    let pending: Promise<void> | undefined;
+    try {
+      pending = this.prepare(opts.signal, opts.timeoutMs ?? this.timeoutMs);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (pending) return pending.then(() => this.transact(command, opts, text));
+    return this.transact(command, opts, text);
   }
 
-  /** Sends a command and reads its reply; a text reply is decoded (UTF-8, strict) once, here. */
-  private async exchange(command: string, opts: TxOptions): Promise<Reply> {
+  /** One command and its reply, on a link prepare() made ready. */
+  private transact(command: string, opts: TxOptions, text: boolean): Promise<Reply | string> {
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
-    const pending = this.prepare(opts.signal, performance.now() + timeoutMs);
-    if (pending) await pending;
     // The reply's budget starts once the link is ready: a resync after an earlier timeout does not eat it.
     const t0 = performance.now();
+    const read = this.transport.read(timeoutMs, opts.signal, { instrument: this.name, command });
+    this.trace('tx', command);
     try {
-      const read = this.transport.read(timeoutMs, opts.signal, { instrument: this.name, command });
-      this.trace('tx', command);
-      if (!this.transport.writeNow(command + this.terminator)) await this.transport.drain();
-      const m = await read;
-      const ms = performance.now() - t0;
-      if (m.kind === 'block') {
-        this.trace('rx', `#block ${m.data.length} bytes: ${hexPreview(m.data, 16)}`, ms);
-        return m;
-      }
-      const text = this.decode(command, m.data);
-      this.trace('rx', text, ms);
-      return { kind: 'line', text };
+      if (!this.transport.writeNow(command + this.terminator)) void this.transport.drain();
     } catch (err) {
-      if (err instanceof TimeoutError) {
-        this.owe();
-        this.trace('err', `timeout after ${timeoutMs} ms`, performance.now() - t0);
-        throw new TimeoutError(this.name, command, timeoutMs);
-      }
-      if (isAbortError(err)) this.owe();
-      this.trace('err', (err as Error).message, performance.now() - t0);
-      throw err;
+      this.transport.cancelRead(err as Error);
     }
+    return read.then(
+      (m) => this.received(command, m, t0, text),
+      (err) => {
+        throw this.failed(command, err as Error, timeoutMs, t0);
+      },
+    );
+  }
+
+  private received(command: string, m: DataMessage, t0: number, textOnly: boolean): Reply | string {
+    const ms = performance.now() - t0;
+    if (m.kind === 'block') {
+      this.trace('rx', `#block ${m.data.length} bytes: ${hexPreview(m.data, 16)}`, ms);
+      if (textOnly) return this.lineText(command, m);
+      return m;
+    }
+    const text = this.decode(command, m.data);
+    this.trace('rx', text, ms);
+    return textOnly ? text : { kind: 'line', text };
+  }
+
+  /** A failed read: a timeout or an abort leaves a reply owed; the error, renamed for the session. */
+  private failed(command: string, err: Error, timeoutMs: number, t0: number): Error {
+    if (err instanceof TimeoutError) {
+      this.owe();
+      this.trace('err', `timeout after ${timeoutMs} ms`, performance.now() - t0);
+      return new TimeoutError(this.name, command, timeoutMs);
+    }
+    if (isAbortError(err)) this.owe();
+    this.trace('err', err.message, performance.now() - t0);
+    return err;
   }
 
   private lineText(command: string, r: Reply): string {
@@ -249,7 +272,7 @@ export class ScpiSession {
   }
 
   /** Makes the link ready for a new transaction: open, late replies of earlier queries gone, input clean. */
-  private prepare(signal: AbortSignal | undefined, deadline: number): Promise<void> | undefined {
+  private prepare(signal: AbortSignal | undefined, timeoutMs: number): Promise<void> | undefined {
     if (signal?.aborted) throw new AbortedError(`${this.name}: aborted`, { cause: signal.reason });
     if (this.transport.state === 'open' && this.owed === 0) {
       // the common case, kept synchronous: just drop anything unsolicited
@@ -257,7 +280,7 @@ export class ScpiSession {
       if (dropped > 0) this.trace('err', `discarded ${dropped} bytes of unsolicited input`);
       return undefined;
     }
-    return this.prepareSlow(signal, deadline);
+    return this.prepareSlow(signal, performance.now() + timeoutMs);
   }
 
   private async prepareSlow(signal: AbortSignal | undefined, deadline: number): Promise<void> {
@@ -326,15 +349,16 @@ export class ScpiSession {
   }
 
   private trace(dir: 'tx' | 'rx' | 'err', text: string, ms?: number): void {
-    const entry = {
+    this.transcript.add({
       t: Date.now(),
       instrument: this.name,
       dir,
       text: text.length > 200 ? `${text.slice(0, 200)}…` : text,
       ms,
-    };
-    this.transcript.add(entry);
-    this.log.debug({ dir, ms: ms === undefined ? undefined : Math.round(ms * 1000) / 1000 }, text);
+    });
+    if (this.log.levelVal <= DEBUG_LEVEL) {
+      this.log.debug({ dir, ms: ms === undefined ? undefined : Math.round(ms * 1000) / 1000 }, text);
+    }
   }
 
   private enqueue(signal: AbortSignal | undefined, run: () => Promise<unknown>): Promise<unknown> {
@@ -343,12 +367,13 @@ export class ScpiSession {
     if (!this.busy && this.jobs.length === 0) {
       // idle: run now, without the queue's bookkeeping; later callers queue behind it as usual
       this.busy = true;
-      const done = run();
-      const release = () => {
-        this.busy = false;
-        if (this.jobs.length > 0) void this.pump();
-      };
-      done.then(release, release);
+      let done: Promise<unknown>;
+      try {
+        done = run();
+      } catch (err) {
+        done = Promise.reject(err);
+      }
+      done.then(this.release, this.release);
       return done;
     }
     return new Promise((resolve, reject) => {
@@ -368,6 +393,11 @@ export class ScpiSession {
       void this.pump();
     });
   }
+
+  private readonly release = (): void => {
+    this.busy = false;
+    if (this.jobs.length > 0) void this.pump();
+  };
 
   private async pump(): Promise<void> {
     if (this.busy) return;
@@ -389,6 +419,7 @@ export class ScpiSession {
 
 /** True when a program message holds a query (a header ending in `?`) outside strings. */
 export function isQueryMessage(message: string): boolean {
+  if (!message.includes('?')) return false;
   return message
     .replace(/"[^"]*"|'[^']*'/g, '')
     .split(';')
