@@ -12,7 +12,7 @@ import {
 } from '../core/errors.ts';
 
 import type { DataMessage } from '../transport/framer.ts';
-import type { Transport } from '../transport/transport.ts';
+import type { ReadHandler, Transport } from '../transport/transport.ts';
 import { parseIdn } from './idn.ts';
 import { hexPreview, parseBool, parseErrorEntry, parseNumber, parseNumberList, preview } from './parse.ts';
 import { TranscriptRing } from './transcript.ts';
@@ -54,6 +54,19 @@ const MAX_ERROR_DRAIN = 64;
 /** pino's debug level: SCPI exchanges are logged at it. */
 const DEBUG_LEVEL = 20;
 
+/** The transaction in flight; it is also the label of its read (instrument and command name its errors). */
+type Transaction = {
+  instrument: string;
+  command: string;
+  timeoutMs: number;
+  /** Resolve with the reply's text (a block is an error), not a Reply. */
+  text: boolean;
+  /** The transaction is a whole job started without the queue: its end frees the session. */
+  releases: boolean;
+  resolve: (r: Reply | string) => void;
+  reject: (e: unknown) => void;
+};
+
 /** A reply: decoded text, or a block's payload. */
 type Reply = { kind: 'line'; text: string } | { kind: 'block'; data: Buffer };
 
@@ -75,6 +88,9 @@ export class ScpiSession {
   private busy = false;
   /** Replies still owed by queries that timed out or were cancelled, and until when to wait for them. */
   private owed = 0;
+  /** The transaction in flight (one at a time) and when its reply's budget started. */
+  private tx: Transaction | undefined = undefined;
+  private txStart = 0;
   private owedUntil = 0;
   private closed = false;
 
@@ -122,6 +138,12 @@ export class ScpiSession {
   }
 
   query(command: string, opts: TxOptions = {}): Promise<string> {
+    if (!(opts.checkErrors ?? this.checkErrors) && this.idleFor(opts.signal)) {
+      // The common case: an idle session, one transaction. It runs now, and ends the session's busy state
+      // itself when its reply comes, before its caller resumes: no queue bookkeeping, no extra promise.
+      this.busy = true;
+      return this.exchange(command, opts, true, true);
+    }
     return this.enqueue(opts.signal, () => {
       const text = this.exchange(command, opts, true) as Promise<string>;
       if (!(opts.checkErrors ?? this.checkErrors)) return text;
@@ -206,40 +228,77 @@ export class ScpiSession {
 
   /**
    * Sends a command and reads its reply; a text reply is decoded (UTF-8, strict) once, here. Not async: the
-   * common case (link open, nothing owed) runs without extra promise layers.
+   * common case (link open, nothing owed) runs without extra promise layers. With `releases`, the transaction
+   * is a whole job that the session started without its queue (query's idle path): its end frees the session.
    */
   private exchange(command: string, opts: TxOptions): Promise<Reply>;
   /** With `text`: resolves with the reply's text; a block is a FramingError. */
-  private exchange(command: string, opts: TxOptions, text: true): Promise<string>;
-  private exchange(command: string, opts: TxOptions, text = false): Promise<Reply | string> {
+  private exchange(command: string, opts: TxOptions, text: true, releases?: boolean): Promise<string>;
+  private exchange(command: string, opts: TxOptions, text = false, releases = false): Promise<Reply | string> {
     let pending: Promise<void> | undefined;
     try {
       pending = this.prepare(opts.signal, opts.timeoutMs ?? this.timeoutMs);
     } catch (err) {
+      if (releases) this.release();
       return Promise.reject(err);
     }
-    if (pending) return pending.then(() => this.transact(command, opts, text));
-    return this.transact(command, opts, text);
-  }
-
-  /** One command and its reply, on a link prepare() made ready. */
-  private transact(command: string, opts: TxOptions, text: boolean): Promise<Reply | string> {
-    const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
-    // The reply's budget starts once the link is ready: a resync after an earlier timeout does not eat it.
-    const t0 = performance.now();
-    const read = this.transport.read(timeoutMs, opts.signal, { instrument: this.name, command });
-    this.trace('tx', command);
-    try {
-      if (!this.transport.writeNow(command + this.terminator)) void this.transport.drain();
-    } catch (err) {
-      this.transport.cancelRead(err as Error);
-    }
-    return read.then(
-      (m) => this.received(command, m, t0, text),
+    if (!pending) return this.transact(command, opts, text, releases);
+    return pending.then(
+      () => this.transact(command, opts, text, releases),
       (err) => {
-        throw this.failed(command, err as Error, timeoutMs, t0);
+        if (releases) this.release();
+        throw err;
       },
     );
+  }
+
+  /**
+   * One command and its reply, on a link prepare() made ready. The transaction's state lives in fields (one
+   * transaction at a time), and the transport hands the reply to this.reader: no closure or promise per read
+   * beyond the one returned.
+   */
+  private transact(command: string, opts: TxOptions, text: boolean, releases: boolean): Promise<Reply | string> {
+    const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
+    return new Promise<Reply | string>((resolve, reject) => {
+      const tx: Transaction = { instrument: this.name, command, timeoutMs, text, releases, resolve, reject };
+      this.tx = tx;
+      // The reply's budget starts once the link is ready: a resync after an earlier timeout does not eat it.
+      this.txStart = performance.now();
+      this.transport.readWith(this.reader, timeoutMs, opts.signal, tx);
+      this.trace('tx', command);
+      try {
+        if (!this.transport.writeNow(command + this.terminator)) void this.transport.drain();
+      } catch (err) {
+        this.transport.cancelRead(err as Error);
+      }
+    });
+  }
+
+  /** Where the transport delivers the reply (or the failure) of the transaction in flight. */
+  private readonly reader: ReadHandler = {
+    onReadMessage: (m) => {
+      const tx = this.endTx();
+      let reply: Reply | string;
+      try {
+        reply = this.received(tx.command, m, this.txStart, tx.text);
+      } catch (err) {
+        tx.reject(err);
+        return;
+      }
+      tx.resolve(reply);
+    },
+    onReadError: (err) => {
+      const tx = this.endTx();
+      tx.reject(this.failed(tx.command, err, tx.timeoutMs, this.txStart));
+    },
+  };
+
+  /** Takes the transaction in flight; frees the session first when the transaction was a whole job. */
+  private endTx(): Transaction {
+    const tx = this.tx!;
+    this.tx = undefined;
+    if (tx.releases) this.release();
+    return tx;
   }
 
   private received(command: string, m: DataMessage, t0: number, textOnly: boolean): Reply | string {
@@ -361,6 +420,11 @@ export class ScpiSession {
     }
   }
 
+  /** True when a transaction may start now, without the queue: idle, open for use, not cancelled. */
+  private idleFor(signal: AbortSignal | undefined): boolean {
+    return !this.busy && this.jobs.length === 0 && !this.closed && !signal?.aborted;
+  }
+
   private enqueue(signal: AbortSignal | undefined, run: () => Promise<unknown>): Promise<unknown> {
     if (this.closed) return Promise.reject(new AbortedError(`${this.name}: session closed`));
     if (signal?.aborted) return Promise.reject(new AbortedError(`${this.name}: aborted`, { cause: signal.reason }));
@@ -405,6 +469,11 @@ export class ScpiSession {
     try {
       for (let job = this.jobs.shift(); job; job = this.jobs.shift()) {
         if (job.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
+        if (job.signal?.aborted) {
+          // cancelled while the transaction before it was ending: it was never sent
+          job.reject(new AbortedError(`${this.name}: aborted before it was sent`, { cause: job.signal.reason }));
+          continue;
+        }
         try {
           job.resolve(await job.run());
         } catch (err) {

@@ -33,6 +33,12 @@ export interface ReadLabel {
   command?: string;
 }
 
+/** Receives the outcome of readWith(): exactly one of the two calls, once. */
+export interface ReadHandler {
+  onReadMessage(m: DataMessage): void;
+  onReadError(err: Error): void;
+}
+
 export interface TransportEvents {
   state: [state: ConnectionState, error?: Error];
   discard: [bytes: number, why: string];
@@ -52,8 +58,7 @@ export abstract class Transport extends EventEmitter<TransportEvents> {
   private readonly queue: FramedMessage[] = [];
   // The one read waiting for a message. Its state lives in fields, not in closures, so a read allocates only
   // its promise: this is the per-transaction path.
-  private readResolve: ((m: DataMessage) => void) | null = null;
-  private readReject: ((e: Error) => void) | null = null;
+  private reader: ReadHandler | null = null;
   private readSignal: AbortSignal | undefined = undefined;
   private readLabel: ReadLabel | undefined = undefined;
   private readTimeoutMs = 0;
@@ -153,28 +158,44 @@ export abstract class Transport extends EventEmitter<TransportEvents> {
    * signal fires, ConnectionError when the link goes away, FramingError on malformed input.
    */
   read(timeoutMs: number, signal?: AbortSignal, label?: ReadLabel): Promise<DataMessage> {
+    return new Promise<DataMessage>((resolve, reject) => {
+      this.readWith({ onReadMessage: resolve, onReadError: reject }, timeoutMs, signal, label);
+    });
+  }
+
+  /**
+   * read() without a promise: the outcome goes to `handler`, never synchronously (a message already queued
+   * comes on the next tick). The session's per-transaction path: the session is its own handler, so a
+   * transaction allocates nothing here.
+   */
+  readWith(handler: ReadHandler, timeoutMs: number, signal?: AbortSignal, label?: ReadLabel): void {
+    let refusal: Error | undefined;
     if (this.queue.length > 0) {
       const queued = this.queue.shift()!;
-      return queued.kind === 'error' ? Promise.reject(queued.error) : Promise.resolve(queued);
+      process.nextTick(() => {
+        if (queued.kind === 'error') handler.onReadError(queued.error);
+        else handler.onReadMessage(queued);
+      });
+      return;
     }
     if (this._state !== 'open') {
-      return Promise.reject(
-        new ConnectionError(this.resource, `${this.resource}: cannot read, connection is ${this._state}`),
-      );
+      refusal = new ConnectionError(this.resource, `${this.resource}: cannot read, connection is ${this._state}`);
+    } else if (signal?.aborted) {
+      refusal = new AbortedError(`${label?.instrument ?? this.resource}: aborted`);
+    } else if (this.reader) {
+      refusal = new CpobenchError('E_BUSY', `${this.resource}: a read is already waiting`);
     }
-    if (signal?.aborted) return Promise.reject(new AbortedError(`${label?.instrument ?? this.resource}: aborted`));
-    if (this.readResolve) {
-      return Promise.reject(new CpobenchError('E_BUSY', `${this.resource}: a read is already waiting`));
+    if (refusal) {
+      const err = refusal;
+      process.nextTick(() => handler.onReadError(err));
+      return;
     }
+    this.reader = handler;
     this.readSignal = signal;
     this.readLabel = label;
     this.readTimeoutMs = timeoutMs;
     this.armReadTimer(timeoutMs);
     if (signal && signal !== this.abortSignal) this.listenForAbort(signal);
-    return new Promise<DataMessage>((resolve, reject) => {
-      this.readResolve = resolve;
-      this.readReject = reject;
-    });
   }
 
   /** Ends the waiting read, if any, with `err` (e.g. its command could not be sent). */
@@ -194,7 +215,7 @@ export abstract class Transport extends EventEmitter<TransportEvents> {
 
   private readonly onReadTimer = (): void => {
     this.readTimer = null;
-    if (!this.readReject) return;
+    if (!this.reader) return;
     const left = this.readDeadline - performance.now();
     if (left > 0) {
       this.readTimerDue = this.readDeadline;
@@ -213,7 +234,7 @@ export abstract class Transport extends EventEmitter<TransportEvents> {
 
   private readonly onAbortSignal = (): void => {
     const signal = this.abortSignal;
-    if (!this.readReject || this.readSignal !== signal) return;
+    if (!this.reader || this.readSignal !== signal) return;
     const label = this.readLabel;
     const what = label?.command ? ` while waiting for the reply to "${label.command}"` : '';
     this.failRead(new AbortedError(`${label?.instrument ?? this.resource}: aborted${what}`, { cause: signal?.reason }));
@@ -224,25 +245,23 @@ export abstract class Transport extends EventEmitter<TransportEvents> {
    * longer than the open stream does: close() and a lost link clear it).
    */
   private deliver(m: FramedMessage): boolean {
-    const resolve = this.readResolve;
-    if (!resolve) return false;
-    const reject = this.readReject!;
+    const reader = this.reader;
+    if (!reader) return false;
     this.clearRead();
-    if (m.kind === 'error') reject(m.error);
-    else resolve(m);
+    if (m.kind === 'error') reader.onReadError(m.error);
+    else reader.onReadMessage(m);
     return true;
   }
 
   private failRead(err: Error): void {
-    const reject = this.readReject;
-    if (!reject) return;
+    const reader = this.reader;
+    if (!reader) return;
     this.clearRead();
-    reject(err);
+    reader.onReadError(err);
   }
 
   private clearRead(): void {
-    this.readResolve = null;
-    this.readReject = null;
+    this.reader = null;
     this.readSignal = undefined;
     this.readLabel = undefined;
   }
