@@ -25,6 +25,8 @@ export interface ContextOptions {
   logger?: Logger;
   /** Refuse to start when an instrument is unreachable or is the wrong one (default true). */
   requireAll?: boolean;
+  /** Driver calls kept in station.trace (default 1000). */
+  traceSize?: number;
 }
 
 /** Everything a run needs, opened in an order that finds bad input before anything starts. */
@@ -69,7 +71,10 @@ export async function openContext(o: ContextOptions): Promise<AppContext> {
       closers.push(() => sim!.close());
     }
     const stationConfig = fileConfig ?? stationFromObject(sim!.station, `simulated ${sim!.profile.name}`);
-    const station = await openStation(stationConfig, { logger });
+    const station = await openStation(stationConfig, {
+      logger,
+      ...(o.traceSize !== undefined ? { traceSize: o.traceSize } : {}),
+    });
     closers.push(() => station.close());
     if (o.requireAll ?? true) {
       const problems = station.problems();
