@@ -1,4 +1,5 @@
 import { AbortedError, CpobenchError, errorMessage } from '../src/core/errors.ts';
+import { type InstrumentClock, instrumentClock } from '../src/core/instrument-clock.ts';
 import { toChannelList } from '../src/scpi/channels.ts';
 import { formatNumber, parseBoolList } from '../src/scpi/parse.ts';
 import type { ScpiSession, TxOptions } from '../src/scpi/session.ts';
@@ -45,6 +46,8 @@ export interface DriverOptions {
   role: string;
   session: ScpiSession;
   trace?: CallTrace;
+  /** The instrument's clock, for physical waits (ramp delays, settling); default real time. */
+  clock?: InstrumentClock;
   /** Drain SYST:ERR? after every setting command (default true): an instrument refusal becomes an error. */
   checkErrors?: boolean;
 }
@@ -54,10 +57,12 @@ export abstract class ScpiDriver implements Instrument {
   readonly role: string;
   protected readonly session: ScpiSession;
   protected readonly checkErrors: boolean;
+  protected readonly clock: InstrumentClock;
 
   constructor(o: DriverOptions) {
     this.role = o.role;
     this.session = o.session;
+    this.clock = o.clock ?? instrumentClock();
     this.checkErrors = o.checkErrors ?? true;
     if (o.trace) traceMethods(this, o.role, o.trace);
   }
@@ -211,22 +216,17 @@ export function tx(opts?: CallOptions): TxOptions {
   return o;
 }
 
-/** Waits `ms`, or rejects when the signal fires. */
-export function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  const aborted = () => new AbortedError('aborted while waiting between ramp steps', { cause: signal?.reason });
-  if (ms <= 0) return signal?.aborted ? Promise.reject(aborted()) : Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(aborted());
-    };
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/**
+ * Waits between two ramp steps: `delayMs` of instrument time (real time on real hardware); no wait at all when
+ * the delay is 0 (only a check of the signal).
+ */
+export function rampDelay(clock: InstrumentClock, delayMs: number, signal?: AbortSignal): Promise<void> {
+  if (delayMs <= 0) {
+    return signal?.aborted
+      ? Promise.reject(new AbortedError('aborted between ramp steps', { cause: signal.reason }))
+      : Promise.resolve();
+  }
+  return clock.sleep(delayMs / 1000, signal);
 }
 
 /**

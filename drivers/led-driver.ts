@@ -1,6 +1,6 @@
 import { allLanes, toChannelList } from '../src/scpi/channels.ts';
 import { formatNumber, parseString, splitList } from '../src/scpi/parse.ts';
-import { type DriverOptions, delay, laneRanges, NotSafeError, rampPoints, ScpiDriver, valuesArg } from './base.ts';
+import { type DriverOptions, laneRanges, NotSafeError, rampDelay, rampPoints, ScpiDriver, valuesArg } from './base.ts';
 import { type CallOptions, type Lanes, type LightSource, PATTERNS, type Pattern } from './capabilities.ts';
 
 /** A read-back current at or below this is zero (instruments answer 0 or a few pA of offset). */
@@ -65,7 +65,7 @@ export class LedDriver extends ScpiDriver implements LightSource {
     this._checkCurrents('BIAS', lanes, this._perLane(lanes, amps, 'bias'));
     const from = await this.getBias(lanes, opts);
     for (const [i, point] of rampPoints(from, this._perLane(lanes, amps, 'bias'), this.ramp?.stepA).entries()) {
-      if (i > 0) await delay(this.ramp?.delayMs ?? 0, opts?.signal);
+      if (i > 0) await rampDelay(this.clock, this.ramp?.delayMs ?? 0, opts?.signal);
       await this.setBias(lanes, point, opts);
     }
   }

@@ -1,6 +1,5 @@
-import { performance } from 'node:perf_hooks';
 import { formatNumber } from '../src/scpi/parse.ts';
-import { type DriverOptions, delay, NotSafeError, ScpiDriver } from './base.ts';
+import { type DriverOptions, NotSafeError, rampDelay, ScpiDriver } from './base.ts';
 import type { CallOptions, ThermalController } from './capabilities.ts';
 
 export interface Ted4015Options extends DriverOptions {
@@ -35,7 +34,7 @@ export class Ted4015 extends ScpiDriver implements ThermalController {
     if (!(celsius >= minC && celsius <= maxC)) this._refuse(`setpoint ${celsius} °C is outside ${minC}..${maxC} °C`);
     const from = this.ramp ? await this.setpoint(opts) : celsius;
     for (const [i, t] of stepsTo(from, celsius, this.ramp?.stepC).entries()) {
-      if (i > 0) await delay(this.ramp?.delayMs ?? 0, opts?.signal);
+      if (i > 0) await rampDelay(this.clock, this.ramp?.delayMs ?? 0, opts?.signal);
       await this._send(`SOUR:TEMP ${formatNumber(t)}C`, opts);
     }
   }
@@ -57,22 +56,23 @@ export class Ted4015 extends ScpiDriver implements ThermalController {
   }
 
   /**
-   * Polls the temperature until it stays within settle.toleranceC of the setpoint for settle.dwellS (wall
-   * clock); resolves with the last reading. Bounded by the caller's signal.
+   * Polls the temperature until it stays within settle.toleranceC of the setpoint for settle.dwellS; resolves
+   * with the last reading. The dwell and the poll interval (settle.pollMs) are instrument time (the station's
+   * clock: real time on real hardware). Bounded by the caller's signal.
    */
   async waitSettled(opts?: CallOptions): Promise<number> {
     const tol = this.settle?.toleranceC ?? 0.1;
-    const dwellMs = (this.settle?.dwellS ?? 0) * 1000;
+    const dwellS = this.settle?.dwellS ?? 0;
     const target = await this.setpoint(opts);
     let since: number | undefined;
     for (;;) {
       const t = await this.temperature(opts);
-      const now = performance.now();
+      const now = this.clock.now();
       if (Math.abs(t - target) <= tol) {
         since ??= now;
-        if (now - since >= dwellMs) return t;
+        if (now - since >= dwellS) return t;
       } else since = undefined;
-      await delay(this.settle?.pollMs ?? 200, opts?.signal);
+      await this.clock.sleep((this.settle?.pollMs ?? 200) / 1000, opts?.signal);
     }
   }
 

@@ -28,6 +28,8 @@ export interface ContextOptions {
   requireAll?: boolean;
   /** Bench lock: its directory (default CPOBENCH_LOCK_DIR or <tmp>/cpobench-locks), the command line shown. */
   lock?: Pick<BenchLockOptions, 'dir' | 'command'>;
+  /** Driver calls kept in station.trace (default 1000). */
+  traceSize?: number;
 }
 
 /** Everything a run needs, opened in an order that finds bad input before anything starts. */
@@ -78,7 +80,10 @@ export async function openContext(o: ContextOptions): Promise<AppContext> {
     closers.push(() => lock.release());
     for (const t of lock.tookOver)
       logger.warn({ lock: t }, `took over the lock of ${t.role} left by pid ${t.owner.pid}`);
-    const station = await openStation(stationConfig, { logger });
+    const station = await openStation(stationConfig, {
+      logger,
+      ...(o.traceSize !== undefined ? { traceSize: o.traceSize } : {}),
+    });
     closers.push(() => station.close());
     if (o.requireAll ?? true) {
       const problems = station.problems();

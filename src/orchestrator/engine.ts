@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import pino, { type Logger } from 'pino';
 import { AbortedError, errorMessage, isAbortError, isProgramError } from '../core/errors.ts';
 import {
@@ -22,14 +21,8 @@ import { createLaneState, laneMapRecord } from './lanes.ts';
 import { worst } from './limits.ts';
 import type { PromptBroker } from './prompts.ts';
 import type { LoadedSequence, Watch } from './sequence.ts';
-import type {
-  BenchInstruments,
-  LaneGeometry,
-  LaneState,
-  SequenceStep,
-  StepContext,
-  StepDefinition,
-} from './step.ts';
+import type { BenchInstruments, LaneGeometry, LaneState, SequenceStep, StepContext, StepDefinition } from './step.ts';
+import { benchClock } from './step.ts';
 import { createStepContext, declaredSpecs, MeasurementError, newTally, type StepTally } from './step-context.ts';
 
 export interface EngineDeps {
@@ -558,14 +551,16 @@ class Runner {
         'warn',
         `hold before ${step.id}: ${w.source} ${value.toFixed(3)} outside [${w.band[0]}, ${w.band[1]}]`,
       );
+      // pollS and settleS are instrument time: a watched temperature or power moves on the instruments' clock
+      const clock = benchClock(this.deps.instruments);
       let inBandSince: number | null = null;
       for (;;) {
-        await abortableSleep(w.pollS * 1000, this.controller.signal);
+        await clock.sleep(w.pollS, this.controller.signal);
         value = await this.readWatch(w);
         const inside = value >= w.band[0] && value <= w.band[1];
         if (!inside) inBandSince = null;
-        else if (inBandSince === null) inBandSince = performance.now();
-        if (inBandSince !== null && performance.now() - inBandSince >= w.settleS * 1000) break;
+        else if (inBandSince === null) inBandSince = clock.now();
+        if (inBandSince !== null && clock.now() - inBandSince >= w.settleS) break;
       }
       const endedAt = new Date().toISOString();
       this.deps.store.updateHold(this.id, holdId, { endedAt, value });

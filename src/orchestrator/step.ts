@@ -7,6 +7,7 @@ import type {
   PowerMeter,
   ThermalController,
 } from '../../drivers/capabilities.ts';
+import { type InstrumentClock, instrumentClock } from '../core/instrument-clock.ts';
 import type { Limits, MeasurementSpec, PromptRecord, Verdict } from '../core/record.ts';
 
 /** What steps see of the station: capability interfaces by role, never a model or a SCPI string. */
@@ -19,6 +20,16 @@ export interface BenchInstruments {
   has(role: string): boolean;
   /** Every instrument, for inventory. */
   all(): { role: string; instrument: import('../../drivers/capabilities.ts').Instrument }[];
+  /**
+   * The instruments' clock: physical waits (settling, dwell, holds) are instrument time. Absent: real time,
+   * as on real hardware; a simulated bench with a fast clock provides it (see benchClock()).
+   */
+  readonly clock?: InstrumentClock;
+}
+
+/** The clock of a bench's instruments: theirs, or real time. */
+export function benchClock(instruments: BenchInstruments): InstrumentClock {
+  return instruments.clock ?? instrumentClock();
 }
 
 export interface LaneGeometry {
@@ -79,7 +90,7 @@ export interface StepContext {
   log(level: 'debug' | 'info' | 'warn' | 'error', msg: string): void;
   /** Asks the operator (CLI, API or scripted responder); resolves with the answer. */
   prompt(kind: PromptRecord['kind'], message: string): Promise<string | number | boolean>;
-  /** Abortable wait in real ms. */
+  /** Abortable wait in real ms (for I/O pacing; physical waits use benchClock(ctx.instruments)). */
   sleep(ms: number): Promise<void>;
   /** Runs nested steps (temperature sweep) with extra coordinates. */
   runSteps(steps: readonly SequenceStep[], at: Record<string, number>): Promise<void>;

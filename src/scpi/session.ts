@@ -11,7 +11,8 @@ import {
   TimeoutError,
 } from '../core/errors.ts';
 
-import type { Transport } from '../transport/transport.ts';
+import type { DataMessage } from '../transport/framer.ts';
+import type { ReadHandler, Transport } from '../transport/transport.ts';
 import { parseIdn } from './idn.ts';
 import { hexPreview, parseBool, parseErrorEntry, parseNumber, parseNumberList, preview } from './parse.ts';
 import { TranscriptRing } from './transcript.ts';
@@ -50,6 +51,21 @@ type Job = {
 };
 
 const MAX_ERROR_DRAIN = 64;
+/** pino's debug level: SCPI exchanges are logged at it. */
+const DEBUG_LEVEL = 20;
+
+/** The transaction in flight; it is also the label of its read (instrument and command name its errors). */
+type Transaction = {
+  instrument: string;
+  command: string;
+  timeoutMs: number;
+  /** Resolve with the reply's text (a block is an error), not a Reply. */
+  text: boolean;
+  /** The transaction is a whole job started without the queue: its end frees the session. */
+  releases: boolean;
+  resolve: (r: Reply | string) => void;
+  reject: (e: unknown) => void;
+};
 
 /** A reply: decoded text, or a block's payload. */
 type Reply = { kind: 'line'; text: string } | { kind: 'block'; data: Buffer };
@@ -72,6 +88,9 @@ export class ScpiSession {
   private busy = false;
   /** Replies still owed by queries that timed out or were cancelled, and until when to wait for them. */
   private owed = 0;
+  /** The transaction in flight (one at a time) and when its reply's budget started. */
+  private tx: Transaction | undefined = undefined;
+  private txStart = 0;
   private owedUntil = 0;
   private closed = false;
 
@@ -112,23 +131,23 @@ export class ScpiSession {
         const rest = await this.drainInline(opts.signal, opts.timeoutMs);
         throw new InstrumentError(this.name, command, [first, ...rest]);
       }
-      const pending = this.prepare(opts.signal, performance.now() + (opts.timeoutMs ?? this.timeoutMs));
+      const pending = this.prepare(opts.signal, opts.timeoutMs ?? this.timeoutMs);
       if (pending) await pending;
       await this.send(command);
     }) as Promise<void>;
   }
 
   query(command: string, opts: TxOptions = {}): Promise<string> {
-    return this.enqueue(opts.signal, async () => {
-      const m = await this.exchange(command, opts);
-      if (m.kind === 'block') {
-        throw new FramingError(
-          `${this.name}: "${command}" answered a ${m.data.length}-byte block where text was expected`,
-        );
-      }
-      const text = m.text;
-      if (opts.checkErrors ?? this.checkErrors) await this.drainAndRaise(command, opts.signal);
-      return text;
+    if (!(opts.checkErrors ?? this.checkErrors) && this.idleFor(opts.signal)) {
+      // The common case: an idle session, one transaction. It runs now, and ends the session's busy state
+      // itself when its reply comes, before its caller resumes: no queue bookkeeping, no extra promise.
+      this.busy = true;
+      return this.exchange(command, opts, true, true);
+    }
+    return this.enqueue(opts.signal, () => {
+      const text = this.exchange(command, opts, true) as Promise<string>;
+      if (!(opts.checkErrors ?? this.checkErrors)) return text;
+      return text.then((t) => this.drainAndRaise(command, opts.signal).then(() => t));
     }) as Promise<string>;
   }
 
@@ -207,40 +226,103 @@ export class ScpiSession {
 
   // internals
 
-  private deadline(opts: TxOptions): number {
-    return performance.now() + (opts.timeoutMs ?? this.timeoutMs);
+  /**
+   * Sends a command and reads its reply; a text reply is decoded (UTF-8, strict) once, here. Not async: the
+   * common case (link open, nothing owed) runs without extra promise layers. With `releases`, the transaction
+   * is a whole job that the session started without its queue (query's idle path): its end frees the session.
+   */
+  private exchange(command: string, opts: TxOptions): Promise<Reply>;
+  /** With `text`: resolves with the reply's text; a block is a FramingError. */
+  private exchange(command: string, opts: TxOptions, text: true, releases?: boolean): Promise<string>;
+  private exchange(command: string, opts: TxOptions, text = false, releases = false): Promise<Reply | string> {
+    let pending: Promise<void> | undefined;
+    try {
+      pending = this.prepare(opts.signal, opts.timeoutMs ?? this.timeoutMs);
+    } catch (err) {
+      if (releases) this.release();
+      return Promise.reject(err);
+    }
+    if (!pending) return this.transact(command, opts, text, releases);
+    return pending.then(
+      () => this.transact(command, opts, text, releases),
+      (err) => {
+        if (releases) this.release();
+        throw err;
+      },
+    );
   }
 
-  /** Sends a command and reads its reply; a text reply is decoded (UTF-8, strict) once, here. */
-  private async exchange(command: string, opts: TxOptions): Promise<Reply> {
+  /**
+   * One command and its reply, on a link prepare() made ready. The transaction's state lives in fields (one
+   * transaction at a time), and the transport hands the reply to this.reader: no closure or promise per read
+   * beyond the one returned.
+   */
+  private transact(command: string, opts: TxOptions, text: boolean, releases: boolean): Promise<Reply | string> {
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
-    const pending = this.prepare(opts.signal, performance.now() + timeoutMs);
-    if (pending) await pending;
-    // The reply's budget starts once the link is ready: a resync after an earlier timeout does not eat it.
-    const t0 = performance.now();
-    try {
-      const read = this.transport.read(timeoutMs, opts.signal, { instrument: this.name, command });
+    return new Promise<Reply | string>((resolve, reject) => {
+      const tx: Transaction = { instrument: this.name, command, timeoutMs, text, releases, resolve, reject };
+      this.tx = tx;
+      // The reply's budget starts once the link is ready: a resync after an earlier timeout does not eat it.
+      this.txStart = performance.now();
+      this.transport.readWith(this.reader, timeoutMs, opts.signal, tx);
       this.trace('tx', command);
-      if (!this.transport.writeNow(command + this.terminator)) await this.transport.drain();
-      const m = await read;
-      const ms = performance.now() - t0;
-      if (m.kind === 'block') {
-        this.trace('rx', `#block ${m.data.length} bytes: ${hexPreview(m.data, 16)}`, ms);
-        return m;
+      try {
+        if (!this.transport.writeNow(command + this.terminator)) void this.transport.drain();
+      } catch (err) {
+        this.transport.cancelRead(err as Error);
       }
-      const text = this.decode(command, m.data);
-      this.trace('rx', text, ms);
-      return { kind: 'line', text };
-    } catch (err) {
-      if (err instanceof TimeoutError) {
-        this.owe();
-        this.trace('err', `timeout after ${timeoutMs} ms`, performance.now() - t0);
-        throw new TimeoutError(this.name, command, timeoutMs);
+    });
+  }
+
+  /** Where the transport delivers the reply (or the failure) of the transaction in flight. */
+  private readonly reader: ReadHandler = {
+    onReadMessage: (m) => {
+      const tx = this.endTx();
+      let reply: Reply | string;
+      try {
+        reply = this.received(tx.command, m, this.txStart, tx.text);
+      } catch (err) {
+        tx.reject(err);
+        return;
       }
-      if (isAbortError(err)) this.owe();
-      this.trace('err', (err as Error).message, performance.now() - t0);
-      throw err;
+      tx.resolve(reply);
+    },
+    onReadError: (err) => {
+      const tx = this.endTx();
+      tx.reject(this.failed(tx.command, err, tx.timeoutMs, this.txStart));
+    },
+  };
+
+  /** Takes the transaction in flight; frees the session first when the transaction was a whole job. */
+  private endTx(): Transaction {
+    const tx = this.tx!;
+    this.tx = undefined;
+    if (tx.releases) this.release();
+    return tx;
+  }
+
+  private received(command: string, m: DataMessage, t0: number, textOnly: boolean): Reply | string {
+    const ms = performance.now() - t0;
+    if (m.kind === 'block') {
+      this.trace('rx', `#block ${m.data.length} bytes: ${hexPreview(m.data, 16)}`, ms);
+      if (textOnly) return this.lineText(command, m);
+      return m;
     }
+    const text = this.decode(command, m.data);
+    this.trace('rx', text, ms);
+    return textOnly ? text : { kind: 'line', text };
+  }
+
+  /** A failed read: a timeout or an abort leaves a reply owed; the error, renamed for the session. */
+  private failed(command: string, err: Error, timeoutMs: number, t0: number): Error {
+    if (err instanceof TimeoutError) {
+      this.owe();
+      this.trace('err', `timeout after ${timeoutMs} ms`, performance.now() - t0);
+      return new TimeoutError(this.name, command, timeoutMs);
+    }
+    if (isAbortError(err)) this.owe();
+    this.trace('err', err.message, performance.now() - t0);
+    return err;
   }
 
   private lineText(command: string, r: Reply): string {
@@ -249,7 +331,7 @@ export class ScpiSession {
   }
 
   /** Makes the link ready for a new transaction: open, late replies of earlier queries gone, input clean. */
-  private prepare(signal: AbortSignal | undefined, deadline: number): Promise<void> | undefined {
+  private prepare(signal: AbortSignal | undefined, timeoutMs: number): Promise<void> | undefined {
     if (signal?.aborted) throw new AbortedError(`${this.name}: aborted`, { cause: signal.reason });
     if (this.transport.state === 'open' && this.owed === 0) {
       // the common case, kept synchronous: just drop anything unsolicited
@@ -257,7 +339,7 @@ export class ScpiSession {
       if (dropped > 0) this.trace('err', `discarded ${dropped} bytes of unsolicited input`);
       return undefined;
     }
-    return this.prepareSlow(signal, deadline);
+    return this.prepareSlow(signal, performance.now() + timeoutMs);
   }
 
   private async prepareSlow(signal: AbortSignal | undefined, deadline: number): Promise<void> {
@@ -326,15 +408,21 @@ export class ScpiSession {
   }
 
   private trace(dir: 'tx' | 'rx' | 'err', text: string, ms?: number): void {
-    const entry = {
+    this.transcript.add({
       t: Date.now(),
       instrument: this.name,
       dir,
       text: text.length > 200 ? `${text.slice(0, 200)}…` : text,
       ms,
-    };
-    this.transcript.add(entry);
-    this.log.debug({ dir, ms: ms === undefined ? undefined : Math.round(ms * 1000) / 1000 }, text);
+    });
+    if (this.log.levelVal <= DEBUG_LEVEL) {
+      this.log.debug({ dir, ms: ms === undefined ? undefined : Math.round(ms * 1000) / 1000 }, text);
+    }
+  }
+
+  /** True when a transaction may start now, without the queue: idle, open for use, not cancelled. */
+  private idleFor(signal: AbortSignal | undefined): boolean {
+    return !this.busy && this.jobs.length === 0 && !this.closed && !signal?.aborted;
   }
 
   private enqueue(signal: AbortSignal | undefined, run: () => Promise<unknown>): Promise<unknown> {
@@ -343,12 +431,13 @@ export class ScpiSession {
     if (!this.busy && this.jobs.length === 0) {
       // idle: run now, without the queue's bookkeeping; later callers queue behind it as usual
       this.busy = true;
-      const done = run();
-      const release = () => {
-        this.busy = false;
-        if (this.jobs.length > 0) void this.pump();
-      };
-      done.then(release, release);
+      let done: Promise<unknown>;
+      try {
+        done = run();
+      } catch (err) {
+        done = Promise.reject(err);
+      }
+      done.then(this.release, this.release);
       return done;
     }
     return new Promise((resolve, reject) => {
@@ -369,12 +458,22 @@ export class ScpiSession {
     });
   }
 
+  private readonly release = (): void => {
+    this.busy = false;
+    if (this.jobs.length > 0) void this.pump();
+  };
+
   private async pump(): Promise<void> {
     if (this.busy) return;
     this.busy = true;
     try {
       for (let job = this.jobs.shift(); job; job = this.jobs.shift()) {
         if (job.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
+        if (job.signal?.aborted) {
+          // cancelled while the transaction before it was ending: it was never sent
+          job.reject(new AbortedError(`${this.name}: aborted before it was sent`, { cause: job.signal.reason }));
+          continue;
+        }
         try {
           job.resolve(await job.run());
         } catch (err) {
@@ -389,6 +488,7 @@ export class ScpiSession {
 
 /** True when a program message holds a query (a header ending in `?`) outside strings. */
 export function isQueryMessage(message: string): boolean {
+  if (!message.includes('?')) return false;
   return message
     .replace(/"[^"]*"|'[^']*'/g, '')
     .split(';')

@@ -213,6 +213,8 @@ export interface StationInstrumentDoc {
 export interface Station {
   name: string;
   profile: string;
+  /** The bench's instrument clock rate: the controller scales its physical waits by it. */
+  timeScale: number;
   lanes: { rows: number; cols: number; order: 'row-major'; active: number; spares: number[] };
   instruments: Partial<Record<InstrumentRole, StationInstrumentDoc>>;
 }
@@ -224,12 +226,13 @@ function escapeRe(s: string): string {
 }
 
 /** The station description (the drivers' station.yaml shape) for a running bench. */
-export function benchStation(bench: Pick<Bench, 'profile' | 'instruments' | 'serial'>): Station {
+export function benchStation(bench: Pick<Bench, 'profile' | 'instruments' | 'serial' | 'timeScale'>): Station {
   const p = bench.profile;
   const spares = [...p.geometry.spareLanes].sort((a, b) => a - b);
   const station: Station = {
     name: `${p.name}-sim`,
     profile: p.name,
+    timeScale: bench.timeScale,
     lanes: {
       rows: p.geometry.rows,
       cols: p.geometry.cols,

@@ -6,6 +6,7 @@ import { PdReceiver } from '../../drivers/pd-receiver.ts';
 import { Pm100d } from '../../drivers/pm100d.ts';
 import { Ted4015 } from '../../drivers/ted4015.ts';
 import type { CallTrace } from '../../drivers/trace.ts';
+import type { InstrumentClock } from '../core/instrument-clock.ts';
 import type { ScpiSession } from '../scpi/session.ts';
 import { laneTotal, type Role, type StationConfig } from './schema.ts';
 
@@ -25,10 +26,11 @@ export function createDriver(
   station: StationConfig,
   session: ScpiSession,
   trace: CallTrace | undefined,
+  clock?: InstrumentClock,
 ): ScpiDriver {
   const lanes = laneTotal(station);
   const i = station.instruments;
-  const common = { role, session, ...(trace ? { trace } : {}) };
+  const common = { role, session, ...(trace ? { trace } : {}), ...(clock ? { clock } : {}) };
   switch (role) {
     case 'led-driver': {
       const c = i['led-driver']!;

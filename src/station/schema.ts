@@ -134,6 +134,12 @@ export const stationSchema = z
     description: z.string().optional(),
     /** The simulator profile this station was written for (informational). */
     profile: z.string().optional(),
+    /**
+     * Instrument seconds per real second: 1 (the default) for real hardware. A simulated bench whose clock runs
+     * faster writes its factor here, so physical waits (TEC settle and dwell, ramp delays, rail settling, holds)
+     * scale with it; see src/core/instrument-clock.ts.
+     */
+    timeScale: z.number().gt(0).max(1e9).default(1),
     lanes: z.strictObject({
       rows: z.number().int().min(1).max(256),
       cols: z.number().int().min(1).max(256),

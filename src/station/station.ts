@@ -12,6 +12,7 @@ import type {
 } from '../../drivers/capabilities.ts';
 import { CallTrace } from '../../drivers/trace.ts';
 import { CpobenchError, errorMessage } from '../core/errors.ts';
+import { type InstrumentClock, instrumentClock } from '../core/instrument-clock.ts';
 import type { SafeStateReport, TranscriptEntry } from '../core/record.ts';
 import type { BenchInstruments } from '../orchestrator/step.ts';
 import type { ReconnectOptions } from '../transport/transport.ts';
@@ -75,6 +76,8 @@ interface Slot {
 export class Station implements BenchInstruments {
   readonly config: StationConfig;
   readonly trace: CallTrace;
+  /** The instruments' clock (the station's timeScale; real time on real hardware). */
+  readonly clock: InstrumentClock;
   private readonly slots = new Map<Role, Slot>();
   private readonly ownedPool: SessionPool | undefined;
   private closed = false;
@@ -83,6 +86,7 @@ export class Station implements BenchInstruments {
   constructor(config: StationConfig, slots: Slot[], trace: CallTrace, ownedPool: SessionPool | undefined) {
     this.config = config;
     this.trace = trace;
+    this.clock = clockOf(config);
     this.ownedPool = ownedPool;
     for (const s of slots) this.slots.set(s.role, s);
   }
@@ -280,7 +284,7 @@ export async function openStation(config: StationConfig, options: OpenStationOpt
       },
       ...(options.createTransport ? { createTransport: options.createTransport } : {}),
     });
-    const driver = createDriver(role, config, handle.session, trace);
+    const driver = createDriver(role, config, handle.session, trace, clockOf(config));
     const d = DRIVER_FOR_ROLE[role];
     const info: InstrumentInfo = {
       role,
@@ -314,4 +318,9 @@ export async function openStation(config: StationConfig, options: OpenStationOpt
     }),
   );
   return new Station(config, slots, trace, ownedPool);
+}
+
+/** The clock of a station's instruments: its timeScale (1, real time, unless a simulated bench says so). */
+function clockOf(config: StationConfig): InstrumentClock {
+  return instrumentClock(config.timeScale);
 }

@@ -1,11 +1,15 @@
 /**
  * Q5 per-lane BER at a confidence level. Configures every tested lane with channel lists (rate, PRBS pattern
  * with decorrelated seeds, outputs on, checker pattern), sizes one gate for zero errors at the target BER
- * (n = −ln(1−CL)/BER bits, 3/BER at 95 %), runs it on all lanes at once, polls it with ctx.sleep, then reads
- * every lane's counters in one query and reports the Poisson upper bound per lane. Lanes without signal or
- * sync fail fast: they are reported with an upper bound of 1, and when no lane is left the gate is stopped.
+ * (n = −ln(1−CL)/BER bits, 3/BER at 95 %), runs it on all lanes at once, polls it, then reads every lane's
+ * counters in one query and reports the Poisson upper bound per lane. Lanes without signal or sync fail fast:
+ * they are reported with an upper bound of 1, and when no lane is left the gate is stopped.
+ * The poll follows the instrument's own clock: the first look comes after 1 ms, and each next one when the
+ * bits counted so far say the gate will end (at most pollMs later), so a gate ends the wait as soon as it
+ * ends, whatever the instrument's time scale.
  */
 
+import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { PATTERNS, type Pattern } from '../../drivers/capabilities.ts';
 import { timerMs } from '../config/durations.ts';
@@ -26,7 +30,7 @@ export const berParams = z.strictObject({
    * (timing granularity) cannot push a zero-error bound above the target.
    */
   gateMargin: z.number().min(1).max(2).default(1.02),
-  /** Real-time polling interval of the gate, ms. */
+  /** Longest real-time interval between two polls of the gate, ms. */
   pollMs: timerMs().int().min(1).max(10_000).default(200),
   /** Mark failing lanes in ctx.lanes.failed (for remap). */
   markFailed: z.boolean().default(true),
@@ -57,6 +61,25 @@ export interface BerResult {
   /** Lanes (transmitter numbering) that had no signal or lost pattern sync. */
   syncLost: number[];
   failing: number[];
+}
+
+/** The first look at a running gate, real ms. */
+const FIRST_POLL_MS = 1;
+
+/**
+ * When to look at a gate next, real ms: when the bits counted so far, at the pace they came, reach the gate's
+ * (the instrument's clock, whatever its time scale), within [1, maxMs]; without a count yet, twice the last wait.
+ */
+export function nextPollMs(
+  counted: number,
+  gateBits: number,
+  elapsedMs: number,
+  lastMs: number,
+  maxMs: number,
+): number {
+  if (!(counted > 0)) return Math.min(maxMs, lastMs * 2);
+  const remainingMs = (elapsedMs * (gateBits - counted)) / counted;
+  return Math.min(maxMs, Math.max(1, remainingMs));
 }
 
 /** Bits and gate time for a zero-error result at the target BER and confidence. */
@@ -109,9 +132,11 @@ export async function runBerScreen(ctx: StepContext, o: BerScreenOptions): Promi
 
   ctx.log('info', `BER gate: ${gateBits.toExponential(3)} bits per lane = ${seconds.toFixed(3)} s at ${rate} bit/s`);
   await rx.startGate(seconds, opts);
+  const gateStarted = performance.now();
+  let waitMs = FIRST_POLL_MS;
   try {
     for (;;) {
-      await ctx.sleep(o.pollMs);
+      await ctx.sleep(waitMs);
       const running = await rx.gateRunning(opts);
       const sync = await rx.syncStatus(rxLanes, opts);
       sync.forEach((s, i) => {
@@ -128,7 +153,9 @@ export async function runBerScreen(ctx: StepContext, o: BerScreenOptions): Promi
       }
       const probe = lanes.findIndex((_, i) => !lost.has(i));
       const c = await rx.readCounters([rxLanes[probe]], opts);
-      ctx.progress(Math.min(gateBits, c.bits[0] ?? 0), gateBits);
+      const counted = Math.min(gateBits, c.bits[0] ?? 0);
+      ctx.progress(counted, gateBits);
+      waitMs = nextPollMs(counted, gateBits, performance.now() - gateStarted, waitMs, o.pollMs);
     }
   } catch (err) {
     if (ctx.signal.aborted) await rx.stopGate({ timeoutMs: 1000 }).catch(() => undefined);

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { PATTERNS, type Pattern, type PowerMeter, type RailReading } from '../../drivers/capabilities.ts';
 import { timerMs } from '../config/durations.ts';
-import type { StepDefinition } from '../orchestrator/step.ts';
+import { benchClock, type StepDefinition } from '../orchestrator/step.ts';
 import { setPrbs } from './patterns.ts';
 import { callOpts, ensureOperatingDrive, SHARED, selectLanes } from './util.ts';
 
@@ -25,7 +25,7 @@ export const energyParams = z.strictObject({
   railNames: z.array(z.string().regex(/^[A-Za-z0-9_-]+$/)).default(['tx-led', 'tx-driver', 'rx-tia', 'aux']),
   /** Default limit on energy_per_bit, pJ/bit (6.6 MOSAIC-class per end, 2.0 LightBundle-class). */
   maxPjPerBit: z.number().positive().default(6.6),
-  /** Real-time wait after switching load before reading the rails, ms. */
+  /** Wait after switching load before reading the rails, instrument ms (real ms on real hardware). */
   settleMs: timerMs().int().min(0).default(100),
 });
 export type EnergyParams = z.infer<typeof energyParams>;
@@ -93,11 +93,12 @@ export const energyPerBitStep: StepDefinition<EnergyParams> = {
     if (params.rate !== undefined) await src.setRate(rate, opts);
     await setPrbs(src, lanes, params.pattern, ctx.geometry, opts);
     await src.setOutput(lanes, true, opts);
-    await ctx.sleep(params.settleMs);
+    const clock = benchClock(ctx.instruments);
+    await clock.sleep(params.settleMs / 1000, ctx.signal);
     const load = await pm.measure(undefined, opts);
     ctx.progress(1, 2);
     await src.setOutput(lanes, false, opts);
-    await ctx.sleep(params.settleMs);
+    await clock.sleep(params.settleMs / 1000, ctx.signal);
     const idle = await pm.measure(undefined, opts);
     ctx.progress(2, 2);
     const wasOn = lanes.filter((_, i) => before[i]);

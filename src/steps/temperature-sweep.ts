@@ -1,20 +1,24 @@
 /**
  * Q9 temperature sweep (nested): for each setpoint, set the TEC, wait until |T − setpoint| ≤ tolerance holds for
- * the dwell time (polling with ctx.sleep; an error past the settle timeout), then run the nested steps with
+ * the dwell time (polling; an error past the settle timeout), then run the nested steps with
  * at.temperature = setpoint. Records the settle time per setpoint; returns to the idle setpoint at the end.
+ * Dwell, settle timeout, poll interval and the recorded settle time are instrument time (the bench's clock:
+ * real time on real hardware, N times faster on a simulated bench running N times faster).
  */
 
 import { z } from 'zod';
 import { timerMs, timerSeconds } from '../config/durations.ts';
-import type { StepContext, StepDefinition } from '../orchestrator/step.ts';
+import { benchClock, type StepContext, type StepDefinition } from '../orchestrator/step.ts';
 import { callOpts } from './util.ts';
 
 export const temperatureSweepParams = z.strictObject({
   setpoints: z.array(z.number()).min(1).default([25, 45, 65, 85]),
   toleranceC: z.number().positive().default(0.2),
-  /** Time the temperature must stay inside the tolerance, real seconds. */
+  /** Time the temperature must stay inside the tolerance, instrument seconds. */
   dwellS: timerSeconds().min(0).default(2),
+  /** Instrument seconds. */
   settleTimeoutS: timerSeconds().positive().default(600),
+  /** Instrument ms between temperature reads. */
   pollMs: timerMs().int().min(1).default(250),
   /** Setpoint to return to at the end (also on failure, unless aborted). */
   idleC: z.number().default(25),
@@ -22,9 +26,8 @@ export const temperatureSweepParams = z.strictObject({
 export type TemperatureSweepParams = z.infer<typeof temperatureSweepParams>;
 
 /**
- * Waits for the TEC to settle at `setpoint`. Elapsed time is the larger of the wall clock and the time slept,
- * so a simulated bench with a fast clock and a test with an instant sleep both see time pass. Returns the
- * seconds until the temperature entered the band for good.
+ * Waits for the TEC to settle at `setpoint`, timed on the bench's clock. Returns the instrument seconds until
+ * the temperature entered the band for good.
  */
 export async function waitForSetpoint(
   ctx: StepContext,
@@ -32,9 +35,9 @@ export async function waitForSetpoint(
   p: Pick<TemperatureSweepParams, 'toleranceC' | 'dwellS' | 'settleTimeoutS' | 'pollMs'>,
 ): Promise<{ settleS: number; temperature: number }> {
   const tec = ctx.instruments.thermal();
-  const start = Date.now();
-  let slept = 0;
-  const elapsed = () => Math.max((Date.now() - start) / 1000, slept / 1000);
+  const clock = benchClock(ctx.instruments);
+  const start = clock.now();
+  const elapsed = () => clock.now() - start;
   let inBandSince: number | undefined;
   for (;;) {
     const t = await tec.temperature(callOpts(ctx));
@@ -48,8 +51,7 @@ export async function waitForSetpoint(
         `temperature did not settle at ${setpoint} °C within ${p.settleTimeoutS} s (last reading ${t.toFixed(2)} °C, tolerance ±${p.toleranceC} °C)`,
       );
     }
-    await ctx.sleep(p.pollMs);
-    slept += p.pollMs;
+    await clock.sleep(p.pollMs / 1000, ctx.signal);
   }
 }
 

@@ -59,7 +59,7 @@ export class ScpiFramer {
   /** Drops everything held, e.g. after a reconnect or before a fresh transaction. */
   reset(): void {
     this.state = 'start';
-    this.parts = [];
+    this.parts.length = 0;
     this.partsLength = 0;
     this.body = null;
     this.bodyFilled = 0;
@@ -70,12 +70,31 @@ export class ScpiFramer {
   /** Feeds bytes; returns the messages they complete, in order. */
   push(chunk: Buffer): FramedMessage[] {
     const out: FramedMessage[] = [];
+    this.feed(chunk, (m) => out.push(m));
+    return out;
+  }
+
+  /**
+   * Feeds bytes; hands each message they complete to `emit`, in order. The transport's hot path: no array per
+   * chunk, and a whole reply line inside one chunk is passed on as a view of the chunk, without copying.
+   */
+  feed(chunk: Buffer, emit: (m: FramedMessage) => void): void {
     let i = 0;
     const n = chunk.length;
     while (i < n) {
       switch (this.state) {
         case 'start': {
           const b = chunk[i]!;
+          if (!this.swallowTerminator && b !== HASH) {
+            // fast path: a reply line that ends inside this chunk
+            const lf = chunk.indexOf(LF, i);
+            if (lf !== -1 && lf - i <= this.maxLineBytes) {
+              const end = lf > i && chunk[lf - 1] === CR ? lf - 1 : lf;
+              emit({ kind: 'line', data: chunk.subarray(i, end) });
+              i = lf + 1;
+              break;
+            }
+          }
           if (this.swallowTerminator) {
             if (b === CR) {
               i++;
@@ -102,7 +121,7 @@ export class ScpiFramer {
           const take = end - i;
           if (this.partsLength + take > this.maxLineBytes) {
             const what = this.state === 'line' ? 'reply line' : 'indefinite block';
-            out.push(this.fail(`${what} exceeds ${this.maxLineBytes} bytes without a terminator (LF)`));
+            emit(this.fail(`${what} exceeds ${this.maxLineBytes} bytes without a terminator (LF)`));
             this.state = 'skip';
             break;
           }
@@ -114,7 +133,7 @@ export class ScpiFramer {
             if (this.state === 'line' && data.length > 0 && data[data.length - 1] === CR) {
               data = data.subarray(0, data.length - 1);
             }
-            out.push({ kind: this.state === 'line' ? 'line' : 'block', data });
+            emit({ kind: this.state === 'line' ? 'line' : 'block', data });
             this.state = 'start';
           }
           break;
@@ -129,7 +148,7 @@ export class ScpiFramer {
             this.lengthDigits = '';
             this.state = 'digits';
           } else {
-            out.push(this.fail(`block header "#${String.fromCharCode(b)}" is not "#<digit>"`));
+            emit(this.fail(`block header "#${String.fromCharCode(b)}" is not "#<digit>"`));
             this.state = b === LF ? 'start' : 'skip';
           }
           break;
@@ -137,7 +156,7 @@ export class ScpiFramer {
         case 'digits': {
           const b = chunk[i]!;
           if (b < 0x30 || b > 0x39) {
-            out.push(this.fail(`block header length has a non-digit byte 0x${b.toString(16).padStart(2, '0')}`));
+            emit(this.fail(`block header length has a non-digit byte 0x${b.toString(16).padStart(2, '0')}`));
             this.state = 'skip';
             break;
           }
@@ -146,14 +165,14 @@ export class ScpiFramer {
           if (this.lengthDigits.length === this.digitsWanted) {
             const len = Number(this.lengthDigits);
             if (len > this.maxBlockBytes) {
-              out.push(this.fail(`block header claims ${len} bytes, more than the ${this.maxBlockBytes}-byte limit`));
+              emit(this.fail(`block header claims ${len} bytes, more than the ${this.maxBlockBytes}-byte limit`));
               this.state = 'skip';
               break;
             }
             this.body = Buffer.allocUnsafe(len);
             this.bodyFilled = 0;
             this.state = 'body';
-            if (len === 0) this.finishBlock(out);
+            if (len === 0) this.finishBlock(emit);
           }
           break;
         }
@@ -163,7 +182,7 @@ export class ScpiFramer {
           chunk.copy(body, this.bodyFilled, i, i + take);
           this.bodyFilled += take;
           i += take;
-          if (this.bodyFilled === body.length) this.finishBlock(out);
+          if (this.bodyFilled === body.length) this.finishBlock(emit);
           break;
         }
         case 'skip': {
@@ -178,7 +197,6 @@ export class ScpiFramer {
         }
       }
     }
-    return out;
   }
 
   /** Describes what is held when the stream ends, for an error that says what was missing. */
@@ -193,8 +211,8 @@ export class ScpiFramer {
     return undefined;
   }
 
-  private finishBlock(out: FramedMessage[]): void {
-    out.push({ kind: 'block', data: this.body! });
+  private finishBlock(emit: (m: FramedMessage) => void): void {
+    emit({ kind: 'block', data: this.body! });
     this.body = null;
     this.bodyFilled = 0;
     this.state = 'start';
@@ -208,13 +226,13 @@ export class ScpiFramer {
 
   private takeParts(): Buffer {
     const data = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.partsLength);
-    this.parts = [];
+    this.parts.length = 0;
     this.partsLength = 0;
     return data;
   }
 
   private fail(message: string): FramedMessage {
-    this.parts = [];
+    this.parts.length = 0;
     this.partsLength = 0;
     this.body = null;
     return { kind: 'error', error: new FramingError(message) };

@@ -1,30 +1,29 @@
 import type { Duplex } from 'node:stream';
 import { SerialPort } from 'serialport';
 import { AbortedError, ConnectionError } from '../core/errors.ts';
+import { openTty, type SerialSettings, type TtyLink, ttyPathAvailable } from './serial-tty.ts';
 import { Transport, type TransportOptions } from './transport.ts';
 
-export interface SerialSettings {
-  baudRate?: number;
-  dataBits?: 5 | 6 | 7 | 8;
-  parity?: 'none' | 'even' | 'odd' | 'mark' | 'space';
-  stopBits?: 1 | 1.5 | 2;
-  rtscts?: boolean;
-}
+export type { SerialSettings } from './serial-tty.ts';
 
 export interface SerialOptions extends TransportOptions, SerialSettings {
-  /** A serialport binding; tests may pass `SerialPortMock.binding`. */
+  /** A serialport binding (e.g. `SerialPortMock.binding`): the port is then read through serialport's stream. */
   binding?: unknown;
 }
 
 /**
- * Serial link through serialport. Ports are opened by path (a pty path works: a pty ignores the baud rate).
- * On open the OS buffers are flushed, and input arriving during `settleMs` (default 150 ms) is discarded,
- * so a boot banner never reaches the first query.
+ * Serial link. Ports are opened by path (a pty path works: a pty ignores the baud rate) with the line settings
+ * applied through termios; the bytes flow through a tty stream on the event loop (serial-tty.ts), or through
+ * serialport's stream when a custom binding is given or on Windows. On open the OS buffers are flushed, and
+ * input arriving during `settleMs` (default 150 ms) is discarded, so a boot banner never reaches the first
+ * query.
  */
 export class SerialTransport extends Transport {
   readonly path: string;
-  private readonly settings: SerialSettings;
+  private readonly settings: Required<SerialSettings>;
   private readonly binding: unknown;
+  /** Ports opened as tty streams, by stream: how to release each. */
+  private readonly links = new WeakMap<Duplex, TtyLink>();
 
   constructor(resource: string, path: string, options: SerialOptions = {}) {
     super(resource, { settleMs: 150, ...options });
@@ -40,27 +39,16 @@ export class SerialTransport extends Transport {
   }
 
   protected connectStream(timeoutMs: number, signal?: AbortSignal): Promise<Duplex> {
+    const opening = this.binding || !ttyPathAvailable ? this.openSerialport() : this.openTtyStream();
     return new Promise<Duplex>((resolve, reject) => {
-      const port = new SerialPort({
-        path: this.path,
-        baudRate: this.settings.baudRate!,
-        dataBits: this.settings.dataBits,
-        parity: this.settings.parity,
-        stopBits: this.settings.stopBits,
-        rtscts: this.settings.rtscts,
-        autoOpen: false,
-        ...(this.binding ? { binding: this.binding as never } : {}),
-      });
       let settled = false;
-      const finish = (err: Error | null) => {
+      const finish = (err: Error | null, stream?: Duplex) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        if (err) {
-          if (port.isOpen) port.close(() => undefined);
-          reject(err);
-        } else resolve(port);
+        if (err) reject(err);
+        else resolve(stream!);
       };
       const onAbort = () => finish(new AbortedError(`${this.resource}: open aborted`));
       const timer = setTimeout(
@@ -74,21 +62,29 @@ export class SerialTransport extends Transport {
         timeoutMs,
       );
       signal?.addEventListener('abort', onAbort, { once: true });
-      port.open((err) => {
-        if (err) {
+      opening.then(
+        (stream) => {
+          // opened after the caller gave up: release the port again
+          if (settled) void this.destroyStream(stream);
+          else finish(null, stream);
+        },
+        (err: Error) =>
           finish(
             new ConnectionError(this.resource, `${this.resource}: cannot open ${this.path}: ${err.message}`, {
               cause: err,
             }),
-          );
-          return;
-        }
-        port.flush(() => finish(null));
-      });
+          ),
+      );
     });
   }
 
   protected override async destroyStream(stream: Duplex): Promise<void> {
+    const link = this.links.get(stream);
+    if (link) {
+      this.links.delete(stream);
+      await link.close();
+      return;
+    }
     const port = stream as SerialPort;
     await new Promise<void>((resolve) => {
       if (!port.isOpen) {
@@ -97,6 +93,28 @@ export class SerialTransport extends Transport {
       }
       port.close(() => resolve());
       setTimeout(resolve, 500).unref();
+    });
+  }
+
+  private async openTtyStream(): Promise<Duplex> {
+    const link = await openTty(this.path, this.settings);
+    this.links.set(link.stream, link);
+    return link.stream;
+  }
+
+  /** The port as serialport's stream, opened and flushed. */
+  private openSerialport(): Promise<Duplex> {
+    const port = new SerialPort({
+      path: this.path,
+      ...this.settings,
+      autoOpen: false,
+      ...(this.binding ? { binding: this.binding as never } : {}),
+    } as never);
+    return new Promise<Duplex>((resolve, reject) => {
+      port.open((err) => {
+        if (err) reject(err);
+        else port.flush(() => resolve(port));
+      });
     });
   }
 }

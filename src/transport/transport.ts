@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { AbortedError, ConnectionError, CpobenchError, TimeoutError } from '../core/errors.ts';
 import { type DataMessage, type FramedMessage, type FramerOptions, ScpiFramer } from './framer.ts';
@@ -26,6 +27,18 @@ export interface TransportOptions {
   maxQueuedMessages?: number;
 }
 
+/** Names a read in its timeout and abort errors. */
+export interface ReadLabel {
+  instrument: string;
+  command?: string;
+}
+
+/** Receives the outcome of readWith(): exactly one of the two calls, once. */
+export interface ReadHandler {
+  onReadMessage(m: DataMessage): void;
+  onReadError(err: Error): void;
+}
+
 export interface TransportEvents {
   state: [state: ConnectionState, error?: Error];
   discard: [bytes: number, why: string];
@@ -43,7 +56,22 @@ export abstract class Transport extends EventEmitter<TransportEvents> {
   private stream: Duplex | null = null;
   private readonly framer: ScpiFramer;
   private readonly queue: FramedMessage[] = [];
-  private waiter: ((m: FramedMessage | Error) => void) | null = null;
+  // The one read waiting for a message. Its state lives in fields, not in closures, so a read allocates only
+  // its promise: this is the per-transaction path.
+  private reader: ReadHandler | null = null;
+  private readSignal: AbortSignal | undefined = undefined;
+  private readLabel: ReadLabel | undefined = undefined;
+  private readTimeoutMs = 0;
+  /** performance.now() at which the waiting read times out. */
+  private readDeadline = 0;
+  /**
+   * One timer serves every read: it is armed when none is pending and, when it fires, times the read out only
+   * if its deadline has passed, else re-arms for the rest. A read answered in microseconds creates no timer.
+   */
+  private readTimer: NodeJS.Timeout | null = null;
+  private readTimerDue = 0;
+  /** The signal whose 'abort' we listen to: kept across reads that pass the same signal (a step's). */
+  private abortSignal: AbortSignal | undefined = undefined;
   private connecting: Promise<void> | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private reconnectDelay = 0;
@@ -99,7 +127,7 @@ export abstract class Transport extends EventEmitter<TransportEvents> {
   /** Resolves when the stream's write buffer has drained (or the link went away). */
   drain(): Promise<void> {
     const stream = this.stream;
-    if (!stream || !stream.writableNeedDrain) return Promise.resolve();
+    if (!stream?.writableNeedDrain) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         stream.off('drain', done);
@@ -129,47 +157,123 @@ export abstract class Transport extends EventEmitter<TransportEvents> {
    * Waits for the next framed message. Rejects with TimeoutError after `timeoutMs`, AbortedError when the
    * signal fires, ConnectionError when the link goes away, FramingError on malformed input.
    */
-  read(
-    timeoutMs: number,
-    signal?: AbortSignal,
-    label?: { instrument: string; command?: string },
-  ): Promise<DataMessage> {
-    const queued = this.queue.shift();
-    if (queued) return queued.kind === 'error' ? Promise.reject(queued.error) : Promise.resolve(queued);
-    if (this._state !== 'open') {
-      return Promise.reject(
-        new ConnectionError(this.resource, `${this.resource}: cannot read, connection is ${this._state}`),
-      );
-    }
-    if (signal?.aborted) return Promise.reject(new AbortedError(`${label?.instrument ?? this.resource}: aborted`));
-    if (this.waiter) return Promise.reject(new CpobenchError('E_BUSY', `${this.resource}: a read is already waiting`));
+  read(timeoutMs: number, signal?: AbortSignal, label?: ReadLabel): Promise<DataMessage> {
     return new Promise<DataMessage>((resolve, reject) => {
-      const cleanup = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        this.waiter = null;
-      };
-      const onAbort = () => {
-        cleanup();
-        const what = label?.command ? ` while waiting for the reply to "${label.command}"` : '';
-        reject(new AbortedError(`${label?.instrument ?? this.resource}: aborted${what}`, { cause: signal?.reason }));
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new TimeoutError(label?.instrument ?? this.resource, label?.command, timeoutMs));
-      }, timeoutMs);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiter = (m) => {
-        cleanup();
-        if (m instanceof Error) reject(m);
-        else if (m.kind === 'error') reject(m.error);
-        else resolve(m);
-      };
+      this.readWith({ onReadMessage: resolve, onReadError: reject }, timeoutMs, signal, label);
     });
+  }
+
+  /**
+   * read() without a promise: the outcome goes to `handler`, never synchronously (a message already queued
+   * comes on the next tick). The session's per-transaction path: the session is its own handler, so a
+   * transaction allocates nothing here.
+   */
+  readWith(handler: ReadHandler, timeoutMs: number, signal?: AbortSignal, label?: ReadLabel): void {
+    let refusal: Error | undefined;
+    if (this.queue.length > 0) {
+      const queued = this.queue.shift()!;
+      process.nextTick(() => {
+        if (queued.kind === 'error') handler.onReadError(queued.error);
+        else handler.onReadMessage(queued);
+      });
+      return;
+    }
+    if (this._state !== 'open') {
+      refusal = new ConnectionError(this.resource, `${this.resource}: cannot read, connection is ${this._state}`);
+    } else if (signal?.aborted) {
+      refusal = new AbortedError(`${label?.instrument ?? this.resource}: aborted`);
+    } else if (this.reader) {
+      refusal = new CpobenchError('E_BUSY', `${this.resource}: a read is already waiting`);
+    }
+    if (refusal) {
+      const err = refusal;
+      process.nextTick(() => handler.onReadError(err));
+      return;
+    }
+    this.reader = handler;
+    this.readSignal = signal;
+    this.readLabel = label;
+    this.readTimeoutMs = timeoutMs;
+    this.armReadTimer(timeoutMs);
+    if (signal && signal !== this.abortSignal) this.listenForAbort(signal);
+  }
+
+  /** Ends the waiting read, if any, with `err` (e.g. its command could not be sent). */
+  cancelRead(err: Error): void {
+    this.failRead(err);
+  }
+
+  private armReadTimer(timeoutMs: number): void {
+    const deadline = performance.now() + timeoutMs;
+    this.readDeadline = deadline;
+    const timer = this.readTimer;
+    if (timer && this.readTimerDue <= deadline) return; // fires first, then re-arms for the rest
+    if (timer) clearTimeout(timer);
+    this.readTimerDue = deadline;
+    this.readTimer = setTimeout(this.onReadTimer, timeoutMs);
+  }
+
+  private readonly onReadTimer = (): void => {
+    this.readTimer = null;
+    if (!this.reader) return;
+    const left = this.readDeadline - performance.now();
+    if (left > 0) {
+      this.readTimerDue = this.readDeadline;
+      this.readTimer = setTimeout(this.onReadTimer, Math.ceil(left));
+      return;
+    }
+    const label = this.readLabel;
+    this.failRead(new TimeoutError(label?.instrument ?? this.resource, label?.command, this.readTimeoutMs));
+  };
+
+  private listenForAbort(signal: AbortSignal): void {
+    this.abortSignal?.removeEventListener('abort', this.onAbortSignal);
+    this.abortSignal = signal;
+    signal.addEventListener('abort', this.onAbortSignal);
+  }
+
+  private readonly onAbortSignal = (): void => {
+    const signal = this.abortSignal;
+    if (!this.reader || this.readSignal !== signal) return;
+    const label = this.readLabel;
+    const what = label?.command ? ` while waiting for the reply to "${label.command}"` : '';
+    this.failRead(new AbortedError(`${label?.instrument ?? this.resource}: aborted${what}`, { cause: signal?.reason }));
+  };
+
+  /**
+   * Ends the waiting read (if any) with `m`. The timer stays armed until it next fires (it holds the process no
+   * longer than the open stream does: close() and a lost link clear it).
+   */
+  private deliver(m: FramedMessage): boolean {
+    const reader = this.reader;
+    if (!reader) return false;
+    this.clearRead();
+    if (m.kind === 'error') reader.onReadError(m.error);
+    else reader.onReadMessage(m);
+    return true;
+  }
+
+  private failRead(err: Error): void {
+    const reader = this.reader;
+    if (!reader) return;
+    this.clearRead();
+    reader.onReadError(err);
+  }
+
+  private clearRead(): void {
+    this.reader = null;
+    this.readSignal = undefined;
+    this.readLabel = undefined;
+  }
+
+  private stopReadTimer(): void {
+    if (this.readTimer) clearTimeout(this.readTimer);
+    this.readTimer = null;
   }
 
   /** Drops every message received and not yet read, and any partial one. Returns how many bytes went. */
   discardInput(why = 'stale input'): number {
+    if (this.queue.length === 0 && !this.framer.partial) return 0;
     let bytes = 0;
     for (const m of this.queue) bytes += m.kind === 'error' ? 0 : m.data.length;
     this.queue.length = 0;
@@ -194,7 +298,10 @@ export abstract class Transport extends EventEmitter<TransportEvents> {
       stream.removeAllListeners('data');
       await this.destroyStream(stream);
     }
-    this.failWaiter(new ConnectionError(this.resource, `${this.resource}: connection closed`));
+    this.failRead(new ConnectionError(this.resource, `${this.resource}: connection closed`));
+    this.stopReadTimer();
+    this.abortSignal?.removeEventListener('abort', this.onAbortSignal);
+    this.abortSignal = undefined;
     this.setState('closed');
   }
 
@@ -266,17 +373,17 @@ export abstract class Transport extends EventEmitter<TransportEvents> {
       this.emit('discard', chunk.length, 'input waiting when the port opened');
       return;
     }
-    for (const m of this.framer.push(chunk)) {
-      if (this.waiter) this.waiter(m);
-      else {
-        this.queue.push(m);
-        if (this.queue.length > this.options.maxQueuedMessages) {
-          const dropped = this.queue.shift()!;
-          this.emit('discard', dropped.kind === 'error' ? 0 : dropped.data.length, 'unread message queue full');
-        }
-      }
-    }
+    this.framer.feed(chunk, this.onMessage);
   }
+
+  private readonly onMessage = (m: FramedMessage): void => {
+    if (this.deliver(m)) return;
+    this.queue.push(m);
+    if (this.queue.length > this.options.maxQueuedMessages) {
+      const dropped = this.queue.shift()!;
+      this.emit('discard', dropped.kind === 'error' ? 0 : dropped.data.length, 'unread message queue full');
+    }
+  };
 
   private onLost(stream: Duplex, err?: Error): void {
     if (this.stream !== stream) return;
@@ -287,18 +394,14 @@ export abstract class Transport extends EventEmitter<TransportEvents> {
     const reason = err ? err.message : 'peer closed the connection';
     const message = `${this.resource}: connection lost (${reason})${partial ? `; ${partial}` : ''}`;
     const lost = new ConnectionError(this.resource, message, { cause: err });
-    this.failWaiter(lost);
+    this.failRead(lost);
+    this.stopReadTimer();
     if (this.closedByUser) {
       this.setState('closed');
       return;
     }
     this.setState('lost', lost);
     this.scheduleReconnect();
-  }
-
-  private failWaiter(err: Error): void {
-    const w = this.waiter;
-    if (w) w(err);
   }
 
   private scheduleReconnect(): void {

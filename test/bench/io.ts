@@ -1,32 +1,32 @@
 /**
- * I/O-core benchmark: `*IDN?` round trips per second against one simulated instrument (the server core's
- * ScpiInstrument, served with serveTcp), over TCP loopback and over a pty (socat, bridgePty):
- *   (a) through cpobench: createTransport + ScpiSession.query('*IDN?'),
- *   (b) a bare baseline with no cpobench code: a raw net.Socket (TCP) or a bare serialport SerialPort (pty)
- *       ping-pong: write "*IDN?\n", wait for the LF-terminated reply, decode it to a string, repeat.
- * The baseline does the work the session cannot skip (split at LF, drop a trailing CR, UTF-8 decode to a
- * string, check the reply), so the ratio measures what the session adds on top of that.
- * After a warm-up, each (link, client) pair runs for a fixed time; the rounds alternate session/baseline and the
- * median of the rounds is reported. Target: session ≥ 0.85 × baseline on both links.
- * Prints a table, then (LAST line) one JSON object.
+ * I/O-core benchmark: `*IDN?` round trips per second against one instrument, per link, with every client in the
+ * same run against the same instrument:
+ *   cpobench      createTransport + ScpiSession.query('*IDN?')
+ *   node bare     no cpobench code: a raw net.Socket (TCP) or a bare serialport SerialPort (serial) ping-pong
+ *   pyvisa-py     pyvisa with the pyvisa-py backend, in Debian's /usr/bin/python3 (when installed)
+ *   python raw    a raw Python socket (TCP) or pyserial with blocking reads (serial), when installed
+ * The instrument is either `--resource RES` (repeatable: any VISA resource cpobench accepts, e.g. a lab's own
+ * `TCPIP0::192.168.1.20::5025::SOCKET` or `ASRL/dev/ttyUSB0::INSTR`), or by default one simulated instrument
+ * served from a child process (test/bench/io-instrument.ts) over TCP loopback and over a pty (socat).
+ * A round runs every client once against each resource, one after the other (one connection at a time: an
+ * instrument may serve one client only), each for `--seconds` after a warm-up; the rounds rotate the order.
+ * Short slices in many rounds keep the clients' samples close in time, so load from other processes falls on
+ * all of them alike; the medians of the per-round ratios are reported. Targets: TCP ≥ 0.95 × the bare socket
+ * and ≥ pyvisa-py; serial ≥ pyvisa-py. Prints a table, then (LAST line) one JSON object.
  *
- *   npm run bench:io [-- --seconds 3 --rounds 3]
+ *   npm run bench:io [-- --seconds 1 --rounds 7] [-- --resource RES [--resource RES2] [--baud 115200]]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { SerialPort } from 'serialport';
-import { ScpiSession } from '../../src/scpi/session.ts';
-import { ScpiInstrument } from '../../src/sim/server/instrument.ts';
-import { bridgePty, type PtyBridgeHandle } from '../../src/sim/server/pty-bridge.ts';
-import { serveTcp } from '../../src/sim/server/tcp-server.ts';
-import { createTransport } from '../../src/transport/open.ts';
-import { formatSerialResource } from '../../src/transport/resource.ts';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { parseResource } from '../../src/transport/resource.ts';
+import { measure, type NodeClient, openClient, type Rate } from './io-clients.ts';
+import { type PythonClient, type PythonWorker, pythonClientsFor, startPython } from './io-python.ts';
 
-const TARGET = 0.85;
-const WARMUP_MS = 500;
+const TARGET_TCP_VS_BARE = 0.95;
+const TARGET_VS_PYVISA = 1;
+const WARMUP_MS = 200;
+/** socat (the default instrument's pty bridge) restarts after each close: let it, before the next open. */
+const SERIAL_GAP_MS = 300;
+const ROOT = new URL('../..', import.meta.url).pathname;
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -35,217 +35,225 @@ function arg(name: string, dflt: number): number {
   if (!(v > 0)) throw new Error(`--${name} needs a positive number`);
   return v;
 }
-const RUN_MS = arg('seconds', 3) * 1000;
-const ROUNDS = Math.round(arg('rounds', 3));
-
-const IDENTITY = { manufacturer: 'cpobench-sim', model: 'BENCH-IO', serial: 'SN0001', firmware: '1.0' };
-const IDN = `${IDENTITY.manufacturer},${IDENTITY.model},${IDENTITY.serial},${IDENTITY.firmware}`;
-
-/** A ping-pong client: `once()` does one *IDN? round trip and resolves with the reply text. */
-interface Client {
-  once(): Promise<string>;
-  close(): Promise<void>;
-}
-
-/** Runs `warmup` then counts round trips for `ms`; returns queries per second. */
-async function measure(c: Client, ms: number, warmupMs: number): Promise<number> {
-  const check = (s: string) => {
-    if (s !== IDN) throw new Error(`unexpected reply ${JSON.stringify(s)}`);
-  };
-  let t0 = performance.now();
-  while (performance.now() - t0 < warmupMs) check(await c.once());
-  t0 = performance.now();
-  let n = 0;
-  let t = t0;
-  while (t - t0 < ms) {
-    check(await c.once());
-    n++;
-    if ((n & 15) === 0) t = performance.now();
-  }
-  return n / ((performance.now() - t0) / 1000);
-}
-
-// ------------------------------------------------------------------------------------------------ clients
-
-async function sessionClient(resource: string): Promise<Client> {
-  const s = new ScpiSession(createTransport(resource, { reconnect: false }), { name: 'bench', timeoutMs: 5000 });
-  await s.open();
-  return { once: () => s.query('*IDN?'), close: () => s.close() };
-}
-
-/**
- * The bare ping-pong on any byte stream: accumulate chunks, split at LF, drop CR, decode UTF-8 (fatal, as the
- * session does). One request in flight at a time.
- */
-function pingPong(write: (b: Buffer) => void, onData: (fn: (chunk: Buffer) => void) => void): Client['once'] {
-  const cmd = Buffer.from('*IDN?\n');
-  const utf8 = new TextDecoder('utf-8', { fatal: true });
-  let pending: Buffer[] = [];
-  let waiter: ((s: string) => void) | null = null;
-  onData((chunk) => {
-    let start = 0;
-    for (;;) {
-      const lf = chunk.indexOf(0x0a, start);
-      if (lf < 0) {
-        if (start < chunk.length) pending.push(chunk.subarray(start));
-        return;
-      }
-      let line = chunk.subarray(start, lf);
-      if (pending.length) {
-        pending.push(line);
-        line = Buffer.concat(pending);
-        pending = [];
-      }
-      if (line.length && line[line.length - 1] === 0x0d) line = line.subarray(0, line.length - 1);
-      const w = waiter;
-      waiter = null;
-      w?.(utf8.decode(line));
-      start = lf + 1;
+function args(name: string): string[] {
+  const out: string[] = [];
+  process.argv.forEach((a, i) => {
+    if (a === `--${name}`) {
+      const v = process.argv[i + 1];
+      if (!v || v.startsWith('--')) throw new Error(`--${name} needs a value`);
+      out.push(v);
     }
   });
-  return () =>
-    new Promise<string>((resolve) => {
-      waiter = resolve;
-      write(cmd);
+  return out;
+}
+const RUN_MS = arg('seconds', 1) * 1000;
+const ROUNDS = Math.round(arg('rounds', 7));
+/** Serial line rate for --resource ASRL... (a pty ignores it). */
+const BAUD = Math.round(arg('baud', 9600));
+
+type ClientName = NodeClient | PythonClient;
+const LABEL: Record<ClientName, string> = {
+  session: 'cpobench',
+  socket: 'net.Socket',
+  serialport: 'serialport',
+  pyvisa: 'pyvisa-py',
+  pysocket: 'python socket',
+  pyserial: 'pyserial',
+};
+
+interface Target {
+  resource: string;
+  link: 'tcp' | 'serial';
+  bare: NodeClient;
+  python: PythonClient[];
+  workers: Map<PythonClient, PythonWorker>;
+  missing: string[];
+}
+
+/** Starts the default instrument in a child process; resolves with its two resources. */
+async function startInstrument(): Promise<{ child: ChildProcess; tcp: string; serial: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/io-instrument.ts'], {
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('the bench instrument did not start within 30 s')), 30_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf('\n');
+      if (nl >= 0) {
+        clearTimeout(timer);
+        resolve(out.slice(0, nl));
+      }
     });
-}
-
-async function rawTcpClient(host: string, port: number): Promise<Client> {
-  const sock = net.connect({ host, port });
-  await new Promise<void>((resolve, reject) => {
-    sock.once('connect', resolve);
-    sock.once('error', reject);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the bench instrument exited (${code}) before it was ready`));
+    });
   });
-  sock.setNoDelay(true);
-  const once = pingPong(
-    (b) => sock.write(b),
-    (fn) => sock.on('data', fn),
-  );
-  return {
-    once,
-    close: () =>
-      new Promise<void>((resolve) => {
-        sock.once('close', () => resolve());
-        sock.destroy();
-      }),
-  };
+  const r = JSON.parse(line) as { tcp: string; serial: string };
+  return { child, ...r };
 }
-
-async function rawSerialClient(path: string): Promise<Client> {
-  const port = new SerialPort({ path, baudRate: 9600, autoOpen: false });
-  await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
-  await new Promise<void>((resolve) => port.flush(() => resolve()));
-  const once = pingPong(
-    (b) => port.write(b),
-    (fn) => port.on('data', fn),
-  );
-  port.on('error', (err) => process.stderr.write(`baseline serial port: ${err.message}\n`));
-  return { once, close: () => new Promise<void>((resolve) => port.close(() => resolve())) };
-}
-
-/** Opening a pty right after the previous client closed it can race socat's restart: retry briefly. */
-async function retryOpen(open: () => Promise<Client>): Promise<Client> {
-  let last: unknown;
-  for (let k = 0; k < 100; k++) {
-    try {
-      return await open();
-    } catch (err) {
-      last = err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw last;
-}
-
-// ------------------------------------------------------------------------------------------------ main
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  return s.length === 0 ? Number.NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+const r3 = (x: number) => Math.round(x * 1000) / 1000;
+
+async function runClient(t: Target, c: ClientName): Promise<Rate> {
+  if (c === 'session' || c === 'socket' || c === 'serialport') {
+    const client = await openClient(c, t.resource, BAUD);
+    try {
+      return await measure(client, RUN_MS, WARMUP_MS);
+    } finally {
+      await client.close();
+    }
+  }
+  return t.workers.get(c)!.measure(RUN_MS / 1000, WARMUP_MS / 1000);
 }
 
 async function main(): Promise<void> {
-  const instrument = new ScpiInstrument({ role: 'demo', identity: IDENTITY });
-  const server = await serveTcp(instrument);
-  const dir = mkdtempSync(join(tmpdir(), 'cpobench-bench-io-'));
-  const ptyPath = join(dir, 'demo');
-  let bridge: PtyBridgeHandle | undefined;
+  const given = args('resource');
+  let child: ChildProcess | undefined;
+  let resources = given;
+  if (given.length === 0) {
+    const inst = await startInstrument();
+    child = inst.child;
+    resources = [inst.tcp, inst.serial];
+  }
+  const targets: Target[] = [];
   try {
-    bridge = await bridgePty(ptyPath, server.port, server.host);
-
-    type Link = 'tcp' | 'pty';
-    type Kind = 'session' | 'baseline';
-    const open: Record<Link, Record<Kind, () => Promise<Client>>> = {
-      tcp: {
-        session: () => sessionClient(server.resource),
-        baseline: () => rawTcpClient(server.host, server.port),
-      },
-      pty: {
-        session: () => retryOpen(() => sessionClient(formatSerialResource(ptyPath))),
-        baseline: () => retryOpen(() => rawSerialClient(ptyPath)),
-      },
-    };
-    const rates: Record<Link, Record<Kind, number[]>> = {
-      tcp: { session: [], baseline: [] },
-      pty: { session: [], baseline: [] },
-    };
-    const ratios: Record<Link, number[]> = { tcp: [], pty: [] };
+    for (const resource of resources) {
+      const link = parseResource(resource).kind;
+      const py = await pythonClientsFor(link);
+      const workers = new Map<PythonClient, PythonWorker>();
+      for (const c of py.clients) workers.set(c, await startPython(c, resource, BAUD));
+      targets.push({
+        resource,
+        link,
+        bare: link === 'tcp' ? 'socket' : 'serialport',
+        python: py.clients,
+        workers,
+        missing: py.missing,
+      });
+      for (const m of py.missing) process.stderr.write(`${resource}: not measured: ${m}\n`);
+    }
+    // per resource and client: the rate and CPU of each round, and cpobench's rate over the client's, per round
+    const samples = new Map<string, Map<ClientName, { qps: number[]; cpuUs: number[]; vs: number[] }>>();
     for (let r = 0; r < ROUNDS; r++) {
-      for (const link of ['tcp', 'pty'] as const) {
-        // alternate which client goes first, so drift (thermal, other load) does not favour one side
-        const order: Kind[] = r % 2 === 0 ? ['session', 'baseline'] : ['baseline', 'session'];
-        const got: Partial<Record<Kind, number>> = {};
-        for (const kind of order) {
-          const c = await open[link][kind]();
-          try {
-            got[kind] = await measure(c, RUN_MS, WARMUP_MS);
-          } finally {
-            await c.close();
-            // socat notices the closed pty, exits and is restarted by bridgePty: give it time, or the next
-            // open may catch the old pty just before its master goes away (EIO on the first write)
-            if (link === 'pty') await new Promise((r) => setTimeout(r, 300));
-          }
-          rates[link][kind].push(got[kind]!);
+      for (const t of targets) {
+        const clients: ClientName[] = ['session', t.bare, ...t.python];
+        // rotate the order each round, so drift (thermal, other load) does not favour one client
+        const order = clients.map((_, k) => clients[(k + r) % clients.length]!);
+        const got = new Map<ClientName, Rate>();
+        for (const c of order) {
+          got.set(c, await runClient(t, c));
+          if (t.link === 'serial') await new Promise((res) => setTimeout(res, SERIAL_GAP_MS));
         }
-        ratios[link].push(got.session! / got.baseline!);
+        const byClient = samples.get(t.resource) ?? new Map();
+        samples.set(t.resource, byClient);
+        const ours = got.get('session')!.qps;
+        for (const [c, q] of got) {
+          const x = byClient.get(c) ?? { qps: [], cpuUs: [], vs: [] };
+          byClient.set(c, x);
+          x.qps.push(q.qps);
+          x.cpuUs.push(q.cpuUs);
+          x.vs.push(ours / q.qps);
+        }
         process.stderr.write(
-          `round ${r + 1}/${ROUNDS} ${link}: session ${got.session!.toFixed(0)} q/s, ` +
-            `baseline ${got.baseline!.toFixed(0)} q/s, ratio ${(got.session! / got.baseline!).toFixed(3)}\n`,
+          `round ${r + 1}/${ROUNDS} ${t.resource}: ${order.map((c) => `${c} ${got.get(c)!.qps.toFixed(0)}`).join(', ')} q/s\n`,
         );
       }
     }
 
-    const result = (link: Link) => ({
-      session: Math.round(median(rates[link].session)),
-      baseline: Math.round(median(rates[link].baseline)),
-      // median of the per-round ratios: each round's pair ran back to back
-      ratio: Math.round(median(ratios[link]) * 1000) / 1000,
-      rounds: ratios[link].map((x) => Math.round(x * 1000) / 1000),
+    const results = targets.map((t) => {
+      const m = samples.get(t.resource)!;
+      const clients = Object.fromEntries(
+        [...m].map(([c, x]) => [
+          c,
+          {
+            qps: Math.round(median(x.qps)),
+            cpuUs: Math.round(median(x.cpuUs) * 10) / 10,
+            // cpobench's rate over this client's, median of the per-round ratios
+            ratio: r3(median(x.vs)),
+            rounds: x.vs.map(r3),
+          },
+        ]),
+      ) as Partial<Record<ClientName, { qps: number; cpuUs: number; ratio: number; rounds: number[] }>>;
+      const pyRaw: PythonClient = t.link === 'tcp' ? 'pysocket' : 'pyserial';
+      const ratio = clients[t.bare]!.ratio;
+      const ratioPyvisa = clients.pyvisa?.ratio ?? null;
+      const pass =
+        (t.link === 'serial' || ratio >= TARGET_TCP_VS_BARE) &&
+        (ratioPyvisa === null || ratioPyvisa >= TARGET_VS_PYVISA);
+      return {
+        resource: t.resource,
+        link: t.link,
+        session: clients.session!.qps,
+        baseline: clients[t.bare]!.qps,
+        baselineClient: t.bare,
+        ratio,
+        rounds: clients[t.bare]!.rounds,
+        pyvisa: clients.pyvisa?.qps ?? null,
+        ratioPyvisa,
+        roundsPyvisa: clients.pyvisa?.rounds ?? [],
+        pythonRaw: clients[pyRaw]?.qps ?? null,
+        pythonRawClient: pyRaw,
+        clients,
+        notMeasured: t.missing,
+        pass,
+      };
     });
-    const tcp = result('tcp');
-    const pty = result('pty');
+    const first = (link: 'tcp' | 'serial') => results.find((x) => x.link === link);
     const out = {
-      tcp,
-      pty,
+      tcp: first('tcp'),
+      pty: first('serial'),
+      resources: results,
       seconds: RUN_MS / 1000,
       roundsRun: ROUNDS,
-      target: TARGET,
-      pass: tcp.ratio >= TARGET && pty.ratio >= TARGET,
+      target: { tcpVsBare: TARGET_TCP_VS_BARE, vsPyvisa: TARGET_VS_PYVISA },
+      pass: results.every((x) => x.pass),
     };
-    const rows = [
-      ['link', 'cpobench q/s', 'baseline q/s', 'ratio a/b', 'per round'],
-      ['TCP loopback', String(tcp.session), String(tcp.baseline), tcp.ratio.toFixed(3), tcp.rounds.join(' ')],
-      ['pty (socat)', String(pty.session), String(pty.baseline), pty.ratio.toFixed(3), pty.rounds.join(' ')],
-    ];
+    const rows = [['resource', 'client', 'q/s', 'CPU µs/query', 'cpobench ÷ client', 'per round']];
+    for (const x of results) {
+      for (const [c, v] of Object.entries(x.clients)) {
+        const mine = c === 'session';
+        rows.push([
+          mine ? x.resource : '',
+          LABEL[c as ClientName],
+          String(v!.qps),
+          v!.cpuUs.toFixed(1),
+          mine ? '' : v!.ratio.toFixed(3),
+          mine ? '' : v!.rounds.join(' '),
+        ]);
+      }
+    }
     const w = rows[0]!.map((_, k) => Math.max(...rows.map((r) => r[k]!.length)));
-    for (const r of rows) console.log(r.map((c, k) => c.padEnd(w[k]!)).join('  '));
-    console.log(`target: ratio >= ${TARGET} on both links: ${out.pass ? 'PASS' : 'FAIL'}`);
+    for (const r of rows)
+      console.log(
+        r
+          .map((c, k) => c.padEnd(w[k]!))
+          .join('  ')
+          .trimEnd(),
+      );
+    console.log(
+      `medians of ${ROUNDS} rounds of ${RUN_MS / 1000} s per client; CPU is the client process's (user + system)`,
+    );
+    console.log(
+      `target: TCP >= ${TARGET_TCP_VS_BARE} x bare socket and >= pyvisa-py; serial >= pyvisa-py: ${out.pass ? 'PASS' : 'FAIL'}`,
+    );
     console.log(JSON.stringify(out));
   } finally {
-    await bridge?.close();
-    await server.close();
-    rmSync(dir, { recursive: true, force: true });
+    for (const t of targets) for (const w of t.workers.values()) w.close();
+    if (child && child.exitCode === null) {
+      await new Promise<void>((resolve) => {
+        child!.once('exit', () => resolve());
+        child!.kill('SIGTERM');
+      });
+    }
   }
 }
 

@@ -137,6 +137,41 @@ describe('ScpiSession against a simulated instrument over TCP', () => {
     expect(seen).not.toContain('QUEUED?');
   });
 
+  it('times each query by its own timeout after fast ones, and aborts by the signal each query passes', async () => {
+    const peer = await rawPeer((line, sock) => {
+      if (line !== 'HANG?') sock.write('ok\n');
+    });
+    cleanups.push(() => peer.close());
+    const s = await tcpSession(peer.port, { timeoutMs: 5000, lateReplyGraceMs: 1 });
+    // many fast replies under a long timeout, then a short one: it must not wait for the long one's timer
+    for (let i = 0; i < 50; i++) expect(await s.query('FAST?')).toBe('ok');
+    let t0 = performance.now();
+    await expect(s.query('HANG?', { timeoutMs: 100 })).rejects.toBeInstanceOf(TimeoutError);
+    let took = performance.now() - t0;
+    expect(took).toBeGreaterThanOrEqual(95);
+    expect(took).toBeLessThan(2000);
+    // a fast reply under a short timeout, then a longer one: the short one's timer must not end it early
+    expect(await s.query('FAST?', { timeoutMs: 50 })).toBe('ok');
+    t0 = performance.now();
+    await expect(s.query('HANG?', { timeoutMs: 300 })).rejects.toBeInstanceOf(TimeoutError);
+    took = performance.now() - t0;
+    expect(took).toBeGreaterThanOrEqual(295);
+    expect(took).toBeLessThan(2300);
+    // one signal over many queries (a step's), then another: aborting the first no longer touches anything,
+    // aborting the second ends the query waiting on it
+    const first = new AbortController();
+    for (let i = 0; i < 5; i++) expect(await s.query('FAST?', { signal: first.signal })).toBe('ok');
+    const unsignalled = s.query('HANG?', { timeoutMs: 150 });
+    first.abort();
+    await expect(unsignalled).rejects.toBeInstanceOf(TimeoutError);
+    const second = new AbortController();
+    const pending = s.query('HANG?', { signal: second.signal });
+    setTimeout(() => second.abort(), 30);
+    await expect(pending).rejects.toBeInstanceOf(AbortedError);
+    expect(await s.query('FAST?', { signal: first.signal }).catch((e) => e)).toBeInstanceOf(AbortedError);
+    expect(await s.query('FAST?')).toBe('ok');
+  });
+
   it('keeps exactly one transaction in flight', async () => {
     let inFlight = 0;
     let maxInFlight = 0;

@@ -1,34 +1,20 @@
-import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
+import { requirePythonModules, runPython } from '../helpers/python.ts';
 import { cleanupList, exec, openBench } from './instruments/helpers.ts';
 
 const cleanup = cleanupList();
 afterEach(() => cleanup.run());
 
-/** Runs a Python snippet with the system interpreter (python3-pyvisa-py from apt), asynchronously. */
-function python(code: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn('/usr/bin/python3', ['-c', code]);
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    p.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    p.on('close', (c) => resolve({ code: c, stdout, stderr }));
-  });
-}
-
 describe('a standard VISA client (pyvisa with the pyvisa-py backend)', () => {
   it('reads *IDN?, -113, a 400-value list and the CMOS block', async () => {
+    // Debian's python3-pyvisa-py, run by Debian's /usr/bin/python3; missing, the test fails saying what to install.
+    await requirePythonModules(['pyvisa', 'pyvisa_py']);
     const tb = await openBench({ profile: 'mosaic-800g-cmos' });
     cleanup.add(tb);
     await exec(await tb.session('led-driver'), 'OUTP ON,(@1:400)');
     const led = tb.bench.instruments.find((i) => i.role === 'led-driver')!.resource;
     const rx = tb.bench.instruments.find((i) => i.role === 'cmos-receiver')!.resource;
-    const r = await python(`
+    const r = await runPython(`
 import json, pyvisa
 rm = pyvisa.ResourceManager('@py')
 def open(res):

@@ -19,6 +19,26 @@ async function bench(profile = 'mosaic-800g'): Promise<{ bench: Bench; config: S
 }
 
 describe('openStation against the simulated bench', () => {
+  it("runs physical waits on the bench's instrument clock: a TEC dwell of 5 s takes milliseconds at 1000x", async () => {
+    const { config } = await bench();
+    expect(config.timeScale).toBe(1000);
+    const st = await openStation(config);
+    cleanups.push(() => st.close());
+    expect(st.clock.timeScale).toBe(1000);
+    const tec = st.thermal();
+    await tec.setOutput(true);
+    await tec.setSetpoint(45);
+    const t0 = performance.now();
+    const reached = await tec.waitSettled!();
+    expect(Math.abs(reached - 45)).toBeLessThanOrEqual(0.1);
+    // 20 °C of ramp plus a 5 s dwell (config.instruments.tec.settle), all instrument time
+    expect(config.instruments.tec!.settle!.dwellS).toBe(5);
+    expect(performance.now() - t0).toBeLessThan(2000);
+    // a station file says nothing: real time
+    const { timeScale: _, ...rest } = config;
+    expect(stationFromObject(rest).timeScale).toBe(1);
+  });
+
   it('opens every role, checks identities, and exposes the capability getters', async () => {
     const { config } = await bench();
     const st = await openStation(config);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { berUpperBound } from '../../src/core/ber.ts';
-import { berStep, gateFor } from '../../src/steps/ber.ts';
+import { berStep, gateFor, nextPollMs } from '../../src/steps/ber.ts';
 import { decorrelatedSeeds, neighbours } from '../../src/steps/patterns.ts';
 import { createFakeBench } from './fake-bench.ts';
 import { makeGeometry, runStep } from './helpers.ts';
@@ -32,6 +32,18 @@ describe('ber', () => {
     expect(ctx.sleptMs).toBeGreaterThan(0);
     expect(ctx.progressCalls.at(-1)).toEqual([ctx.get('gate_bits').value, ctx.get('gate_bits').value]);
     expect(ctx.lanes.failed.size).toBe(0);
+  });
+
+  it("polls the gate when the instrument's bit count says it ends, within [1 ms, pollMs]", () => {
+    // a quarter of the bits in 40 ms: the rest takes 120 ms
+    expect(nextPollMs(0.25e9, 1e9, 40, 1, 200)).toBeCloseTo(120, 9);
+    // a long gate (real hardware): no longer than pollMs
+    expect(nextPollMs(1e6, 3e12, 2, 1, 200)).toBe(200);
+    // a fast clock: the gate is nearly done, look again in a millisecond
+    expect(nextPollMs(0.999e9, 1e9, 3, 1, 200)).toBe(1);
+    // nothing counted yet: back off
+    expect(nextPollMs(0, 1e9, 5, 4, 200)).toBe(8);
+    expect(nextPollMs(0, 1e9, 5, 150, 200)).toBe(200);
   });
 
   it('reports the upper bound when errors occur, fails fast on sync loss and marks the lanes', async () => {

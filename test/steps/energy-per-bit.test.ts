@@ -21,6 +21,8 @@ describe('energy-per-bit', () => {
     // full load on PRBS31 at the rate, idle with the outputs off; outputs back as they were
     expect(bench.log.calls.find((c) => c.method === 'setPattern')?.args[1]).toBe('PRBS31');
     expect(bench.model.out.every((o) => !o)).toBe(true);
+    // the rails settle for settleMs of instrument time after each load change
+    expect(bench.clock.slept).toBeCloseTo(0.2, 9);
   });
 
   it('fails above the limit and honours countedRails', async () => {

@@ -21,6 +21,8 @@ import type {
   RailReading,
   ThermalController,
 } from '../../drivers/capabilities.ts';
+import { AbortedError } from '../../src/core/errors.ts';
+import type { InstrumentClock } from '../../src/core/instrument-clock.ts';
 import type { BenchInstruments } from '../../src/orchestrator/step.ts';
 
 export interface FakeOptions {
@@ -491,10 +493,32 @@ export class FakeTec extends FakeInstrument implements ThermalController {
   }
 }
 
+/**
+ * An instrument clock whose time moves only when something sleeps on it, at once: physical waits (TEC dwell,
+ * settling) take no real time in step tests and their durations come out exact.
+ */
+export class VirtualClock implements InstrumentClock {
+  readonly timeScale = 1;
+  private t = 0;
+  /** Instrument seconds slept on this clock so far. */
+  get slept(): number {
+    return this.t;
+  }
+  now(): number {
+    return this.t;
+  }
+  async sleep(seconds: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) throw new AbortedError('aborted while waiting', { cause: signal.reason });
+    this.t += seconds;
+    await Promise.resolve();
+  }
+}
+
 export interface FakeBench {
   model: FakeModel;
   log: CallLog;
   instruments: BenchInstruments;
+  clock: VirtualClock;
   source: LightSource;
   receiver: LaneReceiver | FrameReceiver;
   powerMeter: FakePowerMeter;
@@ -513,7 +537,9 @@ export function createFakeBench(opts: FakeOptions = {}): FakeBench {
   const optical = new FakeOpticalMeter(log, tst('optical-meter'));
   const tec = new FakeTec(log, model.o.tecStep, tst('tec'));
   const all: Instrument[] = [source, receiver, powerMeter, optical, tec];
+  const clock = new VirtualClock();
   const instruments: BenchInstruments = {
+    clock,
     lightSource: () => source,
     receiver: () => receiver,
     powerMeter: () => powerMeter,
@@ -522,5 +548,5 @@ export function createFakeBench(opts: FakeOptions = {}): FakeBench {
     has: (role) => all.some((i) => i.role === role),
     all: () => all.map((instrument) => ({ role: instrument.role, instrument })),
   };
-  return { model, log, instruments, source, receiver, powerMeter, tec };
+  return { model, log, instruments, clock, source, receiver, powerMeter, tec };
 }

@@ -19,9 +19,12 @@ describe('temperature-sweep', () => {
     // the child's measurements carry the coordinate
     const inv = ctx.all('self_test_failures');
     expect(inv.map((m) => m.at.temperature)).toEqual([45, 65]);
-    // settle time: 20 °C at half the way per 250 ms poll → inside ±0.2 °C after 7 polls (1.5 s of sleeps)
+    // settle time: 20 °C at half the way per 250 ms poll → inside ±0.2 °C after 7 polls (1.5 s of sleeps), on
+    // the bench's instrument clock: the dwell and the polls are instrument time, not real sleeps
     const s45 = ctx.get('tec_settle_s', { temperature: 45 });
     expect(s45.value).toBeCloseTo(1.5, 6);
+    expect(bench.clock.slept).toBeGreaterThanOrEqual(2 * (1.5 + 1));
+    expect(ctx.sleptMs).toBe(0);
     expect(ctx.get('tec_temperature', { temperature: 65 }).value as number).toBeCloseTo(65, 0);
     // back to idle at the end
     expect(bench.tec.setpoints).toEqual([45, 65, 25]);

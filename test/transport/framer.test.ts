@@ -21,6 +21,19 @@ describe('ScpiFramer', () => {
     expect(out[0]!.kind === 'block' && out[0]!.data.equals(payload)).toBe(true);
     expect(out[1]!.kind === 'line' && out[1]!.data.toString()).toBe('1.5');
   });
+  it('bounds a too-long line even when its terminator is in the same chunk', () => {
+    const f = new ScpiFramer({ maxLineBytes: 8 });
+    const out = feed(f, 'abcdefg\r\nabcdefghijkl\nok\n');
+    expect(out.map((m) => (m.kind === 'error' ? 'ERR' : m.data.toString()))).toEqual(['abcdefg', 'ERR', 'ok']);
+  });
+  it("swallows a block's terminator that arrives in a later chunk, then reads the next line", () => {
+    const f = new ScpiFramer();
+    const out = feed(f, '#13abc', '\r', '\n', '42\n');
+    expect(out.map((m) => `${m.kind}:${m.kind === 'error' ? '' : m.data.toString()}`)).toEqual([
+      'block:abc',
+      'line:42',
+    ]);
+  });
   it('reads an indefinite #0 block up to LF', () => {
     const f = new ScpiFramer();
     const [m] = feed(f, '#0hello\n');

@@ -1,8 +1,9 @@
-import { mkdtempSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConnectionError } from '../../src/core/errors.ts';
+import { AbortedError, ConnectionError, TimeoutError } from '../../src/core/errors.ts';
 import { ScpiSession } from '../../src/scpi/session.ts';
 import { bridgePty } from '../../src/sim/server/pty-bridge.ts';
 import { serveTcp } from '../../src/sim/server/tcp-server.ts';
@@ -56,5 +57,40 @@ describe('serial transport over a real pty (socat)', () => {
     expect(err).toBeInstanceOf(ConnectionError);
     expect(err.message).toMatch(/ttyDEMO::INSTR: connection lost/);
     expect(s.transport.state).toBe('lost');
+  });
+
+  it('applies the line settings to the tty (termios), times queries out, aborts them, and releases the port', async () => {
+    const { bridge } = await ptyInstrument();
+    const s = new ScpiSession(
+      createTransport(bridge.resource, { baudRate: 19200, parity: 'even', stopBits: 2, dataBits: 7, reconnect: false }),
+      { name: 'demo', timeoutMs: 3000 },
+    );
+    cleanups.push(() => s.close());
+    await s.open();
+    const stty = spawnSync('stty', ['-F', bridge.path, '-a'], { encoding: 'utf8' });
+    expect(stty.status).toBe(0);
+    expect(stty.stdout).toMatch(/speed 19200 baud/);
+    // (a pty forces CS8 without parity whatever is asked; speed, stop bits and raw mode it keeps)
+    expect(stty.stdout).toMatch(/(^|\s)cstopb(\s|$)/m);
+    expect(stty.stdout).toMatch(/(^|\s)-icanon(\s|$)/m);
+    expect(stty.stdout).toMatch(/(^|\s)-echo(\s|$)/m);
+    expect(stty.stdout).toMatch(/(^|\s)-opost(\s|$)/m);
+    expect(await s.query('*IDN?')).toContain('DEMO-1');
+    await expect(s.query('HANG?', { timeoutMs: 100 })).rejects.toBeInstanceOf(TimeoutError);
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 30);
+    await expect(s.query('HANG?', { signal: ac.signal })).rejects.toBeInstanceOf(AbortedError);
+    expect(await s.query('*IDN?')).toContain('DEMO-1');
+    const fds = () =>
+      readdirSync('/proc/self/fd').filter((f) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${f}`) === realpathSync(bridge.path);
+        } catch {
+          return false;
+        }
+      }).length;
+    expect(fds()).toBeGreaterThan(0);
+    await s.close();
+    expect(fds()).toBe(0);
   });
 });
