@@ -7,6 +7,7 @@ import { createGeometry } from '../orchestrator/lanes.ts';
 import { PromptBroker } from '../orchestrator/prompts.ts';
 import { type LoadContext, type LoadedSequence, loadSequence, resolveSequencePath } from '../orchestrator/sequence.ts';
 import type { LaneGeometry, StepDefinition } from '../orchestrator/step.ts';
+import { parseIdn } from '../scpi/idn.ts';
 import { type Bench, type BenchOptions, planBench, startBench } from '../sim/bench.ts';
 import { type BenchLockOptions, lockStation } from '../station/bench-lock.ts';
 import { loadStation, type StationConfig, stationFromObject } from '../station/schema.ts';
@@ -112,7 +113,7 @@ export async function openContext(o: ContextOptions): Promise<AppContext> {
       registry: createStepRegistry(),
       geometry,
       logger,
-      loadContext: stationLoadContext(stationConfig),
+      loadContext: stationLoadContext(station),
       close: closeAll,
     };
   } catch (err) {
@@ -121,13 +122,25 @@ export async function openContext(o: ContextOptions): Promise<AppContext> {
   }
 }
 
-/** The station's limits a sequence is checked against at load: rate range, lane count, TEC limits. */
-export function stationLoadContext(config: StationConfig): LoadContext {
-  const rateBps = config.instruments['led-driver']?.limits.rateBps;
-  const tec = config.instruments.tec?.limits;
+/**
+ * What a sequence is checked against at load: the capabilities the station provides, its lane count, the pattern
+ * generator's rate range and the thermal controller's limits (as their drivers know them from the station).
+ */
+export function stationLoadContext(station: Station): LoadContext {
+  const capabilities = new Map([...station.capabilities()].map((c) => [c, station.providers(c)]));
+  const one = <T>(get: () => T | undefined): T | undefined => {
+    try {
+      return get();
+    } catch {
+      return undefined; // several instruments provide it: a step that needs exactly one is refused when it runs
+    }
+  };
+  const rate = one(() => station.find('pattern-generator')?.rateRange);
+  const tec = one(() => station.find('thermal-controller')?.limits);
   return {
-    rateRange: rateBps ? [rateBps[0], rateBps[1]] : undefined,
-    laneCount: config.lanes.rows * config.lanes.cols,
+    capabilities,
+    rateRange: rate ? [rate[0], rate[1]] : undefined,
+    laneCount: station.config.lanes.rows * station.config.lanes.cols,
     temperatureRange: tec ? [tec.minC, tec.maxC] : undefined,
   };
 }
@@ -154,7 +167,7 @@ export function startSequenceRun(
           role: i.role,
           resource: i.resource,
           driver: i.driver,
-          identity: i.identity ? parseIdentity(i.identity) : undefined,
+          identity: i.identity ? parseIdn(i.identity) : undefined,
         })),
       geometry: ctx.geometry,
       store: ctx.store,
@@ -174,9 +187,4 @@ export function startSequenceRun(
       software: softwareInfo(),
     },
   );
-}
-
-function parseIdentity(raw: string) {
-  const f = raw.split(',').map((s) => s.trim());
-  return { manufacturer: f[0] ?? '', model: f[1] ?? '', serial: f[2] ?? '', firmware: f.slice(3).join(','), raw };
 }

@@ -571,9 +571,9 @@ class Runner {
 
   private async readWatch(w: Watch): Promise<number> {
     const signal = this.controller.signal;
-    if (w.source === 'temperature') return this.deps.instruments.thermal().temperature({ signal });
-    const p = await this.deps.instruments.receiver().receivedPower(this.lanes.active(), { signal });
-    const dbm = p.map((x) => 10 * Math.log10(Math.max(x, 1e-15) / 1e-3)).sort((a, b) => a - b);
+    if (w.source === 'temperature') return this.deps.instruments.get('thermal-controller').temperature({ signal });
+    const p = await this.deps.instruments.get('lane-power-monitor').receivedPower(this.lanes.active(), { signal });
+    const dbm = p.map((x: number) => 10 * Math.log10(Math.max(x, 1e-15) / 1e-3)).sort((a, b) => a - b);
     return dbm[Math.floor(dbm.length / 2)] ?? Number.NEGATIVE_INFINITY;
   }
 

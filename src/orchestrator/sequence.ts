@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { timerSeconds } from '../config/durations.ts';
 import { ConfigError, fileLabel, parseYamlText, readConfigText, validateData } from '../config/load-yaml.ts';
 import type { Limits } from '../core/record.ts';
+import type { Capability } from '../instruments/capabilities.ts';
 import { createGeometry } from './lanes.ts';
 import type { SequenceStep, StepDefinition } from './step.ts';
 
@@ -81,6 +82,11 @@ export interface LoadContext {
   laneCount?: number;
   /** The TEC's setpoint limits [minC, maxC]; a temperature param outside them is refused. */
   temperatureRange?: [number, number];
+  /**
+   * Which instruments provide each capability: a step needing one that none provides, or that several provide
+   * (a step needs exactly one), is refused, naming the step, the capability and the instruments.
+   */
+  capabilities?: ReadonlyMap<Capability, readonly string[]>;
 }
 
 /** One problem with a step, its path relative to the step (`['params', 'lanes', 3]`, `['limits', 'x', 'low']`). */
@@ -96,11 +102,32 @@ export interface StepIssue {
  * per-run params overrides both call it. Returns the validated params when there are no issues.
  */
 export function checkStep(
-  step: { type: string; params?: Record<string, unknown>; limits?: Record<string, Limits> },
+  step: { id?: string; type: string; params?: Record<string, unknown>; limits?: Record<string, Limits> },
   def: StepDefinition,
   ctx: LoadContext,
 ): { params?: Record<string, unknown>; issues: StepIssue[] } {
   const issues: StepIssue[] = [];
+  const providers = ctx.capabilities;
+  if (providers) {
+    const name = `step ${step.id ? `${step.id} ` : ''}(${step.type})`;
+    const missing = def.requires.filter((c) => (providers.get(c) ?? []).length === 0);
+    if (missing.length > 0) {
+      const have = [...providers.keys()].sort().join(', ') || 'none';
+      issues.push({
+        path: ['type'],
+        message: `a step this station can run: ${name} needs ${missing.map((c) => `a ${c}`).join(' and ')}, which no instrument of the station provides (it provides: ${have})`,
+      });
+    }
+    for (const c of def.requires) {
+      const who = providers.get(c) ?? [];
+      if (who.length > 1) {
+        issues.push({
+          path: ['type'],
+          message: `one ${c} for ${name}, but the station has ${who.length}: ${who.join(', ')} (narrow the others with provides:)`,
+        });
+      }
+    }
+  }
   const parsed = def.params.safeParse(step.params ?? {});
   if (!parsed.success) {
     for (const iss of parsed.error.issues) {

@@ -1,31 +1,10 @@
 import type { z } from 'zod';
-import type {
-  FrameReceiver,
-  LaneReceiver,
-  LightSource,
-  OpticalPowerMeter,
-  PowerMeter,
-  ThermalController,
-} from '../../drivers/capabilities.ts';
 import { type InstrumentClock, instrumentClock } from '../core/instrument-clock.ts';
 import type { Limits, MeasurementSpec, PromptRecord, Verdict } from '../core/record.ts';
+import type { Bench, Capability } from '../instruments/capabilities.ts';
 
-/** What steps see of the station: capability interfaces by role, never a model or a SCPI string. */
-export interface BenchInstruments {
-  lightSource(): LightSource;
-  receiver(): LaneReceiver | FrameReceiver;
-  powerMeter(): PowerMeter;
-  opticalMeter(): OpticalPowerMeter;
-  thermal(): ThermalController;
-  has(role: string): boolean;
-  /** Every instrument, for inventory. */
-  all(): { role: string; instrument: import('../../drivers/capabilities.ts').Instrument }[];
-  /**
-   * The instruments' clock: physical waits (settling, dwell, holds) are instrument time. Absent: real time,
-   * as on real hardware; a simulated bench with a fast clock provides it (see benchClock()).
-   */
-  readonly clock?: InstrumentClock;
-}
+/** What steps see of the station: capabilities, never a model or a SCPI string (src/instruments/capabilities.ts). */
+export type BenchInstruments = Bench;
 
 /** The clock of a bench's instruments: theirs, or real time. */
 export function benchClock(instruments: BenchInstruments): InstrumentClock {
@@ -102,6 +81,8 @@ export type LimitOverrides = Record<string, Limits>;
 export interface StepDefinition<P = Record<string, unknown>> {
   type: string;
   description: string;
+  /** Capabilities the step needs of the station: a sequence using it on a station without one is refused at load. */
+  requires: readonly Capability[];
   /** Validates the step's `params` from the sequence file. */
   params: z.ZodType<P>;
   /** Declared before the step runs; the sequence's limits override the defaults by name. */

@@ -1,4 +1,11 @@
-import type { Identity } from '../../drivers/capabilities.ts';
+/** What `*IDN?` says: `<manufacturer>,<model>,<serial>,<firmware>`, and the raw reply. */
+export interface Identity {
+  manufacturer: string;
+  model: string;
+  serial: string;
+  firmware: string;
+  raw: string;
+}
 
 /** Parses `*IDN?`: `<manufacturer>,<model>,<serial>,<firmware>`. Missing fields are empty strings. */
 export function parseIdn(raw: string): Identity {

@@ -1,6 +1,5 @@
 import { performance } from 'node:perf_hooks';
 import pino, { type Logger } from 'pino';
-import type { Identity } from '../../drivers/capabilities.ts';
 import {
   AbortedError,
   CpobenchError,
@@ -10,9 +9,9 @@ import {
   isAbortError,
   TimeoutError,
 } from '../core/errors.ts';
-
 import type { DataMessage } from '../transport/framer.ts';
 import type { ReadHandler, Transport } from '../transport/transport.ts';
+import type { Identity } from './idn.ts';
 import { parseIdn } from './idn.ts';
 import { hexPreview, parseBool, parseErrorEntry, parseNumber, parseNumberList, preview } from './parse.ts';
 import { TranscriptRing } from './transcript.ts';

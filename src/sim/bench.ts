@@ -203,6 +203,8 @@ export interface SerialSettingsDoc {
 }
 
 export interface StationInstrumentDoc {
+  /** The registered driver model that speaks this simulated instrument's command table. */
+  driver: string;
   resource: string;
   timeoutMs?: number;
   identity: string;
@@ -220,6 +222,16 @@ export interface Station {
 }
 
 const SERIAL: SerialSettingsDoc = { baudRate: 115200, parity: 'none', dataBits: 8, stopBits: 1 };
+
+/** The driver model (src/instruments/registry.ts) each simulated instrument speaks. */
+export const SIM_DRIVERS: Record<InstrumentRole, string> = {
+  'led-driver': 'cpobench-led-board',
+  'pd-receiver': 'cpobench-pd-kit',
+  'cmos-receiver': 'cpobench-cmos-kit',
+  'power-analyzer': 'keysight-n6705c',
+  'optical-meter': 'thorlabs-pm100d',
+  tec: 'thorlabs-ted4015',
+};
 
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -244,7 +256,12 @@ export function benchStation(bench: Pick<Bench, 'profile' | 'instruments' | 'ser
   };
   for (const e of bench.instruments) {
     const id = e.instrument.identity;
-    const doc: StationInstrumentDoc = { resource: e.resource, timeoutMs: 2000, identity: '' };
+    const doc: StationInstrumentDoc = {
+      driver: SIM_DRIVERS[e.role],
+      resource: e.resource,
+      timeoutMs: 2000,
+      identity: '',
+    };
     switch (e.role) {
       case 'led-driver':
         Object.assign(doc, {

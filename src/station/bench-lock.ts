@@ -23,7 +23,7 @@ import {
   unlockFile,
 } from './lock-file.ts';
 import { instrumentKey } from './lock-key.ts';
-import { type StationConfig, stationRoles } from './schema.ts';
+import type { StationConfig } from './schema.ts';
 
 export interface InstrumentLockRecord extends LockRecord {
   version: 1;
@@ -298,6 +298,6 @@ export function lockStation(
   config: StationConfig,
   o: Omit<BenchLockOptions, 'station'> & { station?: string } = {},
 ): Promise<BenchLock> {
-  const refs = stationRoles(config).map((role) => ({ role, resource: config.instruments[role]!.resource }));
+  const refs = Object.entries(config.instruments).map(([role, c]) => ({ role, resource: c.resource }));
   return lockInstruments(refs, { ...o, station: o.station ?? config.name });
 }

@@ -1,17 +1,17 @@
 /**
- * Station files (fixtures/stations/*.yaml): which instrument plays each role, where it is, how to talk to it,
- * its limits and ramps, rails, lane geometry and the identity each role must answer with. Validated with zod
- * (strict: unknown keys are errors); loadStation() reports problems as `file:line:column key.path: expected ...`.
+ * Station files (fixtures/stations/*.yaml): the bench's instruments, each naming its `driver` (a registered model,
+ * `cpobench drivers` lists them) with where it is, how to talk to it, the identity it must answer with, and that
+ * driver's own settings; and the lane geometry. The schema is assembled from the registered drivers' descriptors:
+ * an unknown driver, a setting the driver does not take, or a missing one is refused with file:line:column, the
+ * key, and what was expected (for an unknown driver, the list of known ones).
  */
 
 import { z } from 'zod';
-import { timerMs, timerSeconds } from '../config/durations.ts';
+import { timerMs } from '../config/durations.ts';
 import { loadYamlFile, parseYamlText } from '../config/load-yaml.ts';
-
-export const ROLES = ['led-driver', 'pd-receiver', 'cmos-receiver', 'power-analyzer', 'optical-meter', 'tec'] as const;
-export type Role = (typeof ROLES)[number];
-
-const pos = () => z.number().gt(0);
+import { CAPABILITIES, type Capability } from '../instruments/capabilities.ts';
+import type { DriverDescriptor } from '../instruments/descriptor.ts';
+import { createDriverRegistry, type DriverRegistry } from '../instruments/registry.ts';
 
 const regex = z.string().refine(
   (s) => {
@@ -36,188 +36,212 @@ export const serialSchema = z.strictObject({
 });
 export type SerialConfig = z.output<typeof serialSchema>;
 
-/** Keys every instrument entry has. */
+/** Keys every instrument entry has, whatever its driver. */
 const common = {
+  /** The registered model: `cpobench drivers` lists them. */
+  driver: z.string(),
   /** VISA resource: `TCPIP0::host::5025::SOCKET` or `ASRL/dev/ttyUSB0::INSTR`. */
   resource: z.string().min(1),
   /** Default timeout per transaction, ms. */
   timeoutMs: timerMs().int().gt(0).default(2000),
   /** Connect timeout, ms (default: timeoutMs). */
   connectTimeoutMs: timerMs().int().gt(0).optional(),
-  /** A regular expression the `*IDN?` reply must match; a mismatch is refused. */
-  identity: regex.default(''),
+  /** A regular expression the `*IDN?` reply must match; a mismatch is refused. Default: the driver's own. */
+  identity: regex.optional(),
   serial: serialSchema.optional(),
   /** Read SYST:ERR? after every setting command so a refusal becomes an error (default true). */
   checkErrors: z.boolean().default(true),
+  /** The capabilities this instrument offers the steps: a subset of its driver's (default: all of them). */
+  provides: z.array(z.enum(CAPABILITIES as [Capability, ...Capability[]])).optional(),
+};
+const COMMON_KEYS = new Set(Object.keys(common));
+
+/** One instrument of a station, as loaded: the common keys, and the driver's own settings apart. */
+export interface InstrumentConfig {
+  driver: string;
+  resource: string;
+  timeoutMs: number;
+  connectTimeoutMs?: number;
+  /** The `*IDN?` pattern (the station's, else the driver's). */
+  identity: string;
+  serial?: SerialConfig;
+  checkErrors: boolean;
+  /** What it offers the steps: its driver's capabilities, or the subset the station names. */
+  provides: Capability[];
+  /** The driver's own settings, validated by its descriptor (defaults applied). */
+  settings: Record<string, unknown>;
+}
+
+/** Instrument names as the old station files (one fixed driver per role) used them, and the model each was. */
+const OLD_ROLES: Record<string, string> = {
+  'led-driver': 'cpobench-led-board',
+  'pd-receiver': 'cpobench-pd-kit',
+  'cmos-receiver': 'cpobench-cmos-kit',
+  'power-analyzer': 'keysight-n6705c',
+  'optical-meter': 'thorlabs-pm100d',
+  tec: 'thorlabs-ted4015',
 };
 
-const ledSchema = z
-  .strictObject({
-    ...common,
-    limits: z.strictObject({
-      /** Maximum bias + modulation per lane, A. */
-      maxCurrentA: pos(),
-      /** Lane-rate range [min, max] in bit/s; sequences asking for a rate outside it are refused at load. */
-      rateBps: z.tuple([pos(), pos()]).optional(),
-    }),
-    ramp: z.strictObject({ stepA: pos(), delayMs: timerMs().min(0).default(0) }).optional(),
-    /** The DUT's operating point per lane: where steps drive the lanes. */
-    operating: z.strictObject({ biasA: z.number().min(0), modA: z.number().min(0) }).optional(),
-  })
-  .superRefine((c, ctx) => {
-    if (c.limits.rateBps && c.limits.rateBps[0] > c.limits.rateBps[1]) {
-      ctx.addIssue({ code: 'custom', path: ['limits', 'rateBps'], message: 'a range [min, max] with min ≤ max' });
+/** The schema of one driver's entry: the common keys and its settings, strict. */
+function entrySchema(d: DriverDescriptor) {
+  return z.strictObject({ ...common, driver: z.literal(d.model), ...d.settings });
+}
+
+/** The station schema for the drivers of `registry`. */
+export function stationSchema(registry: DriverRegistry = createDriverRegistry()) {
+  const models = [...registry.keys()].sort();
+  const entries = new Map([...registry.values()].map((d) => [d.model, entrySchema(d)]));
+  /** Parses one entry with its driver's schema; issues go to `ctx` at `at` (paths inside the entry). */
+  const parseEntry = (
+    name: string,
+    raw: unknown,
+    issue: (path: (string | number)[], message: string) => void,
+    raise: (iss: z.core.$ZodIssue) => void,
+  ): InstrumentConfig | undefined => {
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      issue([], 'an instrument entry: { driver, resource, ... }');
+      return undefined;
     }
-    if (c.operating && c.operating.biasA + c.operating.modA > c.limits.maxCurrentA) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['operating'],
-        message: `an operating point within limits.maxCurrentA ${c.limits.maxCurrentA} A (bias + mod is ${c.operating.biasA + c.operating.modA} A)`,
-      });
+    const entry = raw as Record<string, unknown>;
+    const model = entry.driver;
+    const d = typeof model === 'string' ? registry.get(model) : undefined;
+    if (!d) {
+      if (model === undefined && name in OLD_ROLES) {
+        issue(
+          [],
+          `a "driver" key: station files now name each instrument's model; this one is the old form of ` +
+            `"driver: ${OLD_ROLES[name]}" (add that line; the other keys stay; README "Station files")`,
+        );
+      } else {
+        issue(
+          ['driver'],
+          model === undefined
+            ? `a "driver" key naming the instrument's model, one of: ${models.join(', ')}`
+            : `one of the registered drivers: ${models.join(', ')} (cpobench drivers lists them)`,
+        );
+      }
+      return undefined;
     }
-  });
-
-const receiverSchema = z.strictObject({ ...common });
-
-const railSchema = z.strictObject({
-  channel: z.number().int().min(1).max(4),
-  name: z.string().min(1),
-  /** Counts toward energy per bit. */
-  counted: z.boolean().default(true),
-  /** Highest voltage setpoint allowed, V. */
-  maxV: pos().optional(),
-});
-
-const powerSchema = z.strictObject({
-  ...common,
-  rails: z
-    .array(railSchema)
-    .default([])
-    .refine((r) => new Set(r.map((x) => x.channel)).size === r.length, { message: 'expected distinct rail channels' }),
-  safe: z.strictObject({ outputs: z.enum(['keep', 'off']).default('keep') }).default({ outputs: 'keep' }),
-});
-
-const opticalSchema = z.strictObject({
-  ...common,
-  wavelengthNm: pos().optional(),
-});
-
-const tecSchema = z
-  .strictObject({
-    ...common,
-    limits: z.strictObject({ minC: z.number(), maxC: z.number() }),
-    /** Setpoint of the safe state; without it, the safe state switches the TEC output off. */
-    idleC: z.number().optional(),
-    ramp: z.strictObject({ stepC: pos(), delayMs: timerMs().min(0).default(0) }).optional(),
-    settle: z.strictObject({ toleranceC: pos(), dwellS: timerSeconds().min(0) }).optional(),
-  })
-  .superRefine((t, ctx) => {
-    if (t.limits.minC >= t.limits.maxC) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['limits', 'maxC'],
-        message: `expected a number > limits.minC (${t.limits.minC})`,
-      });
+    const r = entries.get(d.model)!.safeParse(entry);
+    if (!r.success) {
+      for (const iss of r.error.issues) raise(iss);
+      return undefined;
     }
-    if (t.idleC !== undefined && (t.idleC < t.limits.minC || t.idleC > t.limits.maxC)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['idleC'],
-        message: `expected a temperature within limits ${t.limits.minC}..${t.limits.maxC}`,
-      });
+    const v = r.data as Record<string, unknown>;
+    const settings = Object.fromEntries(Object.entries(v).filter(([k]) => !COMMON_KEYS.has(k)));
+    let ok = true;
+    for (const iss of d.check?.(settings) ?? []) {
+      issue(iss.path, iss.message);
+      ok = false;
     }
-  });
-
-export const stationSchema = z
-  .strictObject({
-    name: z.string().min(1),
-    description: z.string().optional(),
-    /** The simulator profile this station was written for (informational). */
-    profile: z.string().optional(),
-    /**
-     * Instrument seconds per real second: 1 (the default) for real hardware. A simulated bench whose clock runs
-     * faster writes its factor here, so physical waits (TEC settle and dwell, ramp delays, rail settling, holds)
-     * scale with it; see src/core/instrument-clock.ts.
-     */
-    timeScale: z.number().gt(0).max(1e9).default(1),
-    lanes: z.strictObject({
-      rows: z.number().int().min(1).max(256),
-      cols: z.number().int().min(1).max(256),
-      /** How physical lane numbers run over the array. */
-      order: z.enum(['row-major', 'column-major']).default('row-major'),
-      /** Lanes the link needs (default: all lanes minus the spares). */
-      active: z.number().int().min(1).optional(),
-      /** Physical lane numbers reserved as spares. */
-      spares: z.array(z.number().int().min(1)).default([]),
-    }),
-    instruments: z.strictObject({
-      'led-driver': ledSchema.optional(),
-      'pd-receiver': receiverSchema.optional(),
-      'cmos-receiver': receiverSchema.optional(),
-      'power-analyzer': powerSchema.optional(),
-      'optical-meter': opticalSchema.optional(),
-      tec: tecSchema.optional(),
-    }),
-  })
-  .superRefine((s, ctx) => {
-    const n = s.lanes.rows * s.lanes.cols;
-    s.lanes.spares.forEach((lane, i) => {
-      if (lane > n)
-        ctx.addIssue({ code: 'custom', path: ['lanes', 'spares', i], message: `expected a lane in 1..${n}` });
+    const provides = (v.provides as Capability[] | undefined) ?? [...d.capabilities];
+    provides.forEach((c, i) => {
+      if (d.capabilities.includes(c)) return;
+      issue(['provides', i], `a capability of ${d.model}: ${d.capabilities.join(', ')}`);
+      ok = false;
     });
-    if (new Set(s.lanes.spares).size !== s.lanes.spares.length) {
-      ctx.addIssue({ code: 'custom', path: ['lanes', 'spares'], message: 'expected distinct spare lanes' });
-    }
-    if (s.lanes.active !== undefined && s.lanes.active + s.lanes.spares.length > n) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['lanes', 'active'],
-        message: `expected active + spares <= rows x cols = ${n}`,
+    if (!ok) return undefined;
+    return {
+      driver: d.model,
+      resource: v.resource as string,
+      timeoutMs: v.timeoutMs as number,
+      ...(v.connectTimeoutMs !== undefined ? { connectTimeoutMs: v.connectTimeoutMs as number } : {}),
+      identity: (v.identity as string | undefined) ?? d.identity,
+      ...(v.serial !== undefined ? { serial: v.serial as SerialConfig } : {}),
+      checkErrors: v.checkErrors as boolean,
+      provides,
+      settings,
+    };
+  };
+  const instruments = z
+    .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, 'a name of letters, digits, "_", "-" or "."'), z.unknown())
+    .transform((rec, ctx) => {
+      const out: Record<string, InstrumentConfig> = {};
+      if (Object.keys(rec).length === 0) ctx.addIssue({ code: 'custom', message: 'expected at least one instrument' });
+      for (const [name, raw] of Object.entries(rec)) {
+        const parsed = parseEntry(
+          name,
+          raw,
+          (path, message) => ctx.addIssue({ code: 'custom', path: [name, ...path], message }),
+          // the driver schema's own issues keep their kind (so messages read as everywhere else), under the entry
+          (iss) => ctx.addIssue({ ...iss, path: [name, ...(iss.path as (string | number)[])] } as never),
+        );
+        if (parsed) out[name] = parsed;
+      }
+      return out;
+    });
+  return z
+    .strictObject({
+      name: z.string().min(1),
+      description: z.string().optional(),
+      /** The simulator profile this station was written for (informational). */
+      profile: z.string().optional(),
+      /**
+       * Instrument seconds per real second: 1 (the default) for real hardware. A simulated bench whose clock runs
+       * faster writes its factor here, so physical waits (TEC settle and dwell, ramp delays, rail settling, holds)
+       * scale with it; see src/core/instrument-clock.ts.
+       */
+      timeScale: z.number().gt(0).max(1e9).default(1),
+      lanes: z.strictObject({
+        rows: z.number().int().min(1).max(256),
+        cols: z.number().int().min(1).max(256),
+        /** How physical lane numbers run over the array. */
+        order: z.enum(['row-major', 'column-major']).default('row-major'),
+        /** Lanes the link needs (default: all lanes minus the spares). */
+        active: z.number().int().min(1).optional(),
+        /** Physical lane numbers reserved as spares. */
+        spares: z.array(z.number().int().min(1)).default([]),
+      }),
+      instruments,
+    })
+    .superRefine((s, ctx) => {
+      const n = s.lanes.rows * s.lanes.cols;
+      s.lanes.spares.forEach((lane, i) => {
+        if (lane > n)
+          ctx.addIssue({ code: 'custom', path: ['lanes', 'spares', i], message: `expected a lane in 1..${n}` });
       });
-    }
-    const i = s.instruments;
-    if (!i['led-driver']) {
-      ctx.addIssue({ code: 'custom', path: ['instruments'], message: 'expected a led-driver entry (required)' });
-    }
-    const receivers = (['pd-receiver', 'cmos-receiver'] as const).filter((r) => i[r]);
-    if (receivers.length !== 1) {
-      ctx.addIssue({
-        code: 'custom',
-        path: receivers.length === 0 ? ['instruments'] : ['instruments', 'cmos-receiver'],
-        message:
-          receivers.length === 0
-            ? 'expected one receiver: a pd-receiver or a cmos-receiver entry'
-            : 'expected one receiver, not both pd-receiver and cmos-receiver',
-      });
-    }
-  });
+      if (new Set(s.lanes.spares).size !== s.lanes.spares.length) {
+        ctx.addIssue({ code: 'custom', path: ['lanes', 'spares'], message: 'expected distinct spare lanes' });
+      }
+      if (s.lanes.active !== undefined && s.lanes.active + s.lanes.spares.length > n) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['lanes', 'active'],
+          message: `expected active + spares <= rows x cols = ${n}`,
+        });
+      }
+    });
+}
 
-export type StationConfig = z.output<typeof stationSchema>;
+export type StationConfig = z.output<ReturnType<typeof stationSchema>>;
 /** The station file as written (defaults not applied). */
-export type StationFile = z.input<typeof stationSchema>;
-export type LedConfig = z.output<typeof ledSchema>;
-export type PowerConfig = z.output<typeof powerSchema>;
-export type TecConfig = z.output<typeof tecSchema>;
-export type OpticalConfig = z.output<typeof opticalSchema>;
-/** The keys every instrument entry has. */
-export type InstrumentConfig = z.output<typeof receiverSchema>;
+export type StationFile = z.input<ReturnType<typeof stationSchema>>;
 
 /** Reads and validates a station file. Throws ConfigError naming file:line:column, key and what was expected. */
-export function loadStation(file: string): StationConfig {
-  return loadYamlFile(file, stationSchema);
+export function loadStation(file: string, registry?: DriverRegistry): StationConfig {
+  return loadYamlFile(file, stationSchema(registry));
 }
 
 /** Validates station YAML text; `label` names it in messages. */
-export function parseStation(text: string, label = 'station'): StationConfig {
-  return parseYamlText(text, label, stationSchema);
+export function parseStation(text: string, label = 'station', registry?: DriverRegistry): StationConfig {
+  return parseYamlText(text, label, stationSchema(registry));
 }
 
 /** Validates an in-memory station description (e.g. the simulated bench's). Throws ConfigError. */
-export function stationFromObject(doc: unknown, label = 'station'): StationConfig {
-  const r = stationSchema.safeParse(doc);
+export function stationFromObject(doc: unknown, label = 'station', registry?: DriverRegistry): StationConfig {
+  const schema = stationSchema(registry);
+  const r = schema.safeParse(doc);
   if (r.success) return r.data;
   // Re-run through the YAML path so the message format is the same everywhere.
-  return parseYamlText(JSON.stringify(doc, null, 1), label, stationSchema);
+  return parseStation(JSON.stringify(doc, null, 1), label, registry);
+}
+
+/** A loaded station back in the form of a station file (each driver's settings beside the common keys). */
+export function stationDocument(config: StationConfig): Record<string, unknown> {
+  const instruments = Object.fromEntries(
+    Object.entries(config.instruments).map(([name, { settings, ...rest }]) => [name, { ...rest, ...settings }]),
+  );
+  return { ...config, instruments };
 }
 
 /** Total physical lanes of the station's array. */
@@ -225,7 +249,7 @@ export function laneTotal(s: StationConfig): number {
   return s.lanes.rows * s.lanes.cols;
 }
 
-/** The roles the station configures, in canonical order. */
-export function stationRoles(s: StationConfig): Role[] {
-  return ROLES.filter((r) => s.instruments[r] !== undefined);
+/** The instrument names of a station, in file order. */
+export function stationInstruments(s: StationConfig): string[] {
+  return Object.keys(s.instruments);
 }

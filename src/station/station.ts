@@ -1,34 +1,28 @@
 import { performance } from 'node:perf_hooks';
 import pino, { type Logger } from 'pino';
-import type { ScpiDriver } from '../../drivers/base.ts';
-import type {
-  FrameReceiver,
-  Instrument,
-  LaneReceiver,
-  LightSource,
-  OpticalPowerMeter,
-  PowerMeter,
-  ThermalController,
-} from '../../drivers/capabilities.ts';
-import { CallTrace } from '../../drivers/trace.ts';
 import { CpobenchError, errorMessage } from '../core/errors.ts';
 import { type InstrumentClock, instrumentClock } from '../core/instrument-clock.ts';
 import type { SafeStateReport, TranscriptEntry } from '../core/record.ts';
-import type { BenchInstruments } from '../orchestrator/step.ts';
+import type { ScpiDriver } from '../instruments/base.ts';
+import type { Bench, Capability, CapabilityMap, Instrument } from '../instruments/capabilities.ts';
+import { createDriverRegistry, type DriverRegistry } from '../instruments/registry.ts';
+import { CallTrace } from '../instruments/trace.ts';
 import type { ReconnectOptions } from '../transport/transport.ts';
-import { createDriver, DRIVER_FOR_ROLE } from './drivers.ts';
 import { type AcquireOptions, type SessionHandle, SessionPool } from './pool.ts';
-import { type Role, type StationConfig, stationRoles } from './schema.ts';
+import { laneTotal, type StationConfig } from './schema.ts';
 
 export type InstrumentState = 'ready' | 'unreachable' | 'wrong-identity' | 'error' | 'closed';
 
 export interface InstrumentInfo {
-  role: Role;
+  /** The instrument's name in the station (e.g. `led-driver`, `bert`). */
+  role: string;
   resource: string;
-  /** Driver class, e.g. `N6705c`. */
+  /** The driver's model id, e.g. `keysight-n6705c`. */
   driver: string;
-  /** The real instrument whose command strings the driver speaks, or `virtual ...`. */
+  /** The real instrument whose command set the driver speaks, or `virtual: ...`. */
   matches: string;
+  /** The capabilities it offers the steps. */
+  provides: Capability[];
   state: InstrumentState;
   /** The `*IDN?` reply, when one was read. */
   identity?: string;
@@ -60,25 +54,27 @@ export interface OpenStationOptions {
   createTransport?: AcquireOptions['createTransport'];
   /** Size of the driver call trace ring. */
   traceSize?: number;
+  /** The registered drivers (default: the shipped ones). */
+  registry?: DriverRegistry;
 }
 
 interface Slot {
-  role: Role;
+  role: string;
   handle: SessionHandle;
   driver: ScpiDriver;
   info: InstrumentInfo;
 }
 
 /**
- * One bench: a driver per role on pooled sessions, typed getters by capability, identity checks, a bounded
+ * One bench: a driver per instrument on pooled sessions, the capabilities steps ask for, identity checks, a bounded
  * parallel safe state, and close(). Make it with openStation().
  */
-export class Station implements BenchInstruments {
+export class Station implements Bench {
   readonly config: StationConfig;
   readonly trace: CallTrace;
   /** The instruments' clock (the station's timeScale; real time on real hardware). */
   readonly clock: InstrumentClock;
-  private readonly slots = new Map<Role, Slot>();
+  private readonly slots = new Map<string, Slot>();
   private readonly ownedPool: SessionPool | undefined;
   private closed = false;
 
@@ -95,34 +91,42 @@ export class Station implements BenchInstruments {
     return this.config.name;
   }
 
-  lightSource(): LightSource {
-    return this.use('led-driver') as unknown as LightSource;
+  /** The instrument that provides `cap`; refused naming the capability, or the candidates when several do. */
+  get<C extends Capability>(cap: C): CapabilityMap[C] {
+    const found = this.find(cap);
+    if (found) return found;
+    const have = [...this.slots.values()].map((s) => `${s.role} (${s.info.provides.join(', ')})`).join('; ');
+    throw new StationError('E_STATION', `station "${this.config.name}" has no ${cap} (it has: ${have})`);
   }
 
-  receiver(): LaneReceiver | FrameReceiver {
-    const role: Role = this.slots.has('cmos-receiver') ? 'cmos-receiver' : 'pd-receiver';
-    return this.use(role) as unknown as LaneReceiver | FrameReceiver;
+  find<C extends Capability>(cap: C): CapabilityMap[C] | undefined {
+    const names = this.providers(cap);
+    if (names.length > 1) {
+      throw new StationError(
+        'E_STATION',
+        `station "${this.config.name}" has several ${cap}: ${names.join(', ')}; keep one (the others' provides: can leave it out)`,
+      );
+    }
+    return names.length === 0 ? undefined : (this.use(names[0]!) as unknown as CapabilityMap[C]);
   }
 
-  /** The receiver when it captures frames (CMOS kit); throws otherwise. */
-  frameReceiver(): FrameReceiver {
-    return this.use('cmos-receiver') as unknown as FrameReceiver;
+  has(cap: Capability): boolean {
+    return this.providers(cap).length > 0;
   }
 
-  powerMeter(): PowerMeter {
-    return this.use('power-analyzer') as unknown as PowerMeter;
+  /** Names of the instruments that provide `cap`. */
+  providers(cap: Capability): string[] {
+    return [...this.slots.values()].filter((s) => s.info.provides.includes(cap)).map((s) => s.role);
   }
 
-  opticalMeter(): OpticalPowerMeter {
-    return this.use('optical-meter') as unknown as OpticalPowerMeter;
+  /** Every capability the station provides. */
+  capabilities(): Set<Capability> {
+    return new Set([...this.slots.values()].flatMap((s) => s.info.provides));
   }
 
-  thermal(): ThermalController {
-    return this.use('tec') as unknown as ThermalController;
-  }
-
-  has(role: string): boolean {
-    return this.slots.has(role as Role);
+  /** The driver of the instrument `name` (its name in the station); refused when there is no such instrument. */
+  instrument(name: string): Instrument {
+    return this.use(name) as unknown as Instrument;
   }
 
   all(): { role: string; instrument: Instrument }[] {
@@ -192,7 +196,7 @@ export class Station implements BenchInstruments {
     await this.ownedPool?.closeAll();
   }
 
-  private use(role: Role): ScpiDriver {
+  private use(role: string): ScpiDriver {
     const s = this.slots.get(role);
     if (!s) {
       const roles = [...this.slots.keys()].join(', ');
@@ -270,8 +274,11 @@ export async function openStation(config: StationConfig, options: OpenStationOpt
   const ownedPool = options.pool ? undefined : new SessionPool();
   const pool = options.pool ?? ownedPool!;
   const trace = new CallTrace({ capacity: options.traceSize ?? 1000, logger: logger.child({ component: 'drivers' }) });
-  const slots: Slot[] = stationRoles(config).map((role) => {
-    const c = config.instruments[role]!;
+  const registry = options.registry ?? createDriverRegistry();
+  const clock = clockOf(config);
+  const slots: Slot[] = Object.entries(config.instruments).map(([role, c]) => {
+    const d = registry.get(c.driver);
+    if (!d) throw new StationError('E_STATION', `${role}: no registered driver "${c.driver}"`);
     const handle = pool.acquire(c.resource, {
       name: role,
       timeoutMs: c.timeoutMs,
@@ -284,13 +291,21 @@ export async function openStation(config: StationConfig, options: OpenStationOpt
       },
       ...(options.createTransport ? { createTransport: options.createTransport } : {}),
     });
-    const driver = createDriver(role, config, handle.session, trace, clockOf(config));
-    const d = DRIVER_FOR_ROLE[role];
+    const driver = d.create({
+      name: role,
+      session: handle.session,
+      trace,
+      clock,
+      lanes: laneTotal(config),
+      checkErrors: c.checkErrors,
+      settings: c.settings,
+    });
     const info: InstrumentInfo = {
       role,
       resource: c.resource,
-      driver: d.driver,
-      matches: d.matches,
+      driver: d.model,
+      matches: d.speaks,
+      provides: [...c.provides],
       state: 'unreachable',
       expected: c.identity,
     };

@@ -11,9 +11,9 @@
 
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
-import { PATTERNS, type Pattern } from '../../drivers/capabilities.ts';
 import { timerMs } from '../config/durations.ts';
 import { berUpperBound, bitsForConfidence } from '../core/ber.ts';
+import { type ErrorDetector, PATTERNS, type Pattern } from '../instruments/capabilities.ts';
 import type { StepContext, StepDefinition } from '../orchestrator/step.ts';
 import { setPrbs } from './patterns.ts';
 import { callOpts, ensureOperatingDrive, finite, markFailed, rxOf, SHARED, selectLanes } from './util.ts';
@@ -93,13 +93,18 @@ export function gateFor(
   return { bits, seconds: bits / rate };
 }
 
-/** Runs one gated BER measurement on the given transmitter lanes (read at their mapped receiver lanes). */
+/**
+ * Runs one gated BER measurement on the given transmitter lanes (read at their mapped receiver lanes). An error
+ * detector that counts fewer lanes in a gate than asked (a BERT with a few channels behind a switch) takes the
+ * lanes in batches of its `maxLanesPerGate`, one gate each; a receiver with a counter per lane takes them in one.
+ */
 export async function runBerScreen(ctx: StepContext, o: BerScreenOptions): Promise<BerResult> {
-  const src = ctx.instruments.lightSource();
-  const rx = ctx.instruments.receiver();
+  const src = ctx.instruments.get('current-source');
+  const gen = ctx.instruments.get('pattern-generator');
+  const rx = ctx.instruments.get('error-detector');
   const lanes = [...o.lanes];
   const opts = callOpts(ctx);
-  const rate = o.rate ?? (await src.getRate(opts));
+  const rate = o.rate ?? (await gen.getRate(opts));
   const { bits: gateBits, seconds } = gateFor(o.targetBer, o.confidence, rate, o.gateMargin ?? 1);
   const result: BerResult = {
     lanes,
@@ -116,22 +121,65 @@ export async function runBerScreen(ctx: StepContext, o: BerScreenOptions): Promi
     failing: [],
   };
   if (lanes.length === 0) return result;
-  const rxLanes = lanes.map((l) => rxOf(ctx, l));
   await ensureOperatingDrive(ctx);
-  if (o.rate !== undefined) await src.setRate(rate, opts);
-  await setPrbs(src, lanes, o.pattern, ctx.geometry, opts);
+  if (o.rate !== undefined) await gen.setRate(rate, opts);
+  await setPrbs(gen, lanes, o.pattern, ctx.geometry, opts);
   await src.setOutput(lanes, true, opts);
-  await rx.setCheckerPattern(rxLanes, o.pattern, opts);
+  const batch = Math.min(lanes.length, Math.max(1, rx.maxLanesPerGate));
+  const batches = Math.ceil(lanes.length / batch);
+  ctx.log(
+    'info',
+    `BER gate: ${gateBits.toExponential(3)} bits per lane = ${seconds.toFixed(3)} s at ${rate} bit/s` +
+      (batches > 1 ? `, ${batches} gates of up to ${batch} lanes` : ''),
+  );
+  const lost = new Set<number>();
+  for (let k = 0; k < batches; k++) {
+    const idx = lanes.map((_, i) => i).slice(k * batch, (k + 1) * batch);
+    const counts = await gateOnce(ctx, rx, o, {
+      lanes: idx.map((i) => lanes[i]!),
+      rxLanes: idx.map((i) => rxOf(ctx, lanes[i]!)),
+      gateBits,
+      seconds,
+      progress: { done: k * gateBits, total: batches * gateBits },
+    });
+    idx.forEach((i, j) => {
+      result.bits[i] = counts.bits[j]!;
+      result.errors[i] = counts.errors[j]!;
+      if (counts.lost.has(j)) lost.add(i);
+    });
+  }
+  ctx.progress(batches * gateBits, batches * gateBits);
+  result.upperBound = lanes.map((_, i) =>
+    lost.has(i) ? 1 : berUpperBound(result.bits[i]!, result.errors[i]!, o.confidence),
+  );
+  result.syncLost = [...lost].sort((a, b) => a - b).map((i) => lanes[i]!);
+  result.failing = lanes.filter((_, i) => !(result.upperBound[i]! <= o.targetBer));
+  return result;
+}
 
+/** One gate on lanes the detector counts at once: returns bits, errors and the lanes (by index) without sync. */
+async function gateOnce(
+  ctx: StepContext,
+  rx: ErrorDetector,
+  o: BerScreenOptions,
+  g: {
+    lanes: number[];
+    rxLanes: number[];
+    gateBits: number;
+    seconds: number;
+    progress: { done: number; total: number };
+  },
+): Promise<{ bits: number[]; errors: number[]; lost: Set<number> }> {
+  const opts = callOpts(ctx);
+  const { lanes, rxLanes, gateBits } = g;
+  await rx.setCheckerPattern(rxLanes, o.pattern, opts);
   const lost = new Set<number>();
   const los = await rx.lossOfSignal(rxLanes, opts);
   los.forEach((x, i) => {
     if (x) lost.add(i);
   });
   if (lost.size) ctx.log('warn', `BER: loss of signal on ${[...lost].map((i) => lanes[i]).join(', ')}`);
-
-  ctx.log('info', `BER gate: ${gateBits.toExponential(3)} bits per lane = ${seconds.toFixed(3)} s at ${rate} bit/s`);
-  await rx.startGate(seconds, opts);
+  await rx.startGate(g.seconds, opts);
   const gateStarted = performance.now();
   let waitMs = FIRST_POLL_MS;
   try {
@@ -152,9 +200,9 @@ export async function runBerScreen(ctx: StepContext, o: BerScreenOptions): Promi
         break;
       }
       const probe = lanes.findIndex((_, i) => !lost.has(i));
-      const c = await rx.readCounters([rxLanes[probe]], opts);
+      const c = await rx.readCounters([rxLanes[probe]!], opts);
       const counted = Math.min(gateBits, c.bits[0] ?? 0);
-      ctx.progress(counted, gateBits);
+      ctx.progress(g.progress.done + counted, g.progress.total);
       waitMs = nextPollMs(counted, gateBits, performance.now() - gateStarted, waitMs, o.pollMs);
     }
   } catch (err) {
@@ -162,15 +210,7 @@ export async function runBerScreen(ctx: StepContext, o: BerScreenOptions): Promi
     throw err;
   }
   const c = await rx.readCounters(rxLanes, opts);
-  ctx.progress(gateBits, gateBits);
-  result.bits = c.bits.slice(0, lanes.length);
-  result.errors = c.errors.slice(0, lanes.length);
-  result.upperBound = lanes.map((_, i) =>
-    lost.has(i) ? 1 : berUpperBound(result.bits[i], result.errors[i], o.confidence),
-  );
-  result.syncLost = [...lost].sort((a, b) => a - b).map((i) => lanes[i]);
-  result.failing = lanes.filter((_, i) => !(result.upperBound[i] <= o.targetBer));
-  return result;
+  return { bits: c.bits.slice(0, lanes.length), errors: c.errors.slice(0, lanes.length), lost };
 }
 
 export function berMeasurements(targetBer: number) {
@@ -207,6 +247,7 @@ export function recordBer(ctx: StepContext, r: BerResult): void {
 
 export const berStep: StepDefinition<BerParams> = {
   type: 'ber',
+  requires: ['current-source', 'pattern-generator', 'error-detector'],
   description: 'Per-lane BER upper bound at a confidence level, all lanes in one gate',
   params: berParams,
   laneParams: ['lanes'],

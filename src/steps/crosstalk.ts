@@ -99,6 +99,7 @@ export function crosstalkPerLane(
 
 export const crosstalkStep: StepDefinition<CrosstalkParams> = {
   type: 'crosstalk',
+  requires: [],
   description: 'Nearest and diagonal coupling per lane and the crosstalk eye penalty, from the lane-map rows',
   params: crosstalkParams,
   laneParams: ['lanes'],

@@ -6,8 +6,8 @@
  */
 
 import { z } from 'zod';
-import { PATTERNS, type Pattern, type PowerMeter, type RailReading } from '../../drivers/capabilities.ts';
 import { timerMs } from '../config/durations.ts';
+import { PATTERNS, type Pattern, type RailMeter, type RailReading } from '../instruments/capabilities.ts';
 import { benchClock, type StepDefinition } from '../orchestrator/step.ts';
 import { setPrbs } from './patterns.ts';
 import { callOpts, ensureOperatingDrive, SHARED, selectLanes } from './util.ts';
@@ -42,7 +42,7 @@ export interface EnergyResult {
 }
 
 /** Rail channels that count: by name from params, else the meter's countedRails, else all but aux. */
-export function countedRailChannels(pm: PowerMeter, readings: readonly RailReading[], names?: readonly string[]) {
+export function countedRailChannels(pm: RailMeter, readings: readonly RailReading[], names?: readonly string[]) {
   if (names) return readings.filter((r) => names.includes(r.name)).map((r) => r.rail);
   if (pm.countedRails) return [...pm.countedRails];
   return readings.filter((r) => r.name.toLowerCase() !== 'aux').map((r) => r.rail);
@@ -59,6 +59,7 @@ export function energyPerBitPj(watts: number, lanes: number, rate: number): numb
 
 export const energyPerBitStep: StepDefinition<EnergyParams> = {
   type: 'energy-per-bit',
+  requires: ['current-source', 'pattern-generator', 'rail-meter'],
   description: 'Rail powers at full load and idle; energy per bit over the counted rails',
   params: energyParams,
   laneParams: ['lanes'],
@@ -82,16 +83,17 @@ export const energyPerBitStep: StepDefinition<EnergyParams> = {
     })),
   ],
   async run(ctx, params) {
-    const src = ctx.instruments.lightSource();
-    const pm = ctx.instruments.powerMeter();
+    const src = ctx.instruments.get('current-source');
+    const gen = ctx.instruments.get('pattern-generator');
+    const pm = ctx.instruments.get('rail-meter');
     const opts = callOpts(ctx);
     const lanes = selectLanes(ctx, params.lanes);
     if (lanes.length === 0) throw new Error('energy-per-bit: no active lanes');
     await ensureOperatingDrive(ctx);
     const before = await src.getOutput(lanes, opts);
-    const rate = params.rate ?? (await src.getRate(opts));
-    if (params.rate !== undefined) await src.setRate(rate, opts);
-    await setPrbs(src, lanes, params.pattern, ctx.geometry, opts);
+    const rate = params.rate ?? (await gen.getRate(opts));
+    if (params.rate !== undefined) await gen.setRate(rate, opts);
+    await setPrbs(gen, lanes, params.pattern, ctx.geometry, opts);
     await src.setOutput(lanes, true, opts);
     const clock = benchClock(ctx.instruments);
     await clock.sleep(params.settleMs / 1000, ctx.signal);

@@ -27,6 +27,7 @@ export interface InventoryEntry {
 
 export const inventoryStep: StepDefinition<InventoryParams> = {
   type: 'inventory',
+  requires: [],
   description: 'Identify every instrument (*IDN?), self-test (*TST? = 0) and clear the error queues',
   params: inventoryParams,
   measurements: () => [

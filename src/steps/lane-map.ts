@@ -17,10 +17,10 @@
  */
 
 import { z } from 'zod';
-import type { Frame } from '../../drivers/capabilities.ts';
+import type { Frame } from '../instruments/capabilities.ts';
 import type { LaneGeometry, StepContext, StepDefinition } from '../orchestrator/step.ts';
 import { binaryCodedSets, sparseGrid } from './patterns.ts';
-import { callOpts, ensureOperatingDrive, isFrameReceiver, median, restoreDrive, SHARED, sortedUnique } from './util.ts';
+import { callOpts, ensureOperatingDrive, median, restoreDrive, SHARED, sortedUnique } from './util.ts';
 
 export const laneMapParams = z.strictObject({
   /** Transmitter lanes to map: 'all' or a list of physical lanes. */
@@ -121,17 +121,19 @@ class RowReader {
     private readonly ctx: StepContext,
     readonly rxLanes: number[],
   ) {
-    this.unit = isFrameReceiver(ctx.instruments.receiver()) ? 'counts' : 'A';
+    this.unit = ctx.instruments.has('frame-camera') ? 'counts' : 'A';
   }
 
   async dark(): Promise<void> {
     this.darkRow = undefined;
     this.darkFrame = undefined;
-    const rx = this.ctx.instruments.receiver();
-    if (isFrameReceiver(rx)) {
-      this.darkFrame = await rx.captureFrame(callOpts(this.ctx));
+    const camera = this.ctx.instruments.find('frame-camera');
+    if (camera) {
+      this.darkFrame = await camera.captureFrame(callOpts(this.ctx));
       this.roundTrips++;
-      this.darkCurrent = await rx.photocurrent(this.rxLanes, callOpts(this.ctx));
+      this.darkCurrent = await this.ctx.instruments
+        .get('lane-power-monitor')
+        .photocurrent(this.rxLanes, callOpts(this.ctx));
       this.roundTrips++;
     } else {
       this.darkRow = await this.rawPhotocurrent();
@@ -140,7 +142,7 @@ class RowReader {
   }
 
   private async rawPhotocurrent(): Promise<number[]> {
-    const v = await this.ctx.instruments.receiver().photocurrent(this.rxLanes, callOpts(this.ctx));
+    const v = await this.ctx.instruments.get('lane-power-monitor').photocurrent(this.rxLanes, callOpts(this.ctx));
     this.roundTrips++;
     const row = new Array<number>(this.ctx.geometry.all.length).fill(0);
     this.rxLanes.forEach((l, i) => {
@@ -151,9 +153,9 @@ class RowReader {
 
   /** Row above dark, indexed by receiver lane − 1. */
   async read(): Promise<number[]> {
-    const rx = this.ctx.instruments.receiver();
-    if (isFrameReceiver(rx)) {
-      const frame = await rx.captureFrame(callOpts(this.ctx));
+    const camera = this.ctx.instruments.find('frame-camera');
+    if (camera) {
+      const frame = await camera.captureFrame(callOpts(this.ctx));
       this.roundTrips++;
       const spots = frameSpots(frame, this.ctx.geometry, this.darkFrame);
       this.lastCentroids = spots;
@@ -178,7 +180,7 @@ class RowReader {
 
 /** Switches from the lit set `prev` to `next` with at most two channel-list commands. */
 async function light(ctx: StepContext, prev: readonly number[], next: readonly number[]): Promise<number> {
-  const src = ctx.instruments.lightSource();
+  const src = ctx.instruments.get('current-source');
   const nextSet = new Set(next);
   const off = prev.filter((l) => !nextSet.has(l));
   const prevSet = new Set(prev);
@@ -202,7 +204,7 @@ function argmax(row: readonly number[]): number {
 }
 
 export async function mapLanes(ctx: StepContext, params: LaneMapParams): Promise<LaneMapResult> {
-  const src = ctx.instruments.lightSource();
+  const src = ctx.instruments.get('current-source');
   const geometry = ctx.geometry;
   const txLanes = params.lanes === 'all' ? [...geometry.all] : sortedUnique(params.lanes);
   const reader = new RowReader(ctx, [...geometry.all]);
@@ -391,6 +393,7 @@ export function applyLaneMap(ctx: StepContext, result: LaneMapResult): void {
 
 export const laneMapStep: StepDefinition<LaneMapParams> = {
   type: 'lane-map',
+  requires: ['current-source', 'lane-power-monitor'],
   description: 'Walking-one lane map: logical to physical lanes, dead lanes, swapped lanes, crosstalk rows',
   params: laneMapParams,
   laneParams: ['lanes'],

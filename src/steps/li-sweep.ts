@@ -111,8 +111,8 @@ export async function runLiSweep(
   iOp: number,
   opts: { fitLow: number; fitHigh: number; framePerPoint: boolean },
 ): Promise<LiSweepResult> {
-  const src = ctx.instruments.lightSource();
-  const rx = ctx.instruments.receiver();
+  const src = ctx.instruments.get('current-source');
+  const rx = ctx.instruments.get('lane-power-monitor');
   const op = await operatingPoint(ctx);
   const before = await src.getOutput(lanes, callOpts(ctx));
   const rxLanes = lanes.map((l) => rxOf(ctx, l));
@@ -180,6 +180,7 @@ export async function runLiSweep(
 
 export const liSweepStep: StepDefinition<LiSweepParams> = {
   type: 'li-sweep',
+  requires: ['current-source', 'lane-power-monitor'],
   description: 'L-I-V sweep of every lane at once; slope, threshold, power and V_f at I_op; outliers',
   params: liSweepParams,
   laneParams: ['lanes'],
@@ -232,7 +233,7 @@ export const liSweepStep: StepDefinition<LiSweepParams> = {
     const lanes = selectLanes(ctx, params.lanes);
     if (lanes.length === 0) throw new Error('li-sweep: no lanes to sweep');
     const op = await operatingPoint(ctx);
-    const src = ctx.instruments.lightSource();
+    const src = ctx.instruments.get('current-source');
     const iOp = params.iOpA ?? typicalOperatingCurrent(op);
     if (!(iOp > 0)) throw new Error('li-sweep: the light source has no operating point; set params.iOpA');
     const iMax = Math.min(params.iMaxA ?? src.maxCurrentA, src.maxCurrentA);

@@ -8,8 +8,8 @@
  */
 
 import { z } from 'zod';
-import { PATTERNS, type Pattern } from '../../drivers/capabilities.ts';
 import { timerMs } from '../config/durations.ts';
+import { PATTERNS, type Pattern } from '../instruments/capabilities.ts';
 import type { StepDefinition } from '../orchestrator/step.ts';
 import { runBerScreen } from './ber.ts';
 import { callOpts, finite, operatingPoint, restoreDrive, selectLanes } from './util.ts';
@@ -37,6 +37,7 @@ export type MarginsParams = z.infer<typeof marginsParams>;
 
 export const marginsStep: StepDefinition<MarginsParams> = {
   type: 'margins',
+  requires: ['current-source', 'pattern-generator', 'error-detector'],
   description: 'Drive-current (optical) margin and rate margin with a BER screen on the active lanes',
   params: marginsParams,
   laneParams: ['lanes'],
@@ -77,7 +78,8 @@ export const marginsStep: StepDefinition<MarginsParams> = {
       : []),
   ],
   async run(ctx, params) {
-    const src = ctx.instruments.lightSource();
+    const src = ctx.instruments.get('current-source');
+    const gen = ctx.instruments.get('pattern-generator');
     const lanes = selectLanes(ctx, params.lanes);
     if (lanes.length === 0) throw new Error('margins: no lanes to test');
     const screen = (rate?: number) =>
@@ -127,7 +129,7 @@ export const marginsStep: StepDefinition<MarginsParams> = {
     }
 
     if (params.rate) {
-      const nominal = params.rateNominal ?? (await src.getRate(callOpts(ctx)));
+      const nominal = params.rateNominal ?? (await gen.getRate(callOpts(ctx)));
       let best: number | null = null;
       try {
         for (let k = 0; ; k++) {
@@ -142,7 +144,7 @@ export const marginsStep: StepDefinition<MarginsParams> = {
           best = rate;
         }
       } finally {
-        if (!ctx.signal.aborted) await src.setRate(nominal, callOpts(ctx));
+        if (!ctx.signal.aborted) await gen.setRate(nominal, callOpts(ctx));
       }
       ctx.measure('rate_max_passing', best);
     }

@@ -44,6 +44,7 @@ export function answerValue(answer: string | number | boolean): number | null {
 
 export const operatorPromptStep: StepDefinition<OperatorPromptParams> = {
   type: 'operator-prompt',
+  requires: [],
   description: 'Ask the operator a question (confirm, value, pass/fail) and record the answer',
   params: operatorPromptParams,
   measurements: (p) => [

@@ -3,8 +3,8 @@
  * (walking-one, sparse grids, checkerboards, binary-coded sets for the lane map).
  */
 
-import type { CallOptions, LightSource, Pattern } from '../../drivers/capabilities.ts';
 import { hashSeed } from '../core/rng.ts';
+import type { CallOptions, LaneCurrentSource, Pattern, PatternGenerator } from '../instruments/capabilities.ts';
 import type { LaneGeometry } from '../orchestrator/step.ts';
 
 const SEED_MASK = 0x7fffffff;
@@ -28,7 +28,7 @@ export function decorrelatedSeeds(lanes: readonly number[], geometry?: LaneGeome
 
 /** PRBS on the lanes with decorrelated seeds: two channel-list commands. */
 export async function setPrbs(
-  src: LightSource,
+  src: PatternGenerator,
   lanes: readonly number[],
   pattern: Pattern,
   geometry: LaneGeometry | undefined,
@@ -75,7 +75,7 @@ export interface AggressorSetup {
  * lanes play which part; the caller switches the outputs.
  */
 export async function setupAggressors(
-  src: LightSource,
+  src: PatternGenerator & Pick<LaneCurrentSource, 'setOutput'>,
   geometry: LaneGeometry,
   victim: number,
   mode: AggressorMode,

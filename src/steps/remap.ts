@@ -7,8 +7,8 @@
  */
 
 import { z } from 'zod';
-import { PATTERNS, type Pattern } from '../../drivers/capabilities.ts';
 import { timerMs } from '../config/durations.ts';
+import { PATTERNS, type Pattern } from '../instruments/capabilities.ts';
 import type { StepContext, StepDefinition } from '../orchestrator/step.ts';
 import { runBerScreen } from './ber.ts';
 import { callOpts, ensureOperatingDrive, finite, markFailed, median, rxOf, wattsToDbm } from './util.ts';
@@ -68,6 +68,7 @@ export function planRemap(ctx: StepContext): RemapPlan {
 
 export const remapStep: StepDefinition<RemapParams> = {
   type: 'remap',
+  requires: ['current-source', 'pattern-generator', 'error-detector', 'lane-power-monitor'],
   description: 'Replace dead and failed active lanes with spares and re-test them (power at I_op, BER screen)',
   params: remapParams,
   measurements: (p) => [
@@ -117,11 +118,11 @@ export const remapStep: StepDefinition<RemapParams> = {
       if (!params.retest || plan.remapped.length === 0) break;
       const fresh = plan.remapped.map((r) => r.to);
       // Received power at the operating point, against the active lanes' median (one query).
-      const src = ctx.instruments.lightSource();
+      const src = ctx.instruments.get('current-source');
       const active = ctx.lanes.active();
       await ensureOperatingDrive(ctx);
       await src.setOutput(active, true, callOpts(ctx));
-      const p = await ctx.instruments.receiver().receivedPower(
+      const p = await ctx.instruments.get('lane-power-monitor').receivedPower(
         active.map((l) => rxOf(ctx, l)),
         callOpts(ctx),
       );

@@ -34,7 +34,7 @@ export async function waitForSetpoint(
   setpoint: number,
   p: Pick<TemperatureSweepParams, 'toleranceC' | 'dwellS' | 'settleTimeoutS' | 'pollMs'>,
 ): Promise<{ settleS: number; temperature: number }> {
-  const tec = ctx.instruments.thermal();
+  const tec = ctx.instruments.get('thermal-controller');
   const clock = benchClock(ctx.instruments);
   const start = clock.now();
   const elapsed = () => clock.now() - start;
@@ -57,6 +57,7 @@ export async function waitForSetpoint(
 
 export const temperatureSweepStep: StepDefinition<TemperatureSweepParams> = {
   type: 'temperature-sweep',
+  requires: ['thermal-controller'],
   description: 'Step the TEC through setpoints, wait for each to settle, run the nested steps at each',
   params: temperatureSweepParams,
   temperatureParams: ['setpoints', 'idleC'],
@@ -77,7 +78,7 @@ export const temperatureSweepStep: StepDefinition<TemperatureSweepParams> = {
     },
   ],
   async run(ctx, params, children) {
-    const tec = ctx.instruments.thermal();
+    const tec = ctx.instruments.get('thermal-controller');
     await tec.setOutput(true, callOpts(ctx));
     try {
       for (const [i, sp] of params.setpoints.entries()) {

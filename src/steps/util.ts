@@ -3,7 +3,7 @@
  * keys under which steps leave results for later ones in ctx.shared.
  */
 
-import type { CallOptions, FrameReceiver, LaneReceiver } from '../../drivers/capabilities.ts';
+import type { CallOptions } from '../instruments/capabilities.ts';
 import type { StepContext } from '../orchestrator/step.ts';
 
 /** Keys in ctx.shared. Values are written by one step and read by later ones. */
@@ -49,10 +49,6 @@ export function finite(x: number | undefined): number | null {
   return x !== undefined && Number.isFinite(x) ? x : null;
 }
 
-export function isFrameReceiver(r: LaneReceiver | FrameReceiver): r is FrameReceiver {
-  return typeof (r as Partial<FrameReceiver>).captureFrame === 'function';
-}
-
 export function sortedUnique(lanes: Iterable<number>): number[] {
   return [...new Set(lanes)].sort((a, b) => a - b);
 }
@@ -93,7 +89,7 @@ export interface DriveState {
 export async function operatingPoint(ctx: StepContext): Promise<DriveState> {
   const known = ctx.shared.get(SHARED.operatingPoint) as DriveState | undefined;
   if (known) return known;
-  const src = ctx.instruments.lightSource();
+  const src = ctx.instruments.get('current-source');
   const lanes = [...ctx.geometry.all];
   let op: DriveState;
   if (src.operatingPoint) {
@@ -121,7 +117,7 @@ export async function operatingPoint(ctx: StepContext): Promise<DriveState> {
  */
 export async function ensureOperatingDrive(ctx: StepContext): Promise<{ op: DriveState; roundTrips: number }> {
   // reading the operating point from the board (no station operating point) takes two queries
-  const reads = ctx.shared.has(SHARED.operatingPoint) || ctx.instruments.lightSource().operatingPoint ? 0 : 2;
+  const reads = ctx.shared.has(SHARED.operatingPoint) || ctx.instruments.get('current-source').operatingPoint ? 0 : 2;
   const op = await operatingPoint(ctx);
   let roundTrips = reads;
   if (!ctx.shared.get(SHARED.driveApplied)) {
@@ -142,7 +138,7 @@ export function typicalOperatingCurrent(op: DriveState): number {
  * number of instrument round trips it took.
  */
 export async function restoreDrive(ctx: StepContext, op: DriveState): Promise<number> {
-  const src = ctx.instruments.lightSource();
+  const src = ctx.instruments.get('current-source');
   await src.setModulation(op.lanes, 0, callOpts(ctx));
   await src.setBias(op.lanes, op.bias, callOpts(ctx));
   await src.setModulation(op.lanes, op.mod, callOpts(ctx));

@@ -6,8 +6,8 @@
  * steps'. The driver calls (station.trace) are summed by role and method, for the waits inside drivers.
  */
 import { performance } from 'node:perf_hooks';
-import type { CallRecord } from '../../drivers/trace.ts';
 import type { BenchEvent, TranscriptEntry } from '../../src/core/record.ts';
+import type { CallRecord } from '../../src/instruments/trace.ts';
 
 export interface StepFigures {
   id: string;

@@ -22,7 +22,7 @@ describe('cpobench instruments', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^ROLE\s+RESOURCE\s+STATE\s+IDENTITY$/);
+    expect(lines[0]).toMatch(/^NAME\s+DRIVER\s+RESOURCE\s+STATE\s+IDENTITY$/);
     expect(lines.slice(1).map((l) => l.split(/\s+/)[0])).toEqual([
       'led-driver',
       'pd-receiver',
@@ -31,7 +31,7 @@ describe('cpobench instruments', () => {
       'tec',
     ]);
     expect(r.stdout).toMatch(
-      /power-analyzer\s+TCPIP0::127\.0\.0\.1::\d+::SOCKET\s+ready\s+Keysight Technologies,N6705C,/,
+      /power-analyzer\s+keysight-n6705c\s+TCPIP0::127\.0\.0\.1::\d+::SOCKET\s+ready\s+Keysight Technologies,N6705C,/,
     );
     expect(r.stdout).toContain('Thorlabs,PM100D,');
     expect(r.stdout).toContain('THORLABS,TED4015,');
@@ -69,8 +69,8 @@ describe('cpobench instruments', () => {
     writeFileSync(file, stationYaml(station));
     const r = await cpobench(['instruments', '--station', file]);
     expect(r.code).toBe(2);
-    expect(r.stdout).toMatch(/tec\s+TCPIP0::127\.0\.0\.1::\d+::SOCKET\s+unreachable\s+-/);
-    expect(r.stdout).toMatch(/led-driver\s+\S+\s+ready/);
+    expect(r.stdout).toMatch(/tec\s+thorlabs-ted4015\s+TCPIP0::127\.0\.0\.1::\d+::SOCKET\s+unreachable\s+-/);
+    expect(r.stdout).toMatch(/led-driver\s+cpobench-led-board\s+\S+\s+ready/);
     expect(r.stderr).toMatch(/tec \(TCPIP0::127\.0\.0\.1::\d+::SOCKET\) is unreachable/);
     expect(r.stderr).toContain('not ready: tec');
   });
@@ -88,7 +88,7 @@ describe('cpobench instruments', () => {
     writeFileSync(file, stationYaml(station));
     const r = await cpobench(['instruments', '--station', file]);
     expect(r.code).toBe(2);
-    expect(r.stdout).toMatch(/power-analyzer\s+\S+\s+wrong-identity\s+Rigol,DP832/);
+    expect(r.stdout).toMatch(/power-analyzer\s+keysight-n6705c\s+\S+\s+wrong-identity\s+Rigol,DP832/);
     expect(r.stderr).toContain('"Rigol,DP832,DP8C000,00.01"');
     expect(r.stderr).toContain('/N6705C/');
   });
@@ -97,12 +97,12 @@ describe('cpobench instruments', () => {
     const file = path.join(dir, 'bad.yaml');
     writeFileSync(
       file,
-      'name: x\nlanes: { rows: 2, cols: 2 }\ninstruments:\n  led-driver: { resource: "ASRL3::INSTR", limits: { maxCurrentA: -1 } }\n  pd-receiver: { resource: "ASRL4::INSTR" }\n',
+      'name: x\nlanes: { rows: 2, cols: 2 }\ninstruments:\n  led-driver: { driver: cpobench-led-board, resource: "ASRL3::INSTR", limits: { maxCurrentA: -1 } }\n  pd-receiver: { driver: cpobench-pd-kit, resource: "ASRL4::INSTR" }\n',
     );
     const r = await cpobench(['instruments', '--station', file]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
-      /bad\.yaml:4:66 instruments\.led-driver\.limits\.maxCurrentA: expected a number > 0, got -1/,
+      /bad\.yaml:4:94 instruments\.led-driver\.limits\.maxCurrentA: expected a number > 0, got -1/,
     );
     const none = await cpobench(['instruments']);
     expect(none.code).toBe(2);
@@ -127,7 +127,7 @@ describe('cpobench instruments', () => {
     await s.write('SENS:POW:UNIT DBM');
     const r = await cpobench(['instruments', '--station', file]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/optical-meter\s+\S+\s+ready\s+Thorlabs,PM100D,/);
+    expect(r.stdout).toMatch(/optical-meter\s+thorlabs-pm100d\s+\S+\s+ready\s+Thorlabs,PM100D,/);
     expect(r.stdout).toContain(
       `optical-meter (${meter.resource}): held by pid ${process.pid} on ${hostname()} (user ${userInfo().username}): ` +
         `"cpobench run smoke", station "${bench.station.name}", since `,
@@ -144,7 +144,7 @@ describe('cpobench instruments', () => {
     const r = await cpobench(['instruments', '--station', file]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/led-driver\s+ASRL\/\S+\/led-driver::INSTR\s+ready\s+cpobench-sim,ULED-DRV-400,/);
+    expect(r.stdout).toMatch(/led-driver\s+cpobench-led-board\s+ASRL\/\S+\/led-driver::INSTR\s+ready\s+cpobench-sim,ULED-DRV-400,/);
     expect(r.stdout.trim().split('\n')).toHaveLength(6);
   });
 });

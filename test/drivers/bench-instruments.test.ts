@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DriverError, LimitError } from '../../drivers/base.ts';
-import { N6705c } from '../../drivers/n6705c.ts';
-import { Pm100d } from '../../drivers/pm100d.ts';
-import { Ted4015 } from '../../drivers/ted4015.ts';
+import { DriverError, LimitError } from '../../src/instruments/base.ts';
+import { N6705c } from '../../src/instruments/keysight-n6705c/driver.ts';
+import { Pm100d } from '../../src/instruments/thorlabs-pm100d/driver.ts';
+import { Ted4015 } from '../../src/instruments/thorlabs-ted4015/driver.ts';
 import { expectProtocol, ok, send } from './protocol.ts';
 
 const RAILS = [

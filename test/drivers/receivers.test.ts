@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DriverError, LimitError } from '../../drivers/base.ts';
-import { CmosReceiver } from '../../drivers/cmos-receiver.ts';
-import { PdReceiver } from '../../drivers/pd-receiver.ts';
+import { DriverError, LimitError } from '../../src/instruments/base.ts';
+import { CmosReceiver } from '../../src/instruments/cmos-kit/driver.ts';
+import { PdReceiver } from '../../src/instruments/pd-kit/driver.ts';
 import { encodeBlock } from '../../src/scpi/block.ts';
 import { expectProtocol, NO_ERROR, ok, send } from './protocol.ts';
 

@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DriverError, LimitError } from '../../drivers/base.ts';
-import type { FrameReceiver } from '../../drivers/capabilities.ts';
+import { DriverError, LimitError } from '../../src/instruments/base.ts';
+import type { CmosReceiver } from '../../src/instruments/cmos-kit/driver.ts';
+import type { N6705c } from '../../src/instruments/keysight-n6705c/driver.ts';
+import type { LedBoardSettings, LedDriver } from '../../src/instruments/led-board/driver.ts';
+import type { PdReceiver } from '../../src/instruments/pd-kit/driver.ts';
+import type { Pm100d } from '../../src/instruments/thorlabs-pm100d/driver.ts';
+import type { Ted4015 } from '../../src/instruments/thorlabs-ted4015/driver.ts';
 import { allLanes } from '../../src/scpi/channels.ts';
 import { startBench } from '../../src/sim/bench.ts';
 import { type StationConfig, stationFromObject } from '../../src/station/schema.ts';
@@ -33,8 +38,8 @@ async function until(cond: () => Promise<boolean>, what: string, tries = 500): P
 describe('drivers against the simulated bench over TCP', () => {
   it('lights every lane with one command per operation; the receiver, meter and analyzer see it', async () => {
     const st = await simStation('mosaic-800g');
-    const led = st.lightSource();
-    const rx = st.receiver();
+    const led = st.instrument('led-driver') as LedDriver;
+    const rx = st.instrument('pd-receiver') as PdReceiver;
     const all = allLanes(400);
     expect(await led.laneCount()).toBe(400);
     await led.setRate(2e9);
@@ -71,13 +76,13 @@ describe('drivers against the simulated bench over TCP', () => {
     await rx.stopGate();
     expect(await rx.gateRunning()).toBe(false);
 
-    const pm = st.powerMeter();
+    const pm = st.instrument('power-analyzer') as N6705c;
     const rails = await pm.measure();
     expect(rails.map((r) => r.name)).toEqual(['tx-led', 'tx-driver', 'rx-tia', 'aux']);
     expect(rails.every((r) => r.watts >= 0)).toBe(true);
     expect(pm.countedRails).toEqual([1, 2, 3]);
 
-    const om = st.opticalMeter();
+    const om = st.instrument('optical-meter') as Pm100d;
     await om.setWavelength(450);
     await om.selectLane(0);
     const bundle = await om.power();
@@ -97,7 +102,7 @@ describe('drivers against the simulated bench over TCP', () => {
 
   it('the TEC ramps to a setpoint within limits, refuses one outside, and idles in the safe state', async () => {
     const st = await simStation('mosaic-800g');
-    const tec = st.thermal();
+    const tec = st.instrument('tec') as Ted4015;
     await tec.setOutput(true);
     await tec.setSetpoint(45);
     expect(await tec.setpoint()).toBe(45);
@@ -112,9 +117,9 @@ describe('drivers against the simulated bench over TCP', () => {
 
   it('the CMOS kit captures frames of its announced size', async () => {
     const st = await simStation('mosaic-800g-cmos');
-    const rx = st.receiver() as FrameReceiver;
-    expect(st.frameReceiver()).toBe(rx);
-    const led = st.lightSource();
+    const rx = st.instrument('cmos-receiver') as CmosReceiver;
+    expect(st.get('frame-camera')).toBe(rx);
+    const led = st.instrument('led-driver') as LedDriver;
     await led.setBias(allLanes(400), 100e-6);
     await led.setOutput(allLanes(400), true);
     await rx.setExposure(1e-3);
@@ -129,9 +134,9 @@ describe('drivers against the simulated bench over TCP', () => {
   it('an instrument refusal carries its error code and names the role and command', async () => {
     // A station limit looser than the board's own (300 µA): the driver sends, the instrument refuses with -222.
     const st = await simStation('lightbundle-512g', (c) => {
-      c.instruments['led-driver']!.limits.maxCurrentA = 1e-3;
+      (c.instruments['led-driver']!.settings as unknown as LedBoardSettings).limits.maxCurrentA = 1e-3;
     });
-    const led = st.lightSource();
+    const led = st.instrument('led-driver') as LedDriver;
     await expect(led.setBias([321], 1e-6)).rejects.toThrow(/lane 321 is outside 1..320/);
     expect((await led.identify()).model).toBe('ULED-DRV-320');
     expect(await led.selfTest()).toBe(0);

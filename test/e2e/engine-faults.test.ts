@@ -75,11 +75,12 @@ function faultyStore(inner: RunStore, method: keyof RunStore, nth = 1): RunStore
 const lightStep: StepDefinition = {
   type: 'light',
   description: 'every lane on at the operating point',
+  requires: ['current-source'],
   params: z.object({}),
   measurements: () => [{ name: 'lit', unit: 'count', dimensions: [] }],
   run: async (ctx) => {
     await ensureOperatingDrive(ctx);
-    await ctx.instruments.lightSource().setOutput(ctx.geometry.all, true, { signal: ctx.signal });
+    await ctx.instruments.get('current-source').setOutput(ctx.geometry.all, true, { signal: ctx.signal });
     ctx.measure('lit', ctx.geometry.all.length);
   },
 };
@@ -88,6 +89,7 @@ function throwingStep(type: string, run: StepDefinition['run'], measurements?: S
   return {
     type,
     description: type,
+    requires: [],
     params: z.object({}),
     measurements: measurements ?? (() => []),
     run,

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { Instrument } from '../../drivers/capabilities.ts';
 import type { BenchEvent, SafeStateReport } from '../../src/core/record.ts';
+import type { Instrument } from '../../src/instruments/capabilities.ts';
 import { EventBus } from '../../src/orchestrator/bus.ts';
 import { type EngineDeps, startRun } from '../../src/orchestrator/engine.ts';
 import { createGeometry } from '../../src/orchestrator/lanes.ts';
@@ -56,8 +56,12 @@ function demoBench() {
   };
   const instruments = {
     all: () => [{ role: 'demo', instrument }],
-    has: (r: string) => r === 'demo' || r === 'tec',
-    thermal: () => tec,
+    has: (c: string) => c === 'thermal-controller',
+    get: (c: string) => {
+      if (c === 'thermal-controller') return tec;
+      throw new Error(`the demo bench has no ${c}`);
+    },
+    find: (c: string) => (c === 'thermal-controller' ? tec : undefined),
   } as unknown as BenchInstruments;
   const safeState = async (timeoutMs: number): Promise<SafeStateReport[]> => {
     const t0 = performance.now();
@@ -86,6 +90,7 @@ function registry(bench: ReturnType<typeof demoBench>): Map<string, StepDefiniti
   const set: StepDefinition<{ volts: number }> = {
     type: 'set-volts',
     description: 'sets the demo voltage and measures it',
+    requires: [],
     params: z.object({ volts: z.number().min(0).max(10).default(1), rate: z.number().optional() }),
     measurements: () => [{ name: 'volts', unit: 'V', dimensions: [], limits: { low: 0, high: 5, marginal: 0.5 } }],
     run: async (ctx, p) => {
@@ -96,6 +101,7 @@ function registry(bench: ReturnType<typeof demoBench>): Map<string, StepDefiniti
   const lanes: StepDefinition<{ bad: number[] }> = {
     type: 'lane-check',
     description: 'per-lane values, bad lanes read 0',
+    requires: [],
     params: z.object({ bad: z.array(z.number()).default([]) }),
     measurements: () => [{ name: 'lane_power', unit: 'W', dimensions: ['lane'], limits: { low: 1e-6 } }],
     run: async (ctx, p) => {
@@ -106,6 +112,7 @@ function registry(bench: ReturnType<typeof demoBench>): Map<string, StepDefiniti
   const remap: StepDefinition = {
     type: 'remap',
     description: 'moves failed lanes to spares',
+    requires: [],
     params: z.object({}),
     measurements: () => [{ name: 'unrepaired_lanes', unit: 'lanes', dimensions: [], limits: { high: 0 } }],
     run: async (ctx) => {
@@ -126,6 +133,7 @@ function registry(bench: ReturnType<typeof demoBench>): Map<string, StepDefiniti
   const hang: StepDefinition = {
     type: 'hang',
     description: 'a query the instrument never answers',
+    requires: [],
     params: z.object({}),
     measurements: () => [],
     run: async (ctx) => {
@@ -136,6 +144,7 @@ function registry(bench: ReturnType<typeof demoBench>): Map<string, StepDefiniti
   const flaky: StepDefinition<{ failures: number }> = {
     type: 'flaky',
     description: 'times out the first N attempts',
+    requires: [],
     params: z.object({ failures: z.number().default(1) }),
     measurements: () => [{ name: 'ok', unit: '', dimensions: [] }],
     run: async (ctx, p) => {
@@ -148,6 +157,7 @@ function registry(bench: ReturnType<typeof demoBench>): Map<string, StepDefiniti
   const ask: StepDefinition = {
     type: 'ask',
     description: 'asks the operator',
+    requires: [],
     params: z.object({}),
     measurements: () => [{ name: 'operator_ok', unit: '', dimensions: [], limits: { low: 1 } }],
     run: async (ctx) => {
@@ -158,6 +168,7 @@ function registry(bench: ReturnType<typeof demoBench>): Map<string, StepDefiniti
   const flood: StepDefinition<{ frames: number }> = {
     type: 'flood',
     description: 'records many 400-value frames',
+    requires: [],
     params: z.object({ frames: z.number().default(10) }),
     measurements: () => [{ name: 'frame', unit: 'W', dimensions: ['lane'] }],
     run: async (ctx, p) => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/load-yaml.ts';
-import { laneTotal, loadStation, parseStation, stationRoles } from '../../src/station/schema.ts';
+import { laneTotal, loadStation, parseStation, stationInstruments } from '../../src/station/schema.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cpobench-station-'));
 function file(name: string, text: string): string {
@@ -16,22 +16,27 @@ const GOOD = `name: t
 lanes: { rows: 20, cols: 20, spares: [] }
 instruments:
   led-driver:
+    driver: cpobench-led-board
     resource: "TCPIP0::127.0.0.1::5025::SOCKET"
     limits: { maxCurrentA: 0.0006 }
-  pd-receiver: { resource: "TCPIP0::127.0.0.1::5026::SOCKET", identity: "PDRX" }
+  pd-receiver: { driver: cpobench-pd-kit, resource: "TCPIP0::127.0.0.1::5026::SOCKET", identity: "PDRX" }
 `;
+
+const led = (s: { instruments: Record<string, { settings: unknown }> }, name = 'led-driver') =>
+  s.instruments[name]!.settings as { limits: { maxCurrentA: number; rateBps?: number[] }; operating?: unknown };
 
 describe('station files', () => {
   it('loads every shipped station fixture', () => {
     for (const name of ['mosaic-800g', 'mosaic-800g-cmos', 'lightbundle-512g', 'serial-bench']) {
       const s = loadStation(`fixtures/stations/${name}.yaml`);
-      expect(s.instruments['led-driver']!.limits.maxCurrentA).toBeGreaterThan(0);
+      expect(s.instruments['led-driver']!.driver).toBe('cpobench-led-board');
+      expect(led(s).limits.maxCurrentA).toBeGreaterThan(0);
     }
     const lb = loadStation('fixtures/stations/lightbundle-512g.yaml');
     expect(laneTotal(lb)).toBe(320);
     expect(lb.lanes.spares).toHaveLength(64);
     expect(lb.lanes.active).toBe(256);
-    expect(stationRoles(loadStation('fixtures/stations/mosaic-800g-cmos.yaml'))).toEqual([
+    expect(stationInstruments(loadStation('fixtures/stations/mosaic-800g-cmos.yaml'))).toEqual([
       'led-driver',
       'cmos-receiver',
       'power-analyzer',
@@ -49,14 +54,47 @@ describe('station files', () => {
     });
   });
 
-  it('applies defaults: timeout, identity, checkErrors, lane order, power-analyzer safe outputs', () => {
+  it("applies defaults: timeout, the driver's identity, checkErrors, capabilities, lane order, its settings'", () => {
     const s = parseStation(
-      `${GOOD}  power-analyzer: { resource: "TCPIP0::h::5027::SOCKET", rails: [ { channel: 1, name: a } ] }\n`,
+      `${GOOD}  analyzer: { driver: keysight-n6705c, resource: "TCPIP0::h::5027::SOCKET", rails: [ { channel: 1, name: a } ] }\n`,
     );
-    expect(s.instruments['led-driver']).toMatchObject({ timeoutMs: 2000, identity: '', checkErrors: true });
+    expect(s.instruments['led-driver']).toMatchObject({
+      driver: 'cpobench-led-board',
+      timeoutMs: 2000,
+      identity: ',ULED-DRV-',
+      checkErrors: true,
+      provides: ['current-source', 'pattern-generator'],
+    });
     expect(s.lanes.order).toBe('row-major');
-    expect(s.instruments['power-analyzer']!.safe.outputs).toBe('keep');
-    expect(s.instruments['power-analyzer']!.rails[0]!.counted).toBe(true);
+    expect(s.instruments.analyzer!.settings).toEqual({
+      rails: [{ channel: 1, name: 'a', counted: true }],
+      safe: { outputs: 'keep' },
+    });
+  });
+
+  it('refuses an unknown driver listing the known ones, a setting the driver does not take, and a missing one', () => {
+    expect(() => parseStation(GOOD.replace('driver: cpobench-pd-kit', 'driver: acme-9000'), 'x.yaml')).toThrow(
+      /^x\.yaml:8:26 instruments\.pd-receiver\.driver: one of the registered drivers: cpobench-cmos-kit, cpobench-led-board, cpobench-pd-kit, keysight-n6705c, thorlabs-pm100d, thorlabs-ted4015 \(cpobench drivers lists them\), got "acme-9000"/,
+    );
+    // the PD kit takes no limits: a key of another driver's is refused on this one
+    expect(() =>
+      parseStation(GOOD.replace('identity: "PDRX" }', 'identity: "PDRX", limits: { maxCurrentA: 1 } }'), 'x.yaml'),
+    ).toThrow(/instruments\.pd-receiver: unknown key "limits"|instruments\.pd-receiver\.limits: unknown key/);
+    expect(() => parseStation(GOOD.replace('\n    limits: { maxCurrentA: 0.0006 }', ''), 'x.yaml')).toThrow(
+      /instruments\.led-driver\.limits: expected an object/,
+    );
+    expect(() =>
+      parseStation(GOOD.replace('identity: "PDRX" }', 'identity: "PDRX", provides: [rail-meter] }'), 'x.yaml'),
+    ).toThrow(
+      /instruments\.pd-receiver\.provides\[0\]: a capability of cpobench-pd-kit: error-detector, lane-power-monitor/,
+    );
+  });
+
+  it('an old-form station (instruments keyed by role, no driver) says what line to add', () => {
+    const old = GOOD.replace('    driver: cpobench-led-board\n', '');
+    expect(() => parseStation(old, 'old.yaml')).toThrow(
+      /^old\.yaml:5:5 instruments\.led-driver: a "driver" key: station files now name each instrument's model; this one is the old form of "driver: cpobench-led-board"/,
+    );
   });
 
   it('names file, line, column, key and what was expected for a bad value', () => {
@@ -69,25 +107,20 @@ describe('station files', () => {
       }
     })();
     expect(err).toBeInstanceOf(ConfigError);
-    expect(err!.message).toBe(`${f}:6:28 instruments.led-driver.limits.maxCurrentA: expected a number > 0, got -1`);
+    expect(err!.message).toBe(`${f}:7:28 instruments.led-driver.limits.maxCurrentA: expected a number > 0, got -1`);
   });
 
-  it('refuses unknown keys, a missing led-driver, two receivers, bad patterns, and TEC limits that cross', () => {
+  it('refuses unknown keys, bad patterns, and TEC limits that cross', () => {
     expect(() => parseStation(GOOD.replace('name: t', 'name: t\nbogus: 1'), 'x.yaml')).toThrow(
       /^x\.yaml:2:1 bogus: unknown key/,
     );
     expect(() => parseStation(GOOD.replace('limits: {', 'limit: {'), 'x.yaml')).toThrow(
       /instruments\.led-driver\.limit: unknown key/,
     );
-    const noLed = 'name: t\nlanes: { rows: 2, cols: 2 }\ninstruments:\n  pd-receiver: { resource: "ASRL3::INSTR" }\n';
-    expect(() => parseStation(noLed, 'x.yaml')).toThrow(/x\.yaml:4:3 instruments: expected a led-driver entry/);
-    expect(() => parseStation(`${GOOD}  cmos-receiver: { resource: "TCPIP0::h::1::SOCKET" }\n`, 'x.yaml')).toThrow(
-      /instruments\.cmos-receiver: expected one receiver, not both/,
-    );
     expect(() => parseStation(GOOD.replace('"PDRX"', '"(PDRX"'), 'x.yaml')).toThrow(
-      /x\.yaml:7:73 instruments\.pd-receiver\.identity: expected a valid regular expression/,
+      /x\.yaml:8:98 instruments\.pd-receiver\.identity: expected a valid regular expression/,
     );
-    const tec = `${GOOD}  tec: { resource: "TCPIP0::h::1::SOCKET", limits: { minC: 50, maxC: 20 }, idleC: 25 }\n`;
+    const tec = `${GOOD}  tec: { driver: thorlabs-ted4015, resource: "TCPIP0::h::1::SOCKET", limits: { minC: 50, maxC: 20 }, idleC: 25 }\n`;
     expect(() => parseStation(tec, 'x.yaml')).toThrow(
       /instruments\.tec\.limits\.maxC: expected a number > limits\.minC/,
     );
@@ -115,7 +148,7 @@ describe('station files', () => {
       ),
       'x.yaml',
     );
-    expect(fine.instruments['led-driver']).toMatchObject({
+    expect(fine.instruments['led-driver']!.settings).toMatchObject({
       limits: { rateBps: [0.5e9, 4e9] },
       operating: { biasA: 4e-5, modA: 3.2e-4 },
     });

@@ -1,9 +1,13 @@
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DriverError } from '../../drivers/base.ts';
+import { DriverError } from '../../src/instruments/base.ts';
+import type { N6705c } from '../../src/instruments/keysight-n6705c/driver.ts';
+import type { LedDriver } from '../../src/instruments/led-board/driver.ts';
+import type { PdReceiver } from '../../src/instruments/pd-kit/driver.ts';
+import type { Ted4015 } from '../../src/instruments/thorlabs-ted4015/driver.ts';
 import { type Bench, startBench } from '../../src/sim/bench.ts';
 import { SessionPool } from '../../src/station/pool.ts';
-import { type StationConfig, stationFromObject } from '../../src/station/schema.ts';
+import { type StationConfig, stationDocument, stationFromObject } from '../../src/station/schema.ts';
 import { openStation, StationError } from '../../src/station/station.ts';
 import { freePort, rawPeer } from '../helpers/raw-peer.ts';
 
@@ -25,21 +29,21 @@ describe('openStation against the simulated bench', () => {
     const st = await openStation(config);
     cleanups.push(() => st.close());
     expect(st.clock.timeScale).toBe(1000);
-    const tec = st.thermal();
+    const tec = st.instrument('tec') as Ted4015;
     await tec.setOutput(true);
     await tec.setSetpoint(45);
     const t0 = performance.now();
     const reached = await tec.waitSettled!();
     expect(Math.abs(reached - 45)).toBeLessThanOrEqual(0.1);
     // 20 °C of ramp plus a 5 s dwell (config.instruments.tec.settle), all instrument time
-    expect(config.instruments.tec!.settle!.dwellS).toBe(5);
+    expect((config.instruments.tec!.settings as { settle: { dwellS: number } }).settle.dwellS).toBe(5);
     expect(performance.now() - t0).toBeLessThan(2000);
     // a station file says nothing: real time
-    const { timeScale: _, ...rest } = config;
+    const { timeScale: _, ...rest } = stationDocument(config);
     expect(stationFromObject(rest).timeScale).toBe(1);
   });
 
-  it('opens every role, checks identities, and exposes the capability getters', async () => {
+  it('opens every instrument, checks identities, and gives each capability from the instrument providing it', async () => {
     const { config } = await bench();
     const st = await openStation(config);
     cleanups.push(() => st.close());
@@ -51,15 +55,34 @@ describe('openStation against the simulated bench', () => {
       ['tec', 'ready'],
     ]);
     expect(st.instruments().find((i) => i.role === 'power-analyzer')).toMatchObject({
-      driver: 'N6705c',
+      driver: 'keysight-n6705c',
       matches: 'Keysight N6705C',
+      provides: ['rail-meter', 'supply'],
       identity: 'Keysight Technologies,N6705C,MY56001234,D.03.10.1470',
     });
-    expect(st.lightSource().maxCurrentA).toBe(600e-6);
-    expect(await st.receiver().laneCount()).toBe(400);
-    expect(st.powerMeter().railNames).toEqual(['tx-led', 'tx-driver', 'rx-tia', 'aux']);
-    expect(st.has('cmos-receiver')).toBe(false);
-    expect(() => st.frameReceiver()).toThrow(/station "mosaic-800g-sim" has no cmos-receiver \(it has: led-driver/);
+    expect((st.instrument('led-driver') as LedDriver).maxCurrentA).toBe(600e-6);
+    expect(await (st.instrument('pd-receiver') as PdReceiver).laneCount()).toBe(400);
+    expect((st.instrument('power-analyzer') as N6705c).railNames).toEqual(['tx-led', 'tx-driver', 'rx-tia', 'aux']);
+    expect(st.get('current-source')).toBe(st.instrument('led-driver'));
+    expect(st.get('pattern-generator')).toBe(st.instrument('led-driver'));
+    expect(st.get('error-detector')).toBe(st.instrument('pd-receiver'));
+    expect(st.get('rail-meter')).toBe(st.instrument('power-analyzer'));
+    expect(st.has('frame-camera')).toBe(false);
+    expect(st.find('frame-camera')).toBeUndefined();
+    expect(() => st.get('frame-camera')).toThrow(
+      /station "mosaic-800g-sim" has no frame-camera \(it has: led-driver \(current-source, pattern-generator\); pd-receiver/,
+    );
+    expect(() => st.instrument('cmos-receiver')).toThrow(/has no cmos-receiver/);
+    expect([...st.capabilities()].sort()).toEqual([
+      'current-source',
+      'error-detector',
+      'lane-power-monitor',
+      'optical-power-meter',
+      'pattern-generator',
+      'rail-meter',
+      'supply',
+      'thermal-controller',
+    ]);
     expect(st.all()).toHaveLength(5);
     expect((await st.verifyIdentities()).every((i) => i.state === 'ready')).toBe(true);
     expect(st.trace.entries().some((c) => c.role === 'optical-meter' && c.method === 'init' && c.ok)).toBe(true);
@@ -76,7 +99,7 @@ describe('openStation against the simulated bench', () => {
     expect(pa.error).toContain('/^Agilent Technologies,N6705B/');
     const err = (() => {
       try {
-        st.powerMeter();
+        st.instrument('power-analyzer') as N6705c;
       } catch (e) {
         return e as StationError;
       }
@@ -104,7 +127,7 @@ describe('openStation against the simulated bench', () => {
     expect(tec.error).toMatch(/refused|ECONNREFUSED/i);
     expect(st.problems().map((p) => p.role)).toEqual(['tec']);
     const err = await st
-      .thermal()
+      .get('thermal-controller')
       .temperature()
       .catch((e) => e);
     expect(err).toBeInstanceOf(DriverError);
@@ -135,7 +158,7 @@ describe('openStation against the simulated bench', () => {
       'power-analyzer',
       'optical-meter',
     ]);
-    const led = st.lightSource();
+    const led = st.instrument('led-driver') as LedDriver;
     expect(await led.getOutput([1, 200, 400])).toEqual([false, false, false]);
     expect(await led.getBias([1, 400])).toEqual([0, 0]);
   });
@@ -151,8 +174,8 @@ describe('openStation against the simulated bench', () => {
     await a.close();
     await a.close();
     expect(pool.usage().every((u) => u.refs === 1)).toBe(true);
-    expect(() => a.thermal()).toThrow(/is closed/);
-    expect(await b.thermal().temperature()).toBeGreaterThan(0);
+    expect(() => a.get('thermal-controller')).toThrow(/is closed/);
+    expect(await b.get('thermal-controller').temperature()).toBeGreaterThan(0);
     await b.close();
     expect(pool.usage()).toEqual([]);
   });
@@ -163,7 +186,7 @@ describe('openStation against the simulated bench', () => {
     cleanups.push(() => st.close());
     await b.close();
     const err = await st
-      .receiver()
+      .get('lane-power-monitor')
       .receivedPower([1, 2, 3])
       .catch((e) => e);
     expect(err).toBeInstanceOf(DriverError);

@@ -5,24 +5,29 @@
  * is counted (one call = one SCPI round trip for the real drivers' channel-list commands).
  */
 
+import { AbortedError } from '../../src/core/errors.ts';
+import type { InstrumentClock } from '../../src/core/instrument-clock.ts';
 import type {
   CallOptions,
+  Capability,
+  CapabilityMap,
+  ErrorDetector,
   Frame,
-  FrameReceiver,
+  FrameCamera,
   GateResult,
   Identity,
   Instrument,
-  LaneReceiver,
+  LaneCurrentSource,
+  LanePowerMonitor,
   Lanes,
-  LightSource,
   OpticalPowerMeter,
   Pattern,
-  PowerMeter,
+  PatternGenerator,
+  RailMeter,
   RailReading,
+  Supply,
   ThermalController,
-} from '../../drivers/capabilities.ts';
-import { AbortedError } from '../../src/core/errors.ts';
-import type { InstrumentClock } from '../../src/core/instrument-clock.ts';
+} from '../../src/instruments/capabilities.ts';
 import type { BenchInstruments } from '../../src/orchestrator/step.ts';
 
 export interface FakeOptions {
@@ -210,7 +215,7 @@ export class FakeModel {
   }
 }
 
-class FakeSource extends FakeInstrument implements LightSource {
+class FakeSource extends FakeInstrument implements LaneCurrentSource, PatternGenerator {
   readonly maxCurrentA = 600e-6;
   constructor(
     log: CallLog,
@@ -287,7 +292,9 @@ class FakeSource extends FakeInstrument implements LightSource {
   }
 }
 
-class FakeReceiver extends FakeInstrument implements LaneReceiver {
+class FakeReceiver extends FakeInstrument implements ErrorDetector, LanePowerMonitor {
+  /** A counter on every lane. */
+  readonly maxLanesPerGate = Number.POSITIVE_INFINITY;
   private gatePolls = 0;
   private gateSeconds = 0;
   private counters = new Map<number, { bits: number; errors: number }>();
@@ -363,7 +370,7 @@ class FakeReceiver extends FakeInstrument implements LaneReceiver {
 }
 
 /** CMOS receiver: 8×8 pixels per lane, a 3×3 spot at the cell centre, black level 64. */
-class FakeFrameReceiver extends FakeReceiver implements FrameReceiver {
+class FakeFrameReceiver extends FakeReceiver implements FrameCamera {
   static readonly PX = 8;
   constructor(log: CallLog, m: FakeModel, tst: number) {
     super(log, m, tst, 'cmos-receiver');
@@ -407,7 +414,7 @@ class FakeFrameReceiver extends FakeReceiver implements FrameReceiver {
   }
 }
 
-class FakePowerMeter extends FakeInstrument implements PowerMeter {
+class FakePowerMeter extends FakeInstrument implements RailMeter, Supply {
   readonly railNames = ['led', 'driver', 'rx', 'aux'];
   constructor(
     log: CallLog,
@@ -519,8 +526,8 @@ export interface FakeBench {
   log: CallLog;
   instruments: BenchInstruments;
   clock: VirtualClock;
-  source: LightSource;
-  receiver: LaneReceiver | FrameReceiver;
+  source: FakeSource;
+  receiver: FakeReceiver;
   powerMeter: FakePowerMeter;
   tec: FakeTec;
 }
@@ -538,14 +545,28 @@ export function createFakeBench(opts: FakeOptions = {}): FakeBench {
   const tec = new FakeTec(log, model.o.tecStep, tst('tec'));
   const all: Instrument[] = [source, receiver, powerMeter, optical, tec];
   const clock = new VirtualClock();
+  // what each fake provides, as the real drivers' descriptors say
+  const provides: Partial<Record<Capability, Instrument>> = {
+    'current-source': source,
+    'pattern-generator': source,
+    'error-detector': receiver,
+    'lane-power-monitor': receiver,
+    ...(opts.frame ? { 'frame-camera': receiver } : {}),
+    'rail-meter': powerMeter,
+    supply: powerMeter,
+    'optical-power-meter': optical,
+    'thermal-controller': tec,
+  };
+  const find = <C extends Capability>(cap: C) => provides[cap] as CapabilityMap[C] | undefined;
   const instruments: BenchInstruments = {
     clock,
-    lightSource: () => source,
-    receiver: () => receiver,
-    powerMeter: () => powerMeter,
-    opticalMeter: () => optical,
-    thermal: () => tec,
-    has: (role) => all.some((i) => i.role === role),
+    find,
+    get: (cap) => {
+      const i = find(cap);
+      if (!i) throw new Error(`the fake bench has no ${cap}`);
+      return i;
+    },
+    has: (cap) => provides[cap] !== undefined,
     all: () => all.map((instrument) => ({ role: instrument.role, instrument })),
   };
   return { model, log, instruments, clock, source, receiver, powerMeter, tec };

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { errorMessage } from '../../core/errors.ts';
 import type { Bench } from '../../sim/bench.ts';
 import { describeLockState, instrumentLockState } from '../../station/bench-lock.ts';
-import { loadStation, type StationConfig, stationFromObject, stationRoles } from '../../station/schema.ts';
+import { loadStation, type StationConfig, stationFromObject } from '../../station/schema.ts';
 import { type InstrumentInfo, openStation } from '../../station/station.ts';
 import { EXIT } from '../exit-codes.ts';
 
@@ -28,14 +28,20 @@ interface Io {
   err: (s: string) => void;
 }
 
-/** Aligned lines: role, resource, state, identity (or why there is none). */
+/** Aligned lines: name, driver, resource, state, identity (or why there is none). */
 export function formatInstruments(list: readonly InstrumentInfo[]): string[] {
   const rows = [
-    ['ROLE', 'RESOURCE', 'STATE', 'IDENTITY'],
-    ...list.map((i) => [i.role, i.resource, i.state, i.identity ?? '-']),
+    ['NAME', 'DRIVER', 'RESOURCE', 'STATE', 'IDENTITY'],
+    ...list.map((i) => [i.role, i.driver, i.resource, i.state, i.identity ?? '-']),
   ];
-  const w = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => `${r[0]!.padEnd(w[0]!)}  ${r[1]!.padEnd(w[1]!)}  ${r[2]!.padEnd(w[2]!)}  ${r[3]}`);
+  const w = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map(
+    (r) =>
+      `${r
+        .slice(0, 4)
+        .map((x, c) => x.padEnd(w[c]!))
+        .join('  ')}  ${r[4]}`,
+  );
 }
 
 function number(text: string, what: string, integer: boolean): number {
@@ -104,9 +110,9 @@ export async function runInstruments(opts: InstrumentsCliOptions, io: Io): Promi
 /** Who holds each instrument of the station (the bench lock), without taking anything. */
 function lockStates(config: StationConfig): Map<string, ReturnType<typeof instrumentLockState>> {
   const states = new Map<string, ReturnType<typeof instrumentLockState>>();
-  for (const role of stationRoles(config)) {
+  for (const [role, c] of Object.entries(config.instruments)) {
     try {
-      states.set(role, instrumentLockState(config.instruments[role]!.resource));
+      states.set(role, instrumentLockState(c.resource));
     } catch {
       states.set(role, { kind: 'free' }); // a bad resource string: openStation says what is wrong with it
     }

@@ -10,13 +10,10 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-export interface Identity {
-  manufacturer: string;
-  model: string;
-  serial: string;
-  firmware: string;
-  raw: string;
-}
+import type { InstrumentClock } from '../core/instrument-clock.ts';
+import type { Identity } from '../scpi/idn.ts';
+
+export type { Identity };
 
 export type Pattern = 'PRBS7' | 'PRBS9' | 'PRBS15' | 'PRBS23' | 'PRBS31' | 'CLOCK' | 'ONES' | 'ZEROS';
 export const PATTERNS: readonly Pattern[] = ['PRBS7', 'PRBS9', 'PRBS15', 'PRBS23', 'PRBS31', 'CLOCK', 'ONES', 'ZEROS'];
@@ -42,7 +39,15 @@ export interface Instrument {
   init?(opts?: CallOptions): Promise<void>;
 }
 
-export interface LightSource extends Instrument {
+/**
+ * Capabilities are narrow: each names one function of the bench, a few methods. Steps ask the bench for a
+ * capability (`ctx.instruments.get('error-detector')`), never for a role or a model. One instrument may provide
+ * several (the µLED board is a current source and a pattern generator); a capability may also be assembled from
+ * several instruments (an error detector with four channels behind an optical switch covers 400 lanes in batches).
+ */
+
+/** Per-lane current drive: bias and modulation, outputs, and what the source reads back of each lane. */
+export interface LaneCurrentSource extends Instrument {
   laneCount(opts?: CallOptions): Promise<number>;
   /** Maximum current per lane (bias + modulation), in A, as configured in the station limits. */
   readonly maxCurrentA: number;
@@ -59,12 +64,18 @@ export interface LightSource extends Instrument {
   rampBias(lanes: Lanes, amps: number, opts?: CallOptions): Promise<void>;
   setOutput(lanes: Lanes, on: boolean, opts?: CallOptions): Promise<void>;
   getOutput(lanes: Lanes, opts?: CallOptions): Promise<boolean[]>;
+  /** Forward voltage of each lane at its present current, V. */
+  forwardVoltage(lanes: Lanes, opts?: CallOptions): Promise<number[]>;
+}
+
+/** The data pattern on each lane and the lane rate. */
+export interface PatternGenerator extends Instrument {
+  /** The lane-rate range it may be set to [min, max] bit/s (station limits), when known: checked at load. */
+  readonly rateRange?: readonly [number, number];
   setPattern(lanes: Lanes, pattern: Pattern, opts?: CallOptions): Promise<void>;
   setSeed(lanes: Lanes, seeds: number | readonly number[], opts?: CallOptions): Promise<void>;
   setRate(bitsPerSecond: number, opts?: CallOptions): Promise<void>;
   getRate(opts?: CallOptions): Promise<number>;
-  forwardVoltage(lanes: Lanes, opts?: CallOptions): Promise<number[]>;
-  boardTemperature(opts?: CallOptions): Promise<number>;
 }
 
 export interface GateResult {
@@ -73,19 +84,30 @@ export interface GateResult {
   errors: number[];
 }
 
-export interface LaneReceiver extends Instrument {
-  laneCount(opts?: CallOptions): Promise<number>;
-  receivedPower(lanes: Lanes, opts?: CallOptions): Promise<number[]>;
-  photocurrent(lanes: Lanes, opts?: CallOptions): Promise<number[]>;
+/**
+ * Error counting over a gate. `maxLanesPerGate` lanes are counted in one gate: every lane for a receiver with a
+ * counter per lane, the channel count for a multi-channel BERT (behind a switch, a step tests lanes in batches).
+ * Lanes are receiver lanes.
+ */
+export interface ErrorDetector extends Instrument {
+  readonly maxLanesPerGate: number;
+  /** Prepares the lanes of the next gate: the checker pattern (and, behind a switch, the routes). */
   setCheckerPattern(lanes: Lanes, pattern: Pattern, opts?: CallOptions): Promise<void>;
-  setThreshold(relative: number, opts?: CallOptions): Promise<void>;
-  /** Starts an error-counter gate of `seconds` (instrument time) on all lanes. */
+  /** Decision threshold, relative to the eye (0.5 = centre), where the hardware has one. */
+  setThreshold?(relative: number, opts?: CallOptions): Promise<void>;
+  /** Starts an error-counter gate of `seconds` (instrument time) on the lanes last prepared. */
   startGate(seconds: number, opts?: CallOptions): Promise<void>;
   gateRunning(opts?: CallOptions): Promise<boolean>;
   stopGate(opts?: CallOptions): Promise<void>;
   readCounters(lanes: Lanes, opts?: CallOptions): Promise<GateResult>;
   syncStatus(lanes: Lanes, opts?: CallOptions): Promise<boolean[]>;
   lossOfSignal(lanes: Lanes, opts?: CallOptions): Promise<boolean[]>;
+}
+
+/** Received optical power and photocurrent per receiver lane. */
+export interface LanePowerMonitor extends Instrument {
+  receivedPower(lanes: Lanes, opts?: CallOptions): Promise<number[]>;
+  photocurrent(lanes: Lanes, opts?: CallOptions): Promise<number[]>;
 }
 
 export interface Frame {
@@ -95,7 +117,8 @@ export interface Frame {
   pixels: Uint16Array;
 }
 
-export interface FrameReceiver extends LaneReceiver {
+/** A sensor array read as frames (a CMOS receiver). */
+export interface FrameCamera extends Instrument {
   frameSize(opts?: CallOptions): Promise<{ width: number; height: number }>;
   captureFrame(opts?: CallOptions): Promise<Frame>;
   setExposure(seconds: number, opts?: CallOptions): Promise<void>;
@@ -110,27 +133,76 @@ export interface RailReading {
   watts: number;
 }
 
-export interface PowerMeter extends Instrument {
+/** Voltage, current and power of the DUT's supply rails. */
+export interface RailMeter extends Instrument {
   readonly railNames: readonly string[];
   /** Rail channels that count toward energy per bit (station file `rails[].counted`). */
   readonly countedRails?: readonly number[];
   measure(rails?: readonly number[], opts?: CallOptions): Promise<RailReading[]>;
+}
+
+/** The DUT's supply rails: voltage and output per rail (margining, power cycling). */
+export interface Supply extends Instrument {
   setOutput(rails: readonly number[], on: boolean, opts?: CallOptions): Promise<void>;
   setVoltage(rails: readonly number[], volts: number, opts?: CallOptions): Promise<void>;
 }
 
+/** A single-head optical power meter. */
 export interface OpticalPowerMeter extends Instrument {
   setWavelength(nm: number, opts?: CallOptions): Promise<void>;
-  /** 0 selects the whole bundle. */
-  selectLane(lane: number, opts?: CallOptions): Promise<void>;
   power(opts?: CallOptions): Promise<number>;
 }
 
 export interface ThermalController extends Instrument {
+  /** Setpoint limits (station), when known: a sequence's temperatures are checked against them at load. */
+  readonly limits?: { minC: number; maxC: number };
   setSetpoint(celsius: number, opts?: CallOptions): Promise<void>;
   setpoint(opts?: CallOptions): Promise<number>;
   temperature(opts?: CallOptions): Promise<number>;
   setOutput(on: boolean, opts?: CallOptions): Promise<void>;
   /** Waits until the temperature holds within the station's settle tolerance for its dwell time. */
   waitSettled?(opts?: CallOptions): Promise<number>;
+}
+
+/** What each capability name stands for. */
+export interface CapabilityMap {
+  'current-source': LaneCurrentSource;
+  'pattern-generator': PatternGenerator;
+  'error-detector': ErrorDetector;
+  'lane-power-monitor': LanePowerMonitor;
+  'frame-camera': FrameCamera;
+  'rail-meter': RailMeter;
+  supply: Supply;
+  'optical-power-meter': OpticalPowerMeter;
+  'thermal-controller': ThermalController;
+}
+
+export type Capability = keyof CapabilityMap;
+
+export const CAPABILITIES: readonly Capability[] = [
+  'current-source',
+  'pattern-generator',
+  'error-detector',
+  'lane-power-monitor',
+  'frame-camera',
+  'rail-meter',
+  'supply',
+  'optical-power-meter',
+  'thermal-controller',
+];
+
+/** What steps see of the station: capabilities, never a model or a SCPI string. */
+export interface Bench {
+  /** The instrument providing `cap`. Throws naming the capability when none does, or the candidates when several do. */
+  get<C extends Capability>(cap: C): CapabilityMap[C];
+  /** The instrument providing `cap`, or undefined when none does. Throws when several do. */
+  find<C extends Capability>(cap: C): CapabilityMap[C] | undefined;
+  has(cap: Capability): boolean;
+  /** Every instrument, by its name in the station, for inventory. */
+  all(): { role: string; instrument: Instrument }[];
+  /**
+   * The instruments' clock: physical waits (settling, dwell, holds) are instrument time. Absent: real time,
+   * as on real hardware; a simulated bench with a fast clock provides it.
+   */
+  readonly clock?: InstrumentClock;
 }

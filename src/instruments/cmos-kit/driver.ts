@@ -1,14 +1,15 @@
-import { toUint16LE } from '../src/scpi/block.ts';
-import { formatNumber } from '../src/scpi/parse.ts';
-import { DriverError } from './base.ts';
-import type { CallOptions, Frame, FrameReceiver } from './capabilities.ts';
-import { PdReceiver, type PdReceiverOptions } from './pd-receiver.ts';
+import { toUint16LE } from '../../scpi/block.ts';
+import { formatNumber } from '../../scpi/parse.ts';
+import { DriverError } from '../base.ts';
+import type { CallOptions, Frame, FrameCamera } from '../capabilities.ts';
+import type { DriverDescriptor } from '../descriptor.ts';
+import { PdReceiver, type PdReceiverOptions } from '../pd-kit/driver.ts';
 
 /**
  * CMOS sensor receiver evaluation kit: a virtual SCPI instrument (README "cmos-receiver" table). Everything the
  * PD kit does, plus frame capture as an IEEE 488.2 definite-length block of 16-bit little-endian pixels.
  */
-export class CmosReceiver extends PdReceiver implements FrameReceiver {
+export class CmosReceiver extends PdReceiver implements FrameCamera {
   private size: { width: number; height: number } | undefined;
 
   constructor(o: PdReceiverOptions) {
@@ -49,3 +50,22 @@ export class CmosReceiver extends PdReceiver implements FrameReceiver {
     return this._send(`SENS:GAIN ${formatNumber(gain)}`, opts);
   }
 }
+
+/** The CMOS sensor receiver kit: the PD kit's functions plus frames. */
+export const descriptor: DriverDescriptor<Record<string, never>> = {
+  model: 'cpobench-cmos-kit',
+  title: 'CMOS sensor receiver evaluation kit (frames, per-lane power, error counters)',
+  speaks: 'virtual: the cpobench CMOS kit command table',
+  capabilities: ['error-detector', 'lane-power-monitor', 'frame-camera'],
+  identity: ',CMOSRX-',
+  settings: {},
+  create: (c) =>
+    new CmosReceiver({
+      role: c.name,
+      session: c.session,
+      clock: c.clock,
+      checkErrors: c.checkErrors,
+      ...(c.trace ? { trace: c.trace } : {}),
+      lanes: c.lanes,
+    }),
+};

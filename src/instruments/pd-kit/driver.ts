@@ -1,13 +1,15 @@
-import { formatNumber } from '../src/scpi/parse.ts';
-import { type DriverOptions, NotSafeError, ScpiDriver } from './base.ts';
+import { formatNumber } from '../../scpi/parse.ts';
+import { type DriverOptions, NotSafeError, ScpiDriver } from '../base.ts';
 import {
   type CallOptions,
+  type ErrorDetector,
   type GateResult,
-  type LaneReceiver,
+  type LanePowerMonitor,
   type Lanes,
   PATTERNS,
   type Pattern,
-} from './capabilities.ts';
+} from '../capabilities.ts';
+import type { DriverDescriptor } from '../descriptor.ts';
 
 export interface PdReceiverOptions extends DriverOptions {
   /** Receiver lanes (rows x cols). */
@@ -18,12 +20,15 @@ export interface PdReceiverOptions extends DriverOptions {
  * Photodiode receiver evaluation kit: a virtual SCPI instrument (README "pd-receiver" table). Per-lane reads
  * are one list query; the error counters gate on all lanes at once.
  */
-export class PdReceiver extends ScpiDriver implements LaneReceiver {
+export class PdReceiver extends ScpiDriver implements ErrorDetector, LanePowerMonitor {
   protected readonly lanes: number;
+  /** A counter on every lane: all of them in one gate. */
+  readonly maxLanesPerGate: number;
 
   constructor(o: PdReceiverOptions) {
     super(o);
     this.lanes = o.lanes;
+    this.maxLanesPerGate = o.lanes;
   }
 
   async laneCount(opts?: CallOptions): Promise<number> {
@@ -89,3 +94,22 @@ export class PdReceiver extends ScpiDriver implements LaneReceiver {
     );
   }
 }
+
+/** The photodiode receiver kit: an error counter and a power monitor on every lane. */
+export const descriptor: DriverDescriptor<Record<string, never>> = {
+  model: 'cpobench-pd-kit',
+  title: 'photodiode receiver evaluation kit (per-lane power, photocurrent, error counters)',
+  speaks: 'virtual: the cpobench PD kit command table',
+  capabilities: ['error-detector', 'lane-power-monitor'],
+  identity: ',PDRX-',
+  settings: {},
+  create: (c) =>
+    new PdReceiver({
+      role: c.name,
+      session: c.session,
+      clock: c.clock,
+      checkErrors: c.checkErrors,
+      ...(c.trace ? { trace: c.trace } : {}),
+      lanes: c.lanes,
+    }),
+};

@@ -1,7 +1,17 @@
-import { allLanes, toChannelList } from '../src/scpi/channels.ts';
-import { formatNumber, parseString, splitList } from '../src/scpi/parse.ts';
-import { type DriverOptions, laneRanges, NotSafeError, rampDelay, rampPoints, ScpiDriver, valuesArg } from './base.ts';
-import { type CallOptions, type Lanes, type LightSource, PATTERNS, type Pattern } from './capabilities.ts';
+import { z } from 'zod';
+import { timerMs } from '../../config/durations.ts';
+import { allLanes, toChannelList } from '../../scpi/channels.ts';
+import { formatNumber, parseString, splitList } from '../../scpi/parse.ts';
+import { type DriverOptions, laneRanges, NotSafeError, rampDelay, rampPoints, ScpiDriver, valuesArg } from '../base.ts';
+import {
+  type CallOptions,
+  type LaneCurrentSource,
+  type Lanes,
+  PATTERNS,
+  type Pattern,
+  type PatternGenerator,
+} from '../capabilities.ts';
+import type { DriverDescriptor, SettingsIssue } from '../descriptor.ts';
 
 /** A read-back current at or below this is zero (instruments answer 0 or a few pA of offset). */
 const ZERO_A = 1e-9;
@@ -22,10 +32,10 @@ export interface LedDriverOptions extends DriverOptions {
  * µLED array driver board: a virtual SCPI instrument (no off-the-shelf equivalent; README "led-driver"
  * table). Every lane operation is one command with a channel list; per-lane values go as `v1,v2,...,(@list)`.
  */
-export class LedDriver extends ScpiDriver implements LightSource {
+export class LedDriver extends ScpiDriver implements LaneCurrentSource, PatternGenerator {
   readonly maxCurrentA: number;
   readonly operatingPoint: { biasA: number; modA: number } | undefined;
-  private readonly rateBps: readonly [number, number] | undefined;
+  readonly rateRange: readonly [number, number] | undefined;
   private readonly lanes: number;
   private readonly ramp: { stepA: number; delayMs: number } | undefined;
   /** Last bias / modulation this driver set per lane, to check bias + modulation against the limit. */
@@ -37,7 +47,7 @@ export class LedDriver extends ScpiDriver implements LightSource {
     this.lanes = o.lanes;
     this.maxCurrentA = o.maxCurrentA;
     this.operatingPoint = o.operating;
-    this.rateBps = o.rateBps;
+    this.rateRange = o.rateBps;
     this.ramp = o.ramp;
   }
 
@@ -96,7 +106,7 @@ export class LedDriver extends ScpiDriver implements LightSource {
 
   async setRate(bitsPerSecond: number, opts?: CallOptions): Promise<void> {
     if (!(bitsPerSecond > 0) || !Number.isFinite(bitsPerSecond)) this._refuse(`rate ${bitsPerSecond} bit/s is not > 0`);
-    const r = this.rateBps;
+    const r = this.rateRange;
     if (r && (bitsPerSecond < r[0] || bitsPerSecond > r[1])) {
       this._refuse(`rate ${bitsPerSecond} bit/s is outside the station's range ${r[0]}..${r[1]} bit/s`);
     }
@@ -175,3 +185,56 @@ export class LedDriver extends ScpiDriver implements LightSource {
     });
   }
 }
+
+const pos = () => z.number().gt(0);
+
+export interface LedBoardSettings {
+  limits: { maxCurrentA: number; rateBps?: [number, number] };
+  ramp?: { stepA: number; delayMs: number };
+  operating?: { biasA: number; modA: number };
+}
+
+/** The µLED array driver board: a current source per lane and the lanes' pattern generator. */
+export const descriptor: DriverDescriptor<LedBoardSettings> = {
+  model: 'cpobench-led-board',
+  title: 'µLED array driver board (bias, modulation, output, pattern per lane)',
+  speaks: 'virtual: the cpobench µLED board command table (no off-the-shelf equivalent)',
+  capabilities: ['current-source', 'pattern-generator'],
+  identity: ',ULED-DRV-',
+  settings: {
+    limits: z.strictObject({
+      /** Maximum bias + modulation per lane, A. */
+      maxCurrentA: pos(),
+      /** Lane-rate range [min, max] in bit/s; sequences asking for a rate outside it are refused at load. */
+      rateBps: z.tuple([pos(), pos()]).optional(),
+    }),
+    ramp: z.strictObject({ stepA: pos(), delayMs: timerMs().min(0).default(0) }).optional(),
+    /** The DUT's operating point per lane: where steps drive the lanes. */
+    operating: z.strictObject({ biasA: z.number().min(0), modA: z.number().min(0) }).optional(),
+  },
+  check(s) {
+    const out: SettingsIssue[] = [];
+    if (s.limits.rateBps && s.limits.rateBps[0] > s.limits.rateBps[1])
+      out.push({ path: ['limits', 'rateBps'], message: 'a range [min, max] with min ≤ max' });
+    if (s.operating && s.operating.biasA + s.operating.modA > s.limits.maxCurrentA) {
+      out.push({
+        path: ['operating'],
+        message: `an operating point within limits.maxCurrentA ${s.limits.maxCurrentA} A (bias + mod is ${s.operating.biasA + s.operating.modA} A)`,
+      });
+    }
+    return out;
+  },
+  create: (c) =>
+    new LedDriver({
+      role: c.name,
+      session: c.session,
+      clock: c.clock,
+      checkErrors: c.checkErrors,
+      ...(c.trace ? { trace: c.trace } : {}),
+      lanes: c.lanes,
+      maxCurrentA: c.settings.limits.maxCurrentA,
+      ...(c.settings.ramp ? { ramp: c.settings.ramp } : {}),
+      ...(c.settings.operating ? { operating: c.settings.operating } : {}),
+      ...(c.settings.limits.rateBps ? { rateBps: c.settings.limits.rateBps } : {}),
+    }),
+};

@@ -1,6 +1,9 @@
-import { formatNumber } from '../src/scpi/parse.ts';
-import { type DriverOptions, NotSafeError, rampDelay, ScpiDriver } from './base.ts';
-import type { CallOptions, ThermalController } from './capabilities.ts';
+import { z } from 'zod';
+import { timerMs, timerSeconds } from '../../config/durations.ts';
+import { formatNumber } from '../../scpi/parse.ts';
+import { type DriverOptions, NotSafeError, rampDelay, ScpiDriver } from '../base.ts';
+import type { CallOptions, ThermalController } from '../capabilities.ts';
+import type { DriverDescriptor, SettingsIssue } from '../descriptor.ts';
 
 export interface Ted4015Options extends DriverOptions {
   limits: { minC: number; maxC: number };
@@ -121,3 +124,46 @@ function stepsTo(from: number, to: number, step: number | undefined): number[] {
   out.push(to);
   return out;
 }
+
+export interface Ted4015Settings {
+  limits: { minC: number; maxC: number };
+  idleC?: number;
+  ramp?: { stepC: number; delayMs: number };
+  settle?: { toleranceC: number; dwellS: number };
+}
+
+/** Thorlabs TED4015 TEC controller. */
+export const descriptor: DriverDescriptor<Ted4015Settings> = {
+  model: 'thorlabs-ted4015',
+  title: 'Thorlabs TED4015 TEC controller',
+  speaks: 'Thorlabs TED4015',
+  capabilities: ['thermal-controller'],
+  identity: 'TED4015',
+  settings: {
+    limits: z.strictObject({ minC: z.number(), maxC: z.number() }),
+    /** Setpoint of the safe state; without it, the safe state switches the TEC output off. */
+    idleC: z.number().optional(),
+    ramp: z.strictObject({ stepC: z.number().gt(0), delayMs: timerMs().min(0).default(0) }).optional(),
+    settle: z.strictObject({ toleranceC: z.number().gt(0), dwellS: timerSeconds().min(0) }).optional(),
+  },
+  check(t) {
+    const out: SettingsIssue[] = [];
+    if (t.limits.minC >= t.limits.maxC)
+      out.push({ path: ['limits', 'maxC'], message: `expected a number > limits.minC (${t.limits.minC})` });
+    if (t.idleC !== undefined && (t.idleC < t.limits.minC || t.idleC > t.limits.maxC))
+      out.push({ path: ['idleC'], message: `expected a temperature within limits ${t.limits.minC}..${t.limits.maxC}` });
+    return out;
+  },
+  create: (c) =>
+    new Ted4015({
+      role: c.name,
+      session: c.session,
+      clock: c.clock,
+      checkErrors: c.checkErrors,
+      ...(c.trace ? { trace: c.trace } : {}),
+      limits: c.settings.limits,
+      ...(c.settings.idleC !== undefined ? { idleC: c.settings.idleC } : {}),
+      ...(c.settings.ramp ? { ramp: c.settings.ramp } : {}),
+      ...(c.settings.settle ? { settle: c.settings.settle } : {}),
+    }),
+};

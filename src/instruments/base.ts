@@ -1,8 +1,8 @@
-import { AbortedError, CpobenchError, errorMessage } from '../src/core/errors.ts';
-import { type InstrumentClock, instrumentClock } from '../src/core/instrument-clock.ts';
-import { toChannelList } from '../src/scpi/channels.ts';
-import { formatNumber, parseBoolList } from '../src/scpi/parse.ts';
-import type { ScpiSession, TxOptions } from '../src/scpi/session.ts';
+import { AbortedError, CpobenchError, errorMessage } from '../core/errors.ts';
+import { type InstrumentClock, instrumentClock } from '../core/instrument-clock.ts';
+import { toChannelList } from '../scpi/channels.ts';
+import { formatNumber, parseBoolList } from '../scpi/parse.ts';
+import type { ScpiSession, TxOptions } from '../scpi/session.ts';
 import type { CallOptions, Identity, Instrument, Lanes } from './capabilities.ts';
 import { type CallTrace, traceMethods } from './trace.ts';
 

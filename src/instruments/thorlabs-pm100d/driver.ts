@@ -1,6 +1,8 @@
-import { formatNumber } from '../src/scpi/parse.ts';
-import { type DriverOptions, ScpiDriver } from './base.ts';
-import type { CallOptions, OpticalPowerMeter } from './capabilities.ts';
+import { z } from 'zod';
+import { formatNumber } from '../../scpi/parse.ts';
+import { type DriverOptions, ScpiDriver } from '../base.ts';
+import type { CallOptions, OpticalPowerMeter } from '../capabilities.ts';
+import type { DriverDescriptor } from '../descriptor.ts';
 
 export interface Pm100dOptions extends DriverOptions {
   /** Wavelength correction set by init(), nm. */
@@ -60,3 +62,30 @@ export class Pm100d extends ScpiDriver implements OpticalPowerMeter {
     return 'passive: a power meter drives nothing';
   }
 }
+
+export interface Pm100dSettings {
+  wavelengthNm?: number;
+}
+
+/** Thorlabs PM100D optical power meter. */
+export const descriptor: DriverDescriptor<Pm100dSettings> = {
+  model: 'thorlabs-pm100d',
+  title: 'Thorlabs PM100D optical power meter',
+  speaks: 'Thorlabs PM100D',
+  capabilities: ['optical-power-meter'],
+  identity: 'PM100D',
+  settings: {
+    /** Wavelength correction set at open, nm. */
+    wavelengthNm: z.number().gt(0).optional(),
+  },
+  create: (c) =>
+    new Pm100d({
+      role: c.name,
+      session: c.session,
+      clock: c.clock,
+      checkErrors: c.checkErrors,
+      ...(c.trace ? { trace: c.trace } : {}),
+      lanes: c.lanes,
+      ...(c.settings.wavelengthNm !== undefined ? { wavelengthNm: c.settings.wavelengthNm } : {}),
+    }),
+};

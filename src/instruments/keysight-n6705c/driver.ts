@@ -1,7 +1,9 @@
-import { toChannelList } from '../src/scpi/channels.ts';
-import { formatNumber } from '../src/scpi/parse.ts';
-import { DriverError, type DriverOptions, NotSafeError, ScpiDriver } from './base.ts';
-import type { CallOptions, PowerMeter, RailReading } from './capabilities.ts';
+import { z } from 'zod';
+import { toChannelList } from '../../scpi/channels.ts';
+import { formatNumber } from '../../scpi/parse.ts';
+import { DriverError, type DriverOptions, NotSafeError, ScpiDriver } from '../base.ts';
+import type { CallOptions, RailMeter, RailReading, Supply } from '../capabilities.ts';
+import type { DriverDescriptor } from '../descriptor.ts';
 
 export interface Rail {
   channel: number;
@@ -22,7 +24,7 @@ export interface N6705cOptions extends DriverOptions {
  * DC power analyzer: Keysight N6705C command strings (`MEAS:VOLT? (@1:4)`, `VOLT 3.3,(@1)`, `OUTP ON,(@1:4)`).
  * Rails are the mainframe channels named in the station file.
  */
-export class N6705c extends ScpiDriver implements PowerMeter {
+export class N6705c extends ScpiDriver implements RailMeter, Supply {
   readonly rails: readonly Rail[];
   readonly railNames: readonly string[];
   private readonly safeOutputs: 'keep' | 'off';
@@ -132,3 +134,45 @@ export class N6705c extends ScpiDriver implements PowerMeter {
     return toChannelList(rails);
   }
 }
+
+const railSchema = z.strictObject({
+  channel: z.number().int().min(1).max(4),
+  name: z.string().min(1),
+  /** Counts toward energy per bit. */
+  counted: z.boolean().default(true),
+  /** Highest voltage setpoint allowed, V. */
+  maxV: z.number().gt(0).optional(),
+});
+
+export interface N6705cSettings {
+  rails: Rail[];
+  safe: { outputs: 'keep' | 'off' };
+}
+
+/** Keysight N6705C DC power analyzer: the DUT's rails, metered and supplied. */
+export const descriptor: DriverDescriptor<N6705cSettings> = {
+  model: 'keysight-n6705c',
+  title: 'Keysight N6705C DC power analyzer (up to 4 rails: V, I, P; outputs)',
+  speaks: 'Keysight N6705C',
+  capabilities: ['rail-meter', 'supply'],
+  identity: 'N6705C',
+  settings: {
+    rails: z
+      .array(railSchema)
+      .default([])
+      .refine((r) => new Set(r.map((x) => x.channel)).size === r.length, {
+        message: 'expected distinct rail channels',
+      }),
+    safe: z.strictObject({ outputs: z.enum(['keep', 'off']).default('keep') }).default({ outputs: 'keep' }),
+  },
+  create: (c) =>
+    new N6705c({
+      role: c.name,
+      session: c.session,
+      clock: c.clock,
+      checkErrors: c.checkErrors,
+      ...(c.trace ? { trace: c.trace } : {}),
+      rails: c.settings.rails,
+      safeOutputs: c.settings.safe.outputs,
+    }),
+};
