@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what cpobench needs and is missing: npm packages (from the lockfile) and, for the test suite,
-# Debian's socat (pty pairs for serial tests) and chromium (dashboard browser tests).
+# Debian's socat (pty pairs for serial tests), chromium (dashboard browser tests) and python3 (its pty module puts
+# `cpobench run` on a real terminal in the TTY tests, test/helpers/pty-relay.py).
 # Usage: ensure-deps.sh [--runtime]   (--runtime: only what `npm start` needs)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,6 +22,7 @@ missing=()
 command -v socat >/dev/null 2>&1 || missing+=(socat)
 if [ "$runtime_only" = 0 ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
+  [ -x /usr/bin/python3 ] || missing+=(python3)
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "[cpobench] installing Debian packages: ${missing[*]}" >&2
