@@ -12,6 +12,7 @@ import {
   onProgramFault,
   simOptions,
 } from './common.ts';
+import { stopSignals } from './stop-signals.ts';
 
 interface ServeOptions extends BenchCliOptions {
   host: string;
@@ -59,12 +60,6 @@ export function servePort(option: string | undefined, fromEnv: string | undefine
   return port;
 }
 
-/**
- * Under `npm start` one Ctrl-C arrives twice: the terminal signals the whole process group, and npm passes the
- * signal on to its child (this process). The same signal again this soon is that one keypress, not a second one.
- */
-const SAME_KEYPRESS_MS = 500;
-
 async function serve(o: ServeOptions): Promise<number> {
   const port = servePort(o.port, process.env.CPOBENCH_PORT);
   const { token, fromEnv } = controlToken(process.env.CPOBENCH_TOKEN);
@@ -102,15 +97,15 @@ async function serve(o: ServeOptions): Promise<number> {
     void run.fail(err);
   });
   await new Promise<void>((resolve) => {
-    let first: { sig: NodeJS.Signals; at: number } | undefined;
+    const which = stopSignals();
     const stop = async (sig: NodeJS.Signals) => {
-      if (first) {
-        if (sig === first.sig && performance.now() - first.at < SAME_KEYPRESS_MS) return;
+      const kind = which(sig);
+      if (kind === 'same keypress') return;
+      if (kind === 'again') {
         process.stderr.write(`${sig} again: exiting within 1.5 s\n`);
         setTimeout(() => process.exit(EXIT.ERROR), 1500).unref();
         return;
       }
-      first = { sig, at: performance.now() };
       process.stderr.write(`${sig}: stopping\n`);
       try {
         await controller.active?.abort(`server shutdown (${sig})`);
