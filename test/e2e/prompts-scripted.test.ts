@@ -5,15 +5,19 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { PromptRecord, RunRecord } from '../../src/core/record.ts';
-import { cpobenchInPty } from '../helpers/pty.ts';
-import { cpobench, parseJson, tempDirs } from './helpers.ts';
+import { terminals } from '../helpers/pty.ts';
+import { cpobench as cli, parseJson, tempDirs } from './helpers.ts';
 
 const ASKS = 'test/e2e/fixtures/asks.yaml';
 const tmp = tempDirs('cpobench-prompts-');
+const ptys = terminals();
+afterEach(() => ptys.hangUpAll()); // a failed test leaves nothing running
 afterAll(() => tmp.cleanup());
 
+/** The real CLI, killed if it hangs (so a failing test leaves nothing behind). */
+const cpobench = (args: string[], input?: string) => cli(args, input, { timeoutMs: 75_000 });
 const record = (file: string) => parseJson<RunRecord>(readFileSync(file, 'utf8'), file);
 const answers = (rec: RunRecord) =>
   rec.prompts.map((p: PromptRecord) => [p.step, p.kind, p.answer, p.answeredBy, p.answeredAt !== undefined]);
@@ -56,7 +60,7 @@ describe('operator prompts answered by script', () => {
 
   it('--yes on a terminal asks nothing: confirm and pass/fail are yes/pass; a value prompt is not answered "yes"', async () => {
     const { json, db } = files();
-    const t = cpobenchInPty(['run', ASKS, '--sim', 'mosaic-800g', '--db', db, '--json', json, '--yes'], {
+    const t = ptys.cpobench(['run', ASKS, '--sim', 'mosaic-800g', '--db', db, '--json', json, '--yes'], {
       timeoutMs: 75_000,
     });
     expect(await t.exited, t.screen().text()).toBe(2);

@@ -61,6 +61,8 @@ describe('a full sequence over serial lines (cpobench sim --serial, ptys through
     const { code, rec, stderr } = await run('smoke', 'SN-SERIAL-1');
     expect(rec.outcome, `${rec.error ?? ''}\n${stderr}`).toBe('PASS');
     expect(code).toBe(0);
+    // the run talked to the instruments over their serial lines
+    for (const i of rec.instruments) expect(i.resource, i.role).toMatch(/^ASRL\/.+::INSTR$/);
     expect(rec.instruments.map((i) => [i.role, i.resource]).sort()).toEqual(ROLES.map((r) => [r, resources[r]]).sort());
     expect(rec.steps.map((s) => s.verdict)).toEqual(['PASS', 'PASS', 'PASS']);
   }, 240_000);
@@ -76,6 +78,7 @@ describe('a full sequence over serial lines (cpobench sim --serial, ptys through
     expect(rec.steps.every((s) => s.verdict === 'PASS' || s.verdict === 'MARGINAL')).toBe(true);
     expect(rec.summary).toMatchObject({ lanesActive: 400, lanesDead: 0, benchSafe: true });
     expect(rec.safeState?.safe).toBe(true);
+    for (const i of rec.instruments) expect(i.resource, i.role).toMatch(/^ASRL\/.+::INSTR$/);
     // the LED driver reads back dark over its serial line, from a client of its own
     expect(isDark(await readLed(resources['led-driver']!, 400))).toBe(true);
   }, 240_000);

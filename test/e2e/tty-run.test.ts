@@ -7,15 +7,17 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { RunRecord } from '../../src/core/record.ts';
 import { isDark, readLed } from '../helpers/probe.ts';
-import { cpobenchInPty, type PtyProcess } from '../helpers/pty.ts';
+import { type PtyProcess, terminals } from '../helpers/pty.ts';
 import { parseJson, startSim, tempDirs } from './helpers.ts';
 
 const ASKS = 'test/e2e/fixtures/asks.yaml';
 const tmp = tempDirs('cpobench-tty-');
+const ptys = terminals();
+afterEach(() => ptys.hangUpAll()); // a failed test leaves nothing running
 afterAll(() => tmp.cleanup());
 
 const record = (file: string) => parseJson<RunRecord>(readFileSync(file, 'utf8'), file);
@@ -30,7 +32,7 @@ function runInPty(args: string[], cols = 100): { t: PtyProcess; json: string; db
   const dir = tmp.make();
   const json = join(dir, 'run.json');
   const db = join(dir, 'runs.db');
-  const t = cpobenchInPty([...args, '--db', db, '--json', json], { cols, rows: 30, timeoutMs: 75_000 });
+  const t = ptys.cpobench([...args, '--db', db, '--json', json], { cols, rows: 30, timeoutMs: 75_000 });
   return { t, json, db };
 }
 

@@ -5,16 +5,19 @@ raw mode), everything the program writes on the terminal comes out on our stdout
 Usage: python3 pty-relay.py ROWS COLS COMMAND [ARG ...]
 The command is a session leader with the terminal as its controlling tty, ROWS x COLS set before it starts.
 Prints "pid N" on stderr; exits with the command's exit code (128 + signal when a signal ended it). Our stdin
-reaching its end types nothing (no ^D): the program keeps its terminal until it exits.
+reaching its end means whoever typed is gone (the test process ended or was killed): the terminal is hung up, so
+the program gets SIGHUP as when a terminal window is closed, and nothing is left running.
 """
 import errno
 import fcntl
 import os
 import pty
 import select
+import signal
 import struct
 import sys
 import termios
+import time
 
 rows, cols = int(sys.argv[1]), int(sys.argv[2])
 argv = sys.argv[3:]
@@ -25,15 +28,17 @@ if pid == 0:
 
 sys.stderr.write(f'pid {pid}\n')
 sys.stderr.flush()
-stdin_open = True
+hung_up = False
 while True:
-    readable, _, _ = select.select([master] + ([0] if stdin_open else []), [], [])
+    readable, _, _ = select.select([master, 0], [], [])
     if 0 in readable:
         data = os.read(0, 4096)
         if data:
             os.write(master, data)
         else:
-            stdin_open = False
+            os.close(master)  # hang up: the kernel sends SIGHUP to the program's process group
+            hung_up = True
+            break
     if master in readable:
         try:
             data = os.read(master, 65536)
@@ -45,5 +50,13 @@ while True:
             break
         os.write(1, data)
 
-_, status = os.waitpid(pid, 0)
+reaped = (0, 0)
+if hung_up:  # a program that ignores SIGHUP is not left behind either
+    deadline = time.monotonic() + 5
+    while reaped == (0, 0) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        reaped = os.waitpid(pid, os.WNOHANG)
+    if reaped == (0, 0):
+        os.kill(pid, signal.SIGKILL)
+_, status = reaped if reaped != (0, 0) else os.waitpid(pid, 0)
 sys.exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))

@@ -36,8 +36,10 @@ export interface PtyProcess {
   exited: Promise<number | null>;
   /** The program's pid (on the terminal), once the relay has started it. */
   pid: Promise<number>;
-  /** Hangs up the terminal: the program gets SIGHUP. */
+  /** Hangs up the terminal: the program gets SIGHUP (and SIGKILL 5 s later if it ignores that). */
   hangUp(): void;
+  /** True once the program has ended and the terminal closed. */
+  ended(): boolean;
 }
 
 export function spawnInPty(command: string, args: string[], opts: PtyOptions = {}): PtyProcess {
@@ -88,7 +90,8 @@ export function spawnInPty(command: string, args: string[], opts: PtyOptions = {
     plain: () => stripAnsi(raw),
     exited,
     pid,
-    hangUp: () => relay.kill('SIGKILL'),
+    hangUp: () => relay.stdin.end(),
+    ended: () => ended,
     waitForScreen(re, timeoutMs, times = 1) {
       const all = new RegExp(re.source, re.flags.includes('g') ? re.flags : `${re.flags}g`);
       return new Promise<void>((resolve, reject) => {
@@ -124,4 +127,22 @@ export function cpobenchInPty(args: string[], opts: PtyOptions = {}): PtyProcess
     ...opts,
     env: { NO_COLOR: '1', CPOBENCH_HISTORY: '/dev/null', ...opts.env },
   });
+}
+
+/** The terminals of one test file: `hangUpAll()` (in afterEach) leaves no program running after a failed test. */
+export function terminals(): { cpobench(args: string[], opts?: PtyOptions): PtyProcess; hangUpAll(): Promise<void> } {
+  const all: PtyProcess[] = [];
+  return {
+    cpobench(args, opts) {
+      const t = cpobenchInPty(args, opts);
+      all.push(t);
+      return t;
+    },
+    async hangUpAll() {
+      for (const t of all.splice(0)) {
+        if (!t.ended()) t.hangUp();
+        await t.exited;
+      }
+    },
+  };
 }
