@@ -176,6 +176,31 @@ describe('cpobench run on a terminal', () => {
   }, 120_000);
 });
 
+describe('through npm, as the README also runs it (`npm run cpobench -- run ...`)', () => {
+  it("Ctrl-C typed during a step: ABORTED, bench safe, and npm reports the run's own exit code 2", async () => {
+    const dir = tmp.make();
+    const json = join(dir, 'run.json');
+    const args = ['run', 'mosaic-800g-qual', '--sim', 'mosaic-800g', '--db', join(dir, 'runs.db'), '--json', json];
+    const t = ptys.spawn('npm', ['run', '--silent', 'cpobench', '--', ...args], {
+      cols: 100,
+      timeoutMs: 75_000,
+      env: { NO_COLOR: '1' },
+    });
+    await t.waitForScreen(/^step 4\/9 /m, 60_000);
+    t.type('\x03');
+    // not 130: npm's shell must not die of the Ctrl-C under the run, leaving it to finish on its own
+    expect(await t.exited, t.screen().text()).toBe(2);
+    expect(lines(t)).toContain('SIGINT: aborting, bringing instruments to their safe state…');
+    expect(lines(t)).toContain('verdict                         ABORTED');
+    expect(record(json)).toMatchObject({
+      outcome: 'ABORTED',
+      abort: { by: 'operator (Ctrl-C)' },
+      safeState: { safe: true },
+    });
+    expectTerminalRestored(t);
+  }, 120_000);
+});
+
 describe('Ctrl-C typed during a step, against a bench in another process', () => {
   let sim: { child: ChildProcess; exit: Promise<number | null> } | undefined;
   let station: string;

@@ -130,14 +130,19 @@ export function cpobenchInPty(args: string[], opts: PtyOptions = {}): PtyProcess
 }
 
 /** The terminals of one test file: `hangUpAll()` (in afterEach) leaves no program running after a failed test. */
-export function terminals(): { cpobench(args: string[], opts?: PtyOptions): PtyProcess; hangUpAll(): Promise<void> } {
+export function terminals(): {
+  cpobench(args: string[], opts?: PtyOptions): PtyProcess;
+  spawn(command: string, args: string[], opts?: PtyOptions): PtyProcess;
+  hangUpAll(): Promise<void>;
+} {
   const all: PtyProcess[] = [];
+  const track = (t: PtyProcess) => {
+    all.push(t);
+    return t;
+  };
   return {
-    cpobench(args, opts) {
-      const t = cpobenchInPty(args, opts);
-      all.push(t);
-      return t;
-    },
+    cpobench: (args, opts) => track(cpobenchInPty(args, opts)),
+    spawn: (command, args, opts) => track(spawnInPty(command, args, opts)),
     async hangUpAll() {
       for (const t of all.splice(0)) {
         if (!t.ended()) t.hangUp();
