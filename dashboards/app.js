@@ -301,6 +301,9 @@ function render() {
   const outcome = run?.outcome ?? 'IDLE';
   $('run-outcome').textContent = outcome;
   $('run-outcome').className = `outcome ${outcome}`;
+  // why a run ended ERROR or ABORTED (an instrument that stopped answering, who aborted): the record's error
+  $('run-error').textContent = run?.error ?? '';
+  $('run-error').hidden = !run?.error;
   renderSafety(run);
   const lastEpb = state.epb.at(-1)?.[1] ?? run?.summary?.energyPerBitPj;
   $('run-epb').textContent = lastEpb === undefined ? '–' : fmt(lastEpb, 'pJ/bit');
@@ -427,6 +430,8 @@ function renderSteps() {
   tbody.replaceChildren(
     ...run.steps.map((s) => {
       const st = run.stepStates[s.id] ?? { state: 'pending' };
+      // once the run has ended (ERROR, ABORTED), a step it never reached will not run: it is not "pending"
+      const notRun = run.outcome !== 'RUNNING' && st.state === 'pending';
       const meas = [...latest.entries()].filter(([k]) => k.startsWith(`${s.id}/`)).map(([, m]) => m);
       const prog = st.state === 'running' && st.progress ? h('span', { class: 'progress' }, h('i')) : null;
       if (prog)
@@ -436,7 +441,7 @@ function renderSteps() {
         { testid: `step-${s.id}` },
         h('td', {}, String(s.index + 1)),
         h('td', {}, s.name),
-        h('td', { class: st.state }, st.state, ' ', prog),
+        h('td', { class: notRun ? 'not-run' : st.state }, notRun ? 'not run' : st.state, ' ', prog),
         h(
           'td',
           { class: `verdict ${st.verdict ?? ''}`, testid: `step-verdict-${s.id}` },
@@ -576,6 +581,7 @@ async function openRun(id) {
         `${rec.sequence?.name} · DUT ${rec.dut} · ${rec.operator} · ${rec.startedAt}`,
         rec.abort ? ` · aborted by ${rec.abort.by}` : '',
       ),
+      rec.error ? h('div', { class: 'error', testid: 'detail-error', role: 'alert' }, rec.error) : null,
       h('div', {}, 'export: ', ...links),
       h(
         'table',

@@ -90,7 +90,8 @@ function coerce(kind: PromptRecord['kind'], value: unknown): Answer {
 }
 
 /**
- * A scripted responder for CI: answers every prompt from a table (by prompt message regex) or a default. Every
+ * A scripted responder for CI: answers every prompt from a table (by prompt message regex) or a default; a value
+ * prompt no entry matches fails (its step ends ERROR naming it) rather than being answered with the default. Every
  * `match` is compiled here, before anything runs: a bad regular expression is refused naming its entry.
  */
 export function scriptedResponder(
@@ -101,6 +102,10 @@ export function scriptedResponder(
   const rules = compileAnswerTable(table);
   return broker.onPrompt((p) => {
     const hit = rules.find((t) => t.re === undefined || t.re.test(p.message));
+    // the fallback is a yes/pass: it answers confirm and pass/fail prompts, never a value prompt with a made-up value
+    if (!hit && p.kind === 'value') {
+      throw new CpobenchError('E_USAGE', 'no scripted answer matches this value prompt (a default yes is no value)');
+    }
     broker.answer(p.id, hit ? hit.answer : fallback, 'script');
   });
 }

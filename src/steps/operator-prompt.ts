@@ -31,6 +31,14 @@ export const operatorPromptParams = z
   });
 export type OperatorPromptParams = z.infer<typeof operatorPromptParams>;
 
+/** A value prompt's answer as a number: a number, or text that is one; yes/no and the like are not values. */
+export function numberValue(answer: string | number | boolean): number | null {
+  if (typeof answer === 'number') return Number.isFinite(answer) ? answer : null;
+  if (typeof answer !== 'string' || answer.trim() === '') return null;
+  const n = Number(answer.trim());
+  return Number.isFinite(n) ? n : null;
+}
+
 /** Answer as a number: true/yes/pass/ok → 1, false/no/fail → 0, numbers as they are. */
 export function answerValue(answer: string | number | boolean): number | null {
   if (typeof answer === 'boolean') return answer ? 1 : 0;
@@ -63,9 +71,14 @@ export const operatorPromptStep: StepDefinition<OperatorPromptParams> = {
   ],
   async run(ctx, params) {
     const answer = await ctx.prompt(params.kind, params.message);
-    const value = answerValue(answer);
+    // a value prompt records a number: "yes" (a default answer, or a slip) is not measured as 1
+    const value = params.kind === 'value' ? numberValue(answer) : answerValue(answer);
     ctx.log('info', `operator answered ${JSON.stringify(answer)} to "${params.message}"`);
-    if (value === null) throw new Error(`operator answer ${JSON.stringify(answer)} is not a ${params.kind} answer`);
+    if (value === null) {
+      throw new Error(
+        `operator answer ${JSON.stringify(answer)} to "${params.message}" is not a ${params.kind === 'value' ? 'number' : `${params.kind} answer`}`,
+      );
+    }
     ctx.measure(params.name, value);
   },
 };

@@ -144,7 +144,9 @@ describe('cpobench instruments', () => {
     const r = await cpobench(['instruments', '--station', file]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/led-driver\s+cpobench-led-board\s+ASRL\/\S+\/led-driver::INSTR\s+ready\s+cpobench-sim,ULED-DRV-400,/);
+    expect(r.stdout).toMatch(
+      /led-driver\s+cpobench-led-board\s+ASRL\/\S+\/led-driver::INSTR\s+ready\s+cpobench-sim,ULED-DRV-400,/,
+    );
     expect(r.stdout.trim().split('\n')).toHaveLength(6);
   });
 });

@@ -2,7 +2,8 @@
 # Installs what cpobench needs and is missing: npm packages (from the lockfile) and, for the test suite,
 # Debian's socat (pty pairs for serial tests), chromium (dashboard browser tests) and a standard VISA client,
 # pyvisa with the pyvisa-py backend and pyserial (test/sim/bench-pyvisa.test.ts and `npm run bench:io`; they
-# run Debian's interpreter, /usr/bin/python3, which is the one that sees Debian's python3-* packages).
+# run Debian's interpreter, /usr/bin/python3, which is the one that sees Debian's python3-* packages), whose pty
+# module also puts `cpobench run` on a real terminal in the TTY tests (test/helpers/pty-relay.py).
 # Usage: ensure-deps.sh [--runtime]   (--runtime: only what `npm start` needs)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -26,6 +27,7 @@ if [ "$runtime_only" = 0 ]; then
   # Debian's modules, checked with Debian's interpreter (a pyenv or venv python3 on PATH does not see them)
   /usr/bin/python3 -c 'import pyvisa_py' >/dev/null 2>&1 || missing+=(python3-pyvisa-py)
   /usr/bin/python3 -c 'import serial' >/dev/null 2>&1 || missing+=(python3-serial)
+  [ -x /usr/bin/python3 ] || missing+=(python3)
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "[cpobench] installing Debian packages: ${missing[*]}" >&2

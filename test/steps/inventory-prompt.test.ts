@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { inventoryStep } from '../../src/steps/inventory.ts';
-import { answerValue, operatorPromptStep } from '../../src/steps/operator-prompt.ts';
+import { answerValue, numberValue, operatorPromptStep } from '../../src/steps/operator-prompt.ts';
 import { createStepRegistry } from '../../src/steps/registry.ts';
 import { createFakeBench } from './fake-bench.ts';
 import { runStep } from './helpers.ts';
@@ -56,6 +56,18 @@ describe('operator-prompt', () => {
     expect(ctx.get('fibre_m').value).toBe(12.5);
     expect(ctx.get('fibre_m').verdict).toBe('PASS');
     expect(answerValue('maybe')).toBeNull();
+  });
+
+  it('a value prompt answered yes (a default answer, or a slip) is an error, not a measurement of 1', async () => {
+    const bench = createFakeBench();
+    const params = { kind: 'value', message: 'Fibre length (m)?', name: 'fibre_m', unit: 'm', low: 0, high: 50 };
+    for (const answer of [true, 'yes', 'pass', '']) {
+      await expect(runStep(bench, operatorPromptStep, params, { answers: [answer] })).rejects.toThrow(
+        /operator answer .* to "Fibre length \(m\)\?" is not a number/,
+      );
+    }
+    expect(numberValue(' 12.5 ')).toBe(12.5);
+    expect(numberValue(true)).toBeNull();
   });
 });
 

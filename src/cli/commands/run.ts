@@ -1,10 +1,8 @@
-import readline from 'node:readline';
-import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { type AppContext, loadSequenceFor, openContext, startSequenceRun } from '../../app/context.ts';
 import { readConfigText } from '../../config/load-yaml.ts';
-import type { BenchEvent, BenchSafety, RunRecord } from '../../core/record.ts';
+import type { BenchSafety, RunRecord } from '../../core/record.ts';
 import { checkRunLabel, type RunLabelField } from '../../core/run-labels.ts';
 import { type Answer, compileAnswerTable, scriptedResponder } from '../../orchestrator/prompts.ts';
 import { renderReport, writeCsvDir } from '../../report/index.ts';
@@ -18,6 +16,7 @@ import {
   simOptions,
   writeOutput,
 } from './common.ts';
+import { progressDisplay, type RunDisplay, type TerminalResponder, terminalResponder } from './run-terminal.ts';
 
 interface RunOptions extends BenchCliOptions {
   dut: string;
@@ -92,27 +91,35 @@ export async function runCommand(sequenceArg: string, opts: RunOptions): Promise
   }
   try {
     const seq = loadSequenceFor(ctx, sequenceArg);
-    if (table || opts.yes) scriptedResponder(ctx.prompts, table ?? [], true);
-    else if (process.stdin.isTTY) terminalResponder(ctx);
-    else scriptedResponder(ctx.prompts, [], true); // no terminal, no table: CI default answers yes
     const display = progressDisplay(
-      ctx,
+      ctx.bus,
       seq.steps.map((s) => s.id),
       opts.progress && process.stderr.isTTY === true,
     );
+    // with a table or --yes, or no terminal to ask on (CI), every prompt is scripted (yes/pass by default)
+    const onTerminal = !(table || opts.yes) && process.stdin.isTTY === true;
+    if (!onTerminal) scriptedResponder(ctx.prompts, table ?? [], true);
     const handle = startSequenceRun(ctx, seq, who);
-    process.stderr.write(`run ${handle.id}: ${seq.name} on ${ctx.stationConfig.name}, DUT ${who.dut}\n`);
+    let asker: TerminalResponder | undefined;
+    if (onTerminal) {
+      asker = terminalResponder(ctx.prompts, display, () => {
+        display.say('\nno answer (end of input): aborting, bringing instruments to their safe state…\n');
+        void handle.abort('operator (end of input at a prompt)');
+      });
+    }
+    display.say(`run ${handle.id}: ${seq.name} on ${ctx.stationConfig.name}, DUT ${who.dut}\n`);
     if (ctx.sim) {
-      process.stderr.write(
+      display.say(
         `simulated bench ${ctx.sim.profile.name}: seed ${ctx.sim.seed}, instrument clock ${ctx.sim.timeScale}x real time\n`,
       );
     }
-    const signals = onSignals(handle);
-    const faults = onFaults(handle);
+    const signals = onSignals(handle, display);
+    const faults = onFaults(handle, display);
     const record = await handle.done;
     const code = record.outcome === 'PASS' ? EXIT.OK : record.outcome === 'FAIL' ? EXIT.FAIL : EXIT.ERROR;
     signals.finished(code);
     faults.finished(code);
+    asker?.close();
     display.stop();
     printSummary(record);
     // Every output is attempted; one that fails is reported and turns a passed run's exit code into 2.
@@ -130,7 +137,10 @@ export async function runCommand(sequenceArg: string, opts: RunOptions): Promise
  * Once the run has finished, a signal during the bench's teardown exits at once with the run's exit code.
  * The handlers stay until the process ends, so no signal ever meets the default handler mid-cleanup.
  */
-function onSignals(handle: { abort(by: string): Promise<void> }): { finished(code: number): void } {
+function onSignals(
+  handle: { abort(by: string): Promise<void> },
+  display: RunDisplay,
+): { finished(code: number): void } {
   let count = 0;
   let finalCode: number | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -138,10 +148,10 @@ function onSignals(handle: { abort(by: string): Promise<void> }): { finished(cod
     if (finalCode !== undefined) {
       process.exit(finalCode);
     } else if (count === 1) {
-      process.stderr.write(`\n${sig}: aborting, bringing instruments to their safe state…\n`);
+      display.say(`\n${sig}: aborting, bringing instruments to their safe state…\n`);
       void handle.abort(sig === 'SIGINT' ? 'operator (Ctrl-C)' : sig);
     } else {
-      process.stderr.write(`${sig} again: abort already under way; exiting within 1.5 s\n`);
+      display.say(`${sig} again: abort already under way; exiting within 1.5 s\n`);
       setTimeout(() => process.exit(EXIT.ERROR), 1500).unref();
     }
   };
@@ -159,74 +169,19 @@ function onSignals(handle: { abort(by: string): Promise<void> }): { finished(cod
  * path as an abort: the bench goes to its safe state (read back), the record is finished, the exit code is 2.
  * After the run, such a fault exits at once with the run's code (2 if it had passed).
  */
-function onFaults(handle: { fail(err: unknown): Promise<void> }): { finished(code: number): void } {
+function onFaults(
+  handle: { fail(err: unknown): Promise<void> },
+  display: RunDisplay,
+): { finished(code: number): void } {
   let finalCode: number | undefined;
   onProgramFault((err) => {
     if (finalCode !== undefined) process.exit(finalCode === EXIT.OK ? EXIT.ERROR : finalCode);
-    process.stderr.write('ending the run: bringing instruments to their safe state…\n');
+    display.say('ending the run: bringing instruments to their safe state…\n');
     void handle.fail(err);
   });
   return {
     finished(code) {
       finalCode = code;
-    },
-  };
-}
-
-function terminalResponder(ctx: AppContext): void {
-  ctx.prompts.onPrompt((p) => {
-    const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
-    const hint = p.kind === 'value' ? '' : p.kind === 'passfail' ? ' [pass/fail]' : ' [y/n]';
-    rl.question(`\n? ${p.message}${hint} `, (a) => {
-      rl.close();
-      try {
-        if (!ctx.prompts.answer(p.id, a, 'terminal')) process.stderr.write('(already answered)\n');
-      } catch (err) {
-        process.stderr.write(`${describeError(err)}\n`);
-      }
-    });
-  });
-}
-
-function progressDisplay(ctx: AppContext, topLevel: readonly string[], tty: boolean): { stop(): void } {
-  const total = topLevel.length;
-  let stepNo = 0;
-  let label = '';
-  const bar = tty
-    ? new SingleBar({ format: 'step {label} |{bar}| {value}/{total} lanes · ETA {eta_formatted}', hideCursor: true })
-    : null;
-  let barStarted = false;
-  const stopBar = () => {
-    if (bar && barStarted) bar.stop();
-    barStarted = false;
-  };
-  const off = ctx.bus.on((e: BenchEvent) => {
-    if (e.type === 'step.started') {
-      // nested steps (inside a temperature sweep) show under their parent: "step 8/10 › L-I check"
-      if (topLevel.includes(e.step.id)) {
-        stepNo++;
-        label = `${stepNo}/${total} ${e.step.name}`;
-      } else label = `${stepNo}/${total} › ${e.step.name}`;
-      stopBar();
-      if (bar) {
-        bar.start(1, 0, { label });
-        barStarted = true;
-      } else process.stderr.write(`step ${label} …\n`);
-    } else if (e.type === 'progress' && bar && barStarted) {
-      bar.setTotal(e.total);
-      bar.update(e.done, { label });
-    } else if (e.type === 'step.finished') {
-      stopBar();
-      process.stderr.write(`  ${e.verdict.padEnd(8)} ${e.step}${e.error ? `: ${e.error}` : ''}\n`);
-    } else if (e.type === 'log' && (e.level === 'warn' || e.level === 'error')) {
-      stopBar();
-      process.stderr.write(`  ${e.level}: ${e.msg}\n`);
-    }
-  });
-  return {
-    stop() {
-      off();
-      stopBar();
     },
   };
 }

@@ -12,16 +12,19 @@ import {
   onProgramFault,
   simOptions,
 } from './common.ts';
+import { stopSignals } from './stop-signals.ts';
 
 interface ServeOptions extends BenchCliOptions {
   host: string;
-  port: string;
+  port?: string;
 }
+
+export const DEFAULT_PORT = 8080;
 
 export function registerServe(program: Command, setExit: (code: number) => void): void {
   addBenchOptions(program.command('serve').description('serve the API, the WebSocket stream and the dashboard'))
     .option('--host <addr>', 'address to bind', '127.0.0.1')
-    .option('--port <n>', 'port', '8080')
+    .option('--port <n>', `port; 0 lets the system choose (default: CPOBENCH_PORT, else ${DEFAULT_PORT})`)
     .action(async (o: ServeOptions) => setExit(await serve(o)));
 }
 
@@ -40,10 +43,25 @@ function controlToken(fromEnv: string | undefined): { token: string; fromEnv: bo
   return { token: fromEnv, fromEnv: true };
 }
 
-async function serve(o: ServeOptions): Promise<number> {
-  const port = Number(o.port);
+/**
+ * The port: --port, else CPOBENCH_PORT (so `npm start` runs on another port: `CPOBENCH_PORT=9000 npm start`), else
+ * 8080. An empty CPOBENCH_PORT counts as unset; anything but an integer 0..65535 is refused naming its source.
+ */
+export function servePort(option: string | undefined, fromEnv: string | undefined): number {
+  const [text, source] =
+    option !== undefined
+      ? [option, '--port']
+      : fromEnv !== undefined && fromEnv !== ''
+        ? [fromEnv, 'CPOBENCH_PORT']
+        : [String(DEFAULT_PORT), 'the default port'];
+  const port = /^\s*\d{1,5}\s*$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new CliError(`--port must be 0..65535, got "${o.port}"`);
+    throw new CliError(`${source} must be an integer 0..65535, got "${text}"`);
+  return port;
+}
+
+async function serve(o: ServeOptions): Promise<number> {
+  const port = servePort(o.port, process.env.CPOBENCH_PORT);
   const { token, fromEnv } = controlToken(process.env.CPOBENCH_TOKEN);
   const sim = simOptions(o);
   let ctx: Awaited<ReturnType<typeof openContext>>;
@@ -79,14 +97,15 @@ async function serve(o: ServeOptions): Promise<number> {
     void run.fail(err);
   });
   await new Promise<void>((resolve) => {
-    let stopping = false;
+    const which = stopSignals();
     const stop = async (sig: NodeJS.Signals) => {
-      if (stopping) {
+      const kind = which(sig);
+      if (kind === 'same keypress') return;
+      if (kind === 'again') {
         process.stderr.write(`${sig} again: exiting within 1.5 s\n`);
         setTimeout(() => process.exit(EXIT.ERROR), 1500).unref();
         return;
       }
-      stopping = true;
       process.stderr.write(`${sig}: stopping\n`);
       try {
         await controller.active?.abort(`server shutdown (${sig})`);
