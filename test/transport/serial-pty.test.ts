@@ -28,7 +28,7 @@ describe('serial transport over a real pty (socat)', () => {
   it('discards the boot banner an instrument prints when its port opens, then queries', async () => {
     const { bridge } = await ptyInstrument('DEMO-1 boot v1.0\r\nself-test ok\r\nready> ');
     expect(bridge.resource).toMatch(/^ASRL\/.*ttyDEMO::INSTR$/);
-    const s = new ScpiSession(createTransport(bridge.resource, { baudRate: 115200, settleMs: 300 }), { name: 'demo' });
+    const s = new ScpiSession(createTransport(bridge.resource, { baudRate: 115200, settleMs: 1000 }), { name: 'demo' });
     cleanups.push(() => s.close());
     const discarded: number[] = [];
     s.transport.on('discard', (n) => discarded.push(n));
