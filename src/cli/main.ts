@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerDrivers } from './commands/drivers.ts';
 import { registerInstruments } from './commands/instruments.ts';
 import { registerReport } from './commands/report.ts';
 import { registerRun } from './commands/run.ts';
@@ -17,6 +18,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .configureOutput({ outputError: (s, write) => write(s) });
   registerScpi(program, setExit);
   registerInstruments(program, setExit);
+  registerDrivers(program, setExit);
   registerSim(program, setExit);
   registerRun(program, setExit);
   registerRuns(program, setExit);
