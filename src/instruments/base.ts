@@ -1,6 +1,7 @@
 import { AbortedError, CpobenchError, errorMessage } from '../core/errors.ts';
 import { type InstrumentClock, instrumentClock } from '../core/instrument-clock.ts';
 import { toChannelList } from '../scpi/channels.ts';
+import { formatQuery, formatSet, parseReply, type ScpiCommand } from '../scpi/command-table.ts';
 import { formatNumber, parseBoolList } from '../scpi/parse.ts';
 import type { ScpiSession, TxOptions } from '../scpi/session.ts';
 import type { CallOptions, Identity, Instrument, Lanes } from './capabilities.ts';
@@ -119,6 +120,29 @@ export abstract class ScpiDriver implements Instrument {
   /** Sends a setting command; with checkErrors, the error queue is drained and a refusal raises. */
   protected _send(command: string, opts?: CallOptions, checkErrors = this.checkErrors): Promise<void> {
     return this._do(command, () => this.session.write(command, { ...tx(opts), checkErrors }));
+  }
+
+  /** Sets a property of the model's command table (the text sent is the table's, so the simulator parses it). */
+  protected _set<T>(
+    cmd: ScpiCommand<T>,
+    value: T | readonly T[] | undefined,
+    channels?: readonly number[],
+    opts?: CallOptions,
+  ): Promise<void> {
+    const text = this._wrap(cmd.send, () => formatSet(cmd, value, channels));
+    return this._send(text, opts);
+  }
+
+  /** Reads a property of the model's command table: one value, or one per channel of a channel-list command. */
+  protected async _get<T>(cmd: ScpiCommand<T>, channels?: readonly number[], opts?: CallOptions): Promise<T[]> {
+    const text = this._wrap(cmd.send, () => formatQuery(cmd, channels));
+    const reply = await this._query(text, opts);
+    return this._wrap(text, () => parseReply(cmd, reply, channels));
+  }
+
+  /** Reads a single-valued property of the model's command table. */
+  protected async _get1<T>(cmd: ScpiCommand<T>, opts?: CallOptions): Promise<T> {
+    return (await this._get(cmd, undefined, opts))[0]!;
   }
 
   protected _query(command: string, opts?: CallOptions): Promise<string> {

@@ -152,6 +152,14 @@ describe('Ted4015 protocol (Thorlabs TED4015 command strings)', () => {
     await p.done();
   });
 
+  it('init sets the temperature unit to °C (UNIT:TEMP C, checked) before any temperature is read', async () => {
+    const p = await expectProtocol([...ok('UNIT:TEMP C'), ['SOUR:TEMP?', '+2.500000E+01']]);
+    const tec = new Ted4015({ ...base, session: p.session });
+    await tec.init();
+    expect(await tec.setpoint()).toBe(25);
+    await p.done();
+  });
+
   it('safeState ramps to the idle setpoint, or switches the output off without one, and reads it back', async () => {
     const p = await expectProtocol([
       ['SOUR:TEMP?', '45'],

@@ -138,6 +138,7 @@ describe('openStation against the simulated bench', () => {
     const { config } = await bench();
     const hung = await rawPeer((line, sock) => {
       if (line === '*IDN?') sock.write('THORLABS,TED4015,M0,1.0\n');
+      else if (line === 'UNIT:TEMP C;:SYST:ERR?') sock.write('0,"No error"\n'); // init: the unit, checked
       // everything else: never answered
     });
     cleanups.push(() => hung.close());

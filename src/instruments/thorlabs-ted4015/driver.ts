@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { timerMs, timerSeconds } from '../../config/durations.ts';
+import { formatSet } from '../../scpi/command-table.ts';
 import { formatNumber } from '../../scpi/parse.ts';
 import { type DriverOptions, NotSafeError, rampDelay, ScpiDriver } from '../base.ts';
 import type { CallOptions, ThermalController } from '../capabilities.ts';
 import type { DriverDescriptor, SettingsIssue } from '../descriptor.ts';
+import { TED4015 } from './commands.ts';
 
 export interface Ted4015Options extends DriverOptions {
   limits: { minC: number; maxC: number };
@@ -14,7 +16,8 @@ export interface Ted4015Options extends DriverOptions {
 }
 
 /**
- * TEC controller: Thorlabs TED4015 command strings (`SOUR:TEMP 25C`, `SOUR:TEMP?`, `MEAS:SCAL:TEMP?`, `OUTP ON`).
+ * TEC controller: Thorlabs TED4015, through its command table (commands.ts: `UNIT:TEMP C`, `SOUR:TEMP 25C`,
+ * `SOUR:TEMP?`, `MEAS:SCAL:TEMP?`, `OUTP ON`). init() sets the temperature unit to °C before anything reads one.
  * Setpoint changes ramp in steps of ramp.stepC with ramp.delayMs between them.
  */
 export class Ted4015 extends ScpiDriver implements ThermalController {
@@ -31,6 +34,11 @@ export class Ted4015 extends ScpiDriver implements ThermalController {
     this.settle = o.settle;
   }
 
+  /** Temperatures in °C: the unit is set before any setpoint is written or read. */
+  async init(opts?: CallOptions): Promise<void> {
+    await this._set(TED4015.unit, 'Celsius', undefined, opts);
+  }
+
   /** Checks the limits, reads the present setpoint, then steps to the target. */
   async setSetpoint(celsius: number, opts?: CallOptions): Promise<void> {
     const { minC, maxC } = this.limits;
@@ -38,24 +46,24 @@ export class Ted4015 extends ScpiDriver implements ThermalController {
     const from = this.ramp ? await this.setpoint(opts) : celsius;
     for (const [i, t] of stepsTo(from, celsius, this.ramp?.stepC).entries()) {
       if (i > 0) await rampDelay(this.clock, this.ramp?.delayMs ?? 0, opts?.signal);
-      await this._send(`SOUR:TEMP ${formatNumber(t)}C`, opts);
+      await this._set(TED4015.setpoint, t, undefined, opts);
     }
   }
 
   async setpoint(opts?: CallOptions): Promise<number> {
-    return this._number('SOUR:TEMP?', opts);
+    return this._get1(TED4015.setpoint, opts);
   }
 
   async temperature(opts?: CallOptions): Promise<number> {
-    return this._number('MEAS:SCAL:TEMP?', opts);
+    return this._get1(TED4015.temperature, opts);
   }
 
   async setOutput(on: boolean, opts?: CallOptions): Promise<void> {
-    return this._send(`OUTP ${on ? 'ON' : 'OFF'}`, opts);
+    return this._set(TED4015.output, on, undefined, opts);
   }
 
   async getOutput(opts?: CallOptions): Promise<boolean> {
-    return (await this._number('OUTP?', opts)) === 1;
+    return this._get1(TED4015.output, opts);
   }
 
   /**
@@ -87,7 +95,7 @@ export class Ted4015 extends ScpiDriver implements ThermalController {
     const idle = this.idleC;
     if (idle === undefined) {
       return this._makeSafe(
-        ['OUTP OFF'],
+        [formatSet(TED4015.output, false)],
         async () => {
           if (await this.getOutput(opts))
             throw new NotSafeError(this.role, 'the TEC output is still on (OUTP? answered 1)');

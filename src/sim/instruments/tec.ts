@@ -4,6 +4,7 @@
  * ambient while it is off, computed from the bench clock when read (no timers). The link model follows it:
  * every instrument pushes the current temperature into the model before it reads the model.
  */
+import { TED4015, type TEMPERATURE_UNITS } from '../../instruments/thorlabs-ted4015/commands.ts';
 import { ScpiInstrument } from '../server/instrument.ts';
 import { inRange } from './lanes.ts';
 import type { BenchLink } from './link.ts';
@@ -14,6 +15,8 @@ export class Tec extends ScpiInstrument {
   readonly maxC: number;
   private setpointC: number;
   private on = false;
+  /** The unit temperatures are written and read in (UNIT:TEMP); *RST sets °C. */
+  private unit: (typeof TEMPERATURE_UNITS)[number] = 'Celsius';
 
   constructor(link: BenchLink) {
     super({ role: 'tec', identity: { ...link.profile.instruments.tec }, clock: link.clock });
@@ -22,28 +25,38 @@ export class Tec extends ScpiInstrument {
     this.maxC = link.profile.thermal.maxC;
     this.setpointC = link.profile.thermal.ambientC;
 
-    this.command('[SOURce]:TEMPerature[:SPOint]', {
-      set: (c) => {
-        const v = c.params[0]!.number('C', { MIN: this.minC, MAX: this.maxC });
-        this.setpointC = inRange(v, this.minC, this.maxC, 'setpoint', ' C');
+    // The model's command table (src/instruments/thorlabs-ted4015/commands.ts), the one the driver reads.
+    this.implement(TED4015.unit, {
+      set: ([u]) => {
+        this.unit = u!;
+      },
+      get: () => this.unit,
+    });
+    this.implement(TED4015.setpoint, {
+      set: ([v]) => {
+        const c = this.toCelsius(v!);
+        this.setpointC = inRange(c, this.minC, this.maxC, 'setpoint', ' C');
         if (this.on) link.thermal.retarget(this.setpointC, this.clock.now());
         link.sync();
       },
-      query: () => this.setpointC,
-      setParams: [1, 1],
-      queryParams: [0, 0],
+      get: () => this.fromCelsius(this.setpointC),
     });
-    this.command('[SOURce]:TEMPerature:LIMit:LOW', { query: () => this.minC, queryParams: [0, 0] });
-    this.command('[SOURce]:TEMPerature:LIMit:HIGH', { query: () => this.maxC, queryParams: [0, 0] });
-    this.command('MEASure[:SCALar]:TEMPerature', { query: () => this.actual(), queryParams: [0, 0] });
-    this.command('OUTPut[:STATe]', {
-      set: (c) => {
-        this.setOutput(c.params[0]!.bool());
-      },
-      query: () => this.on,
-      setParams: [1, 1],
-      queryParams: [0, 0],
+    this.implement(TED4015.lowLimit, { get: () => this.fromCelsius(this.minC) });
+    this.implement(TED4015.highLimit, { get: () => this.fromCelsius(this.maxC) });
+    this.implement(TED4015.temperature, { get: () => this.fromCelsius(this.actual()) });
+    this.implement(TED4015.output, {
+      set: ([on]) => this.setOutput(on!),
+      get: () => this.on,
     });
+  }
+
+  private toCelsius(v: number): number {
+    return this.unit === 'Kelvin' ? v - 273.15 : this.unit === 'Fahrenheit' ? ((v - 32) * 5) / 9 : v;
+  }
+
+  private fromCelsius(c: number): number {
+    const v = this.unit === 'Kelvin' ? c + 273.15 : this.unit === 'Fahrenheit' ? (c * 9) / 5 + 32 : c;
+    return Math.round(v * 1000) / 1000;
   }
 
   /** Actual mount temperature now (including a thermal-drift fault), °C, rounded to mK as displayed. */
@@ -59,6 +72,7 @@ export class Tec extends ScpiInstrument {
   }
 
   protected override onReset(): void {
+    this.unit = 'Celsius';
     this.setpointC = this.link.profile.thermal.ambientC;
     this.setOutput(false);
   }

@@ -1,4 +1,5 @@
 import { encodeBlock } from '../../scpi/block.ts';
+import type { ScpiCommand } from '../../scpi/command-table.ts';
 import { formatErrorEntry } from '../../scpi/parse.ts';
 import { SimClock } from '../clock.ts';
 import { errorText, ScpiCommandError } from './errors.ts';
@@ -66,6 +67,59 @@ export class ScpiInstrument {
   command(pattern: string, spec: CommandSpec): this {
     this.tree.add(pattern, spec);
     return this;
+  }
+
+  /**
+   * Serves one property of a model's command table (src/scpi/command-table.ts): its header, its parameter parsed
+   * and its reply formatted by the table's value type, so the simulator speaks exactly what the driver sends. A
+   * channel-list command gets the listed channels (all 1..maxChannel when the query names none) and, for a
+   * setting, one value per channel (a single value is given to every channel).
+   */
+  implement<T>(
+    cmd: ScpiCommand<T>,
+    h: {
+      set?: (values: T[], channels: number[] | undefined, ctx: CommandContext) => void | Promise<void>;
+      get?: (channels: number[] | undefined, ctx: CommandContext) => T | T[] | Promise<T | T[]>;
+    },
+    o: { maxChannel?: number } = {},
+  ): this {
+    const max = o.maxChannel ?? 1;
+    const list = cmd.channels === 'list';
+    const spec: CommandSpec = {};
+    if (cmd.settable && h.set) {
+      const set = h.set;
+      spec.set = (c) => {
+        const last = c.params[c.params.length - 1];
+        const channels = list && last?.isChannelList ? last.channels(max) : list ? allChannels(max) : undefined;
+        const params = list && last?.isChannelList ? c.params.slice(0, -1) : c.params;
+        if (!cmd.value) {
+          if (params.length) throw new ScpiCommandError(-108, `${cmd.send} takes no parameter`);
+          return set([], channels, c);
+        }
+        if (params.length === 0) throw new ScpiCommandError(-109, `${cmd.send} expects ${cmd.value.describe}`);
+        const n = channels?.length ?? 1;
+        if (params.length !== 1 && !(cmd.perChannel && params.length === n)) {
+          throw new ScpiCommandError(
+            -108,
+            cmd.perChannel ? `expected 1 value or ${n} (one per channel), got ${params.length}` : 'expected one value',
+          );
+        }
+        const parsed = params.map((p) => cmd.value!.parse(p));
+        return set(parsed.length === 1 ? Array.from({ length: n }, () => parsed[0]!) : parsed, channels, c);
+      };
+      if (!list) spec.setParams = cmd.value ? [1, 1] : [0, 0];
+    }
+    if (cmd.queryable && h.get) {
+      const get = h.get;
+      const value = cmd.value!;
+      spec.query = async (c) => {
+        const channels = list ? (c.params[0] ? c.params[0].channels(max) : allChannels(max)) : undefined;
+        const v = await get(channels, c);
+        return Array.isArray(v) ? v.map((x) => value.reply(x)) : value.reply(v as T);
+      };
+      spec.queryParams = list ? [0, 1] : [0, 0];
+    }
+    return this.command(cmd.header, spec);
   }
 
   /** Queues an error, setting its ESR bit; a full queue ends with -350. */
@@ -266,4 +320,8 @@ function formatScalar(v: string | number | boolean): string {
     return v.toExponential(6).toUpperCase();
   }
   return v;
+}
+
+function allChannels(max: number): number[] {
+  return Array.from({ length: max }, (_, i) => i + 1);
 }
