@@ -92,7 +92,7 @@ describe('command table', () => {
     expect(await run('CURR:BIAS?')).toBe('2.000000E-4,2.000000E-4,1.000000E-4,3.000000E-4\n'); // no list: every channel
     await run('CURR:BIAS 1,2,(@1:4)'); // 2 values for 4 channels: refused, nothing changes
     expect(await run('SYST:ERR?')).toMatch(/^-108,/);
-    [2e-4, 2e-4, 1e-4, 3e-4].forEach((v, i) => expect(lanes[i]).toBeCloseTo(v, 12));
+    for (const [i, v] of [2e-4, 2e-4, 1e-4, 3e-4].entries()) expect(lanes[i]).toBeCloseTo(v, 12);
     await run('CURR:BIAS 1,(@5)');
     expect(await run('SYST:ERR?')).toMatch(/^-222,.*channel 5 is outside 1\.\.4/);
     expect(await run(formatSet(unit, 'Kelvin'))).toBeNull();
