@@ -7,6 +7,7 @@ import { registerRuns } from './commands/runs.ts';
 import { registerScpi } from './commands/scpi.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerSim } from './commands/sim.ts';
+import { registerSteps } from './commands/steps.ts';
 import { CliError, EXIT } from './exit-codes.ts';
 
 /** Builds the `cpobench` program. Each command sets the exit code through `setExit`. */
@@ -19,6 +20,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerScpi(program, setExit);
   registerInstruments(program, setExit);
   registerDrivers(program, setExit);
+  registerSteps(program, setExit);
   registerSim(program, setExit);
   registerRun(program, setExit);
   registerRuns(program, setExit);

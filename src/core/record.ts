@@ -27,6 +27,12 @@ export interface MeasurementSpec {
   limits?: Limits;
   /** Empty for a scalar; ['lane'] for a per-lane array. */
   dimensions: Dimension[];
+  /**
+   * What this measurement tells the run summary, declared by the step (the engine knows no step or measurement
+   * names): `ber-bound`, a per-lane BER upper bound (each lane's tightest, nominal conditions first, gives the
+   * worst BER bound); `energy-per-bit`, the run's energy per bit in pJ/bit (the last one taken).
+   */
+  summary?: 'ber-bound' | 'energy-per-bit';
 }
 
 export interface ScalarMeasurement {

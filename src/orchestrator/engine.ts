@@ -98,7 +98,8 @@ class Runner {
   private internalError: string | undefined;
   private abortSafeState: Promise<BenchSafety> | null = null;
   private readonly failedSteps: { id: string; tally: StepTally }[] = [];
-  private remapPassed = false;
+  /** A lane-repairing step (StepDefinition.repairsLanes) passed. */
+  private repairPassed = false;
   private readonly repairedSteps: { step: string; lanes: number[] }[] = [];
   private energyPerBit: number | undefined;
   /** Per lane: its tightest BER upper bound, preferring nominal conditions. */
@@ -436,7 +437,7 @@ class Runner {
     }
     const verdict = worst(tally.verdicts);
     if (verdict === 'FAIL') this.failedSteps.push({ id: step.id, tally });
-    if (step.type === 'remap' && verdict !== 'FAIL') this.remapPassed = true;
+    if (def.repairsLanes && verdict !== 'FAIL') this.repairPassed = true;
     this.finishStep(step, index, verdict, attempts);
   }
 
@@ -451,7 +452,7 @@ class Runner {
     const active = new Set(this.lanes.active());
     for (const f of this.failedSteps) {
       const repaired =
-        this.remapPassed &&
+        this.repairPassed &&
         !f.tally.scalarFail &&
         f.tally.failingLanes.size > 0 &&
         [...f.tally.failingLanes].every((l) => !active.has(l));
@@ -524,7 +525,7 @@ class Runner {
 
   /** Keeps what the run summary reports: each lane's tightest BER bound, the energy per bit. */
   private noteForSummary(m: Measurement): void {
-    if (m.kind === 'lanes' && m.spec.name === 'ber_upper_bound') {
+    if (m.kind === 'lanes' && m.spec.summary === 'ber-bound') {
       // A lane's evidence is its tightest bound; nominal conditions (no sweep coordinates) come first.
       const nominal = m.at === undefined;
       m.lanes.forEach((l, i) => {
@@ -534,7 +535,7 @@ class Runner {
           this.berBound.set(l, { value: v, nominal });
         }
       });
-    } else if (m.kind === 'scalar' && m.spec.name === 'energy_per_bit' && m.value !== null) {
+    } else if (m.kind === 'scalar' && m.spec.summary === 'energy-per-bit' && m.value !== null) {
       this.energyPerBit = m.value;
     }
   }

@@ -83,6 +83,11 @@ export interface StepDefinition<P = Record<string, unknown>> {
   description: string;
   /** Capabilities the step needs of the station: a sequence using it on a station without one is refused at load. */
   requires: readonly Capability[];
+  /**
+   * The step moves failed lanes to spares (and re-tests them): when it passes, an earlier step that failed only on
+   * lanes no longer in the active lane map does not fail the run.
+   */
+  repairsLanes?: boolean;
   /** Validates the step's `params` from the sequence file. */
   params: z.ZodType<P>;
   /** Declared before the step runs; the sequence's limits override the defaults by name. */

@@ -219,6 +219,7 @@ export function berMeasurements(targetBer: number) {
       name: 'ber_upper_bound',
       unit: '',
       description: 'BER upper bound at the confidence level',
+      summary: 'ber-bound' as const,
       limits: { high: targetBer },
       dimensions: ['lane' as const],
     },
@@ -248,7 +249,7 @@ export function recordBer(ctx: StepContext, r: BerResult): void {
 export const berStep: StepDefinition<BerParams> = {
   type: 'ber',
   requires: ['current-source', 'pattern-generator', 'error-detector'],
-  description: 'Per-lane BER upper bound at a confidence level, all lanes in one gate',
+  description: 'Per-lane BER upper bound at a confidence level, as many lanes per gate as the error detector counts',
   params: berParams,
   laneParams: ['lanes'],
   measurements: (p) => berMeasurements(p.targetBer),

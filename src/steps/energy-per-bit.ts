@@ -70,6 +70,7 @@ export const energyPerBitStep: StepDefinition<EnergyParams> = {
       description: 'counted rail power at full load / (active lanes × rate)',
       limits: { high: p.maxPjPerBit },
       dimensions: [],
+      summary: 'energy-per-bit',
     },
     { name: 'energy_per_bit_dynamic', unit: 'pJ/bit', description: '(load − idle) / (lanes × rate)', dimensions: [] },
     { name: 'load_power_w', unit: 'W', description: 'counted rails at full load', dimensions: [] },

@@ -69,6 +69,7 @@ export function planRemap(ctx: StepContext): RemapPlan {
 export const remapStep: StepDefinition<RemapParams> = {
   type: 'remap',
   requires: ['current-source', 'pattern-generator', 'error-detector', 'lane-power-monitor'],
+  repairsLanes: true,
   description: 'Replace dead and failed active lanes with spares and re-test them (power at I_op, BER screen)',
   params: remapParams,
   measurements: (p) => [

@@ -111,6 +111,7 @@ function registry(bench: ReturnType<typeof demoBench>): Map<string, StepDefiniti
   };
   const remap: StepDefinition = {
     type: 'remap',
+    repairsLanes: true,
     description: 'moves failed lanes to spares',
     requires: [],
     params: z.object({}),
@@ -128,6 +129,37 @@ function registry(bench: ReturnType<typeof demoBench>): Map<string, StepDefiniti
         ctx.lanes.remapped.push({ logical, from: phys, to });
       });
       ctx.measure('unrepaired_lanes', unrepaired);
+    },
+  };
+  const figures: StepDefinition = {
+    type: 'figures',
+    description: 'a BER bound and an energy figure under names of its own, declared as what the summary reads',
+    requires: [],
+    params: z.object({}),
+    measurements: () => [
+      { name: 'worst95', unit: '', dimensions: ['lane'], limits: { high: 1e-9 }, summary: 'ber-bound' },
+      { name: 'pj', unit: 'pJ/bit', dimensions: [], summary: 'energy-per-bit' },
+      { name: 'energy_per_bit', unit: 'pJ/bit', dimensions: [] }, // the old name, no role: ignored
+    ],
+    run: async (ctx) => {
+      const all = ctx.geometry.all;
+      ctx.measure('worst95', { lanes: all, values: all.map((l) => l * 1e-12) });
+      ctx.measure('pj', 3.25);
+      ctx.measure('energy_per_bit', 99);
+    },
+  };
+  const shuffle: StepDefinition = {
+    type: 'shuffle',
+    description: 'moves failed lanes to spares like a remap, but does not declare that it repairs lanes',
+    requires: [],
+    params: z.object({}),
+    measurements: () => [],
+    run: async (ctx) => {
+      ctx.lanes.logicalToPhysical.forEach((phys, logical) => {
+        if (!ctx.lanes.failed.has(phys)) return;
+        const to = ctx.lanes.sparesLeft.shift();
+        if (to !== undefined) ctx.lanes.logicalToPhysical[logical] = to;
+      });
     },
   };
   const hang: StepDefinition = {
@@ -177,7 +209,7 @@ function registry(bench: ReturnType<typeof demoBench>): Map<string, StepDefiniti
     },
   };
   return new Map<string, StepDefinition>(
-    [set, lanes, remap, hang, flaky, ask, flood].map((d) => [d.type, d as unknown as StepDefinition]),
+    [set, lanes, remap, hang, flaky, ask, flood, figures, shuffle].map((d) => [d.type, d as unknown as StepDefinition]),
   );
 }
 
@@ -312,6 +344,30 @@ steps:
     expect(rec2.steps[1]!.measurements[0]).toMatchObject({ value: 1, verdict: 'FAIL' });
   });
 
+  it('the summary comes from what steps declare (summary roles, repairsLanes), never from step or measurement names', async () => {
+    const t = setup(`
+name: figures
+steps:
+  - { id: f, type: figures }
+`);
+    const rec = await t.run().done;
+    // 6 lanes, lane l at l·1e-12: the worst is lane 6; the energy figure is the one declared, not "energy_per_bit"
+    expect(rec.summary).toMatchObject({ worstBerUpperBound: 6e-12, worstLane: 6, energyPerBitPj: 3.25 });
+    // a step that moves lanes like a remap but does not declare it repairs them leaves the failure standing
+    const t2 = setup(
+      `
+name: shuffle
+steps:
+  - { id: check, type: lane-check, params: { bad: [2] } }
+  - { id: move, type: shuffle }
+`,
+      { spares: [6] },
+    );
+    const rec2 = await t2.run().done;
+    expect(rec2.outcome).toBe('FAIL');
+    expect(rec2.summary?.repairedSteps).toBeUndefined();
+  });
+
   it('aborts a step blocked on I/O, reaches the safe state within a bound even with a hung instrument, keeps partial data', async () => {
     const t = setup(`
 name: abort
@@ -430,7 +486,7 @@ describe('sequence loading', () => {
   const load = (yaml: string) => () => parseSequence(yaml, 'seq.yaml', reg, { rateRange: [1e8, 4e9] });
   it('refuses an unknown step type with file, line, column and the known types', () => {
     expect(load('name: x\nsteps:\n  - id: a\n    type: warp-drive\n')).toThrow(
-      /^seq\.yaml:4:11 steps\[0\]\.type: one of the step types: ask, flaky, flood, hang, lane-check, remap, set-volts/,
+      /^seq\.yaml:4:11 steps\[0\]\.type: one of the step types: ask, figures, flaky, flood, hang, lane-check, remap, set-volts, shuffle,/,
     );
   });
   it('refuses bad parameters, limits with low > high, unknown measurements and rates beyond the driver', () => {
