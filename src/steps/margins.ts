@@ -47,7 +47,7 @@ export const marginsStep: StepDefinition<MarginsParams> = {
           {
             name: 'drive_margin_db',
             unit: 'dB',
-            description: '10·log10(I_mod_op / I_mod at the first failing screen)',
+            description: '10·log10(I_mod_op / I_mod) at the last passing screen (the one before the first failure)',
             limits: { low: p.minMarginDb },
             dimensions: [],
           },
@@ -110,7 +110,8 @@ export const marginsStep: StepDefinition<MarginsParams> = {
           const r = await screen();
           ctx.measure('drive_worst_ber', finite(worst(r.upperBound)), { drive_db: -db, point: k });
           if (r.failing.length) {
-            margin = db;
+            // the margin is the last point that passed, never the first that failed
+            margin = db - params.stepDb;
             ctx.log(
               'info',
               `drive margin: screen fails at −${db.toFixed(2)} dB I_mod (lanes ${r.failing.slice(0, 10).join(', ')}${r.failing.length > 10 ? ', …' : ''}); last pass at −${(db - params.stepDb).toFixed(2)} dB`,

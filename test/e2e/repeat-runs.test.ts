@@ -61,11 +61,11 @@ describe('many runs on one bench, never restarted (cpobench sim + the real CLI)'
     expectQualificationPassed(await run('mosaic-800g-qual', 2), 'the qualification after smoke');
     expect(isDark(await readLed(led, 400))).toBe(true);
 
-    // aborted once the L-I sweep is driving the lanes
+    // aborted during the 1e-12 BER gate (about 1.5 s at the 1000x clock), every lane lit
     const abortedJson = join(dir, 'run-3.json');
     const aborting = await spawnCliUntil(
       ['run', 'mosaic-800g-qual', '--station', station, '--db', db, '--dut', 'SN-R3', '--json', abortedJson],
-      /step 3\/9/,
+      /step 5\/9/,
     );
     aborting.proc.kill('SIGINT');
     const ended = await aborting.exited;
@@ -80,10 +80,10 @@ describe('many runs on one bench, never restarted (cpobench sim + the real CLI)'
 
     expectQualificationPassed(await run('mosaic-800g-qual', 4), 'the qualification after an abort');
 
-    // killed with SIGKILL mid-sweep: nothing of ours runs, the bench stays as the run left it
+    // killed with SIGKILL during the BER gate: nothing of ours runs, the bench stays as the run left it
     const killed = await spawnCliUntil(
       ['run', 'mosaic-800g-qual', '--station', station, '--db', db, '--dut', 'SN-R5'],
-      /step 3\/9/,
+      /step 5\/9/,
     );
     const killedId = runIdFrom(killed.stderr());
     killed.proc.kill('SIGKILL');

@@ -8,8 +8,8 @@ describe('margins', () => {
   it('finds the drive-current cliff and the highest passing rate', async () => {
     const bench = createFakeBench({ omaMinW: 20e-6 });
     const ctx = await runStep(bench, marginsStep, { stepDb: 0.5, rateStep: 0.25e9, maxRate: 4e9, minRate: 2.5e9 });
-    // fails once 48·s < 20 → s < 0.4167 → 3.80 dB: first failing step −4.0 dB
-    expect(ctx.get('drive_margin_db').value).toBeCloseTo(4.0, 9);
+    // fails once 48·s < 20 → s < 0.4167 → 3.80 dB: first failing step −4.0 dB, last pass −3.5 dB: the margin
+    expect(ctx.get('drive_margin_db').value).toBeCloseTo(3.5, 9);
     expect(ctx.get('drive_margin_db').verdict).toBe('PASS');
     expect(ctx.all('drive_worst_ber')).toHaveLength(8);
     // rate: 48 ≥ 20·(r/2e9)² up to 3.098 Gb/s → 3.0 Gb/s passes, 3.25 fails
@@ -24,9 +24,19 @@ describe('margins', () => {
   it('fails the limits when the link has no margin', async () => {
     const bench = createFakeBench({ omaMinW: 40e-6 });
     const ctx = await runStep(bench, marginsStep, { minRate: 2.5e9 });
-    expect(ctx.get('drive_margin_db').value).toBeCloseTo(1.0, 9);
+    // 48·s < 40 → s < 0.833 → 0.79 dB: fails at −1.0 dB, last pass −0.5 dB
+    expect(ctx.get('drive_margin_db').value).toBeCloseTo(0.5, 9);
     expect(ctx.get('drive_margin_db').verdict).toBe('FAIL');
     expect(ctx.get('rate_max_passing').value).toBe(2e9);
     expect(ctx.get('rate_max_passing').verdict).toBe('FAIL');
+  });
+
+  it('a DUT that fails at −3.0 dB has a 2.5 dB margin and fails a ≥ 3 dB limit (the last pass, not the first fail)', async () => {
+    // 48·s < 25 → s < 0.521 → 2.83 dB: passes at −2.5 dB, fails at −3.0 dB
+    const bench = createFakeBench({ omaMinW: 25e-6 });
+    const ctx = await runStep(bench, marginsStep, { stepDb: 0.5, minMarginDb: 3, rate: false });
+    expect(ctx.all('drive_worst_ber').map((m) => m.at.drive_db)).toEqual([-0.5, -1, -1.5, -2, -2.5, -3]);
+    expect(ctx.get('drive_margin_db').value).toBeCloseTo(2.5, 9);
+    expect(ctx.get('drive_margin_db').verdict).toBe('FAIL');
   });
 });
