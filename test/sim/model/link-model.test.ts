@@ -40,15 +40,16 @@ describe('calibration', () => {
     expect(m.los().every((s) => s === 0)).toBe(true);
   });
 
-  it('MOSAIC: lowering I_mod finds a cliff near 3 dB', () => {
+  it('MOSAIC: lowering I_mod finds a cliff near 4.5 dB (worst lane reaches 1e-9)', () => {
     const at = (db: number) => {
       const m = LinkModel.operating(mosaic);
       m.setModulation(m.allLanes(), mosaic.operatingPoint.modA * 10 ** (-db / 10));
       return Math.max(...m.ber());
     };
-    expect(at(2)).toBeLessThan(1e-15);
-    expect(at(4)).toBeGreaterThan(1e-10);
-    expect(at(6)).toBeGreaterThan(1e-6);
+    expect(at(3)).toBeLessThan(1e-15);
+    expect(at(4)).toBeLessThan(1e-9);
+    expect(at(5)).toBeGreaterThan(1e-9);
+    expect(at(7)).toBeGreaterThan(1e-6);
     expect(at(1)).toBeLessThan(at(3));
   });
 
@@ -164,6 +165,7 @@ describe('link behaviour', () => {
   it('misalignment lowers own-core power and raises neighbour crosstalk', () => {
     const m = LinkModel.operating(mosaic);
     const aligned = m.receivedPower()[210];
+    const alignedWorstBer = Math.max(...m.ber());
     m.setOutput(m.allLanes(), false);
     m.setOutput([211], true);
     const leakAligned = m.receivedPower()[211];
@@ -171,7 +173,7 @@ describe('link behaviour', () => {
     expect(m.receivedPower()[211]).toBeGreaterThan(leakAligned * 2);
     m.setOutput(m.allLanes(), true);
     expect(m.receivedPower()[210]).toBeLessThan(aligned);
-    expect(Math.max(...m.ber())).toBeGreaterThan(1e-20);
+    expect(Math.max(...m.ber())).toBeGreaterThan(alignedWorstBer * 1e3);
   });
 
   it('walking one: crosstalk is -20 dB nearest and -26 dB diagonal', () => {
