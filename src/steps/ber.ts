@@ -93,18 +93,71 @@ export function gateFor(
   return { bits, seconds: bits / rate };
 }
 
+/** Bits and errors counted on each lane of a gate (transmitter lanes, in the order asked), and the lanes that lost sync. */
+export interface ErrorCounts {
+  lanes: number[];
+  rate: number;
+  bits: number[];
+  errors: number[];
+  /** Indexes (into `lanes`) of lanes without signal or pattern sync. */
+  lost: Set<number>;
+}
+
 /**
- * Runs one gated BER measurement on the given transmitter lanes (read at their mapped receiver lanes). An error
- * detector that counts fewer lanes in a gate than asked (a BERT with a few channels behind a switch) takes the
- * lanes in batches of its `maxLanesPerGate`, one gate each; a receiver with a counter per lane takes them in one.
+ * Counts errors on the given transmitter lanes (read at their mapped receiver lanes) over a gate of `gateBits` bits
+ * each, with the pattern on: the drive as it stands (the caller sets it), outputs on. An error detector that counts
+ * fewer lanes in a gate than asked (a BERT with a few channels behind a switch) takes the lanes in batches of its
+ * `maxLanesPerGate`, one gate each; a receiver with a counter per lane takes them in one.
  */
-export async function runBerScreen(ctx: StepContext, o: BerScreenOptions): Promise<BerResult> {
+export async function countErrors(
+  ctx: StepContext,
+  o: { lanes: readonly number[]; gateBits: number; rate?: number; pattern: Pattern; pollMs: number },
+): Promise<ErrorCounts> {
   const src = ctx.instruments.get('current-source');
   const gen = ctx.instruments.get('pattern-generator');
   const rx = ctx.instruments.get('error-detector');
   const lanes = [...o.lanes];
   const opts = callOpts(ctx);
   const rate = o.rate ?? (await gen.getRate(opts));
+  const out: ErrorCounts = { lanes, rate, bits: [], errors: [], lost: new Set() };
+  if (lanes.length === 0) return out;
+  if (o.rate !== undefined) await gen.setRate(rate, opts);
+  await setPrbs(gen, lanes, o.pattern, ctx.geometry, opts);
+  await src.setOutput(lanes, true, opts);
+  const seconds = o.gateBits / rate;
+  const batch = Math.min(lanes.length, Math.max(1, rx.maxLanesPerGate));
+  const batches = Math.ceil(lanes.length / batch);
+  ctx.log(
+    'info',
+    `BER gate: ${o.gateBits.toExponential(3)} bits per lane = ${seconds.toFixed(3)} s at ${rate} bit/s` +
+      (batches > 1 ? `, ${batches} gates of up to ${batch} lanes` : ''),
+  );
+  for (let k = 0; k < batches; k++) {
+    const idx = lanes.map((_, i) => i).slice(k * batch, (k + 1) * batch);
+    const counts = await gateOnce(ctx, rx, o, {
+      lanes: idx.map((i) => lanes[i]!),
+      rxLanes: idx.map((i) => rxOf(ctx, lanes[i]!)),
+      gateBits: o.gateBits,
+      seconds,
+      progress: { done: k * o.gateBits, total: batches * o.gateBits },
+    });
+    idx.forEach((i, j) => {
+      out.bits[i] = counts.bits[j]!;
+      out.errors[i] = counts.errors[j]!;
+      if (counts.lost.has(j)) out.lost.add(i);
+    });
+  }
+  ctx.progress(batches * o.gateBits, batches * o.gateBits);
+  return out;
+}
+
+/**
+ * One BER screen on the given transmitter lanes at the operating drive: a gate sized for zero errors at the target
+ * BER and confidence, each lane's Poisson upper bound at the confidence level.
+ */
+export async function runBerScreen(ctx: StepContext, o: BerScreenOptions): Promise<BerResult> {
+  const lanes = [...o.lanes];
+  const rate = o.rate ?? (await ctx.instruments.get('pattern-generator').getRate(callOpts(ctx)));
   const { bits: gateBits, seconds } = gateFor(o.targetBer, o.confidence, rate, o.gateMargin ?? 1);
   const result: BerResult = {
     lanes,
@@ -122,37 +175,13 @@ export async function runBerScreen(ctx: StepContext, o: BerScreenOptions): Promi
   };
   if (lanes.length === 0) return result;
   await ensureOperatingDrive(ctx);
-  if (o.rate !== undefined) await gen.setRate(rate, opts);
-  await setPrbs(gen, lanes, o.pattern, ctx.geometry, opts);
-  await src.setOutput(lanes, true, opts);
-  const batch = Math.min(lanes.length, Math.max(1, rx.maxLanesPerGate));
-  const batches = Math.ceil(lanes.length / batch);
-  ctx.log(
-    'info',
-    `BER gate: ${gateBits.toExponential(3)} bits per lane = ${seconds.toFixed(3)} s at ${rate} bit/s` +
-      (batches > 1 ? `, ${batches} gates of up to ${batch} lanes` : ''),
-  );
-  const lost = new Set<number>();
-  for (let k = 0; k < batches; k++) {
-    const idx = lanes.map((_, i) => i).slice(k * batch, (k + 1) * batch);
-    const counts = await gateOnce(ctx, rx, o, {
-      lanes: idx.map((i) => lanes[i]!),
-      rxLanes: idx.map((i) => rxOf(ctx, lanes[i]!)),
-      gateBits,
-      seconds,
-      progress: { done: k * gateBits, total: batches * gateBits },
-    });
-    idx.forEach((i, j) => {
-      result.bits[i] = counts.bits[j]!;
-      result.errors[i] = counts.errors[j]!;
-      if (counts.lost.has(j)) lost.add(i);
-    });
-  }
-  ctx.progress(batches * gateBits, batches * gateBits);
+  const c = await countErrors(ctx, { lanes, gateBits, rate: o.rate, pattern: o.pattern, pollMs: o.pollMs });
+  result.bits = c.bits;
+  result.errors = c.errors;
   result.upperBound = lanes.map((_, i) =>
-    lost.has(i) ? 1 : berUpperBound(result.bits[i]!, result.errors[i]!, o.confidence),
+    c.lost.has(i) ? 1 : berUpperBound(result.bits[i]!, result.errors[i]!, o.confidence),
   );
-  result.syncLost = [...lost].sort((a, b) => a - b).map((i) => lanes[i]!);
+  result.syncLost = [...c.lost].sort((a, b) => a - b).map((i) => lanes[i]!);
   result.failing = lanes.filter((_, i) => !(result.upperBound[i]! <= o.targetBer));
   return result;
 }
@@ -161,7 +190,7 @@ export async function runBerScreen(ctx: StepContext, o: BerScreenOptions): Promi
 async function gateOnce(
   ctx: StepContext,
   rx: ErrorDetector,
-  o: BerScreenOptions,
+  o: { pattern: Pattern; pollMs: number },
   g: {
     lanes: number[];
     rxLanes: number[];

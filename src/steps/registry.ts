@@ -14,6 +14,7 @@ import { marginsStep } from './margins.ts';
 import { operatorPromptStep } from './operator-prompt.ts';
 import { remapStep } from './remap.ts';
 import { temperatureSweepStep } from './temperature-sweep.ts';
+import { waterfallStep } from './waterfall.ts';
 
 export function createStepRegistry(): Map<string, StepDefinition> {
   const steps = [
@@ -27,6 +28,7 @@ export function createStepRegistry(): Map<string, StepDefinition> {
     temperatureSweepStep,
     marginsStep,
     operatorPromptStep,
+    waterfallStep,
   ] as StepDefinition[];
   return new Map(steps.map((s) => [s.type, s]));
 }

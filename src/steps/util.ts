@@ -20,6 +20,8 @@ export const SHARED = {
   ber: 'steps.ber',
   /** Energy-per-bit figures. */
   energy: 'steps.energy',
+  /** WaterfallResult from the latest waterfall step. */
+  waterfall: 'steps.waterfall',
   /** True once the operating point has been applied to the light source in this run. */
   driveApplied: 'steps.driveApplied',
 } as const;

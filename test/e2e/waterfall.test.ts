@@ -1,0 +1,96 @@
+/**
+ * The waterfall against the truth: the simulated bench's link model knows every lane's BER at any drive, so the
+ * level where a lane truly reaches 1e-12 (all lanes lowered together, as the step lowers them) can be found by
+ * bisection on the model, independently of the step's counting and fitting. Healthy lanes' fitted margins must be
+ * within 0.3 dB of it.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AppContext, openContext, startSequenceRun } from '../../src/app/context.ts';
+import type { LaneMeasurement, RunRecord } from '../../src/core/record.ts';
+import type { LedBoardSettings } from '../../src/instruments/led-board/driver.ts';
+import { parseSequence } from '../../src/orchestrator/sequence.ts';
+import { tempDirs } from './helpers.ts';
+
+const tmp = tempDirs();
+let ctx: AppContext;
+let rec: RunRecord;
+
+beforeAll(async () => {
+  ctx = await openContext({
+    sim: { profile: 'mosaic-800g', timeScale: 1000, seed: 3 },
+    db: join(tmp.make(), 'runs.db'),
+  });
+  const seq = parseSequence(
+    'name: wf\nsteps:\n  - { id: wf, type: waterfall, params: { targetBer: 1.0e-12, minMarginDb: 3 } }\n',
+    'wf.yaml',
+    ctx.registry,
+    ctx.loadContext,
+  );
+  rec = await startSequenceRun(ctx, seq, { dut: 'WF-1', operator: 'test' }).done;
+}, 120_000);
+
+afterAll(async () => {
+  await ctx?.close();
+  tmp.cleanup();
+});
+
+const lanesOf = (name: string) =>
+  rec.steps[0]!.measurements.find((m) => m.spec.name === name) as LaneMeasurement | undefined;
+
+describe('waterfall on the simulated bench', () => {
+  it("fits each healthy lane's margin to 1e-12 within 0.3 dB of the link model's own", () => {
+    expect(rec.outcome, rec.error).toBe('PASS');
+    const margin = lanesOf('sensitivity_margin_db')!;
+    expect(margin.lanes.length).toBeGreaterThan(300); // most lanes count enough errors to fit
+    const model = ctx.sim!.model;
+    const all = model.allLanes();
+    const op = (ctx.station.config.instruments['led-driver']!.settings as unknown as LedBoardSettings).operating!;
+    model.setBias(all, op.biasA);
+    model.setOutput(all, true);
+    model.setPattern(all, 'PRBS31');
+    const truth = (lane: number) => {
+      let lo = 0;
+      let hi = 12;
+      for (let i = 0; i < 40; i++) {
+        const mid = (lo + hi) / 2;
+        model.setModulation(all, op.modA * 10 ** (-mid / 10));
+        if (model.ber()[lane - 1]! > 1e-12) hi = mid;
+        else lo = mid;
+      }
+      return (lo + hi) / 2;
+    };
+    let checked = 0;
+    for (let i = 0; i < margin.lanes.length; i += 13) {
+      const fitted = margin.values[i]!;
+      expect(Math.abs(fitted - truth(margin.lanes[i]!)), `lane ${margin.lanes[i]}`).toBeLessThan(0.3);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(20);
+    model.setModulation(all, op.modA);
+  });
+
+  it('reports the interval, the points, the counted BER per level, and lanes too good to fit apart', () => {
+    const interval = lanesOf('sensitivity_interval_db')!;
+    const widths = (interval.values.filter((v) => v !== null) as number[]).sort((a, b) => a - b);
+    expect(widths.length).toBe(
+      interval.lanes.length - lanesOf('sensitivity_margin_db')!.values.filter((v) => v === null).length,
+    );
+    expect(widths[0]!).toBeGreaterThan(0);
+    expect(widths[widths.length >> 1]!).toBeLessThan(0.2); // the typical lane's 95 % interval: ± under 0.2 dB
+    const points = lanesOf('waterfall_points')!;
+    const judged = new Set(lanesOf('sensitivity_margin_db')!.lanes);
+    const used = points.lanes.filter((l) => judged.has(l)).map((l) => points.values[points.lanes.indexOf(l)] as number);
+    expect(Math.min(...used)).toBeGreaterThanOrEqual(2); // a fit has two points or more
+    const levels = rec.steps[0]!.measurements.filter((m) => m.spec.name === 'waterfall_ber').map((m) => m.at!.drive_db);
+    expect(levels.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(levels).size).toBe(levels.length); // one measurement per level, never overwritten
+    const better = lanesOf('sensitivity_better_than_db')!;
+    const fitted = new Set(lanesOf('sensitivity_margin_db')!.lanes);
+    for (const l of better.lanes) expect(fitted.has(l)).toBe(false);
+    expect(better.lanes.length + fitted.size).toBe(400);
+    // the drive is back at the operating point
+    const m = rec.steps[0]!.measurements.find((x) => x.spec.name === 'worst_margin_db')!;
+    expect(m.kind === 'scalar' && m.value! > 3).toBe(true);
+  });
+});
