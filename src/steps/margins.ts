@@ -1,7 +1,10 @@
 /**
- * Q10 margins, with the ber step's screen on the active lanes:
- * - drive (optical) margin: lower I_mod from the operating point in `stepDb` steps until the screen fails;
- *   margin = 10·log10(I_mod_op / I_mod_fail) (a lower bound of maxSteps·stepDb if it never fails);
+ * Q10 margins on the active lanes:
+ * - drive (optical) margin, `driveMethod: waterfall` (default): read from each lane's fitted waterfall at the target
+ *   BER (src/steps/waterfall.ts): the worst fitted lane's margin; lanes too good to fit do not decide it, a floor
+ *   fails it. `driveMethod: screen`: lower I_mod in `stepDb` steps until a zero-error screen fails; the margin is
+ *   the last passing step (a lower bound of maxSteps·stepDb if it never fails) — note that a zero-error screen
+ *   across many lanes finds the first error on any lane, not where the BER reaches the target;
  * - rate margin: raise the lane rate from nominal in `rateStep` steps up to `maxRate` until the screen fails;
  *   reports the highest passing rate.
  * The operating point and the nominal rate are restored at the end.
@@ -13,6 +16,7 @@ import { PATTERNS, type Pattern } from '../instruments/capabilities.ts';
 import type { StepDefinition } from '../orchestrator/step.ts';
 import { runBerScreen } from './ber.ts';
 import { callOpts, finite, operatingPoint, restoreDrive, selectLanes } from './util.ts';
+import { runWaterfall, waterfallParams } from './waterfall.ts';
 
 export const marginsParams = z.strictObject({
   lanes: z.union([z.enum(['active', 'all']), z.array(z.number().int().min(1))]).default('active'),
@@ -22,6 +26,8 @@ export const marginsParams = z.strictObject({
   pollMs: timerMs().int().min(1).default(200),
   gateMargin: z.number().min(1).max(2).default(1.02),
   drive: z.boolean().default(true),
+  /** How the drive margin is measured: a fitted waterfall (error-counted), or zero-error screens (last pass). */
+  driveMethod: z.enum(['waterfall', 'screen']).default('waterfall'),
   stepDb: z.number().positive().default(0.5),
   maxSteps: z.number().int().min(1).max(200).default(20),
   minMarginDb: z.number().default(3),
@@ -47,16 +53,34 @@ export const marginsStep: StepDefinition<MarginsParams> = {
           {
             name: 'drive_margin_db',
             unit: 'dB',
-            description: '10·log10(I_mod_op / I_mod) at the last passing screen (the one before the first failure)',
+            description:
+              p.driveMethod === 'waterfall'
+                ? `worst lane's fitted margin to BER ${p.targetBer}: 10·log10(I_mod_op / I_mod at the target)`
+                : '10·log10(I_mod_op / I_mod) at the last passing screen (the one before the first failure)',
             limits: { low: p.minMarginDb },
             dimensions: [],
           },
-          {
-            name: 'drive_worst_ber',
-            unit: '',
-            description: 'worst lane BER upper bound at each drive reduction (at.drive_db)',
-            dimensions: ['point' as const],
-          },
+          ...(p.driveMethod === 'waterfall'
+            ? [
+                {
+                  name: 'drive_margin_lane_db',
+                  unit: 'dB',
+                  description: `each fitted lane's margin to BER ${p.targetBer}`,
+                  limits: { low: p.minMarginDb },
+                  dimensions: ['lane' as const],
+                },
+              ]
+            : []),
+          ...(p.driveMethod === 'screen'
+            ? [
+                {
+                  name: 'drive_worst_ber',
+                  unit: '',
+                  description: 'worst lane BER upper bound at each drive reduction (at.drive_db)',
+                  dimensions: ['point' as const],
+                },
+              ]
+            : []),
         ]
       : []),
     ...(p.rate
@@ -94,7 +118,31 @@ export const marginsStep: StepDefinition<MarginsParams> = {
       });
     const worst = (ub: number[]) => ub.reduce((m, v) => Math.max(m, v), 0);
 
-    if (params.drive) {
+    if (params.drive && params.driveMethod === 'waterfall') {
+      const w = await runWaterfall(ctx, {
+        ...waterfallParams.parse({}),
+        lanes,
+        pattern: params.pattern,
+        targetBer: params.targetBer,
+        confidence: params.confidence,
+        stepDb: params.stepDb,
+        maxDb: params.maxSteps * params.stepDb,
+        pollMs: params.pollMs,
+      });
+      const fitted = w.lanes.filter((l) => l.fit.status !== 'better-than');
+      const margins = fitted.map((l) => (l.fit.status === 'fit' ? -l.fit.xAtTarget! : null));
+      ctx.measure('drive_margin_lane_db', {
+        lanes: fitted.map((l) => l.lane),
+        values: margins.map((m) => finite(m ?? undefined)),
+      });
+      const worstMargin =
+        margins.some((m) => m === null) || margins.length === 0 ? null : Math.min(...(margins as number[]));
+      ctx.log(
+        'info',
+        `drive margin to ${params.targetBer}: ${worstMargin === null ? 'none (a lane has an error floor)' : `${worstMargin.toFixed(2)} dB (worst fitted lane)`}`,
+      );
+      ctx.measure('drive_margin_db', worstMargin);
+    } else if (params.drive) {
       const op = await operatingPoint(ctx);
       const modOp = lanes.map((l) => op.mod[op.lanes.indexOf(l)]);
       let margin: number | undefined;

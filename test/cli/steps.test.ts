@@ -27,6 +27,7 @@ describe('cpobench steps', () => {
       'operator-prompt',
       'remap',
       'temperature-sweep',
+      'waterfall',
     ]);
     expect(json.find((s) => s.type === 'energy-per-bit')!.measurements.map((m) => m.name)).toContain('energy_per_bit');
   });

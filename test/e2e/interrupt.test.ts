@@ -70,7 +70,7 @@ describe('a run killed with SIGKILL', () => {
     const inv = byId.get('inventory')!.measurements.find((m) => m.spec.name === 'instruments');
     expect(inv?.kind === 'scalar' && inv.value).toBe(5);
     // the record stops where the process died: a step persisted in the instant before the kill may be there
-    // without its stderr line yet, but the sequence (9 steps, ~18 s) is far from done
+    // without its stderr line yet, but the sequence (10 steps) is far from done
     const passed = rec.steps.filter((s) => s.verdict === 'PASS').map((s) => s.id);
     expect(passed.slice(0, finishedBeforeKill.length)).toEqual(finishedBeforeKill);
     expect(passed).not.toContain('margins');

@@ -88,6 +88,7 @@ describe('registry', () => {
         'operator-prompt',
         'remap',
         'temperature-sweep',
+        'waterfall',
       ].sort(),
     );
     a.delete('ber');

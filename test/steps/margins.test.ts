@@ -7,7 +7,13 @@ describe('margins', () => {
   // OMA at the operating point: 0.3 W/A × 320 µA × 0.5 = 48 µW; the fake needs 20 µW × (rate/2 Gb/s)²
   it('finds the drive-current cliff and the highest passing rate', async () => {
     const bench = createFakeBench({ omaMinW: 20e-6 });
-    const ctx = await runStep(bench, marginsStep, { stepDb: 0.5, rateStep: 0.25e9, maxRate: 4e9, minRate: 2.5e9 });
+    const ctx = await runStep(bench, marginsStep, {
+      driveMethod: 'screen',
+      stepDb: 0.5,
+      rateStep: 0.25e9,
+      maxRate: 4e9,
+      minRate: 2.5e9,
+    });
     // fails once 48·s < 20 → s < 0.4167 → 3.80 dB: first failing step −4.0 dB, last pass −3.5 dB: the margin
     expect(ctx.get('drive_margin_db').value).toBeCloseTo(3.5, 9);
     expect(ctx.get('drive_margin_db').verdict).toBe('PASS');
@@ -23,7 +29,7 @@ describe('margins', () => {
 
   it('fails the limits when the link has no margin', async () => {
     const bench = createFakeBench({ omaMinW: 40e-6 });
-    const ctx = await runStep(bench, marginsStep, { minRate: 2.5e9 });
+    const ctx = await runStep(bench, marginsStep, { driveMethod: 'screen', minRate: 2.5e9 });
     // 48·s < 40 → s < 0.833 → 0.79 dB: fails at −1.0 dB, last pass −0.5 dB
     expect(ctx.get('drive_margin_db').value).toBeCloseTo(0.5, 9);
     expect(ctx.get('drive_margin_db').verdict).toBe('FAIL');
@@ -34,7 +40,7 @@ describe('margins', () => {
   it('a DUT that fails at −3.0 dB has a 2.5 dB margin and fails a ≥ 3 dB limit (the last pass, not the first fail)', async () => {
     // 48·s < 25 → s < 0.521 → 2.83 dB: passes at −2.5 dB, fails at −3.0 dB
     const bench = createFakeBench({ omaMinW: 25e-6 });
-    const ctx = await runStep(bench, marginsStep, { stepDb: 0.5, minMarginDb: 3, rate: false });
+    const ctx = await runStep(bench, marginsStep, { driveMethod: 'screen', stepDb: 0.5, minMarginDb: 3, rate: false });
     expect(ctx.all('drive_worst_ber').map((m) => m.at.drive_db)).toEqual([-0.5, -1, -1.5, -2, -2.5, -3]);
     expect(ctx.get('drive_margin_db').value).toBeCloseTo(2.5, 9);
     expect(ctx.get('drive_margin_db').verdict).toBe('FAIL');

@@ -28,6 +28,7 @@ describe('shipped sequences', () => {
       'energy-per-bit',
       'temperature-sweep',
       'margins',
+      'waterfall',
     ]);
     const ber = s.steps.find((x) => x.id === 'ber')!;
     expect(ber.params).toMatchObject({ targetBer: 1e-12, confidence: 0.95, rate: 2e9 });
