@@ -145,6 +145,15 @@ export abstract class ScpiDriver implements Instrument {
     return (await this._get(cmd, undefined, opts))[0]!;
   }
 
+  /** Reads a property of the model's command table that answers an IEEE 488.2 block (its payload). */
+  protected async _getBlock(cmd: ScpiCommand<Buffer>, opts?: CallOptions): Promise<Buffer> {
+    const text = this._wrap(cmd.send, () => {
+      if (!cmd.value?.block) throw new Error(`${cmd.send}? does not answer a block`);
+      return formatQuery(cmd);
+    });
+    return this._block(text, opts);
+  }
+
   protected _query(command: string, opts?: CallOptions): Promise<string> {
     return this._do(command, () => this.session.query(command, { ...tx(opts), checkErrors: false }));
   }
