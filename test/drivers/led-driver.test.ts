@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DriverError, LimitError, NotSafeError } from '../../src/instruments/base.ts';
 import { LedDriver } from '../../src/instruments/led-board/driver.ts';
+import { type Exchange, expectProtocol, NO_ERROR, ok, send } from '../../src/instruments/testing/protocol.ts';
 import { CallTrace } from '../../src/instruments/trace.ts';
-import { type Exchange, expectProtocol, NO_ERROR, ok, send } from './protocol.ts';
 
 const IDN = 'cpobench-sim,ULED-DRV-400,SIM-LD-0001,1.0.0';
 

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { DriverError, LimitError } from '../../src/instruments/base.ts';
 import { CmosReceiver } from '../../src/instruments/cmos-kit/driver.ts';
 import { PdReceiver } from '../../src/instruments/pd-kit/driver.ts';
+import { expectProtocol, NO_ERROR, ok, send } from '../../src/instruments/testing/protocol.ts';
 import { encodeBlock } from '../../src/scpi/block.ts';
-import { expectProtocol, NO_ERROR, ok, send } from './protocol.ts';
 
 describe('PdReceiver protocol (photodiode receiver kit, virtual instrument)', () => {
   it('covers every method with one list command per lane operation', async () => {

@@ -5,7 +5,6 @@ import type { N6705c } from '../../src/instruments/keysight-n6705c/driver.ts';
 import type { LedBoardSettings, LedDriver } from '../../src/instruments/led-board/driver.ts';
 import type { PdReceiver } from '../../src/instruments/pd-kit/driver.ts';
 import type { Pm100d } from '../../src/instruments/thorlabs-pm100d/driver.ts';
-import type { Ted4015 } from '../../src/instruments/thorlabs-ted4015/driver.ts';
 import { allLanes } from '../../src/scpi/channels.ts';
 import { startBench } from '../../src/sim/bench.ts';
 import { type StationConfig, stationFromObject } from '../../src/station/schema.ts';
@@ -98,21 +97,6 @@ describe('drivers against the simulated bench over TCP', () => {
     expect(safe.every((r) => r.safe)).toBe(true);
     expect(await led.getOutput([1, 400])).toEqual([false, false]);
     expect(await led.getModulation([1, 400])).toEqual([0, 0]);
-  });
-
-  it('the TEC ramps to a setpoint within limits, refuses one outside, and idles in the safe state', async () => {
-    const st = await simStation('mosaic-800g');
-    const tec = st.instrument('tec') as Ted4015;
-    await tec.setOutput(true);
-    await tec.setSetpoint(45);
-    expect(await tec.setpoint()).toBe(45);
-    await until(async () => Math.abs((await tec.temperature()) - 45) < 0.5, 'the TEC to reach 45 °C');
-    await expect(tec.setSetpoint(120)).rejects.toThrow(/outside 10..95 °C; nothing was sent/);
-    expect(await tec.setpoint()).toBe(45);
-    await tec.safeState();
-    expect(await tec.setpoint()).toBe(25);
-    const steps = st.trace.entries().filter((c) => c.role === 'tec' && c.method === 'setSetpoint');
-    expect(steps.length).toBeGreaterThanOrEqual(2);
   });
 
   it('the CMOS kit captures frames of its announced size', async () => {
