@@ -1,78 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LimitError } from '../../src/instruments/base.ts';
-import { N6705c } from '../../src/instruments/keysight-n6705c/driver.ts';
-import { expectProtocol, ok, send } from '../../src/instruments/testing/protocol.ts';
+import { expectProtocol, ok } from '../../src/instruments/testing/protocol.ts';
 import { Pm100d } from '../../src/instruments/thorlabs-pm100d/driver.ts';
-
-const RAILS = [
-  { channel: 1, name: 'tx-led', counted: true, maxV: 3.6 },
-  { channel: 2, name: 'tx-driver', counted: true },
-  { channel: 3, name: 'rx-tia', counted: true },
-  { channel: 4, name: 'aux', counted: false },
-];
-
-describe('N6705c protocol (Keysight N6705C command strings)', () => {
-  it('measures every rail with three list queries, sets outputs, voltages and current limits', async () => {
-    const p = await expectProtocol([
-      ['*IDN?', 'Keysight Technologies,N6705C,MY56001234,D.03.10.1470'],
-      ['SYST:CHAN:COUN?', '4'],
-      ['MEAS:VOLT? (@1:4)', '3.3,0.9,1.0,3.3'],
-      ['MEAS:CURR? (@1:4)', '0.01,0.3,0.1,0.2'],
-      ['MEAS:POW? (@1:4)', '0.033,0.27,0.1,0.66'],
-      ['MEAS:VOLT? (@2)', '0.9'],
-      ['MEAS:CURR? (@2)', '0.3'],
-      ['MEAS:POW? (@2)', '0.27'],
-      ...ok('OUTP ON,(@1:4)'),
-      ['OUTP? (@1:2)', '1,0'],
-      ...ok('VOLT 3.3,(@1)'),
-      ...ok('CURR 0.5,(@1:3)'),
-    ]);
-    const pa = new N6705c({ role: 'power-analyzer', session: p.session, rails: RAILS, safeOutputs: 'keep' });
-    expect((await pa.identify()).model).toBe('N6705C');
-    expect(pa.railNames).toEqual(['tx-led', 'tx-driver', 'rx-tia', 'aux']);
-    expect(pa.countedRails).toEqual([1, 2, 3]);
-    expect(await pa.channelCount()).toBe(4);
-    const all = await pa.measure();
-    expect(all[3]).toEqual({ rail: 4, name: 'aux', volts: 3.3, amps: 0.2, watts: 0.66 });
-    expect(await pa.measure([2])).toEqual([{ rail: 2, name: 'tx-driver', volts: 0.9, amps: 0.3, watts: 0.27 }]);
-    await pa.setOutput([1, 2, 3, 4], true);
-    expect(await pa.getOutput([1, 2])).toEqual([true, false]);
-    await pa.setVoltage([1], 3.3);
-    await pa.setCurrentLimit([1, 2, 3], 0.5);
-    await expect(pa.setVoltage([1], 5)).rejects.toThrow(/5 V on rail 1 is above its limit 3.6 V; nothing was sent/);
-    await expect(pa.setVoltage([7], 1)).rejects.toThrow(/rail 7 is not configured/);
-    await expect(pa.setCurrentLimit([1], 0)).rejects.toBeInstanceOf(LimitError);
-    await p.done();
-  });
-
-  it('safeState keeps the outputs or switches the configured rails off, as configured, and reads them back', async () => {
-    const keep = await expectProtocol([['OUTP? (@1:4)', '1,1,1,0']]);
-    const kept = new N6705c({ role: 'power-analyzer', session: keep.session, rails: RAILS, safeOutputs: 'keep' });
-    expect(await kept.safeState()).toMatch(
-      /^outputs kept \(safe.outputs: keep\): \S+ on, \S+ on, \S+ on, \S+ off \(read back\)$/,
-    );
-    await keep.done();
-    const off = await expectProtocol([send('OUTP OFF,(@1:4)'), ['OUTP? (@1:4)', '0,0,0,0']]);
-    const switched = new N6705c({ role: 'power-analyzer', session: off.session, rails: RAILS, safeOutputs: 'off' });
-    expect(await switched.safeState()).toMatch(/^every rail off: .* \(read back\)$/);
-    await off.done();
-    const stuck = await expectProtocol([send('OUTP OFF,(@1:4)'), ['OUTP? (@1:4)', '0,1,0,0']]);
-    const stuckOn = new N6705c({ role: 'power-analyzer', session: stuck.session, rails: RAILS, safeOutputs: 'off' });
-    await expect(stuckOn.safeState()).rejects.toThrow(
-      /^power-analyzer: NOT SAFE: rails still on: .*, \S+ on, .* \(read back\)$/,
-    );
-    await stuck.done();
-  });
-
-  it('prepare switches the rails back on when the safe state switches them off, and checks they are', async () => {
-    const p = await expectProtocol([...ok('OUTP ON,(@1:4)'), ['OUTP? (@1:4)', '1,1,1,1']]);
-    await new N6705c({ role: 'power-analyzer', session: p.session, rails: RAILS, safeOutputs: 'off' }).prepare();
-    await p.done();
-    const none = await expectProtocol([]);
-    await new N6705c({ role: 'power-analyzer', session: none.session, rails: RAILS, safeOutputs: 'keep' }).prepare();
-    await none.done();
-  });
-});
 
 describe('Pm100d protocol (Thorlabs PM100D command strings)', () => {
   it('init sets unit, wavelength and power mode; power, lane routing, sensor, wavelength', async () => {

@@ -38,7 +38,8 @@ export class BlockReply {
 /**
  * The SCPI server core's instrument: a command tree, the IEEE 488.2 common commands, the status byte and
  * standard event status register, and an error queue with the standard codes. Subclasses add their
- * commands with `command()` and put their state back to defaults in `onReset()`.
+ * commands with `command()` (or serve a command table with `implement()`) and put their state back to defaults in
+ * `onReset()` (*RST) and, where power-on differs, `onPowerOn()`.
  */
 export class ScpiInstrument {
   readonly role: string;
@@ -154,18 +155,23 @@ export class ScpiInstrument {
     return stb;
   }
 
-  /** Power cycle: state back to defaults, error queue cleared, PON set (the reboot fault). */
+  /** Power cycle: state back to power-on defaults, error queue cleared, PON set (the reboot fault). */
   powerCycle(): void {
     this.errors.length = 0;
     this.ese = 0;
     this.sre = 0;
     this.esr = ESR.PON;
     this.commandCount = 0;
-    this.onReset();
+    this.onPowerOn();
   }
 
   /** Resets device state for *RST. Subclasses override. */
   protected onReset(): void {}
+
+  /** Device state at power-on; the same as *RST unless a subclass says otherwise. */
+  protected onPowerOn(): void {
+    this.onReset();
+  }
 
   /** Self-test result for *TST?; 0 is pass. Subclasses override. */
   protected selfTest(): number {

@@ -33,6 +33,7 @@ describe('simulated instruments: common commands over TCP', () => {
     const led = await tb.session('led-driver');
     const rx = await tb.session('cmos-receiver');
     const pa = await tb.session('power-analyzer');
+    expect(await pa.query('OUTP? (@1:4)')).toBe('1,1,1,1'); // power-on: the fixture keeps the device powered
     const om = await tb.session('optical-meter');
     const tec = await tb.session('tec');
     await exec(led, 'SOUR:CURR:BIAS 1e-4,(@1:4);:OUTP ON,(@1:4);:SOUR:PATT PRBS7,(@2);:SOUR:RATE 3e9');
@@ -51,7 +52,7 @@ describe('simulated instruments: common commands over TCP', () => {
     expect(await rx.queryNumber('SENS:EXP?')).toBe(1e-3);
     expect(await rx.queryNumber('SENS:GAIN?')).toBe(1);
     expect(await pa.queryNumbers('VOLT? (@1:4)')).toEqual([3.3, 0.9, 1.0, 3.3]);
-    expect(await pa.query('OUTP? (@1:4)')).toBe('1,1,1,1');
+    expect(await pa.query('OUTP? (@1:4)')).toBe('0,0,0,0'); // *RST switches the outputs off, as on a real N6705C
     expect(await om.queryNumber('SENS:CORR:WAV?')).toBe(450);
     expect(await om.query('SENS:POW:UNIT?')).toBe('W');
     expect(await om.queryNumber('ROUT:LANE?')).toBe(0);
