@@ -2,7 +2,7 @@ import { AbortedError, CpobenchError, errorMessage } from '../core/errors.ts';
 import { type InstrumentClock, instrumentClock } from '../core/instrument-clock.ts';
 import { toChannelList } from '../scpi/channels.ts';
 import { formatQuery, formatSet, parseReply, type ScpiCommand } from '../scpi/command-table.ts';
-import { formatNumber, parseBoolList } from '../scpi/parse.ts';
+import { parseBoolList } from '../scpi/parse.ts';
 import type { ScpiSession, TxOptions } from '../scpi/session.ts';
 import type { CallOptions, Identity, Instrument, Lanes } from './capabilities.ts';
 import { type CallTrace, traceMethods } from './trace.ts';
@@ -145,6 +145,15 @@ export abstract class ScpiDriver implements Instrument {
     return (await this._get(cmd, undefined, opts))[0]!;
   }
 
+  /** Reads a property of the model's command table that answers an IEEE 488.2 block (its payload). */
+  protected async _getBlock(cmd: ScpiCommand<Buffer>, opts?: CallOptions): Promise<Buffer> {
+    const text = this._wrap(cmd.send, () => {
+      if (!cmd.value?.block) throw new Error(`${cmd.send}? does not answer a block`);
+      return formatQuery(cmd);
+    });
+    return this._block(text, opts);
+  }
+
   protected _query(command: string, opts?: CallOptions): Promise<string> {
     return this._do(command, () => this.session.query(command, { ...tx(opts), checkErrors: false }));
   }
@@ -224,13 +233,6 @@ export function laneRanges(lanes: readonly number[], max = 8): string {
   const sorted = [...new Set(lanes)].sort((a, b) => a - b);
   const parts = toChannelList(sorted).slice(2, -1).replaceAll(':', '-').split(',');
   return parts.length > max ? `${parts.slice(0, max).join(', ')}, … (${sorted.length} lanes)` : parts.join(', ');
-}
-
-/** `v` or `v1,v2,...` for a per-lane command: one value when all lanes get the same one. */
-export function valuesArg(values: readonly number[]): string {
-  const first = values[0]!;
-  if (values.every((v) => v === first)) return formatNumber(first);
-  return values.map(formatNumber).join(',');
 }
 
 export function tx(opts?: CallOptions): TxOptions {

@@ -131,6 +131,11 @@ export interface RailReading {
   volts: number;
   amps: number;
   watts: number;
+  /**
+   * How `watts` was obtained: measured by the instrument, or computed as volts × amps from the two readings (a
+   * supply module that does not measure power). Absent: measured.
+   */
+  power?: 'measured' | 'V×I';
 }
 
 /** Voltage, current and power of the DUT's supply rails. */

@@ -12,28 +12,40 @@
 import { toChannelList } from './channels.ts';
 import { formatNumber, parseBool, parseNumber, parseString, quoteString, splitList } from './parse.ts';
 
+/** What the keywords `MIN`, `MAX` and `DEF` of a numeric parameter stand for on one instrument. */
+export interface NumericKeywords {
+  MIN?: number;
+  MAX?: number;
+  DEF?: number;
+}
+
 /** What an instrument-side parameter offers (the simulated instruments' Param satisfies it). */
 export interface ParamReader {
   readonly text: string;
-  number(unit?: string, keywords?: { MIN?: number; MAX?: number; DEF?: number }): number;
+  number(unit?: string, keywords?: NumericKeywords): number;
   int(): number;
   bool(): boolean;
   keyword(allowed: readonly string[]): string;
   string(): string;
 }
 
+/** One item of an instrument's reply, before it is formatted (numbers in NR1/NR3, booleans as 1/0). */
+export type ReplyItem = string | number | boolean;
+
 /** One value on the wire: how a driver writes and reads it, how an instrument parses and answers it. */
 export interface ScpiValue<T> {
   /** For messages and docs: "a number in A", "ON|OFF". */
   readonly describe: string;
+  /** The reply is an IEEE 488.2 block (binary), read with a block query, not as text. */
+  readonly block?: boolean;
   /** Driver: a parameter as sent. */
   write(v: T): string;
   /** Driver: one reply item. */
   read(text: string): T;
-  /** Instrument: one parameter. */
-  parse(p: ParamReader): T;
-  /** Instrument: one reply item. */
-  reply(v: T): string | number | boolean;
+  /** Instrument: one parameter; `keywords` are what MIN/MAX/DEF mean on this instrument, if it takes them. */
+  parse(p: ParamReader, keywords?: NumericKeywords): T;
+  /** Instrument: the reply (one item; several for a list value; bytes for a block). */
+  reply(v: T): ReplyItem | readonly ReplyItem[] | Buffer;
 }
 
 /** A number; `unit` is the SI unit an instrument accepts as a suffix (`100uA`), `suffix` what a driver appends. */
@@ -42,7 +54,7 @@ export function num(unit?: string, o: { suffix?: string } = {}): ScpiValue<numbe
     describe: unit ? `a number in ${unit}` : 'a number',
     write: (v) => `${formatNumber(v)}${o.suffix ?? ''}`,
     read: (t) => parseNumber(t),
-    parse: (p) => p.number(unit),
+    parse: (p, keywords) => p.number(unit, keywords),
     reply: (v) => v,
   };
 }
@@ -97,6 +109,51 @@ export const str: ScpiValue<string> = {
   read: (t) => parseString(t),
   parse: (p) => p.string(),
   reply: (v) => quoteString(v),
+};
+
+/** Text taken whole, unquoted (arbitrary ASCII response data: a sensor head's identity, a module model). */
+export const text: ScpiValue<string> = {
+  describe: 'text',
+  write: (v) => v,
+  read: (t) => t.trim(),
+  parse: (p) => p.text,
+  reply: (v) => v,
+};
+
+/**
+ * A fixed number of comma-separated items in one reply (`SENS:FRAM:SIZE?` answers `width,height`). A reply only:
+ * as a parameter it would be several parameters, which a table line does not describe.
+ */
+export function listOf<E>(item: ScpiValue<E>, count: number): ScpiValue<E[]> {
+  return {
+    describe: `${count} comma-separated values (each ${item.describe})`,
+    write: (v) => v.map((x) => item.write(x)).join(','),
+    read: (t) => {
+      const items = splitList(t);
+      if (items.length !== count) throw new Error(`expected ${count} values, got ${items.length}`);
+      return items.map((x) => item.read(x));
+    },
+    parse: () => {
+      throw new Error(`a list of ${count} values is a reply, not a parameter`);
+    },
+    reply: (v) => v.map((x) => item.reply(x) as ReplyItem),
+  };
+}
+
+/** An IEEE 488.2 definite-length block `#<n><len><bytes>` (a reply; the driver reads it with a block query). */
+export const block: ScpiValue<Buffer> = {
+  describe: 'an IEEE 488.2 definite-length block',
+  block: true,
+  write: () => {
+    throw new Error('a block is a reply, not a parameter');
+  },
+  read: () => {
+    throw new Error('a block is read with a block query, not as text');
+  },
+  parse: () => {
+    throw new Error('a block is a reply, not a parameter');
+  },
+  reply: (v) => v,
 };
 
 /** Channels a command addresses: none, or a channel list (lanes of an array, rails of a mainframe, ports). */
@@ -208,6 +265,7 @@ export function formatQuery<T>(cmd: ScpiCommand<T>, channels?: readonly number[]
 /** A reply: one value, or one per channel when the command takes a channel list (the count is checked). */
 export function parseReply<T>(cmd: ScpiCommand<T>, reply: string, channels?: readonly number[]): T[] {
   if (!cmd.value) throw new Error(`${cmd.send} has no reply`);
+  if (cmd.value.block) throw new Error(`${cmd.send}? answers a block: read it with a block query`);
   const items = cmd.channels === 'list' ? splitList(reply) : [reply.trim()];
   const expected = cmd.channels === 'list' ? (channels?.length ?? items.length) : 1;
   if (items.length !== expected) throw new Error(`expected ${expected} values, got ${items.length}`);

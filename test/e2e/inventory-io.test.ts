@@ -16,8 +16,8 @@ beforeAll(() => {
   dir = tmp.make();
 });
 
-// The optical meter answers the four commands of station open (*IDN?, unit, wavelength, CONF:POW); the fault
-// applies from the fifth, the inventory's *IDN?.
+// The optical meter answers the five commands of station open (*IDN?, unit, wavelength, averaging, CONF:POW); the
+// fault applies from the sixth, the inventory's *IDN?.
 function faultPlan(name: string, fault: string): string {
   const file = join(dir, `${name}.yaml`);
   writeFileSync(file, `name: ${name}\ninstruments:\n  optical-meter: { ${fault} }\n`);
@@ -51,7 +51,7 @@ describe('inventory with an instrument that stops answering', () => {
   it('a hung instrument makes the inventory step ERROR and the run ERROR (exit 2), naming it and the command', async () => {
     const db = join(dir, 'hang.db');
     const junit = join(dir, 'hang.xml');
-    const { r, rec } = await runSmoke(faultPlan('meter-hangs', 'stopAfterCommands: 4'), db, ['--junit', junit]);
+    const { r, rec } = await runSmoke(faultPlan('meter-hangs', 'stopAfterCommands: 5'), db, ['--junit', junit]);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stdout).toMatch(/^verdict +ERROR$/m);
     expect(rec.outcome).toBe('ERROR');
@@ -69,7 +69,7 @@ describe('inventory with an instrument that stops answering', () => {
 
   it('a connection dropped during inventory is an ERROR too (exit 2)', async () => {
     const db = join(dir, 'drop.db');
-    const { r, rec } = await runSmoke(faultPlan('meter-drops', 'dropAfterCommands: 5'), db);
+    const { r, rec } = await runSmoke(faultPlan('meter-drops', 'dropAfterCommands: 6'), db);
     expect(r.code, r.stderr).toBe(2);
     expect(rec.outcome).toBe('ERROR');
     const inv = rec.steps.find((s) => s.id === 'inventory')!;

@@ -459,9 +459,6 @@ class FakeOpticalMeter extends FakeInstrument implements OpticalPowerMeter {
   async setWavelength(nm: number, o?: CallOptions) {
     this.call('setWavelength', [nm], o);
   }
-  async selectLane(l: number, o?: CallOptions) {
-    this.call('selectLane', [l], o);
-  }
   async power(o?: CallOptions) {
     this.call('power', [], o);
     return 1e-4;

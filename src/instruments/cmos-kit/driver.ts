@@ -1,13 +1,15 @@
 import { toUint16LE } from '../../scpi/block.ts';
-import { formatNumber } from '../../scpi/parse.ts';
+import { formatQuery } from '../../scpi/command-table.ts';
 import { DriverError } from '../base.ts';
 import type { CallOptions, Frame, FrameCamera } from '../capabilities.ts';
 import type { DriverDescriptor } from '../descriptor.ts';
 import { PdReceiver, type PdReceiverOptions } from '../pd-kit/driver.ts';
+import { CMOS_KIT } from './commands.ts';
 
 /**
- * CMOS sensor receiver evaluation kit: a virtual SCPI instrument (README "cmos-receiver" table). Everything the
- * PD kit does, plus frame capture as an IEEE 488.2 definite-length block of 16-bit little-endian pixels.
+ * CMOS sensor receiver evaluation kit: a virtual SCPI instrument, through its command table (commands.ts, the PD
+ * kit's plus frames). Everything the PD kit does, plus frame capture as an IEEE 488.2 definite-length block of
+ * 16-bit little-endian pixels.
  */
 export class CmosReceiver extends PdReceiver implements FrameCamera {
   private size: { width: number; height: number } | undefined;
@@ -17,10 +19,13 @@ export class CmosReceiver extends PdReceiver implements FrameCamera {
   }
 
   async frameSize(opts?: CallOptions): Promise<{ width: number; height: number }> {
-    const v = await this._numbers('SENS:FRAM:SIZE?', 2, opts);
-    const [width, height] = v as [number, number];
-    if (!(Number.isInteger(width) && width > 0 && Number.isInteger(height) && height > 0)) {
-      throw new DriverError(this.role, 'SENS:FRAM:SIZE?', new Error(`frame size ${width}x${height} is not positive`));
+    const [width, height] = (await this._get1(CMOS_KIT.frameSize, opts)) as [number, number];
+    if (!(width > 0 && height > 0)) {
+      throw new DriverError(
+        this.role,
+        formatQuery(CMOS_KIT.frameSize),
+        new Error(`frame size ${width}x${height} is not positive`),
+      );
     }
     this.size = { width, height };
     return { width, height };
@@ -29,11 +34,11 @@ export class CmosReceiver extends PdReceiver implements FrameCamera {
   /** One frame; the size is read once and cached. The block length must match width x height x 2. */
   async captureFrame(opts?: CallOptions): Promise<Frame> {
     const { width, height } = this.size ?? (await this.frameSize(opts));
-    const data = await this._block('FETC:FRAM?', opts);
+    const data = await this._getBlock(CMOS_KIT.frame, opts);
     if (data.length !== width * height * 2) {
       throw new DriverError(
         this.role,
-        'FETC:FRAM?',
+        formatQuery(CMOS_KIT.frame),
         new Error(`block of ${data.length} bytes is not a ${width}x${height} frame of 16-bit pixels`),
       );
     }
@@ -42,12 +47,12 @@ export class CmosReceiver extends PdReceiver implements FrameCamera {
 
   async setExposure(seconds: number, opts?: CallOptions): Promise<void> {
     if (!(seconds > 0) || !Number.isFinite(seconds)) this._refuse(`exposure ${seconds} s is not > 0`);
-    return this._send(`SENS:EXP ${formatNumber(seconds)}`, opts);
+    return this._set(CMOS_KIT.exposure, seconds, undefined, opts);
   }
 
   async setGain(gain: number, opts?: CallOptions): Promise<void> {
     if (!(gain >= 1 && gain <= 16)) this._refuse(`gain ${gain} is outside 1..16`);
-    return this._send(`SENS:GAIN ${formatNumber(gain)}`, opts);
+    return this._set(CMOS_KIT.gain, gain, undefined, opts);
   }
 }
 

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { toChannelList } from '../../scpi/channels.ts';
-import { formatNumber } from '../../scpi/parse.ts';
+import { formatQuery, formatSet } from '../../scpi/command-table.ts';
 import { DriverError, type DriverOptions, NotSafeError, ScpiDriver } from '../base.ts';
 import type { CallOptions, RailMeter, RailReading, Supply } from '../capabilities.ts';
 import type { DriverDescriptor } from '../descriptor.ts';
+import { measuresPower, N6705C } from './commands.ts';
 
 export interface Rail {
   channel: number;
@@ -21,13 +21,16 @@ export interface N6705cOptions extends DriverOptions {
 }
 
 /**
- * DC power analyzer: Keysight N6705C command strings (`MEAS:VOLT? (@1:4)`, `VOLT 3.3,(@1)`, `OUTP ON,(@1:4)`).
- * Rails are the mainframe channels named in the station file.
+ * DC power analyzer: Keysight N6705C, through its command table (commands.ts: `MEAS:VOLT? (@1:4)`,
+ * `VOLT 3.3,(@1)`, `OUTP ON,(@1:4)`). Rails are the mainframe channels named in the station file. `MEAS:POW?` goes
+ * only to modules that measure power (read once with `SYST:CHAN:MOD?`); the others' power is V × I.
  */
 export class N6705c extends ScpiDriver implements RailMeter, Supply {
   readonly rails: readonly Rail[];
   readonly railNames: readonly string[];
   private readonly safeOutputs: 'keep' | 'off';
+  /** Module model per configured rail, read once (moduleModels). */
+  private modules: ReadonlyMap<number, string> | undefined;
 
   constructor(o: N6705cOptions) {
     super(o);
@@ -42,50 +45,73 @@ export class N6705c extends ScpiDriver implements RailMeter, Supply {
   }
 
   async channelCount(opts?: CallOptions): Promise<number> {
-    return this._number('SYST:CHAN:COUN?', opts);
+    return this._get1(N6705C.channelCount, opts);
   }
 
-  /** Voltage, current and power of each rail (default: every configured rail): three list queries. */
+  /**
+   * The module model in each configured rail's channel (`SYST:CHAN:MOD?`), read once per driver: which rails
+   * answer `MEAS:POW?`.
+   */
+  async moduleModels(opts?: CallOptions): Promise<ReadonlyMap<number, string>> {
+    if (this.modules) return this.modules;
+    const channels = this.rails.map((r) => r.channel);
+    if (channels.length === 0) return new Map();
+    const models = await this._get(N6705C.moduleModel, channels, opts);
+    this.modules = new Map(channels.map((ch, i) => [ch, models[i]!]));
+    return this.modules;
+  }
+
+  /**
+   * Voltage, current and power of each rail (default: every configured rail): `MEAS:VOLT?` and `MEAS:CURR?` over
+   * the rails, `MEAS:POW?` over those whose module measures power; for the others the power is volts × amps of
+   * those readings, and the reading says so (`power: 'V×I'`).
+   */
   async measure(
     rails: readonly number[] = this.rails.map((r) => r.channel),
     opts?: CallOptions,
   ): Promise<RailReading[]> {
-    const list = this._channels(rails);
-    const volts = await this._numbers(`MEAS:VOLT? ${list}`, rails.length, opts);
-    const amps = await this._numbers(`MEAS:CURR? ${list}`, rails.length, opts);
-    const watts = await this._numbers(`MEAS:POW? ${list}`, rails.length, opts);
-    return rails.map((rail, i) => ({
-      rail,
-      name: this.rails.find((r) => r.channel === rail)?.name ?? `ch${rail}`,
-      volts: volts[i]!,
-      amps: amps[i]!,
-      watts: watts[i]!,
-    }));
+    this._channels(rails);
+    const models = await this.moduleModels(opts);
+    const volts = await this._get(N6705C.measuredVoltage, rails, opts);
+    const amps = await this._get(N6705C.measuredCurrent, rails, opts);
+    const metered = rails.filter((ch) => measuresPower(models.get(ch) ?? ''));
+    const watts = metered.length ? await this._get(N6705C.measuredPower, metered, opts) : [];
+    return rails.map((rail, i) => {
+      const k = metered.indexOf(rail);
+      return {
+        rail,
+        name: this.rails.find((r) => r.channel === rail)?.name ?? `ch${rail}`,
+        volts: volts[i]!,
+        amps: amps[i]!,
+        watts: k >= 0 ? watts[k]! : volts[i]! * amps[i]!,
+        power: k >= 0 ? 'measured' : 'V×I',
+      };
+    });
   }
 
   async setOutput(rails: readonly number[], on: boolean, opts?: CallOptions): Promise<void> {
-    return this._send(`OUTP ${on ? 'ON' : 'OFF'},${this._channels(rails)}`, opts);
+    return this._set(N6705C.output, on, this._channels(rails), opts);
   }
 
   async getOutput(rails: readonly number[], opts?: CallOptions): Promise<boolean[]> {
-    return this._bools(`OUTP? ${this._channels(rails)}`, rails.length, opts);
+    return this._get(N6705C.output, this._channels(rails), opts);
   }
 
   async setVoltage(rails: readonly number[], volts: number, opts?: CallOptions): Promise<void> {
-    const list = this._channels(rails);
+    this._channels(rails);
     if (!Number.isFinite(volts) || volts < 0) this._refuse(`voltage ${volts} V is not >= 0`);
     for (const ch of rails) {
       const max = this.rails.find((r) => r.channel === ch)?.maxV;
       if (max !== undefined && volts > max)
         this._refuse(`voltage ${volts} V on rail ${ch} is above its limit ${max} V`);
     }
-    return this._send(`VOLT ${formatNumber(volts)},${list}`, opts);
+    return this._set(N6705C.voltage, volts, rails, opts);
   }
 
   async setCurrentLimit(rails: readonly number[], amps: number, opts?: CallOptions): Promise<void> {
-    const list = this._channels(rails);
+    this._channels(rails);
     if (!Number.isFinite(amps) || amps <= 0) this._refuse(`current limit ${amps} A is not > 0`);
-    return this._send(`CURR ${formatNumber(amps)},${list}`, opts);
+    return this._set(N6705C.currentLimit, amps, rails, opts);
   }
 
   /**
@@ -104,7 +130,7 @@ export class N6705c extends ScpiDriver implements RailMeter, Supply {
       );
     }
     return this._makeSafe(
-      [`OUTP OFF,${toChannelList(channels)}`],
+      [formatSet(N6705C.output, false, channels)],
       async () => {
         const on = await this.getOutput(channels, opts);
         if (on.some(Boolean)) throw new NotSafeError(this.role, `rails still on: ${describe(on)} (read back)`);
@@ -121,17 +147,21 @@ export class N6705c extends ScpiDriver implements RailMeter, Supply {
     await this.setOutput(channels, true, opts);
     const on = await this.getOutput(channels, opts);
     const off = this.rails.filter((_, i) => !on[i]).map((r) => r.name);
-    if (off.length) throw new DriverError(this.role, 'OUTP?', new Error(`rails did not switch on: ${off.join(', ')}`));
+    if (off.length) {
+      const query = formatQuery(N6705C.output, channels);
+      throw new DriverError(this.role, query, new Error(`rails did not switch on: ${off.join(', ')}`));
+    }
   }
 
-  private _channels(rails: readonly number[]): string {
+  /** The rails, once checked to be configured ones (refused before anything is sent). */
+  private _channels(rails: readonly number[]): readonly number[] {
     if (rails.length === 0) this._refuse('no rails given');
     for (const ch of rails) {
       if (!this.rails.some((r) => r.channel === ch)) {
         this._refuse(`rail ${ch} is not configured (rails: ${this.rails.map((r) => r.channel).join(', ')})`);
       }
     }
-    return toChannelList(rails);
+    return rails;
   }
 }
 

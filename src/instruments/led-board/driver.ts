@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { timerMs } from '../../config/durations.ts';
-import { allLanes, toChannelList } from '../../scpi/channels.ts';
-import { formatNumber, parseString, splitList } from '../../scpi/parse.ts';
-import { type DriverOptions, laneRanges, NotSafeError, rampDelay, rampPoints, ScpiDriver, valuesArg } from '../base.ts';
+import { allLanes } from '../../scpi/channels.ts';
+import { formatSet } from '../../scpi/command-table.ts';
+import { formatNumber } from '../../scpi/parse.ts';
+import { type DriverOptions, laneRanges, NotSafeError, rampDelay, rampPoints, ScpiDriver } from '../base.ts';
 import {
   type CallOptions,
   type LaneCurrentSource,
@@ -12,6 +13,7 @@ import {
   type PatternGenerator,
 } from '../capabilities.ts';
 import type { DriverDescriptor, SettingsIssue } from '../descriptor.ts';
+import { LED_BOARD } from './commands.ts';
 
 /** A read-back current at or below this is zero (instruments answer 0 or a few pA of offset). */
 const ZERO_A = 1e-9;
@@ -29,8 +31,9 @@ export interface LedDriverOptions extends DriverOptions {
 }
 
 /**
- * µLED array driver board: a virtual SCPI instrument (no off-the-shelf equivalent; README "led-driver"
- * table). Every lane operation is one command with a channel list; per-lane values go as `v1,v2,...,(@list)`.
+ * µLED array driver board: a virtual SCPI instrument (no off-the-shelf equivalent), through its command table
+ * (commands.ts). Every lane operation is one command with a channel list; per-lane values go as
+ * `v1,v2,...,(@list)`.
  */
 export class LedDriver extends ScpiDriver implements LaneCurrentSource, PatternGenerator {
   readonly maxCurrentA: number;
@@ -52,27 +55,27 @@ export class LedDriver extends ScpiDriver implements LaneCurrentSource, PatternG
   }
 
   async laneCount(opts?: CallOptions): Promise<number> {
-    return this._number('SYST:CHAN:COUN?', opts);
+    return this._get1(LED_BOARD.laneCount, opts);
   }
 
   async setBias(lanes: Lanes, amps: number | readonly number[], opts?: CallOptions): Promise<void> {
-    await this._setCurrent('BIAS', lanes, amps, opts);
+    await this._setCurrent('bias', lanes, amps, opts);
   }
 
   async getBias(lanes: Lanes, opts?: CallOptions): Promise<number[]> {
-    return this._numbers(`SOUR:CURR:BIAS? ${this._lanes(lanes, this.lanes)}`, lanes.length, opts);
+    return this._get(LED_BOARD.bias, this._checked(lanes), opts);
   }
 
   async setModulation(lanes: Lanes, amps: number | readonly number[], opts?: CallOptions): Promise<void> {
-    await this._setCurrent('MOD', lanes, amps, opts);
+    await this._setCurrent('modulation', lanes, amps, opts);
   }
 
   async getModulation(lanes: Lanes, opts?: CallOptions): Promise<number[]> {
-    return this._numbers(`SOUR:CURR:MOD? ${this._lanes(lanes, this.lanes)}`, lanes.length, opts);
+    return this._get(LED_BOARD.modulation, this._checked(lanes), opts);
   }
 
   async rampBias(lanes: Lanes, amps: number, opts?: CallOptions): Promise<void> {
-    this._checkCurrents('BIAS', lanes, this._perLane(lanes, amps, 'bias'));
+    this._checkCurrents('bias', lanes, this._perLane(lanes, amps, 'bias'));
     const from = await this.getBias(lanes, opts);
     for (const [i, point] of rampPoints(from, this._perLane(lanes, amps, 'bias'), this.ramp?.stepA).entries()) {
       if (i > 0) await rampDelay(this.clock, this.ramp?.delayMs ?? 0, opts?.signal);
@@ -81,27 +84,26 @@ export class LedDriver extends ScpiDriver implements LaneCurrentSource, PatternG
   }
 
   async setOutput(lanes: Lanes, on: boolean, opts?: CallOptions): Promise<void> {
-    return this._send(`OUTP ${on ? 'ON' : 'OFF'},${this._lanes(lanes, this.lanes)}`, opts);
+    return this._set(LED_BOARD.output, on, this._checked(lanes), opts);
   }
 
   async getOutput(lanes: Lanes, opts?: CallOptions): Promise<boolean[]> {
-    return this._bools(`OUTP? ${this._lanes(lanes, this.lanes)}`, lanes.length, opts);
+    return this._get(LED_BOARD.output, this._checked(lanes), opts);
   }
 
   async setPattern(lanes: Lanes, pattern: Pattern, opts?: CallOptions): Promise<void> {
     if (!PATTERNS.includes(pattern)) this._refuse(`pattern "${pattern}" is not one of ${PATTERNS.join(', ')}`);
-    return this._send(`SOUR:PATT ${pattern},${this._lanes(lanes, this.lanes)}`, opts);
+    return this._set(LED_BOARD.pattern, pattern, this._checked(lanes), opts);
   }
 
   async getPattern(lanes: Lanes, opts?: CallOptions): Promise<string[]> {
-    const reply = await this._query(`SOUR:PATT? ${this._lanes(lanes, this.lanes)}`, opts);
-    return splitList(reply).map((s) => parseString(s).toUpperCase());
+    return this._get(LED_BOARD.pattern, this._checked(lanes), opts);
   }
 
   async setSeed(lanes: Lanes, seeds: number | readonly number[], opts?: CallOptions): Promise<void> {
     const v = this._perLane(lanes, seeds, 'seed');
     if (v.some((s) => !Number.isInteger(s) || s < 1)) this._refuse('a PRBS seed must be an integer >= 1');
-    return this._send(`SOUR:PATT:SEED ${valuesArg(v)},${this._lanes(lanes, this.lanes)}`, opts);
+    return this._set(LED_BOARD.seed, v, this._checked(lanes), opts);
   }
 
   async setRate(bitsPerSecond: number, opts?: CallOptions): Promise<void> {
@@ -110,19 +112,19 @@ export class LedDriver extends ScpiDriver implements LaneCurrentSource, PatternG
     if (r && (bitsPerSecond < r[0] || bitsPerSecond > r[1])) {
       this._refuse(`rate ${bitsPerSecond} bit/s is outside the station's range ${r[0]}..${r[1]} bit/s`);
     }
-    return this._send(`SOUR:RATE ${formatNumber(bitsPerSecond)}`, opts);
+    return this._set(LED_BOARD.rate, bitsPerSecond, undefined, opts);
   }
 
   async getRate(opts?: CallOptions): Promise<number> {
-    return this._number('SOUR:RATE?', opts);
+    return this._get1(LED_BOARD.rate, opts);
   }
 
   async forwardVoltage(lanes: Lanes, opts?: CallOptions): Promise<number[]> {
-    return this._numbers(`MEAS:VOLT? ${this._lanes(lanes, this.lanes)}`, lanes.length, opts);
+    return this._get(LED_BOARD.forwardVoltage, this._checked(lanes), opts);
   }
 
   async boardTemperature(opts?: CallOptions): Promise<number> {
-    return this._number('MEAS:TEMP?', opts);
+    return this._get1(LED_BOARD.temperature, opts);
   }
 
   /**
@@ -131,11 +133,14 @@ export class LedDriver extends ScpiDriver implements LaneCurrentSource, PatternG
    */
   async safeState(opts?: CallOptions): Promise<string> {
     const lanes = allLanes(this.lanes);
-    const all = toChannelList(lanes);
     this.bias.clear();
     this.mod.clear();
     return this._makeSafe(
-      [`OUTP OFF,${all}`, `SOUR:CURR:BIAS 0,${all}`, `SOUR:CURR:MOD 0,${all}`],
+      [
+        formatSet(LED_BOARD.output, false, lanes),
+        formatSet(LED_BOARD.bias, 0, lanes),
+        formatSet(LED_BOARD.modulation, 0, lanes),
+      ],
       async () => {
         const on = await this.getOutput(lanes, opts);
         const bias = await this.getBias(lanes, opts);
@@ -160,19 +165,29 @@ export class LedDriver extends ScpiDriver implements LaneCurrentSource, PatternG
     );
   }
 
-  private async _setCurrent(kind: 'BIAS' | 'MOD', lanes: Lanes, amps: number | readonly number[], opts?: CallOptions) {
-    const v = this._perLane(lanes, amps, kind === 'BIAS' ? 'bias' : 'modulation');
+  private async _setCurrent(
+    kind: 'bias' | 'modulation',
+    lanes: Lanes,
+    amps: number | readonly number[],
+    opts?: CallOptions,
+  ) {
+    const v = this._perLane(lanes, amps, kind);
     this._checkCurrents(kind, lanes, v);
-    await this._send(`SOUR:CURR:${kind} ${valuesArg(v)},${this._lanes(lanes, this.lanes)}`, opts);
-    const mine = kind === 'BIAS' ? this.bias : this.mod;
+    await this._set(kind === 'bias' ? LED_BOARD.bias : LED_BOARD.modulation, v, lanes, opts);
+    const mine = kind === 'bias' ? this.bias : this.mod;
     for (const [i, l] of lanes.entries()) mine.set(l, v[i]!);
   }
 
-  /** Strict: each value in 0..max, and with the other current this driver last set, the sum <= max. */
-  private _checkCurrents(kind: 'BIAS' | 'MOD', lanes: Lanes, v: readonly number[]): void {
+  /** The lanes, once checked to be integers in 1..lanes (refused before anything is sent). */
+  private _checked(lanes: Lanes): Lanes {
     this._lanes(lanes, this.lanes);
-    const other = kind === 'BIAS' ? this.mod : this.bias;
-    const name = kind === 'BIAS' ? 'bias' : 'modulation';
+    return lanes;
+  }
+
+  /** Strict: each value in 0..max, and with the other current this driver last set, the sum <= max. */
+  private _checkCurrents(name: 'bias' | 'modulation', lanes: Lanes, v: readonly number[]): void {
+    this._lanes(lanes, this.lanes);
+    const other = name === 'bias' ? this.mod : this.bias;
     lanes.forEach((lane, i) => {
       const a = v[i]!;
       if (!Number.isFinite(a) || a < 0) this._refuse(`${name} ${a} A on lane ${lane} is not >= 0`);

@@ -1,4 +1,4 @@
-import { formatNumber } from '../../scpi/parse.ts';
+import { formatSet } from '../../scpi/command-table.ts';
 import { type DriverOptions, NotSafeError, ScpiDriver } from '../base.ts';
 import {
   type CallOptions,
@@ -10,6 +10,7 @@ import {
   type Pattern,
 } from '../capabilities.ts';
 import type { DriverDescriptor } from '../descriptor.ts';
+import { PD_KIT } from './commands.ts';
 
 export interface PdReceiverOptions extends DriverOptions {
   /** Receiver lanes (rows x cols). */
@@ -17,8 +18,8 @@ export interface PdReceiverOptions extends DriverOptions {
 }
 
 /**
- * Photodiode receiver evaluation kit: a virtual SCPI instrument (README "pd-receiver" table). Per-lane reads
- * are one list query; the error counters gate on all lanes at once.
+ * Photodiode receiver evaluation kit: a virtual SCPI instrument, through its command table (commands.ts).
+ * Per-lane reads are one list query; the error counters gate on all lanes at once.
  */
 export class PdReceiver extends ScpiDriver implements ErrorDetector, LanePowerMonitor {
   protected readonly lanes: number;
@@ -32,66 +33,72 @@ export class PdReceiver extends ScpiDriver implements ErrorDetector, LanePowerMo
   }
 
   async laneCount(opts?: CallOptions): Promise<number> {
-    return this._number('SYST:CHAN:COUN?', opts);
+    return this._get1(PD_KIT.laneCount, opts);
   }
 
   async receivedPower(lanes: Lanes, opts?: CallOptions): Promise<number[]> {
-    return this._numbers(`MEAS:POW? ${this._lanes(lanes, this.lanes)}`, lanes.length, opts);
+    return this._get(PD_KIT.power, this._checked(lanes), opts);
   }
 
   async photocurrent(lanes: Lanes, opts?: CallOptions): Promise<number[]> {
-    return this._numbers(`MEAS:CURR? ${this._lanes(lanes, this.lanes)}`, lanes.length, opts);
+    return this._get(PD_KIT.photocurrent, this._checked(lanes), opts);
   }
 
   async setCheckerPattern(lanes: Lanes, pattern: Pattern, opts?: CallOptions): Promise<void> {
     if (!PATTERNS.includes(pattern)) this._refuse(`pattern "${pattern}" is not one of ${PATTERNS.join(', ')}`);
-    return this._send(`SENS:PATT ${pattern},${this._lanes(lanes, this.lanes)}`, opts);
+    return this._set(PD_KIT.checkerPattern, pattern, this._checked(lanes), opts);
   }
 
   async setThreshold(relative: number, opts?: CallOptions): Promise<void> {
     if (!(relative >= 0.05 && relative <= 0.95)) this._refuse(`threshold ${relative} is outside 0.05..0.95`);
-    return this._send(`SENS:THR ${formatNumber(relative)}`, opts);
+    return this._set(PD_KIT.threshold, relative, undefined, opts);
   }
 
   async startGate(seconds: number, opts?: CallOptions): Promise<void> {
     if (!(seconds > 0) || !Number.isFinite(seconds)) this._refuse(`gate time ${seconds} s is not > 0`);
-    await this._send(`SENS:GATE:TIME ${formatNumber(seconds)}`, opts);
-    await this._send('SENS:GATE:STAT ON', opts);
+    await this._set(PD_KIT.gateTime, seconds, undefined, opts);
+    await this._set(PD_KIT.gate, true, undefined, opts);
   }
 
   async gateRunning(opts?: CallOptions): Promise<boolean> {
-    return (await this._number('SENS:GATE:STAT?', opts)) === 1;
+    return this._get1(PD_KIT.gate, opts);
   }
 
   async stopGate(opts?: CallOptions): Promise<void> {
-    return this._send('SENS:GATE:STAT OFF', opts);
+    return this._set(PD_KIT.gate, false, undefined, opts);
   }
 
   async readCounters(lanes: Lanes, opts?: CallOptions): Promise<GateResult> {
-    const list = this._lanes(lanes, this.lanes);
-    const bits = await this._numbers(`FETC:BITS? ${list}`, lanes.length, opts);
-    const errors = await this._numbers(`FETC:ERR? ${list}`, lanes.length, opts);
+    this._checked(lanes);
+    const bits = await this._get(PD_KIT.bits, lanes, opts);
+    const errors = await this._get(PD_KIT.errors, lanes, opts);
     return { lanes: [...lanes], bits, errors };
   }
 
   async syncStatus(lanes: Lanes, opts?: CallOptions): Promise<boolean[]> {
-    return this._bools(`STAT:SYNC? ${this._lanes(lanes, this.lanes)}`, lanes.length, opts);
+    return this._get(PD_KIT.sync, this._checked(lanes), opts);
   }
 
   async lossOfSignal(lanes: Lanes, opts?: CallOptions): Promise<boolean[]> {
-    return this._bools(`STAT:LOS? ${this._lanes(lanes, this.lanes)}`, lanes.length, opts);
+    return this._get(PD_KIT.los, this._checked(lanes), opts);
   }
 
   /** A receiver drives nothing: its safe state is a stopped gate, read back with `SENS:GATE:STAT?`. */
   async safeState(opts?: CallOptions): Promise<string> {
     return this._makeSafe(
-      ['SENS:GATE:STAT OFF'],
+      [formatSet(PD_KIT.gate, false)],
       async () => {
         if (await this.gateRunning(opts)) throw new NotSafeError(this.role, 'the error-counter gate still runs');
         return 'error-counter gate stopped (read back)';
       },
       opts,
     );
+  }
+
+  /** The lanes, once checked to be integers in 1..lanes (refused before anything is sent). */
+  protected _checked(lanes: Lanes): Lanes {
+    this._lanes(lanes, this.lanes);
+    return lanes;
   }
 }
 

@@ -1,60 +1,95 @@
 import { z } from 'zod';
-import { formatNumber } from '../../scpi/parse.ts';
-import { type DriverOptions, ScpiDriver } from '../base.ts';
+import { DriverError, type DriverOptions, ScpiDriver } from '../base.ts';
 import type { CallOptions, OpticalPowerMeter } from '../capabilities.ts';
 import type { DriverDescriptor } from '../descriptor.ts';
+import { PM100D } from './commands.ts';
+
+/** The averaging init() sets when the station says nothing: 10 samples, about 30 ms per reading. */
+export const DEFAULT_AVERAGE_COUNT = 10;
 
 export interface Pm100dOptions extends DriverOptions {
   /** Wavelength correction set by init(), nm. */
   wavelengthNm?: number;
-  /** Lanes the fibre switch of the fixture reaches (ROUT:LANE 1..lanes); 0 is the whole bundle. */
-  lanes: number;
+  /** Samples averaged per reading, set by init() (default 10; one sample takes about 3 ms). */
+  averageCount?: number;
+  /** Dark zeroing: how often zero() polls its state, and how long it waits at most (instrument time). */
+  zeroing?: { pollMs: number; timeoutS: number };
 }
 
 /**
- * Optical power meter: Thorlabs PM100D command strings (`SENS:CORR:WAV 450`, `SENS:POW:UNIT W`, `CONF:POW`,
- * `MEAS:POW?`), plus the fixture extension `ROUT:LANE n`.
+ * Optical power meter: Thorlabs PM100D, through its command table (commands.ts: `SENS:POW:UNIT W`,
+ * `SENS:CORR:WAV 450`, `SENS:AVER:COUN 10`, `CONF:POW`, `MEAS:POW?`, `SENS:CORR:COLL:ZERO`). It reads what reaches
+ * its head; which fibre that is, is the bench's business (an optical switch), not the meter's.
  */
 export class Pm100d extends ScpiDriver implements OpticalPowerMeter {
   private readonly wavelengthNm: number | undefined;
-  private readonly lanes: number;
+  private readonly averages: number;
+  private readonly zeroing: { pollMs: number; timeoutS: number };
 
   constructor(o: Pm100dOptions) {
     super(o);
     this.wavelengthNm = o.wavelengthNm;
-    this.lanes = o.lanes;
+    this.averages = o.averageCount ?? DEFAULT_AVERAGE_COUNT;
+    this.zeroing = o.zeroing ?? { pollMs: 100, timeoutS: 60 };
   }
 
-  /** Power in W, the station's wavelength, power mode. */
+  /** Power in W, the station's wavelength and averaging, power mode. */
   async init(opts?: CallOptions): Promise<void> {
-    await this._send('SENS:POW:UNIT W', opts);
+    await this._set(PM100D.powerUnit, 'W', undefined, opts);
     if (this.wavelengthNm !== undefined) await this.setWavelength(this.wavelengthNm, opts);
-    await this._send('CONF:POW', opts);
+    await this.setAverageCount(this.averages, opts);
+    await this._set(PM100D.configurePower, undefined, undefined, opts);
   }
 
   async setWavelength(nm: number, opts?: CallOptions): Promise<void> {
     if (!(nm > 0) || !Number.isFinite(nm)) this._refuse(`wavelength ${nm} nm is not > 0`);
-    return this._send(`SENS:CORR:WAV ${formatNumber(nm)}`, opts);
+    return this._set(PM100D.wavelength, nm, undefined, opts);
   }
 
   async wavelength(opts?: CallOptions): Promise<number> {
-    return this._number('SENS:CORR:WAV?', opts);
+    return this._get1(PM100D.wavelength, opts);
   }
 
-  async selectLane(lane: number, opts?: CallOptions): Promise<void> {
-    if (!Number.isInteger(lane) || lane < 0 || lane > this.lanes)
-      this._refuse(`lane ${lane} is outside 0..${this.lanes}`);
-    return this._send(`ROUT:LANE ${lane}`, opts);
+  /** Samples averaged per reading; each sample takes about 3 ms. */
+  async setAverageCount(n: number, opts?: CallOptions): Promise<void> {
+    if (!Number.isInteger(n) || n < 1) this._refuse(`average count ${n} is not an integer >= 1`);
+    return this._set(PM100D.averageCount, n, undefined, opts);
+  }
+
+  async averageCount(opts?: CallOptions): Promise<number> {
+    return this._get1(PM100D.averageCount, opts);
   }
 
   /** Optical power, W (init() sets the unit). */
   async power(opts?: CallOptions): Promise<number> {
-    return this._number('MEAS:POW?', opts);
+    return this._get1(PM100D.power, opts);
   }
 
   /** Identity of the sensor head (`SYST:SENS:IDN?`). */
   async sensor(opts?: CallOptions): Promise<string> {
-    return this._query('SYST:SENS:IDN?', opts);
+    return this._get1(PM100D.sensor, opts);
+  }
+
+  /**
+   * Dark zeroing, for low-power readings: the head must be dark (the caller blocks the light). Starts the zeroing,
+   * polls its state until it is done (instrument time, at most zeroing.timeoutS), and resolves with the dark level
+   * the meter measured, W.
+   */
+  async zero(opts?: CallOptions): Promise<number> {
+    await this._set(PM100D.zero, undefined, undefined, opts);
+    const start = this.clock.now();
+    while (await this._get1(PM100D.zeroState, opts)) {
+      if (this.clock.now() - start > this.zeroing.timeoutS) {
+        await this._set(PM100D.zeroAbort, undefined, undefined, opts).catch(() => undefined);
+        throw new DriverError(
+          this.role,
+          PM100D.zero.send,
+          new Error(`the zeroing did not finish within ${this.zeroing.timeoutS} s; aborted`),
+        );
+      }
+      await this.clock.sleep(this.zeroing.pollMs / 1000, opts?.signal);
+    }
+    return this._get1(PM100D.zeroMagnitude, opts);
   }
 
   /** A power meter drives nothing: there is nothing to switch off, so nothing to read back. */
@@ -65,6 +100,7 @@ export class Pm100d extends ScpiDriver implements OpticalPowerMeter {
 
 export interface Pm100dSettings {
   wavelengthNm?: number;
+  averageCount: number;
 }
 
 /** Thorlabs PM100D optical power meter. */
@@ -77,6 +113,8 @@ export const descriptor: DriverDescriptor<Pm100dSettings> = {
   settings: {
     /** Wavelength correction set at open, nm. */
     wavelengthNm: z.number().gt(0).optional(),
+    /** Samples averaged per reading, set at open (one sample takes about 3 ms). */
+    averageCount: z.number().int().min(1).default(DEFAULT_AVERAGE_COUNT),
   },
   create: (c) =>
     new Pm100d({
@@ -85,7 +123,7 @@ export const descriptor: DriverDescriptor<Pm100dSettings> = {
       clock: c.clock,
       checkErrors: c.checkErrors,
       ...(c.trace ? { trace: c.trace } : {}),
-      lanes: c.lanes,
+      averageCount: c.settings.averageCount,
       ...(c.settings.wavelengthNm !== undefined ? { wavelengthNm: c.settings.wavelengthNm } : {}),
     }),
 };

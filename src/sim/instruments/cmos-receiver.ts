@@ -3,6 +3,7 @@
  * frames. `FETC:FRAM?` answers one frame of the shared link (a spot per lane) as a definite-length block of
  * 16-bit little-endian pixels, row-major; its noise comes from the bench's seeded streams.
  */
+import { CMOS_KIT } from '../../instruments/cmos-kit/commands.ts';
 import { ScpiCommandError } from '../server/errors.ts';
 import { inRange } from './lanes.ts';
 import type { BenchLink } from './link.ts';
@@ -27,35 +28,37 @@ export class CmosReceiver extends ReceiverInstrument {
     this.width = fr?.width ?? 160;
     this.height = fr?.height ?? 160;
     this.exposureS = fr?.exposureS ?? 1e-3;
-    this.command('SENSe:FRAMe:SIZE', { query: () => [this.width, this.height], queryParams: [0, 0] });
-    this.command('SENSe:EXPosure[:TIME]', {
-      set: (c) => {
-        const [lo, hi] = EXPOSURE_RANGE_S;
-        const v = c.params[0]!.number('S', { MIN: lo, MAX: hi, DEF: this.defaultExposure() });
-        this.exposureS = inRange(v, lo, hi, 'exposure', ' s');
+    // The CMOS kit's lines of its command table (src/instruments/cmos-kit/commands.ts).
+    this.implement(CMOS_KIT.frameSize, { get: () => [this.width, this.height] });
+    const [elo, ehi] = EXPOSURE_RANGE_S;
+    this.implement(
+      CMOS_KIT.exposure,
+      {
+        set: ([v]) => {
+          this.exposureS = inRange(v!, elo, ehi, 'exposure', ' s');
+        },
+        get: () => this.exposureS,
       },
-      query: () => this.exposureS,
-      setParams: [1, 1],
-      queryParams: [0, 0],
-    });
-    this.command('SENSe:GAIN', {
-      set: (c) => {
-        const [lo, hi] = GAIN_RANGE;
-        const v = c.params[0]!.number(undefined, { MIN: lo, MAX: hi, DEF: 1 });
-        this.gain = inRange(v, lo, hi, 'gain');
+      { keywords: { MIN: elo, MAX: ehi, DEF: this.defaultExposure() } },
+    );
+    const [glo, ghi] = GAIN_RANGE;
+    this.implement(
+      CMOS_KIT.gain,
+      {
+        set: ([v]) => {
+          this.gain = inRange(v!, glo, ghi, 'gain');
+        },
+        get: () => this.gain,
       },
-      query: () => this.gain,
-      setParams: [1, 1],
-      queryParams: [0, 0],
-    });
-    this.command('FETCh:FRAMe', {
-      query: () => {
+      { keywords: { MIN: glo, MAX: ghi, DEF: 1 } },
+    );
+    this.implement(CMOS_KIT.frame, {
+      get: () => {
         const m = this.link.sync();
         const px = m.frame(this.width, this.height, this.exposureS, this.gain, this.link.nextRng('frame'));
         if (px.length !== this.width * this.height) throw new ScpiCommandError(-240, 'frame size mismatch');
-        return toLittleEndian(px); // a Buffer reply is sent as a definite-length block
+        return toLittleEndian(px); // sent as a definite-length block
       },
-      queryParams: [0, 0],
     });
     this.onReset();
   }

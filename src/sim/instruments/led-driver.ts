@@ -3,11 +3,11 @@
  * LFSR seed and inversion, one lane rate, forward voltage and board temperature. Everything it sources goes
  * into the bench's shared LinkModel, so the receiver and the power analyzer see it.
  */
-import type { LinkModel, LinkPattern } from '../model/link-model.ts';
-import { LINK_PATTERNS } from '../model/link-model.ts';
+import { LED_BOARD } from '../../instruments/led-board/commands.ts';
+import type { LinkModel } from '../model/link-model.ts';
 import { ScpiCommandError } from '../server/errors.ts';
 import { ScpiInstrument } from '../server/instrument.ts';
-import { inRange, lanesOf, perLaneNumbers, pick, queryLanes, single } from './lanes.ts';
+import { inRange, pick } from './lanes.ts';
 import type { BenchLink } from './link.ts';
 
 export class LedDriver extends ScpiInstrument {
@@ -23,74 +23,68 @@ export class LedDriver extends ScpiInstrument {
     const n = this.lanes;
     const m = (): LinkModel => link.sync();
 
-    this.command('SYSTem:CHANnel:COUNt', { query: () => n, queryParams: [0, 0] });
-    this.command('SYSTem:LANE:GEOMetry', { query: () => [link.model.rows, link.model.cols], queryParams: [0, 0] });
-    this.command('[SOURce]:CURRent:LIMit', { query: () => this.maxA, queryParams: [0, 0] });
-
-    this.command('[SOURce]:CURRent:BIAS[:LEVel][:IMMediate][:AMPLitude]', {
-      set: (c) => {
-        const { lanes, values } = lanesOf(c, n);
-        const amps = perLaneNumbers(values, lanes, (p) => p.number('A', { MIN: 0, MAX: this.maxA, DEF: 0 }));
-        const mod = m().getModulation(lanes);
-        this.checkLimit(lanes, amps, mod, 'bias');
-        m().setBias(lanes, amps);
+    // The model's command table (src/instruments/led-board/commands.ts), the one the driver reads.
+    const lanes = { maxChannel: n };
+    const amps = { ...lanes, keywords: { MIN: 0, MAX: this.maxA, DEF: 0 } };
+    this.implement(LED_BOARD.laneCount, { get: () => n });
+    this.implement(LED_BOARD.geometry, { get: () => [link.model.rows, link.model.cols] });
+    this.implement(LED_BOARD.currentLimit, { get: () => this.maxA });
+    this.implement(
+      LED_BOARD.bias,
+      {
+        set: (values, ch) => {
+          this.checkLimit(ch!, values, m().getModulation(ch!), 'bias');
+          m().setBias(ch!, values);
+        },
+        get: (ch) => m().getBias(ch!),
       },
-      query: (c) => m().getBias(queryLanes(c, n)),
-    });
-    this.command('[SOURce]:CURRent:MODulation[:LEVel][:IMMediate][:AMPLitude]', {
-      set: (c) => {
-        const { lanes, values } = lanesOf(c, n);
-        const amps = perLaneNumbers(values, lanes, (p) => p.number('A', { MIN: 0, MAX: this.maxA, DEF: 0 }));
-        const bias = m().getBias(lanes);
-        this.checkLimit(lanes, bias, amps, 'modulation');
-        m().setModulation(lanes, amps);
+      amps,
+    );
+    this.implement(
+      LED_BOARD.modulation,
+      {
+        set: (values, ch) => {
+          this.checkLimit(ch!, m().getBias(ch!), values, 'modulation');
+          m().setModulation(ch!, values);
+        },
+        get: (ch) => m().getModulation(ch!),
       },
-      query: (c) => m().getModulation(queryLanes(c, n)),
-    });
-    this.command('OUTPut[:STATe]', {
-      set: (c) => {
-        const { lanes, values } = lanesOf(c, n);
-        m().setOutput(lanes, single(values).bool());
+      amps,
+    );
+    this.implement(
+      LED_BOARD.output,
+      { set: ([on], ch) => m().setOutput(ch!, on!), get: (ch) => m().getOutput(ch!) },
+      lanes,
+    );
+    this.implement(
+      LED_BOARD.pattern,
+      { set: ([p], ch) => m().setPattern(ch!, p!), get: (ch) => m().getPattern(ch!) },
+      lanes,
+    );
+    this.implement(
+      LED_BOARD.seed,
+      {
+        set: (seeds, ch) => {
+          for (const s of seeds) inRange(s, 1, 0x7fffffff, 'seed');
+          m().setSeed(ch!, seeds);
+        },
+        get: (ch) => m().getSeed(ch!),
       },
-      query: (c) => m().getOutput(queryLanes(c, n)),
-    });
-    this.command('[SOURce]:PATTern[:TYPE]', {
-      set: (c) => {
-        const { lanes, values } = lanesOf(c, n);
-        m().setPattern(lanes, single(values).keyword(LINK_PATTERNS) as LinkPattern);
-      },
-      query: (c) => m().getPattern(queryLanes(c, n)),
-    });
-    this.command('[SOURce]:PATTern:SEED', {
-      set: (c) => {
-        const { lanes, values } = lanesOf(c, n);
-        const seeds = perLaneNumbers(values, lanes, (p) => {
-          const v = p.int();
-          return inRange(v, 1, 0x7fffffff, 'seed');
-        });
-        m().setSeed(lanes, seeds);
-      },
-      query: (c) => m().getSeed(queryLanes(c, n)),
-    });
-    this.command('[SOURce]:PATTern:INVert', {
-      set: (c) => {
-        const { lanes, values } = lanesOf(c, n);
-        m().setInvert(lanes, single(values).bool());
-      },
-      query: (c) => m().getInvert(queryLanes(c, n)),
-    });
-    this.command('[SOURce]:RATE', {
-      set: (c) => {
-        const { rateMin, rateMax } = link.profile.link;
-        const r = c.params[0]!.number('BPS', { MIN: rateMin, MAX: rateMax, DEF: link.profile.link.rate });
-        m().setRate(inRange(r, rateMin, rateMax, 'rate', ' bit/s'));
-      },
-      query: () => m().rate,
-      setParams: [1, 1],
-      queryParams: [0, 0],
-    });
-    this.command('MEASure:VOLTage[:DC]', { query: (c) => pick(m().forwardVoltage(), queryLanes(c, n)) });
-    this.command('MEASure:TEMPerature', { query: () => round3(m().temperature), queryParams: [0, 0] });
+      lanes,
+    );
+    this.implement(
+      LED_BOARD.invert,
+      { set: ([inv], ch) => m().setInvert(ch!, inv!), get: (ch) => m().getInvert(ch!) },
+      lanes,
+    );
+    const { rateMin, rateMax, rate } = link.profile.link;
+    this.implement(
+      LED_BOARD.rate,
+      { set: ([r]) => m().setRate(inRange(r!, rateMin, rateMax, 'rate', ' bit/s')), get: () => m().rate },
+      { keywords: { MIN: rateMin, MAX: rateMax, DEF: rate } },
+    );
+    this.implement(LED_BOARD.forwardVoltage, { get: (ch) => pick(m().forwardVoltage(), ch!) }, lanes);
+    this.implement(LED_BOARD.temperature, { get: () => round3(m().temperature) });
     this.onReset();
   }
 

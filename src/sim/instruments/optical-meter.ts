@@ -1,88 +1,127 @@
 /**
  * Simulated optical power meter speaking Thorlabs PM100D command strings (`optical-meter`), with an S120C-class
- * silicon head at the far end of the fibre. `ROUT:LANE n` (fixture extension) selects which lane's fibre
- * reaches the head; 0 takes the whole bundle. The meter converts photocurrent with the responsivity at the
- * wavelength it is set to, so a setting away from the source wavelength scales the reading by
- * λ_source / λ_set (silicon responsivity ∝ λ at constant quantum efficiency).
+ * silicon head at the far end of the fibre. The head sees what reaches it: on our benches the whole bundle, every
+ * lane's received power. The meter converts photocurrent with the responsivity at the wavelength it is set to, so a
+ * setting away from the source wavelength scales the reading by λ_source / λ_set (silicon responsivity ∝ λ at
+ * constant quantum efficiency).
+ *
+ * The head has a dark level (DARK_W at the source wavelength) that every reading includes until a dark zeroing
+ * (`SENS:CORR:COLL:ZERO`) measures it: the zeroing takes ZERO_S instrument seconds (`...:ZERO:STAT?` reads 1
+ * meanwhile), takes the head's level when it starts (light included, if the head was not dark) and subtracts it
+ * from every reading after. Averaging (`SENS:AVER:COUN`) is kept and read back; the simulated head has no noise
+ * for it to reduce.
  */
+import { PM100D } from '../../instruments/thorlabs-pm100d/commands.ts';
 import { ScpiInstrument } from '../server/instrument.ts';
 import { inRange } from './lanes.ts';
 import type { BenchLink } from './link.ts';
 
 export const WAVELENGTH_RANGE_NM = [400, 1100] as const;
-/** Readings never go below the head's noise floor (for dBm). */
+export const AVERAGE_RANGE = [1, 10000] as const;
+/** The head's dark level, W at the source wavelength, before a zeroing removes it. */
+export const DARK_W = 2e-9;
+/** How long a dark zeroing takes, instrument seconds. */
+export const ZERO_S = 0.5;
+/** Readings in dBm never go below the head's noise floor. */
 const FLOOR_W = 1e-12;
 
 export class OpticalMeter extends ScpiInstrument {
   readonly link: BenchLink;
   private wavelengthNm = 450;
   private unit: 'W' | 'DBM' = 'W';
-  private lane = 0;
   private averages = 1;
   private autoRange = true;
+  /** The dark level the last zeroing took, W at the source wavelength (0: never zeroed). */
+  private zeroW = 0;
+  /** Instrument time a running zeroing ends, and the level it took. */
+  private zeroing: { untilS: number; levelW: number } | undefined;
 
   constructor(link: BenchLink) {
     super({ role: 'optical-meter', identity: { ...link.profile.instruments['optical-meter'] }, clock: link.clock });
     this.link = link;
-    const lanes = link.model.lanes;
 
-    this.command('SENSe:CORRection:WAVelength', {
-      set: (c) => {
-        const [lo, hi] = WAVELENGTH_RANGE_NM;
-        let v = c.params[0]!.number('M', { MIN: lo, MAX: hi });
-        if (v < 1e-3) v *= 1e9; // given in metres (450nm, 450E-9)
-        this.wavelengthNm = inRange(v, lo, hi, 'wavelength', ' nm');
+    // The model's command table (src/instruments/thorlabs-pm100d/commands.ts), the one the driver reads.
+    const [lo, hi] = WAVELENGTH_RANGE_NM;
+    this.implement(
+      PM100D.wavelength,
+      {
+        set: ([v]) => {
+          const nm = v! < 1e-3 ? v! * 1e9 : v!; // given in metres (450nm, 450E-9)
+          this.wavelengthNm = inRange(nm, lo, hi, 'wavelength', ' nm');
+        },
+        get: () => this.wavelengthNm,
       },
-      query: () => this.wavelengthNm,
-      setParams: [1, 1],
-      queryParams: [0, 0],
-    });
-    this.command('SENSe:POWer:UNIT', {
-      set: (c) => {
-        this.unit = c.params[0]!.keyword(['W', 'DBM']) as 'W' | 'DBM';
+      { keywords: { MIN: lo, MAX: hi } },
+    );
+    this.implement(PM100D.powerUnit, {
+      set: ([u]) => {
+        this.unit = u!;
       },
-      query: () => this.unit,
-      setParams: [1, 1],
-      queryParams: [0, 0],
+      get: () => this.unit,
     });
-    this.command('SENSe:POWer[:DC]:RANGe:AUTO', {
-      set: (c) => {
-        this.autoRange = c.params[0]!.bool();
+    this.implement(PM100D.autoRange, {
+      set: ([on]) => {
+        this.autoRange = on!;
       },
-      query: () => this.autoRange,
-      setParams: [1, 1],
-      queryParams: [0, 0],
+      get: () => this.autoRange,
     });
-    this.command('SENSe:AVERage[:COUNt]', {
-      set: (c) => {
-        this.averages = inRange(c.params[0]!.int(), 1, 10000, 'average count');
+    this.implement(PM100D.averageCount, {
+      set: ([n]) => {
+        this.averages = inRange(n!, AVERAGE_RANGE[0], AVERAGE_RANGE[1], 'average count');
       },
-      query: () => this.averages,
-      setParams: [1, 1],
-      queryParams: [0, 0],
+      get: () => this.averages,
     });
-    this.command('CONFigure[:SCALar]:POWer', { set: () => undefined, setParams: [0, 0] });
-    this.command('CONFigure', { query: () => 'POW', queryParams: [0, 0] });
-    this.command('MEASure[:SCALar]:POWer', { query: () => this.reading(), queryParams: [0, 0] });
-    this.command('READ', { query: () => this.reading(), queryParams: [0, 0] });
-    this.command('SYSTem:SENSor:IDN', { query: () => 'S120C,SIM120001,01-Jan-2024,1,18,289', queryParams: [0, 0] });
-    this.command('ROUTe:LANE', {
-      set: (c) => {
-        this.lane = inRange(c.params[0]!.int(), 0, lanes, 'lane');
+    this.implement(PM100D.zero, {
+      set: () => {
+        const levelW = this.headW();
+        this.zeroing = { untilS: this.clock.now() + ZERO_S, levelW };
       },
-      query: () => this.lane,
-      setParams: [1, 1],
-      queryParams: [0, 0],
     });
+    this.implement(PM100D.zeroState, { get: () => this.zeroRunning() });
+    this.implement(PM100D.zeroMagnitude, {
+      get: () => {
+        this.zeroRunning();
+        return this.zeroW * this.wavelengthScale();
+      },
+    });
+    this.implement(PM100D.zeroAbort, {
+      set: () => {
+        if (this.zeroRunning()) this.zeroing = undefined;
+      },
+    });
+    this.implement(PM100D.configurePower, { set: () => undefined });
+    this.implement(PM100D.configuration, { get: () => 'POWer' as const });
+    this.implement(PM100D.power, { get: () => this.reading() });
+    this.implement(PM100D.read, { get: () => this.reading() });
+    this.implement(PM100D.sensor, { get: () => 'S120C,SIM120001,01-Jan-2024,1,18,289' });
   }
 
-  /** Power at the head, in the selected unit, corrected for the wavelength setting. */
-  private reading(): number {
+  /** Whether a zeroing still runs; one that has ended becomes the zero. */
+  private zeroRunning(): boolean {
+    const z = this.zeroing;
+    if (!z) return false;
+    if (this.clock.now() < z.untilS) return true;
+    this.zeroW = z.levelW;
+    this.zeroing = undefined;
+    return false;
+  }
+
+  /** What the head sees, dark level included, W at the source wavelength: the whole bundle. */
+  private headW(): number {
     const rx = this.link.sync().receivedPower();
-    let p = 0;
-    if (this.lane === 0) for (let i = 0; i < rx.length; i++) p += rx[i]!;
-    else p = rx[this.lane - 1]!;
-    p *= this.link.profile.link.wavelengthNm / this.wavelengthNm;
+    let p = DARK_W;
+    for (let i = 0; i < rx.length; i++) p += rx[i]!;
+    return p;
+  }
+
+  private wavelengthScale(): number {
+    return this.link.profile.link.wavelengthNm / this.wavelengthNm;
+  }
+
+  /** Power at the head less the zero, in the selected unit, corrected for the wavelength setting. */
+  private reading(): number {
+    this.zeroRunning();
+    const p = (this.headW() - this.zeroW) * this.wavelengthScale();
     if (this.unit === 'W') return p;
     return 10 * Math.log10(Math.max(p, FLOOR_W) / 1e-3);
   }
@@ -90,8 +129,9 @@ export class OpticalMeter extends ScpiInstrument {
   protected override onReset(): void {
     this.wavelengthNm = 450;
     this.unit = 'W';
-    this.lane = 0;
     this.averages = 1;
     this.autoRange = true;
+    this.zeroW = 0;
+    this.zeroing = undefined;
   }
 }

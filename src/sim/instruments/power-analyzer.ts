@@ -3,12 +3,17 @@
  * the device. Rail voltages and outputs go into the shared LinkModel (a rail switched off or browned out stops
  * its function); the measurements come from the model's rail power, so they follow what the LED driver sources.
  *
- * Defaults (power-on and *RST): every rail on at its nominal voltage, as the fixture supplies the device. (A
- * real N6705C switches its outputs off at *RST; the bench fixture's defaults keep the device powered.)
+ * `MEAS:POW?` answers only for channels whose module measures power (N6781A, N6782A here; the N6731B in channel 4
+ * does not: the query is refused with -241 and no reply), as `SYST:CHAN:MOD?` tells a driver.
+ *
+ * `*RST` switches every output off, as on the real unit. Power-on (and the reboot fault's power cycle) is the bench
+ * fixture's state instead: every rail on at its nominal voltage, so the simulated device is powered from the start
+ * (a real mainframe does that when set to recall a saved state at power-on).
  */
+import { measuresPower, N6705C } from '../../instruments/keysight-n6705c/commands.ts';
 import { ScpiCommandError } from '../server/errors.ts';
 import { ScpiInstrument } from '../server/instrument.ts';
-import { inRange, lanesOf, queryLanes, single } from './lanes.ts';
+import { inRange } from './lanes.ts';
 import type { BenchLink } from './link.ts';
 
 export const RAILS = 4;
@@ -26,52 +31,90 @@ export class PowerAnalyzer extends ScpiInstrument {
     this.link = link;
     const m = () => link.sync();
 
-    this.command('SYSTem:CHANnel[:COUNt]', { query: () => RAILS, queryParams: [0, 0] });
-    this.command('SYSTem:CHANnel:MODel', { query: (c) => queryLanes(c, RAILS).map((r) => RAIL_MODULES[r - 1]!) });
-    this.command('[SOURce]:VOLTage[:LEVel][:IMMediate][:AMPLitude]', {
-      set: (c) => {
-        const { lanes, values } = lanesOf(c, RAILS);
-        const v = inRange(single(values).number('V', { MIN: 0, MAX: MAX_VOLTS }), 0, MAX_VOLTS, 'voltage', ' V');
-        for (const r of lanes) m().setRailVoltage(r, v);
+    // The model's command table (src/instruments/keysight-n6705c/commands.ts), the one the driver reads.
+    const rails = { maxChannel: RAILS };
+    this.implement(N6705C.channelCount, { get: () => RAILS });
+    this.implement(N6705C.moduleModel, { get: (ch) => ch!.map((r) => RAIL_MODULES[r - 1]!) }, rails);
+    this.implement(
+      N6705C.voltage,
+      {
+        set: ([v], ch) => {
+          inRange(v!, 0, MAX_VOLTS, 'voltage', ' V');
+          for (const r of ch!) m().setRailVoltage(r, v!);
+        },
+        get: (ch) => ch!.map((r) => m().getRailVoltage(r)),
       },
-      query: (c) => queryLanes(c, RAILS).map((r) => m().getRailVoltage(r)),
-    });
-    this.command('[SOURce]:CURRent[:LEVel][:IMMediate][:AMPLitude]', {
-      set: (c) => {
-        const { lanes, values } = lanesOf(c, RAILS);
-        const a = inRange(single(values).number('A', { MIN: 0, MAX: MAX_AMPS }), 0, MAX_AMPS, 'current limit', ' A');
-        for (const r of lanes) this.currentLimit[r - 1] = a;
+      { ...rails, keywords: { MIN: 0, MAX: MAX_VOLTS } },
+    );
+    this.implement(
+      N6705C.currentLimit,
+      {
+        set: ([a], ch) => {
+          inRange(a!, 0, MAX_AMPS, 'current limit', ' A');
+          for (const r of ch!) this.currentLimit[r - 1] = a!;
+        },
+        get: (ch) => ch!.map((r) => this.currentLimit[r - 1]!),
       },
-      query: (c) => queryLanes(c, RAILS).map((r) => this.currentLimit[r - 1]!),
-    });
-    this.command('OUTPut[:STATe]', {
-      set: (c) => {
-        const { lanes, values } = lanesOf(c, RAILS);
-        const on = single(values).bool();
-        for (const r of lanes) m().setRailOutput(r, on);
+      { ...rails, keywords: { MIN: 0, MAX: MAX_AMPS } },
+    );
+    this.implement(
+      N6705C.output,
+      {
+        set: ([on], ch) => {
+          for (const r of ch!) m().setRailOutput(r, on!);
+        },
+        get: (ch) => ch!.map((r) => m().getRailOutput(r)),
       },
-      query: (c) => queryLanes(c, RAILS).map((r) => m().getRailOutput(r)),
-    });
-    const measure = (what: 'volts' | 'amps' | 'watts') => (c: Parameters<typeof queryLanes>[0]) => {
-      const rails = m().railPower();
-      return queryLanes(c, RAILS).map((r) => {
-        const s = rails[r - 1];
+      rails,
+    );
+    const measured = (what: 'volts' | 'amps' | 'watts') => (ch: number[] | undefined) => {
+      const state = m().railPower();
+      return ch!.map((r) => {
+        const s = state[r - 1];
         if (!s) throw new ScpiCommandError(-241, `rail ${r}`);
         return s[what];
       });
     };
-    this.command('MEASure[:SCALar]:VOLTage[:DC]', { query: measure('volts') });
-    this.command('MEASure[:SCALar]:CURRent[:DC]', { query: measure('amps') });
-    this.command('MEASure[:SCALar]:POWer[:DC]', { query: measure('watts') });
-    this.onReset();
+    this.implement(N6705C.measuredVoltage, { get: measured('volts') }, rails);
+    this.implement(N6705C.measuredCurrent, { get: measured('amps') }, rails);
+    this.implement(
+      N6705C.measuredPower,
+      {
+        get: (ch) => {
+          const without = ch!.find((r) => !measuresPower(RAIL_MODULES[r - 1]!));
+          if (without !== undefined) {
+            throw new ScpiCommandError(
+              -241,
+              `${RAIL_MODULES[without - 1]} in channel ${without} does not measure power`,
+            );
+          }
+          return measured('watts')(ch);
+        },
+      },
+      rails,
+    );
+    this.onPowerOn();
   }
 
+  /**
+   * *RST, as on the real unit: every output off (voltage setpoints back to the rails' nominal, current limits to
+   * 1 A).
+   */
   protected override onReset(): void {
+    this.defaults(false);
+  }
+
+  /** Power-on (and a power cycle): the bench fixture's state, every rail on at its nominal voltage. */
+  protected override onPowerOn(): void {
+    this.defaults(true);
+  }
+
+  private defaults(on: boolean): void {
     const m = this.link.sync();
     const rails = this.link.profile.power.rails;
     for (let r = 1; r <= RAILS; r++) {
       m.setRailVoltage(r, rails[r - 1]!.volts);
-      m.setRailOutput(r, true);
+      m.setRailOutput(r, on);
       this.currentLimit[r - 1] = 1;
     }
   }

@@ -8,10 +8,10 @@
  * rate × elapsed instrument time and FETC:ERR? the drawn count scaled by the elapsed fraction; after it, the
  * full counts. `SENS:GATE:STAT OFF` stops it early and freezes the counts.
  */
-import type { LinkModel, LinkPattern } from '../model/link-model.ts';
-import { LINK_PATTERNS } from '../model/link-model.ts';
+import { PD_KIT } from '../../instruments/pd-kit/commands.ts';
+import type { LinkModel } from '../model/link-model.ts';
 import { type InstrumentOptions, ScpiInstrument } from '../server/instrument.ts';
-import { inRange, lanesOf, pick, queryLanes, single } from './lanes.ts';
+import { inRange, pick } from './lanes.ts';
 import type { BenchLink } from './link.ts';
 
 interface Gate {
@@ -43,62 +43,61 @@ export abstract class ReceiverInstrument extends ScpiInstrument {
     const n = this.lanes;
     const m = (): LinkModel => link.sync();
 
-    this.command('SYSTem:CHANnel:COUNt', { query: () => n, queryParams: [0, 0] });
-    this.command('MEASure:POWer[:DC]', { query: (c) => pick(m().receivedPower(), queryLanes(c, n)) });
-    this.command('MEASure:CURRent[:DC]', { query: (c) => pick(m().photocurrent(), queryLanes(c, n)) });
-    this.command('SENSe:PATTern[:TYPE]', {
-      set: (c) => {
-        const { lanes, values } = lanesOf(c, n);
-        m().setCheckerPattern(lanes, single(values).keyword(LINK_PATTERNS) as LinkPattern);
+    // The kit's command table (src/instruments/pd-kit/commands.ts; the CMOS kit's extends it), the driver's too.
+    const lanes = { maxChannel: n };
+    this.implement(PD_KIT.laneCount, { get: () => n });
+    this.implement(PD_KIT.power, { get: (ch) => pick(m().receivedPower(), ch!) }, lanes);
+    this.implement(PD_KIT.photocurrent, { get: (ch) => pick(m().photocurrent(), ch!) }, lanes);
+    this.implement(
+      PD_KIT.checkerPattern,
+      { set: ([p], ch) => m().setCheckerPattern(ch!, p!), get: (ch) => m().getCheckerPattern(ch!) },
+      lanes,
+    );
+    this.implement(
+      PD_KIT.checkerInvert,
+      {
+        set: ([inv], ch) => {
+          m().setCheckerInvert(ch!, inv!);
+          for (const l of ch!) this.checkerInvert[l - 1] = inv ? 1 : 0;
+        },
+        get: (ch) => ch!.map((l) => this.checkerInvert[l - 1] === 1),
       },
-      query: (c) => m().getCheckerPattern(queryLanes(c, n)),
-    });
-    this.command('SENSe:PATTern:INVert', {
-      set: (c) => {
-        const { lanes, values } = lanesOf(c, n);
-        const inv = single(values).bool();
-        m().setCheckerInvert(lanes, inv);
-        for (const l of lanes) this.checkerInvert[l - 1] = inv ? 1 : 0;
+      lanes,
+    );
+    this.implement(
+      PD_KIT.threshold,
+      { set: ([v]) => m().setThreshold(inRange(v!, 0.05, 0.95, 'threshold')), get: () => m().threshold },
+      { keywords: { MIN: 0.05, MAX: 0.95, DEF: 0.5 } },
+    );
+    this.implement(
+      PD_KIT.gateTime,
+      {
+        set: ([v]) => {
+          this.gateLengthS = inRange(v!, 1e-6, MAX_GATE_S, 'gate time', ' s');
+        },
+        get: () => this.gateLengthS,
       },
-      query: (c) => queryLanes(c, n).map((l) => this.checkerInvert[l - 1] === 1),
+      { keywords: { MIN: 1e-6, MAX: MAX_GATE_S, DEF: DEFAULT_GATE_S } },
+    );
+    this.implement(PD_KIT.gate, {
+      set: ([on]) => (on ? this.startGate() : this.stopGate()),
+      get: () => this.gateRunning(),
     });
-    this.command('SENSe:THReshold', {
-      set: (c) => {
-        const v = c.params[0]!.number(undefined, { MIN: 0.05, MAX: 0.95, DEF: 0.5 });
-        m().setThreshold(inRange(v, 0.05, 0.95, 'threshold'));
+    this.implement(PD_KIT.bits, { get: (ch) => pick(this.counts().bits, ch!) }, lanes);
+    this.implement(PD_KIT.errors, { get: (ch) => pick(this.counts().errors, ch!) }, lanes);
+    this.implement(
+      PD_KIT.ber,
+      {
+        get: (ch) => {
+          const { bits, errors } = this.counts();
+          return ch!.map((l) => (bits[l - 1]! > 0 ? errors[l - 1]! / bits[l - 1]! : 0));
+        },
       },
-      query: () => m().threshold,
-      setParams: [1, 1],
-      queryParams: [0, 0],
-    });
-    this.command('SENSe:GATE:TIME', {
-      set: (c) => {
-        const v = c.params[0]!.number('S', { MIN: 1e-6, MAX: MAX_GATE_S, DEF: DEFAULT_GATE_S });
-        this.gateLengthS = inRange(v, 1e-6, MAX_GATE_S, 'gate time', ' s');
-      },
-      query: () => this.gateLengthS,
-      setParams: [1, 1],
-      queryParams: [0, 0],
-    });
-    this.command('SENSe:GATE[:STATe]', {
-      set: (c) => {
-        if (c.params[0]!.bool()) this.startGate();
-        else this.stopGate();
-      },
-      query: () => this.gateRunning(),
-      setParams: [1, 1],
-      queryParams: [0, 0],
-    });
-    this.command('FETCh:BITS', { query: (c) => pick(this.counts().bits, queryLanes(c, n)) });
-    this.command('FETCh:ERRors', { query: (c) => pick(this.counts().errors, queryLanes(c, n)) });
-    this.command('FETCh:BER', {
-      query: (c) => {
-        const { bits, errors } = this.counts();
-        return queryLanes(c, n).map((l) => (bits[l - 1]! > 0 ? errors[l - 1]! / bits[l - 1]! : 0));
-      },
-    });
-    this.command('STATus:SYNC', { query: (c) => pick(m().sync(), queryLanes(c, n)) });
-    this.command('STATus:LOS', { query: (c) => pick(m().los(), queryLanes(c, n)) });
+      lanes,
+    );
+    const flags = (a: Uint8Array, ch: number[]) => ch.map((l) => a[l - 1] !== 0);
+    this.implement(PD_KIT.sync, { get: (ch) => flags(m().sync(), ch!) }, lanes);
+    this.implement(PD_KIT.los, { get: (ch) => flags(m().los(), ch!) }, lanes);
   }
 
   private startGate(): void {

@@ -1,5 +1,5 @@
 import { encodeBlock } from '../../scpi/block.ts';
-import type { ScpiCommand } from '../../scpi/command-table.ts';
+import type { NumericKeywords, ScpiCommand } from '../../scpi/command-table.ts';
 import { formatErrorEntry } from '../../scpi/parse.ts';
 import { SimClock } from '../clock.ts';
 import { errorText, ScpiCommandError } from './errors.ts';
@@ -38,7 +38,8 @@ export class BlockReply {
 /**
  * The SCPI server core's instrument: a command tree, the IEEE 488.2 common commands, the status byte and
  * standard event status register, and an error queue with the standard codes. Subclasses add their
- * commands with `command()` and put their state back to defaults in `onReset()`.
+ * commands with `command()` (or serve a command table with `implement()`) and put their state back to defaults in
+ * `onReset()` (*RST) and, where power-on differs, `onPowerOn()`.
  */
 export class ScpiInstrument {
   readonly role: string;
@@ -73,7 +74,9 @@ export class ScpiInstrument {
    * Serves one property of a model's command table (src/scpi/command-table.ts): its header, its parameter parsed
    * and its reply formatted by the table's value type, so the simulator speaks exactly what the driver sends. A
    * channel-list command gets the listed channels (all 1..maxChannel when the query names none) and, for a
-   * setting, one value per channel (a single value is given to every channel).
+   * setting, one value per channel (a single value is given to every channel). `keywords` are what MIN, MAX and
+   * DEF mean for this instrument's numeric parameter; range checks belong in `set`, with the code the instrument
+   * gives (-222).
    */
   implement<T>(
     cmd: ScpiCommand<T>,
@@ -81,7 +84,7 @@ export class ScpiInstrument {
       set?: (values: T[], channels: number[] | undefined, ctx: CommandContext) => void | Promise<void>;
       get?: (channels: number[] | undefined, ctx: CommandContext) => T | T[] | Promise<T | T[]>;
     },
-    o: { maxChannel?: number } = {},
+    o: { maxChannel?: number; keywords?: NumericKeywords } = {},
   ): this {
     const max = o.maxChannel ?? 1;
     const list = cmd.channels === 'list';
@@ -99,12 +102,12 @@ export class ScpiInstrument {
         if (params.length === 0) throw new ScpiCommandError(-109, `${cmd.send} expects ${cmd.value.describe}`);
         const n = channels?.length ?? 1;
         if (params.length !== 1 && !(cmd.perChannel && params.length === n)) {
-          throw new ScpiCommandError(
-            -108,
-            cmd.perChannel ? `expected 1 value or ${n} (one per channel), got ${params.length}` : 'expected one value',
-          );
+          if (cmd.perChannel) {
+            throw new ScpiCommandError(-115, `expected 1 value or ${n} (one per listed channel), got ${params.length}`);
+          }
+          throw new ScpiCommandError(-108, list ? 'expected one value before the channel list' : 'expected one value');
         }
-        const parsed = params.map((p) => cmd.value!.parse(p));
+        const parsed = params.map((p) => cmd.value!.parse(p, o.keywords));
         return set(parsed.length === 1 ? Array.from({ length: n }, () => parsed[0]!) : parsed, channels, c);
       };
       if (!list) spec.setParams = cmd.value ? [1, 1] : [0, 0];
@@ -115,7 +118,12 @@ export class ScpiInstrument {
       spec.query = async (c) => {
         const channels = list ? (c.params[0] ? c.params[0].channels(max) : allChannels(max)) : undefined;
         const v = await get(channels, c);
-        return Array.isArray(v) ? v.map((x) => value.reply(x)) : value.reply(v as T);
+        if (!list) return value.reply(v as T);
+        return (v as T[]).flatMap((x) => {
+          const r = value.reply(x);
+          if (Buffer.isBuffer(r)) throw new ScpiCommandError(-300, `${cmd.send}: a block per channel`);
+          return r;
+        });
       };
       spec.queryParams = list ? [0, 1] : [0, 0];
     }
@@ -147,18 +155,23 @@ export class ScpiInstrument {
     return stb;
   }
 
-  /** Power cycle: state back to defaults, error queue cleared, PON set (the reboot fault). */
+  /** Power cycle: state back to power-on defaults, error queue cleared, PON set (the reboot fault). */
   powerCycle(): void {
     this.errors.length = 0;
     this.ese = 0;
     this.sre = 0;
     this.esr = ESR.PON;
     this.commandCount = 0;
-    this.onReset();
+    this.onPowerOn();
   }
 
   /** Resets device state for *RST. Subclasses override. */
   protected onReset(): void {}
+
+  /** Device state at power-on; the same as *RST unless a subclass says otherwise. */
+  protected onPowerOn(): void {
+    this.onReset();
+  }
 
   /** Self-test result for *TST?; 0 is pass. Subclasses override. */
   protected selfTest(): number {

@@ -77,14 +77,14 @@ describe('led-driver', () => {
     await exec(led, 'SOUR:CURR:BIAS 20e-6,(@1:400);:SOUR:CURR:MOD 100e-6,(@1:400);:OUTP ON,(@1:400)');
     const p1 = await rx.queryNumbers('MEAS:POW? (@1:400)');
     const i1 = await rx.queryNumbers('MEAS:CURR? (@1:400)');
-    const w1 = await pa.queryNumbers('MEAS:POW? (@1:4)');
+    const w1 = await pa.queryNumbers('MEAS:POW? (@1:3)');
     const v1 = await led.queryNumbers('MEAS:VOLT? (@1:400)');
     const o1 = await om.queryNumber('MEAS:POW?');
     expect(p1.every((p) => p > 1e-6)).toBe(true);
     await exec(led, 'SOUR:CURR:BIAS 100e-6,(@1:400)');
     const p2 = await rx.queryNumbers('MEAS:POW? (@1:400)');
     const i2 = await rx.queryNumbers('MEAS:CURR? (@1:400)');
-    const w2 = await pa.queryNumbers('MEAS:POW? (@1:4)');
+    const w2 = await pa.queryNumbers('MEAS:POW? (@1:3)');
     const v2 = await led.queryNumbers('MEAS:VOLT? (@1:400)');
     expect(p2.every((p, k) => p > p1[k]!)).toBe(true);
     expect(i2.every((i, k) => i > i1[k]!)).toBe(true);

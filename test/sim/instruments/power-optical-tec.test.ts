@@ -5,25 +5,33 @@ const cleanup = cleanupList();
 afterEach(() => cleanup.run());
 
 describe('power-analyzer (N6705C strings)', () => {
-  it('measures four rails from the link; output off reads 0 A; voltage setpoints follow', async () => {
+  it('measures four rails from the link; power only where the module measures it; voltage setpoints follow', async () => {
     const tb = await openBench();
     cleanup.add(tb);
     const pa = await tb.session('power-analyzer');
     const led = await tb.session('led-driver');
     expect(await pa.queryNumber('SYST:CHAN:COUN?')).toBe(4);
-    expect(await pa.query('SYST:CHAN:MOD? (@1:4)')).toMatch(/^N67\w+,N67\w+,N67\w+,N67\w+$/);
+    expect(await pa.query('SYST:CHAN:MOD? (@1:4)')).toBe('N6781A,N6781A,N6782A,N6731B');
     expect(await pa.queryNumbers('MEAS:VOLT? (@1:4)')).toEqual([3.3, 0.9, 1, 3.3]);
-    const idle = await pa.queryNumbers('MEAS:POW? (@1:4)');
+    const idle = await pa.queryNumbers('MEAS:POW? (@1:3)');
+    const idleAux = await pa.queryNumbers('MEAS:CURR? (@4)');
     await exec(led, 'OUTP ON,(@1:400)');
-    const full = await pa.queryNumbers('MEAS:POW? (@1:4)');
+    const full = await pa.queryNumbers('MEAS:POW? (@1:3)');
     expect(full[0]!).toBeGreaterThan(idle[0]!);
     expect(full[1]!).toBeGreaterThan(idle[1]!);
     expect(full[2]!).toBeGreaterThan(idle[2]!);
-    expect(full[3]!).toBeCloseTo(idle[3]!, 9);
     const amps = await pa.queryNumbers('MEAS:CURR? (@1:4)');
-    amps.forEach((a, k) => {
-      expect(Math.abs(a * [3.3, 0.9, 1, 3.3][k]! - full[k]!) / full[k]!).toBeLessThan(1e-5);
+    expect(amps[3]!).toBeCloseTo(idleAux[0]!, 12); // the aux rail does not follow the LEDs
+    amps.slice(0, 3).forEach((a, k) => {
+      expect(Math.abs(a * [3.3, 0.9, 1][k]! - full[k]!) / full[k]!).toBeLessThan(1e-5);
     });
+    // the N6731B in channel 4 does not measure power: refused, no reply (the *OPC? after it answers)
+    expect(await pa.query('MEAS:POW? (@4);*OPC?')).toBe('1');
+    expect(await pa.drainErrors()).toEqual([
+      { code: -241, message: 'Hardware missing;N6731B in channel 4 does not measure power' },
+    ]);
+    expect(await pa.query('MEAS:POW? (@2:4);*OPC?')).toBe('1');
+    expect((await pa.drainErrors()).map((e) => e.code)).toEqual([-241]);
     await exec(pa, 'OUTP OFF,(@3)');
     expect(await pa.query('OUTP? (@1:4)')).toBe('1,1,0,1');
     expect((await pa.queryNumbers('MEAS:CURR? (@3)'))[0]).toBe(0);
@@ -42,29 +50,53 @@ describe('power-analyzer (N6705C strings)', () => {
 });
 
 describe('optical-meter (PM100D strings)', () => {
-  it('reads the bundle or one lane, in W or dBm, scaled by the wavelength correction', async () => {
-    const tb = await openBench();
+  it('reads the whole bundle with the dark level until a zeroing removes it, in W or dBm, wavelength-corrected', async () => {
+    const tb = await openBench({ timeScale: 100 });
     cleanup.add(tb);
     const om = await tb.session('optical-meter');
     const led = await tb.session('led-driver');
     const rx = await tb.session('pd-receiver');
     expect(await om.query('SYST:SENS:IDN?')).toMatch(/^S120C,/);
+    expect(await om.queryNumber('MEAS:POW?')).toBe(2e-9); // dark: the head's dark level
+    await exec(om, 'SENS:CORR:COLL:ZERO');
+    expect(await om.query('SENS:CORR:COLL:ZERO:STAT?')).toBe('1'); // 0.5 instrument s = 5 ms here
+    expect(await waitFor(async () => (await om.query('SENS:CORR:COLL:ZERO:STAT?')) === '0', 2000)).toBe(true);
+    expect(await om.queryNumber('SENS:CORR:COLL:ZERO:MAGN?')).toBe(2e-9);
     expect(await om.queryNumber('MEAS:POW?')).toBe(0);
     await exec(led, 'OUTP ON,(@1:400)');
-    await exec(om, 'CONF:POW;:SENS:CORR:WAV 450nm');
+    await exec(om, 'CONF:POW;:SENS:CORR:WAV 450nm;:SENS:AVER:COUN 100');
+    expect(await om.query('CONF?')).toBe('POW');
     expect(await om.queryNumber('SENS:CORR:WAV?')).toBe(450);
-    const rxp = await rx.queryNumbers('MEAS:POW? (@1:400)');
+    expect(await om.queryNumber('SENS:AVER:COUN?')).toBe(100);
     const bundle = await om.queryNumber('MEAS:POW?');
+    const rxp = await rx.queryNumbers('MEAS:POW? (@1:400)');
     expect(Math.abs(bundle / rxp.reduce((s, p) => s + p, 0) - 1)).toBeLessThan(1e-5);
-    await exec(om, 'ROUT:LANE 17');
-    const lane = await om.queryNumber('MEAS:POW?');
-    expect(Math.abs(lane / rxp[16]! - 1)).toBeLessThan(1e-5);
+    expect(await om.queryNumber('READ?')).toBe(bundle);
     await exec(om, 'SENS:CORR:WAV 900');
-    expect(Math.abs((await om.queryNumber('MEAS:POW?')) / (lane * 0.5) - 1)).toBeLessThan(1e-5);
+    expect(Math.abs((await om.queryNumber('MEAS:POW?')) / (bundle * 0.5) - 1)).toBeLessThan(1e-5);
     await exec(om, 'SENS:CORR:WAV 450;:SENS:POW:UNIT DBM');
-    expect(Math.abs((await om.queryNumber('MEAS:POW?')) - 10 * Math.log10(lane / 1e-3))).toBeLessThan(1e-4);
-    await exec(om, 'SENS:CORR:WAV 200;:ROUT:LANE 401');
-    expect((await om.drainErrors()).map((e) => e.code)).toEqual([-222, -222]);
+    expect(await om.query('SENS:POW:UNIT?')).toBe('DBM');
+    expect(Math.abs((await om.queryNumber('MEAS:POW?')) - 10 * Math.log10(bundle / 1e-3))).toBeLessThan(1e-4);
+    await exec(om, 'SENS:CORR:WAV 200;:SENS:AVER:COUN 0;:ROUT:LANE 17');
+    expect((await om.drainErrors()).map((e) => e.code)).toEqual([-222, -222, -113]); // no lane routing in a PM100D
+  });
+
+  it('a zeroing with light on the head takes that light as dark; an aborted one keeps the previous zero', async () => {
+    const tb = await openBench(); // real time: the zeroing takes 0.5 s
+    cleanup.add(tb);
+    const om = await tb.session('optical-meter');
+    const led = await tb.session('led-driver');
+    await exec(led, 'OUTP ON,(@1:400)');
+    const lit = await om.queryNumber('MEAS:POW?');
+    await exec(om, 'SENS:CORR:COLL:ZERO;:SENS:CORR:COLL:ZERO:ABOR');
+    expect(await om.query('SENS:CORR:COLL:ZERO:STAT?')).toBe('0');
+    expect(await om.queryNumber('MEAS:POW?')).toBe(lit);
+    await exec(om, 'SENS:CORR:COLL:ZERO');
+    expect(await waitFor(async () => (await om.query('SENS:CORR:COLL:ZERO:STAT?')) === '0', 2000)).toBe(true);
+    expect(await om.queryNumber('MEAS:POW?')).toBe(0);
+    await exec(led, 'OUTP OFF,(@1:400)');
+    const dark = await om.queryNumber('MEAS:POW?'); // below zero once dark: the light was taken as the dark level
+    expect(Math.abs(dark / -lit - 1)).toBeLessThan(1e-5);
   });
 });
 

@@ -1,7 +1,12 @@
+/**
+ * Driver-author toolkit: protocol tests. A driver's test (src/instruments/<model>/<model>.test.ts) lists the exact
+ * (command, reply) pairs the vendor's manual gives for each call, in order; the scripted peer checks every command
+ * and that every pair was consumed. No server, no simulator: what is tested is what goes on the wire.
+ */
 import type { Duplex } from 'node:stream';
 import { expect } from 'vitest';
-import { ScpiSession } from '../../src/scpi/session.ts';
-import { PairTransport } from '../../src/transport/pair.ts';
+import { ScpiSession } from '../../scpi/session.ts';
+import { PairTransport } from '../../transport/pair.ts';
 
 /** One expected exchange: the exact command, and the reply (text line, raw bytes such as a block, or none). */
 export type Exchange = readonly [command: string, reply: string | Buffer | null];

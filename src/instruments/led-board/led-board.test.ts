@@ -1,8 +1,10 @@
-import { describe, expect, it } from 'vitest';
-import { DriverError, LimitError, NotSafeError } from '../../src/instruments/base.ts';
-import { LedDriver } from '../../src/instruments/led-board/driver.ts';
-import { CallTrace } from '../../src/instruments/trace.ts';
-import { type Exchange, expectProtocol, NO_ERROR, ok, send } from './protocol.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { simStations } from '../../../test/helpers/sim-station.ts';
+import { allLanes } from '../../scpi/channels.ts';
+import { DriverError, LimitError, NotSafeError } from '../base.ts';
+import { type Exchange, expectProtocol, NO_ERROR, ok, send } from '../testing/protocol.ts';
+import { CallTrace } from '../trace.ts';
+import { type LedBoardSettings, LedDriver } from './driver.ts';
 
 const IDN = 'cpobench-sim,ULED-DRV-400,SIM-LD-0001,1.0.0';
 
@@ -213,5 +215,61 @@ describe('LedDriver protocol (µLED array driver board, virtual instrument)', ()
     expect(a).toMatchObject({ role: 'led-driver', method: 'setOutput', args: '[1..400] (400) true', ok: true });
     expect(b).toMatchObject({ method: 'setBias', ok: false });
     expect(b!.error).toMatch(/above the limit/);
+  });
+});
+
+describe('LedDriver against the simulated board over TCP', () => {
+  const benches = simStations();
+  afterEach(() => benches.closeAll());
+
+  it('drives every lane with one command per operation and reads back what the board holds', async () => {
+    const st = await benches.open('mosaic-800g');
+    const led = st.instrument('led-driver') as LedDriver;
+    const all = allLanes(400);
+    expect(await led.laneCount()).toBe(400);
+    await led.setRate(2e9);
+    expect(await led.getRate()).toBe(2e9);
+    await led.setPattern(all, 'PRBS7');
+    expect(await led.getPattern([1, 400])).toEqual(['PRBS7', 'PRBS7']);
+    await led.setSeed(all, all);
+    await led.setModulation(all, 320e-6);
+    await led.rampBias(all, 40e-6);
+    expect(await led.getBias([1, 400])).toEqual([40e-6, 40e-6]);
+    await led.setBias([1, 2], [50e-6, 60e-6]);
+    expect(await led.getBias([2, 1])).toEqual([60e-6, 50e-6]);
+    expect(await led.getModulation([5])).toEqual([320e-6]);
+    await led.setOutput(all, true);
+    expect(await led.getOutput([1, 2])).toEqual([true, true]);
+    const vf = await led.forwardVoltage(all);
+    expect(vf).toHaveLength(400);
+    expect(vf.every((v) => v > 1 && v < 5)).toBe(true);
+    expect(await led.boardTemperature()).toBeGreaterThan(0);
+
+    await expect(led.setBias([1], 1e-3)).rejects.toBeInstanceOf(LimitError);
+    expect(await led.getBias([1])).toEqual([50e-6]);
+
+    expect(await led.safeState({ timeoutMs: 5000 })).toBe(
+      'outputs off, bias 0 A and modulation 0 A on all 400 lanes (read back)',
+    );
+    expect(await led.getOutput([1, 400])).toEqual([false, false]);
+    expect(await led.getModulation([1, 400])).toEqual([0, 0]);
+  });
+
+  it('an instrument refusal carries its error code and names the role and command', async () => {
+    // A station limit looser than the board's own (300 µA): the driver sends, the instrument refuses with -222.
+    const st = await benches.open('lightbundle-512g', (c) => {
+      (c.instruments['led-driver']!.settings as unknown as LedBoardSettings).limits.maxCurrentA = 1e-3;
+    });
+    const led = st.instrument('led-driver') as LedDriver;
+    await expect(led.setBias([321], 1e-6)).rejects.toThrow(/lane 321 is outside 1..320/);
+    expect((await led.identify()).model).toBe('ULED-DRV-320');
+    expect(await led.selfTest()).toBe(0);
+    const before = await led.getBias([1, 2]);
+    const err = await led.setBias([1, 2], 500e-6).catch((e) => e);
+    expect(err).toBeInstanceOf(DriverError);
+    expect(err.code).toBe('E_INSTRUMENT');
+    expect(err.message).toMatch(/^led-driver: "SOUR:CURR:BIAS 0.0005,\(@1:2\)" failed: .*-222/);
+    expect(await led.getBias([1, 2])).toEqual(before);
+    expect(await led.clearErrors()).toEqual([]);
   });
 });

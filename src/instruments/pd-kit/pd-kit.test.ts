@@ -1,9 +1,10 @@
-import { describe, expect, it } from 'vitest';
-import { DriverError, LimitError } from '../../src/instruments/base.ts';
-import { CmosReceiver } from '../../src/instruments/cmos-kit/driver.ts';
-import { PdReceiver } from '../../src/instruments/pd-kit/driver.ts';
-import { encodeBlock } from '../../src/scpi/block.ts';
-import { expectProtocol, NO_ERROR, ok, send } from './protocol.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { simStations, until } from '../../../test/helpers/sim-station.ts';
+import { allLanes } from '../../scpi/channels.ts';
+import { DriverError, LimitError } from '../base.ts';
+import type { LedDriver } from '../led-board/driver.ts';
+import { expectProtocol, NO_ERROR, ok, send } from '../testing/protocol.ts';
+import { PdReceiver } from './driver.ts';
 
 describe('PdReceiver protocol (photodiode receiver kit, virtual instrument)', () => {
   it('covers every method with one list command per lane operation', async () => {
@@ -62,38 +63,40 @@ describe('PdReceiver protocol (photodiode receiver kit, virtual instrument)', ()
   });
 });
 
-describe('CmosReceiver protocol (CMOS receiver kit, virtual instrument)', () => {
-  it('reads the frame size once and captures frames as 16-bit little-endian blocks', async () => {
-    const pixels = Buffer.alloc(4 * 3 * 2);
-    for (let i = 0; i < 12; i++) pixels.writeUInt16LE(i === 5 ? 0x0a0a : i * 1000, i * 2);
-    const p = await expectProtocol([
-      ['SENS:FRAM:SIZE?', '4,3'],
-      ['FETC:FRAM?', encodeBlock(pixels)],
-      ['FETC:FRAM?', encodeBlock(pixels)],
-      ...ok('SENS:EXP 0.001'),
-      ...ok('SENS:GAIN 4'),
-      ['MEAS:POW? (@1)', '1.0E-06'],
-      ['FETC:FRAM?', encodeBlock(Buffer.alloc(10))],
-    ]);
-    const rx = new CmosReceiver({ role: 'cmos-receiver', session: p.session, lanes: 400 });
-    const f = await rx.captureFrame();
-    expect(f.width).toBe(4);
-    expect(f.height).toBe(3);
-    expect([...f.pixels]).toEqual([0, 1000, 2000, 3000, 4000, 0x0a0a, 6000, 7000, 8000, 9000, 10000, 11000]);
-    expect((await rx.captureFrame()).pixels.length).toBe(12);
-    await rx.setExposure(1e-3);
-    await rx.setGain(4);
-    await expect(rx.setGain(32)).rejects.toBeInstanceOf(LimitError);
-    await expect(rx.setExposure(-1)).rejects.toBeInstanceOf(LimitError);
-    expect(await rx.receivedPower([1])).toEqual([1e-6]);
-    await expect(rx.captureFrame()).rejects.toThrow(/block of 10 bytes is not a 4x3 frame/);
-    await p.done();
-  });
+describe('PdReceiver against the simulated kit over TCP', () => {
+  const benches = simStations();
+  afterEach(() => benches.closeAll());
 
-  it('frameSize queries the sensor', async () => {
-    const p = await expectProtocol([['SENS:FRAM:SIZE?', '640,480']]);
-    const rx = new CmosReceiver({ role: 'cmos-receiver', session: p.session, lanes: 400 });
-    expect(await rx.frameSize()).toEqual({ width: 640, height: 480 });
-    await p.done();
+  it('reads power, photocurrent and sync of every lane the board lights, and counts a gate', async () => {
+    const st = await benches.open('mosaic-800g');
+    const led = st.instrument('led-driver') as LedDriver;
+    const rx = st.instrument('pd-receiver') as PdReceiver;
+    expect(st.get('error-detector')).toBe(rx);
+    const all = allLanes(400);
+    expect(await rx.laneCount()).toBe(400);
+    expect(await rx.receivedPower([1, 2])).toEqual([0, 0]); // the board is dark after the safe state
+    await led.setPattern(all, 'PRBS7');
+    await led.setSeed(all, all);
+    await led.setModulation(all, 320e-6);
+    await led.setBias(all, 40e-6);
+    await led.setOutput(all, true);
+    const power = await rx.receivedPower(all);
+    expect(power).toHaveLength(400);
+    expect(power.every((p) => p > 0)).toBe(true);
+    expect((await rx.photocurrent([1, 2])).every((a) => a > 0)).toBe(true);
+
+    await rx.setCheckerPattern(all, 'PRBS7');
+    await rx.setThreshold(0.5);
+    await rx.startGate(1);
+    await until(async () => !(await rx.gateRunning()), 'the gate to end');
+    const c = await rx.readCounters(all);
+    expect(c.bits.every((b) => b === 2e9)).toBe(true); // 1 s at 2 Gb/s
+    expect(c.errors).toHaveLength(400);
+    expect((await rx.syncStatus([1, 2, 3])).every(Boolean)).toBe(true);
+    expect(await rx.lossOfSignal([1])).toEqual([false]);
+    await rx.startGate(1000);
+    expect(await rx.gateRunning()).toBe(true);
+    expect(await rx.safeState()).toBe('error-counter gate stopped (read back)');
+    expect(await rx.gateRunning()).toBe(false);
   });
 });
