@@ -284,4 +284,17 @@ describe('cpobench run on the simulated bench (real CLI, real store)', () => {
     expect(rec.safeState!.instruments.find((i) => i.role === 'led-driver')!.observed).toMatch(/^outputs off, bias 0 A/);
     expect(rec.steps.length).toBeGreaterThan(0); // what was measured before the fault is kept
   });
+
+  it('mosaic-800g-qual passes unchanged on the CMOS-receiver bench (exit 0)', async () => {
+    const json = join(dir, 'out', 'cmos-qual.json');
+    const r = await cpobench(['run', 'mosaic-800g-qual', '--sim', 'mosaic-800g-cmos', '--db', db, '--json', json]);
+    const rec = parseJson<RunRecord>(readFileSync(json, 'utf8'), 'cmos-qual.json');
+    expect(rec.outcome, `${rec.error ?? ''} ${rec.steps.filter((s) => s.verdict === 'FAIL').map((s) => s.id)}`).toBe(
+      'PASS',
+    );
+    expect(r.code).toBe(0);
+    expect(
+      rec.steps.find((s) => s.id === 'lane-map')!.measurements.find((m) => m.spec.name === 'rx_lane'),
+    ).toBeDefined();
+  });
 });
