@@ -74,7 +74,7 @@ describe('station files', () => {
 
   it('refuses an unknown driver listing the known ones, a setting the driver does not take, and a missing one', () => {
     expect(() => parseStation(GOOD.replace('driver: cpobench-pd-kit', 'driver: acme-9000'), 'x.yaml')).toThrow(
-      /^x\.yaml:8:26 instruments\.pd-receiver\.driver: one of the registered drivers: cpobench-cmos-kit, cpobench-led-board, cpobench-pd-kit, keysight-n6705c, thorlabs-pm100d, thorlabs-ted4015 \(cpobench drivers lists them\), got "acme-9000"/,
+      /^x\.yaml:8:26 instruments\.pd-receiver\.driver: one of the registered drivers: anritsu-mp1900a, cpobench-cmos-kit, cpobench-led-board, cpobench-pd-kit, keithley-2450, keysight-n6705c, keysight-n7734a, keysight-n7764a, newport-1936r, thorlabs-pm100d, thorlabs-ted4015 \(cpobench drivers lists them\), got "acme-9000"/,
     );
     // the PD kit takes no limits: a key of another driver's is refused on this one
     expect(() =>
