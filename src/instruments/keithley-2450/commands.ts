@@ -30,30 +30,30 @@ function toSense(s: string): SenseFunction {
 }
 
 export const K2450 = {
-  sourceFunction: control(':SOURce[1]:FUNCtion[:MODE]', keyword(SOURCE_FUNCTIONS), 'what the output sources', {
+  sourceFunction: control(':SOURce#:FUNCtion[:MODE]', keyword(SOURCE_FUNCTIONS), 'what the output sources', {
     send: ':SOUR:FUNC',
   }),
   current: control(
-    ':SOURce[1]:CURRent[:LEVel][:IMMediate][:AMPLitude]',
+    ':SOURce#:CURRent[:LEVel][:IMMediate][:AMPLitude]',
     num('A'),
     'current level of the current source',
     { send: ':SOUR:CURR', unit: 'A' },
   ),
-  voltageLimit: control(':SOURce[1]:CURRent:VLIMit[:LEVel]', num('V'), 'voltage limit while sourcing current', {
+  voltageLimit: control(':SOURce#:CURRent:VLIMit[:LEVel]', num('V'), 'voltage limit while sourcing current', {
     send: ':SOUR:CURR:VLIM',
     unit: 'V',
   }),
   voltageLimitTripped: measure(
-    ':SOURce[1]:CURRent:VLIMit:TRIPped',
+    ':SOURce#:CURRent:VLIMit:TRIPped',
     bool,
     '1 when the source is in its voltage limit (the current is below the level)',
     { send: ':SOUR:CURR:VLIM:TRIP' },
   ),
-  senseFunction: control(':SENSe[1]:FUNCtion[:ON]', senseFunction, 'the measure function', { send: ':SENS:FUNC' }),
-  voltageAutoRange: control(':SENSe[1]:VOLTage[:DC]:RANGe:AUTO', bool, 'voltage measure range chosen per reading', {
+  senseFunction: control(':SENSe#:FUNCtion[:ON]', senseFunction, 'the measure function', { send: ':SENS:FUNC' }),
+  voltageAutoRange: control(':SENSe#:VOLTage[:DC]:RANGe:AUTO', bool, 'voltage measure range chosen per reading', {
     send: ':SENS:VOLT:RANG:AUTO',
   }),
-  output: control(':OUTPut[1][:STATe]', bool, 'source output on/off', { send: ':OUTP' }),
+  output: control(':OUTPut#[:STATe]', bool, 'source output on/off', { send: ':OUTP' }),
   measureVoltage: measure(':MEASure:VOLTage[:DC]', num('V'), 'a voltage reading at the present source level', {
     send: ':MEAS:VOLT',
     unit: 'V',
