@@ -28,11 +28,23 @@ const led = (s: { instruments: Record<string, { settings: unknown }> }, name = '
 
 describe('station files', () => {
   it('loads every shipped station fixture', () => {
-    for (const name of ['mosaic-800g', 'mosaic-800g-cmos', 'lightbundle-512g', 'serial-bench']) {
+    for (const name of ['mosaic-800g', 'mosaic-800g-cmos', 'mosaic-800g-bert', 'lightbundle-512g', 'serial-bench']) {
       const s = loadStation(`fixtures/stations/${name}.yaml`);
       expect(s.instruments['led-driver']!.driver).toBe('cpobench-led-board');
       expect(led(s).limits.maxCurrentA).toBeGreaterThan(0);
     }
+    const bert = loadStation('fixtures/stations/mosaic-800g-bert.yaml');
+    expect(Object.values(bert.instruments).map((i) => i.driver)).toEqual([
+      'cpobench-led-board',
+      'keithley-2450',
+      'anritsu-mp1900a',
+      'keysight-n7734a',
+      'keysight-n7764a',
+      'keysight-n6705c',
+      'thorlabs-pm100d',
+      'thorlabs-ted4015',
+    ]);
+    expect(bert.switching).toMatchObject({ switch: 'lane-switch', errorDetector: { channels: [1, 2, 3, 4] } });
     const lb = loadStation('fixtures/stations/lightbundle-512g.yaml');
     expect(laneTotal(lb)).toBe(320);
     expect(lb.lanes.spares).toHaveLength(64);
