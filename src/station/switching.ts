@@ -127,7 +127,9 @@ export function checkSwitching(
   if (missing.length) {
     out.push({
       path: ['ports'],
-      message: `a switch port for every lane a run tests (the active lanes and the spares); lanes ${laneRanges(missing)} have none`,
+      message:
+        `a switch port for every lane a run tests (the active lanes and the spares); ` +
+        (missing.length === 1 ? `lane ${missing[0]} has none` : `lanes ${laneRanges(missing)} have none`),
     });
   }
   return out;

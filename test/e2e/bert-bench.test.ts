@@ -3,7 +3,7 @@
  * off-the-shelf instruments, a 4-channel error detector behind an optical switch, the power meter on the switch,
  * no per-lane receiver kit), through the real CLI: the verdicts the link gives (PASS, healthy seed 1).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/core/record.ts';
@@ -97,4 +97,22 @@ describe('cpobench run on --sim mosaic-800g-bert', () => {
     expect(rec.summary?.benchSafe).toBe(true);
     process.stderr.write(`mosaic-800g-qual on mosaic-800g-bert: ${((Date.now() - t0) / 1000).toFixed(1)} s wall\n`);
   }, 180_000);
+
+  it('a station whose switch port map leaves tested lanes uncovered is refused before anything starts (exit 2)', async () => {
+    const station = join(dir, 'short-map.yaml');
+    const text = readFileSync('fixtures/stations/mosaic-800g-bert.yaml', 'utf8').replace(
+      'ports: [ { ports: [1, 400], lanes: [1, 400] } ]',
+      'ports: [ { ports: [1, 399], lanes: [1, 399] } ]',
+    );
+    writeFileSync(station, text);
+    const line = text.split('\n').findIndex((l) => l.includes('ports: [ { ports: [1, 399]')) + 1;
+    const r = await cpobench(['run', 'smoke', '--station', station, '--db', join(dir, 'runs.db')], undefined, {
+      timeoutMs: 30_000,
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      `${station}:${line}:10 switching.ports: a switch port for every lane a run tests (the active lanes and the spares); lane 400 has none`,
+    );
+    expect(r.stderr).not.toMatch(/^run /m);
+  });
 });
