@@ -35,7 +35,7 @@ interface Gate {
   errors: number[];
 }
 
-const MODEL_PRBS = new Set([7, 9, 11, 15, 20, 23, 29, 31]);
+const MODEL_PRBS: ReadonlySet<number> = new Set([7, 9, 11, 15, 20, 23, 29, 31]);
 
 export class BertInstrument extends ScpiInstrument {
   private readonly link: BenchLink;
