@@ -169,6 +169,59 @@ export interface ThermalController extends Instrument {
   waitSettled?(opts?: CallOptions): Promise<number>;
 }
 
+/** Reading of a source-measure unit: voltage and current of one acquisition pair, and whether it hit its limit. */
+export interface SmuReading {
+  volts: number;
+  amps: number;
+  /** The voltage limit (compliance) tripped: the current sourced is below the setpoint. */
+  inCompliance: boolean;
+}
+
+/**
+ * A source-measure unit sourcing current (single-lane precision L-I-V, open/short screens): the current, its
+ * voltage limit, the output, and what it measures. `lane` is the DUT lane it is wired to, when the station says.
+ */
+export interface SourceMeasureUnit extends Instrument {
+  readonly lane?: number;
+  /** Current-source mode at `amps` (checked against the station's limit before anything is sent). */
+  sourceCurrent(amps: number, opts?: CallOptions): Promise<void>;
+  /** Voltage limit (compliance) while sourcing current, V. */
+  setVoltageLimit(volts: number, opts?: CallOptions): Promise<void>;
+  setOutput(on: boolean, opts?: CallOptions): Promise<void>;
+  measure(opts?: CallOptions): Promise<SmuReading>;
+}
+
+/** One route of an optical switch: which port (a lane's fibre) a channel's common is connected to. */
+export interface SwitchRoute {
+  channel: number;
+  port: number;
+}
+
+/**
+ * An optical switch: each channel's common (a detector input, a meter head) connects to one of `ports` ports,
+ * each carrying one lane's fibre. A port connects to one channel at a time.
+ */
+export interface OpticalSwitch extends Instrument {
+  readonly channels: number;
+  readonly ports: number;
+  /** Connects each listed channel to its port (one message for all of them). */
+  route(routes: readonly SwitchRoute[], opts?: CallOptions): Promise<void>;
+  /** The port each listed channel is connected to (0: none). */
+  routes(channels: readonly number[], opts?: CallOptions): Promise<number[]>;
+}
+
+/**
+ * A variable optical attenuator in front of the receiver: attenuation per channel, and its output (shutter).
+ * Channels default to all of them.
+ */
+export interface Attenuator extends Instrument {
+  readonly channels: number;
+  setAttenuation(db: number, channels?: readonly number[], opts?: CallOptions): Promise<void>;
+  attenuation(channels?: readonly number[], opts?: CallOptions): Promise<number[]>;
+  /** Opens (true) or closes (false) the output of each channel: a closed shutter passes no light. */
+  setEnabled(on: boolean, channels?: readonly number[], opts?: CallOptions): Promise<void>;
+}
+
 /** What each capability name stands for. */
 export interface CapabilityMap {
   'current-source': LaneCurrentSource;
@@ -180,6 +233,9 @@ export interface CapabilityMap {
   supply: Supply;
   'optical-power-meter': OpticalPowerMeter;
   'thermal-controller': ThermalController;
+  smu: SourceMeasureUnit;
+  'optical-switch': OpticalSwitch;
+  attenuator: Attenuator;
 }
 
 export type Capability = keyof CapabilityMap;
@@ -194,6 +250,9 @@ export const CAPABILITIES: readonly Capability[] = [
   'supply',
   'optical-power-meter',
   'thermal-controller',
+  'smu',
+  'optical-switch',
+  'attenuator',
 ];
 
 /** What steps see of the station: capabilities, never a model or a SCPI string. */

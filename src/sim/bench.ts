@@ -11,12 +11,18 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { SimClock } from './clock.ts';
 import { type FaultPlan, loadFaults } from './faults.ts';
+import { AttenuatorInstrument } from './instruments/attenuator.ts';
+import { BertInstrument } from './instruments/bert.ts';
 import { CmosReceiver } from './instruments/cmos-receiver.ts';
 import { LedDriver } from './instruments/led-driver.ts';
 import { BenchLink } from './instruments/link.ts';
+import { MeterView } from './instruments/meter-view.ts';
 import { OpticalMeter } from './instruments/optical-meter.ts';
+import { OpticalSwitch } from './instruments/optical-switch.ts';
+import { BenchOptics } from './instruments/optics.ts';
 import { PdReceiver } from './instruments/pd-receiver.ts';
 import { PowerAnalyzer } from './instruments/power-analyzer.ts';
+import { SmuInstrument } from './instruments/smu.ts';
 import { Tec } from './instruments/tec.ts';
 import { applyLinkFaults, LinkModel } from './model/link-model.ts';
 import { type InstrumentRole, type LinkProfile, laneCount, loadProfile } from './model/profile.ts';
@@ -32,8 +38,11 @@ export interface BenchOptions {
   profile?: string | LinkProfile;
   /** Seed for defect draws, gate error counts and frame noise (integer >= 0). Default 1. */
   seed?: number;
-  /** Instrument seconds per real second (> 0). Default 1. */
+  /** Instrument seconds per real second (> 0). Default: the profile's `runTimeScale` when `defaultTimeScale`
+   * is given (the in-process bench of run/serve), else `defaultTimeScale`, else 1 (real time). */
   timeScale?: number;
+  /** The clock rate when `timeScale` is not given and the profile names no `runTimeScale`. */
+  defaultTimeScale?: number;
   /** A fault file (path or built-in name in fixtures/faults) or a fault-plan object. */
   faults?: string | object;
   /** Serve each instrument behind a pty (socat) as `ASRL<path>::INSTR` as well as on TCP. */
@@ -89,7 +98,9 @@ export function planBench(options: BenchOptions = {}): BenchPlan {
     typeof options.profile === 'object' ? options.profile : loadProfile(options.profile ?? DEFAULT_PROFILE);
   const seed = options.seed ?? 1;
   if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be an integer >= 0, got ${seed}`);
-  const timeScale = options.timeScale ?? 1;
+  const timeScale =
+    options.timeScale ??
+    (options.defaultTimeScale === undefined ? 1 : (profile.runTimeScale ?? options.defaultTimeScale));
   if (!(timeScale > 0) || !Number.isFinite(timeScale))
     throw new RangeError(`time scale must be a positive number, got ${timeScale}`);
   const faults: FaultPlan =
@@ -120,13 +131,7 @@ export async function startBench(options: BenchOptions = {}): Promise<Bench> {
   const link = new BenchLink(model, profile, clock, seed);
   for (const f of faults.link) if (f.kind === 'thermal-drift') link.driftCPerHour += f.celsiusPerHour;
 
-  const instruments: ScpiInstrument[] = [
-    new LedDriver(link),
-    profile.receiver.type === 'cmos' ? new CmosReceiver(link) : new PdReceiver(link),
-    new PowerAnalyzer(link),
-    new OpticalMeter(link),
-    new Tec(link),
-  ];
+  const instruments = benchInstruments(profile, link);
 
   const servers: TcpServerHandle[] = [];
   const bridges: PtyBridgeHandle[] = [];
@@ -193,6 +198,34 @@ export async function startBench(options: BenchOptions = {}): Promise<Bench> {
   return bench;
 }
 
+/**
+ * The simulated instruments of a profile's bench layout: the per-lane receiver kit (`kit`), or an SMU, an error
+ * detector behind an optical switch and an attenuator, with the meter's head on the switch (`bert`).
+ */
+function benchInstruments(profile: LinkProfile, link: BenchLink): ScpiInstrument[] {
+  const b = profile.bench;
+  if (b.kind === 'kit') {
+    return [
+      new LedDriver(link),
+      profile.receiver.type === 'cmos' ? new CmosReceiver(link) : new PdReceiver(link),
+      new PowerAnalyzer(link),
+      new OpticalMeter(link),
+      new Tec(link),
+    ];
+  }
+  const optics = new BenchOptics(link, { edChannels: b.edChannels, switchLossDb: b.switchLossDb });
+  return [
+    new LedDriver(link),
+    new SmuInstrument(link, b.smuLane),
+    new BertInstrument(link, optics),
+    new OpticalSwitch(link, optics),
+    new AttenuatorInstrument(link, optics, b.attenuatorMaxDb),
+    new PowerAnalyzer(link),
+    new OpticalMeter(new MeterView(link, optics)),
+    new Tec(link),
+  ];
+}
+
 // ---------------------------------------------------------------- station description
 
 export interface SerialSettingsDoc {
@@ -219,6 +252,15 @@ export interface Station {
   timeScale: number;
   lanes: { rows: number; cols: number; order: 'row-major'; active: number; spares: number[] };
   instruments: Partial<Record<InstrumentRole, StationInstrumentDoc>>;
+  /** A `bert` bench: how the switch reaches the lanes, the error detector's inputs and the meter. */
+  switching?: SwitchingDoc;
+}
+
+export interface SwitchingDoc {
+  switch: string;
+  ports: { ports: [number, number]; lanes: [number, number] }[];
+  errorDetector: { instrument: string; channels: number[] };
+  powerMonitor: { instrument: string; channel: number; responsivityAW: number };
 }
 
 const SERIAL: SerialSettingsDoc = { baudRate: 115200, parity: 'none', dataBits: 8, stopBits: 1 };
@@ -231,6 +273,10 @@ export const SIM_DRIVERS: Record<InstrumentRole, string> = {
   'power-analyzer': 'keysight-n6705c',
   'optical-meter': 'thorlabs-pm100d',
   tec: 'thorlabs-ted4015',
+  smu: 'keithley-2450',
+  bert: 'anritsu-mp1900a',
+  'lane-switch': 'keysight-n7734a',
+  attenuator: 'keysight-n7764a',
 };
 
 function escapeRe(s: string): string {
@@ -299,9 +345,53 @@ export function benchStation(bench: Pick<Bench, 'profile' | 'instruments' | 'ser
           settle: { toleranceC: 0.1, dwellS: 5 },
         });
         break;
+      case 'smu':
+        Object.assign(doc, {
+          identity: escapeRe(id.model),
+          limits: { maxCurrentA: 0.01, maxVoltageV: 6 },
+          voltageLimitV: 5,
+          ...(p.bench.kind === 'bert' ? { lane: p.bench.smuLane } : {}),
+        });
+        break;
+      case 'bert':
+        Object.assign(doc, {
+          identity: escapeRe(id.model),
+          module: 1,
+          channels: p.bench.kind === 'bert' ? p.bench.edChannels : 4,
+        });
+        break;
+      case 'lane-switch':
+        Object.assign(doc, {
+          identity: escapeRe(id.model),
+          slot: 1,
+          channels: p.bench.kind === 'bert' ? p.bench.edChannels + 1 : 1,
+          ports: laneCount(p),
+        });
+        break;
+      case 'attenuator':
+        Object.assign(doc, {
+          identity: escapeRe(id.model),
+          channels: p.bench.kind === 'bert' ? p.bench.edChannels : 4,
+          limits: { maxDb: p.bench.kind === 'bert' ? p.bench.attenuatorMaxDb : 40 },
+          operatingDb: 0,
+        });
+        break;
     }
     if (bench.serial) doc.serial = { ...SERIAL };
     station.instruments[e.role] = doc;
+  }
+  if (p.bench.kind === 'bert') {
+    const ed = Array.from({ length: p.bench.edChannels }, (_, i) => i + 1);
+    station.switching = {
+      switch: 'lane-switch',
+      ports: [{ ports: [1, laneCount(p)], lanes: [1, laneCount(p)] }],
+      errorDetector: { instrument: 'bert', channels: ed },
+      powerMonitor: {
+        instrument: 'optical-meter',
+        channel: p.bench.edChannels + 1,
+        responsivityAW: p.receiver.responsivityAW,
+      },
+    };
   }
   return station;
 }

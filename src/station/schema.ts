@@ -12,6 +12,7 @@ import { loadYamlFile, parseYamlText } from '../config/load-yaml.ts';
 import { CAPABILITIES, type Capability } from '../instruments/capabilities.ts';
 import type { DriverDescriptor } from '../instruments/descriptor.ts';
 import { createDriverRegistry, type DriverRegistry } from '../instruments/registry.ts';
+import { checkSwitching, switchingSchema } from './switching.ts';
 
 const regex = z.string().refine(
   (s) => {
@@ -193,9 +194,19 @@ export function stationSchema(registry: DriverRegistry = createDriverRegistry())
         spares: z.array(z.number().int().min(1)).default([]),
       }),
       instruments,
+      /** An error detector or a power meter behind an optical switch (src/station/switching.ts). */
+      switching: switchingSchema.optional(),
     })
     .superRefine((s, ctx) => {
       const n = s.lanes.rows * s.lanes.cols;
+      if (s.switching) {
+        for (const iss of checkSwitching(s.switching, {
+          lanes: n,
+          tested: testedLanes(n, s.lanes.spares, s.lanes.active),
+          provides: (name) => s.instruments[name]?.provides,
+        }))
+          ctx.addIssue({ code: 'custom', path: ['switching', ...iss.path], message: iss.message });
+      }
       s.lanes.spares.forEach((lane, i) => {
         if (lane > n)
           ctx.addIssue({ code: 'custom', path: ['lanes', 'spares', i], message: `expected a lane in 1..${n}` });
@@ -242,6 +253,14 @@ export function stationDocument(config: StationConfig): Record<string, unknown> 
     Object.entries(config.instruments).map(([name, { settings, ...rest }]) => [name, { ...rest, ...settings }]),
   );
   return { ...config, instruments };
+}
+
+/** The lanes a run tests: the active ones (the first non-spare lanes) and the spares. */
+export function testedLanes(total: number, spares: readonly number[], active?: number): number[] {
+  const spare = new Set(spares);
+  const all = Array.from({ length: total }, (_, i) => i + 1);
+  const primary = all.filter((l) => !spare.has(l)).slice(0, active ?? total - spare.size);
+  return [...primary, ...spares].sort((a, b) => a - b);
 }
 
 /** Total physical lanes of the station's array. */

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import pino, { type Logger } from 'pino';
-import { CpobenchError, errorMessage } from '../core/errors.ts';
+import { errorMessage } from '../core/errors.ts';
 import { type InstrumentClock, instrumentClock } from '../core/instrument-clock.ts';
 import type { SafeStateReport, TranscriptEntry } from '../core/record.ts';
 import type { ScpiDriver } from '../instruments/base.ts';
@@ -8,6 +8,8 @@ import type { Bench, Capability, CapabilityMap, Instrument } from '../instrument
 import { createDriverRegistry, type DriverRegistry } from '../instruments/registry.ts';
 import { CallTrace } from '../instruments/trace.ts';
 import type { ReconnectOptions } from '../transport/transport.ts';
+import { buildComposites, type Composite } from './composites.ts';
+import { StationError } from './errors.ts';
 import { type AcquireOptions, type SessionHandle, SessionPool } from './pool.ts';
 import { laneTotal, type StationConfig } from './schema.ts';
 
@@ -32,12 +34,7 @@ export interface InstrumentInfo {
   error?: string;
 }
 
-/** A station-level refusal: no such role, the wrong instrument at an address. */
-export class StationError extends CpobenchError {
-  constructor(code: 'E_STATION' | 'E_IDENTITY', message: string) {
-    super(code, message);
-  }
-}
+export { StationError };
 
 export interface OpenStationOptions {
   /** Share sessions with other users of the same instruments; default: a pool owned by this Station. */
@@ -75,16 +72,28 @@ export class Station implements Bench {
   /** The instruments' clock (the station's timeScale; real time on real hardware). */
   readonly clock: InstrumentClock;
   private readonly slots = new Map<string, Slot>();
+  /** Capabilities assembled from several instruments (a detector behind a switch): src/station/composites.ts. */
+  private readonly composites = new Map<string, Composite>();
   private readonly ownedPool: SessionPool | undefined;
+  private readonly registry: DriverRegistry;
   private closed = false;
 
   /** @internal use openStation() */
-  constructor(config: StationConfig, slots: Slot[], trace: CallTrace, ownedPool: SessionPool | undefined) {
+  constructor(
+    config: StationConfig,
+    slots: Slot[],
+    trace: CallTrace,
+    ownedPool: SessionPool | undefined,
+    composites: readonly Composite[] = [],
+    registry: DriverRegistry = createDriverRegistry(),
+  ) {
+    this.registry = registry;
     this.config = config;
     this.trace = trace;
     this.clock = clockOf(config);
     this.ownedPool = ownedPool;
     for (const s of slots) this.slots.set(s.role, s);
+    for (const c of composites) this.composites.set(c.name, c);
   }
 
   get name(): string {
@@ -95,7 +104,10 @@ export class Station implements Bench {
   get<C extends Capability>(cap: C): CapabilityMap[C] {
     const found = this.find(cap);
     if (found) return found;
-    const have = [...this.slots.values()].map((s) => `${s.role} (${s.info.provides.join(', ')})`).join('; ');
+    const have = [
+      ...[...this.slots.values()].map((s) => `${s.role} (${s.info.provides.join(', ')})`),
+      ...[...this.composites.values()].map((c) => `${c.name} (${c.provides})`),
+    ].join('; ');
     throw new StationError('E_STATION', `station "${this.config.name}" has no ${cap} (it has: ${have})`);
   }
 
@@ -114,14 +126,27 @@ export class Station implements Bench {
     return this.providers(cap).length > 0;
   }
 
-  /** Names of the instruments that provide `cap`. */
+  /**
+   * Names of what provides `cap`: instruments, and composites (`bert via lane-switch`), which provide theirs in
+   * place of the instrument they are made around.
+   */
   providers(cap: Capability): string[] {
-    return [...this.slots.values()].filter((s) => s.info.provides.includes(cap)).map((s) => s.role);
+    const composed = [...this.composites.values()].filter((c) => c.provides === cap);
+    const replaced = new Set(composed.map((c) => c.parts[0]));
+    return [
+      ...[...this.slots.values()]
+        .filter((s) => s.info.provides.includes(cap) && !replaced.has(s.role))
+        .map((s) => s.role),
+      ...composed.map((c) => c.name),
+    ];
   }
 
   /** Every capability the station provides. */
   capabilities(): Set<Capability> {
-    return new Set([...this.slots.values()].flatMap((s) => s.info.provides));
+    return new Set([
+      ...[...this.slots.values()].flatMap((s) => s.info.provides),
+      ...[...this.composites.values()].map((c) => c.provides),
+    ]);
   }
 
   /** The driver of the instrument `name` (its name in the station); refused when there is no such instrument. */
@@ -156,7 +181,7 @@ export class Station implements Bench {
    * their state but do not throw here.
    */
   async verifyIdentities(opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<InstrumentInfo[]> {
-    await Promise.all([...this.slots.values()].map((s) => checkIdentity(s, opts)));
+    await Promise.all([...this.slots.values()].map((s) => checkIdentity(s, opts, this.registry)));
     const wrong = this.instruments().filter((i) => i.state === 'wrong-identity');
     if (wrong.length > 0) throw new StationError('E_IDENTITY', wrong.map((w) => w.error).join('; '));
     return this.instruments();
@@ -197,6 +222,11 @@ export class Station implements Bench {
   }
 
   private use(role: string): ScpiDriver {
+    const composite = this.composites.get(role);
+    if (composite) {
+      for (const part of composite.parts) this.use(part); // refuses a closed station or a wrong part
+      return composite.impl as unknown as ScpiDriver;
+    }
     const s = this.slots.get(role);
     if (!s) {
       const roles = [...this.slots.keys()].join(', ');
@@ -246,7 +276,11 @@ function withoutRole(message: string, role: string): string {
   return message;
 }
 
-async function checkIdentity(s: Slot, opts: { signal?: AbortSignal; timeoutMs?: number }): Promise<void> {
+async function checkIdentity(
+  s: Slot,
+  opts: { signal?: AbortSignal; timeoutMs?: number },
+  registry: DriverRegistry,
+): Promise<void> {
   try {
     const id = await s.driver.identify(opts);
     s.info.identity = id.raw;
@@ -257,12 +291,21 @@ async function checkIdentity(s: Slot, opts: { signal?: AbortSignal; timeoutMs?: 
       s.info.state = 'wrong-identity';
       s.info.error =
         `${s.role} at ${s.info.resource} refused: it answered *IDN? "${id.raw}", ` +
-        `which does not match the expected identity /${s.info.expected}/`;
+        `which does not match the expected identity /${s.info.expected}/ (driver ${s.info.driver}); ` +
+        whoMatches(id.raw, registry);
     }
   } catch (err) {
     s.info.state = 'unreachable';
     s.info.error = errorMessage(err);
   }
+}
+
+/** Which registered drivers' identity patterns match a `*IDN?` reply, or, when none does, which were tried. */
+function whoMatches(idn: string, registry: DriverRegistry): string {
+  const all = [...registry.values()];
+  const matching = all.filter((d) => new RegExp(d.identity).test(idn)).map((d) => d.model);
+  if (matching.length) return `registered drivers whose identity matches it: ${matching.join(', ')}`;
+  return `no registered driver matches it (tried: ${all.map((d) => `${d.model} /${d.identity}/`).join(', ')})`;
 }
 
 /**
@@ -311,6 +354,15 @@ export async function openStation(config: StationConfig, options: OpenStationOpt
     };
     return { role, handle, driver, info };
   });
+  // composites are made (and refused) before a single byte goes to an instrument
+  let composites: Composite[];
+  try {
+    composites = buildComposites(config, new Map(slots.map((s) => [s.role, s.driver as unknown as Instrument])), clock);
+  } catch (err) {
+    await Promise.all(slots.map((s) => s.handle.release()));
+    await ownedPool?.closeAll();
+    throw err;
+  }
   await Promise.all(
     slots.map(async (s) => {
       try {
@@ -321,7 +373,7 @@ export async function openStation(config: StationConfig, options: OpenStationOpt
         return;
       }
       if (options.verify === false) s.info.state = 'ready';
-      else await checkIdentity(s, options.signal ? { signal: options.signal } : {});
+      else await checkIdentity(s, options.signal ? { signal: options.signal } : {}, registry);
       const drv = s.driver as Instrument;
       if (s.info.state !== 'ready' || options.init === false || !drv.init) return;
       try {
@@ -332,7 +384,7 @@ export async function openStation(config: StationConfig, options: OpenStationOpt
       }
     }),
   );
-  return new Station(config, slots, trace, ownedPool);
+  return new Station(config, slots, trace, ownedPool, composites, registry);
 }
 
 /** The clock of a station's instruments: its timeScale (1, real time, unless a simulated bench says so). */

@@ -20,5 +20,19 @@ describe('cpobench drivers', () => {
     ]);
     // every model the table shows is in the JSON, and the other way round
     for (const d of list) expect(r.stdout).toMatch(new RegExp(`^${d.model}\\s`, 'm'));
+    // at least nine models, each with the capabilities it gives the steps
+    expect(list.length).toBeGreaterThanOrEqual(9);
+    for (const d of list) expect(d.capabilities.length, d.model).toBeGreaterThan(0);
+    const caps = Object.fromEntries(list.map((d) => [d.model, d.capabilities]));
+    expect(caps).toMatchObject({
+      'keithley-2450': ['smu'],
+      'anritsu-mp1900a': ['error-detector'],
+      'keysight-n7734a': ['optical-switch'],
+      'keysight-n7764a': ['attenuator'],
+      'newport-1936r': ['optical-power-meter'],
+      'thorlabs-pm100d': ['optical-power-meter'],
+    });
+    expect(r.stdout).toMatch(/^keithley-2450\s+smu\s+Keithley 2450 SourceMeter \(SCPI\)$/m);
+    expect(r.stdout).toMatch(/settings: module, channels; \*IDN\? matches \/MP1900A\//);
   });
 });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { toUint16LE } from '../../src/scpi/block.ts';
-import { benchStation, startBench, stationYaml } from '../../src/sim/bench.ts';
+import { benchStation, planBench, startBench, stationYaml } from '../../src/sim/bench.ts';
 import { stationFromObject } from '../../src/station/schema.ts';
 import { startSim } from '../e2e/helpers.ts';
 import { cpobench } from '../helpers/cli.ts';
@@ -75,6 +75,17 @@ describe('startBench', () => {
     expect(parse(stationYaml(st))).toEqual(st);
     // the drivers' station loader accepts it
     expect(Object.keys(stationFromObject(st, 'sim station').instruments)).toHaveLength(5);
+  });
+});
+
+describe('planBench: the instrument clock', () => {
+  it("real time by default; run/serve's default, or the profile's runTimeScale, or --time-scale", () => {
+    expect(planBench({ profile: 'mosaic-800g' }).timeScale).toBe(1);
+    expect(planBench({ profile: 'mosaic-800g', defaultTimeScale: 1000 }).timeScale).toBe(1000);
+    // a BER screen on the BERT bench is 100 gates of 4 lanes: its profile asks for a faster clock
+    expect(planBench({ profile: 'mosaic-800g-bert', defaultTimeScale: 1000 }).timeScale).toBe(100000);
+    expect(planBench({ profile: 'mosaic-800g-bert', defaultTimeScale: 1000, timeScale: 5 }).timeScale).toBe(5);
+    expect(planBench({ profile: 'mosaic-800g-bert' }).timeScale).toBe(1); // cpobench sim: real time
   });
 });
 

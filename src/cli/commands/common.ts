@@ -27,7 +27,7 @@ export function addBenchOptions(cmd: Command): Command {
     .option('--seed <n>', 'simulated bench: seed (same seed, same results)')
     .option(
       '--time-scale <n>',
-      `simulated bench: instrument time runs N times faster (default ${SIM_RUN_TIME_SCALE}; 1 is real time)`,
+      `simulated bench: instrument time runs N times faster (default ${SIM_RUN_TIME_SCALE}, or the profile's runTimeScale; 1 is real time)`,
     )
     .option('--faults <file>', 'simulated bench: fault plan (fixtures/faults/*.yaml)')
     .option('--db <path>', 'results database (SQLite)', 'data/cpobench.db');
@@ -42,8 +42,8 @@ function positiveNumber(name: string, v: string | undefined): number | undefined
 
 /**
  * The in-process simulated bench of `run --sim` and `serve --sim` runs its instrument clock this much faster
- * than real time unless told otherwise, so a 1e-12 BER gate (25 min on a real 2 Gb/s lane) takes about 1.5 s.
- * `cpobench sim` keeps real time as its default.
+ * than real time unless told otherwise (--time-scale, or the profile's `runTimeScale`), so a 1e-12 BER gate
+ * (25 min on a real 2 Gb/s lane) takes about 1.5 s. `cpobench sim` keeps real time as its default.
  */
 export const SIM_RUN_TIME_SCALE = 1000;
 
@@ -60,7 +60,8 @@ export function simOptions(o: BenchCliOptions): BenchOptions | undefined {
   return {
     profile: o.sim,
     seed,
-    timeScale: positiveNumber('--time-scale', o.timeScale) ?? SIM_RUN_TIME_SCALE,
+    timeScale: positiveNumber('--time-scale', o.timeScale),
+    defaultTimeScale: SIM_RUN_TIME_SCALE,
     faults: o.faults,
   };
 }

@@ -111,6 +111,10 @@ export class LinkModel {
   private readonly faultFactor: Float64Array;
   private readonly effHours: Float64Array;
   private readonly isSpare: Uint8Array;
+  /** Transmission of each lane's path from the fibre end to the receiver (switch, attenuator), linear. */
+  private readonly pathGain: Float64Array;
+  /** DC current an external source (an SMU on the lane's pads) drives the lane with; NaN: none. */
+  private readonly external: Float64Array;
 
   // global state
   private rateBps: number;
@@ -158,6 +162,8 @@ export class LinkModel {
     this.effHours = new Float64Array(n);
     this.isSpare = new Uint8Array(n);
     for (const l of profile.geometry.spareLanes) this.isSpare[l - 1] = 1;
+    this.pathGain = new Float64Array(n).fill(1);
+    this.external = new Float64Array(n).fill(Number.NaN);
     this.rateBps = profile.link.rate;
     this.baseTempC = profile.thermal.ambientC;
     this.railVolts = profile.power.rails.map((r) => r.volts);
@@ -410,6 +416,38 @@ export class LinkModel {
     return this.profile.power.rails.map((r) => r.name);
   }
 
+  // ---------------------------------------------------------------- bench optics and external sources
+
+  /**
+   * Loss of each lane's path between the fibre end and the receiver, dB (an optical switch, an attenuator): the
+   * receiver sees the lane's light (own and crosstalk) attenuated by it. One value for every listed lane, or one each.
+   */
+  setPathLoss(lanes: Lanes, db: number | readonly number[]): void {
+    this.each(lanes, db, (i, v) => {
+      if (!Number.isFinite(v)) throw new RangeError(`path loss must be finite, got ${v}`);
+      this.pathGain[i] = 10 ** (-v / 10);
+    });
+  }
+  getPathLoss(lanes: Lanes = this.allLanes()): number[] {
+    return lanes.map((l) => -10 * Math.log10(this.pathGain[this.index(l)]) + 0);
+  }
+
+  /**
+   * An external DC source on one lane's emitter (an SMU on its pads): while set, the lane emits at this current
+   * whatever the LED driver does on it (no modulation: it carries no data), and its V_f is at this current; its
+   * power is not drawn from the DUT's rails. `undefined` disconnects it.
+   */
+  setExternalCurrent(lane: number, amps: number | undefined): void {
+    const i = this.index(lane);
+    if (amps !== undefined && !(amps >= 0)) throw new RangeError(`external current must be >= 0 A, got ${amps}`);
+    this.external[i] = amps ?? Number.NaN;
+    this.touch();
+  }
+  getExternalCurrent(lane: number): number | undefined {
+    const v = this.external[this.index(lane)];
+    return Number.isNaN(v) ? undefined : v;
+  }
+
   // ---------------------------------------------------------------- faults
 
   /** Marks lanes dead (no light, V_f reads 0, LOS at the receiver). */
@@ -545,6 +583,18 @@ export class LinkModel {
       const pat = LINK_PATTERNS[code];
       const dens = pat === 'ONES' ? 1 : pat === 'ZEROS' ? 0 : 0.5;
       density[i] = dens;
+      const ext = this.external[i];
+      if (!Number.isNaN(ext)) {
+        // an external DC source drives the emitter; the board's channel does not reach it
+        if (!alive[i]) continue;
+        lit[i] = 1;
+        const [e, v] = emit(ext);
+        p0[i] = e * this.laneFactor(i);
+        p1[i] = p0[i];
+        optical[i] = p0[i];
+        vf[i] = v;
+        continue;
+      }
       if (!this.outputOn[i] || !driverUp) continue;
       const i0 = this.biasA[i];
       const i1 = i0 + this.modA[i];
@@ -561,7 +611,9 @@ export class LinkModel {
       ledWatts += (1 - dens) * i0 * v0 + dens * i1 * v1;
     }
 
-    const received = applyChannel(optical, this.coupling, this.nbIdx);
+    const reaching = applyChannel(optical, this.coupling, this.nbIdx);
+    const received = new Float64Array(n);
+    for (let i = 0; i < n; i++) received[i] = reaching[i] * this.pathGain[i];
     const xtalkOma = crosstalkSum(oma, this.coupling, this.nbIdx);
     const own = this.coupling.own;
     const R = this.rx.responsivityAW;
@@ -583,11 +635,18 @@ export class LinkModel {
         continue;
       }
       const sp = this.pattern[i];
-      const inSync = sp === this.checker[i] && this.invert[i] === this.checkerInvert[i] && lit[i] === 1;
+      const inSync =
+        sp === this.checker[i] &&
+        this.invert[i] === this.checkerInvert[i] &&
+        lit[i] === 1 &&
+        Number.isNaN(this.external[i]); // a DC-driven lane carries no pattern
       if (!inSync) continue;
       sync[i] = 1;
       const pat = LINK_PATTERNS[sp];
-      const xAvg = received[i] - own * optical[i];
+      // what reaches the fibre end, then the path (switch, attenuator) scales it all: R·g is the responsivity
+      // seen from the fibre end
+      const Rg = R * this.pathGain[i];
+      const xAvg = reaching[i] - own * optical[i];
       const ownOma = own * (p1[i] - p0[i]);
       let opening = 1;
       if (pat !== 'ONES' && pat !== 'ZEROS') {
@@ -603,18 +662,18 @@ export class LinkModel {
         }
         opening = lastOpening;
       }
-      const mid = R * (own * 0.5 * (p0[i] + p1[i]) + xAvg);
-      const half = 0.5 * R * (ownOma * opening - xtalkOma[i]);
+      const mid = Rg * (own * 0.5 * (p0[i] + p1[i]) + xAvg);
+      const half = 0.5 * Rg * (ownOma * opening - xtalkOma[i]);
       const mu1 = mid + half;
       const mu0 = mid - half;
-      const s1 = noiseSigma(mid + 0.5 * R * ownOma, rate, this.rx);
-      const s0 = noiseSigma(mid - 0.5 * R * ownOma, rate, this.rx);
+      const s1 = noiseSigma(mid + 0.5 * Rg * ownOma, rate, this.rx);
+      const s0 = noiseSigma(mid - 0.5 * Rg * ownOma, rate, this.rx);
       const eye = eyeBer(mu1, mu0, s1, s0, this.thresholdRel);
       q[i] = Math.max(0, eye.q);
       if (pat === 'ONES' || pat === 'ZEROS') {
         // a DC pattern has one level; the slicer sits where the PRBS eye's threshold would be
         const dOpt = (s0 * mu1 + s1 * mu0) / (s0 + s1) + (this.thresholdRel - 0.5) * (mu1 - mu0);
-        const level = pat === 'ONES' ? R * (own * p1[i] + xAvg) : R * (own * p0[i] + xAvg);
+        const level = pat === 'ONES' ? Rg * (own * p1[i] + xAvg) : Rg * (own * p0[i] + xAvg);
         const s = pat === 'ONES' ? s1 : s0;
         const z = pat === 'ONES' ? (level - dOpt) / s : (dOpt - level) / s;
         ber[i] = Math.min(0.5, normalTail(z));

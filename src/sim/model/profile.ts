@@ -29,8 +29,35 @@ export const INSTRUMENT_ROLES = [
   'power-analyzer',
   'optical-meter',
   'tec',
+  'smu',
+  'bert',
+  'lane-switch',
+  'attenuator',
 ] as const;
 export type InstrumentRole = (typeof INSTRUMENT_ROLES)[number];
+
+/**
+ * Which instruments the simulated bench puts on the link. `kit` (the default): the per-lane receiver kit of
+ * `receiver.type`. `bert`: no per-lane kit; the fibre bundle's lanes go to an optical switch whose first
+ * `edChannels` channels feed an error detector's inputs, each through one channel of a variable optical
+ * attenuator, and whose last channel feeds the optical power meter's head; an SMU sits on one lane's pads.
+ * `receiver` then describes the error detector's optical front end (O/E converter, clock recovery).
+ */
+export const benchSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('kit') }),
+  z.strictObject({
+    kind: z.literal('bert'),
+    /** Error-detector inputs, one attenuator channel in front of each. */
+    edChannels: z.number().int().min(1).max(4).default(4),
+    /** Insertion loss of the switch (every route), dB. */
+    switchLossDb: z.number().min(0).max(10).default(0.5),
+    /** Highest attenuation of the attenuator, dB. */
+    attenuatorMaxDb: z.number().gt(0).max(60).default(40),
+    /** The lane whose emitter the SMU's leads are on. */
+    smuLane: z.number().int().min(1).default(1),
+  }),
+]);
+export type BenchLayout = z.output<typeof benchSchema>;
 
 const railSchema = z.strictObject({
   name: z.string().min(1),
@@ -46,6 +73,11 @@ export const linkProfileSchema = z
     description: z.string().default(''),
     /** Default seed for defect draws and noise. */
     seed: z.number().int().min(0).default(1),
+    /**
+     * Instrument seconds per real second of the in-process bench of `run --sim` / `serve --sim` when --time-scale
+     * is not given (default: theirs, 1000). A bench whose BER screens take many gates runs faster.
+     */
+    runTimeScale: z.number().gt(0).max(1e9).optional(),
     geometry: z.strictObject({
       rows: z.number().int().min(1).max(256),
       cols: z.number().int().min(1).max(256),
@@ -152,6 +184,7 @@ export const linkProfileSchema = z
       maxC: z.number(),
       rampCPerS: pos(),
     }),
+    bench: benchSchema.default({ kind: 'kit' }),
     instruments: z.strictObject({
       'led-driver': instrumentIdentitySchema,
       'pd-receiver': instrumentIdentitySchema,
@@ -159,6 +192,11 @@ export const linkProfileSchema = z
       'power-analyzer': instrumentIdentitySchema,
       'optical-meter': instrumentIdentitySchema,
       tec: instrumentIdentitySchema,
+      /** The instruments of a `bert` bench. */
+      smu: instrumentIdentitySchema.optional(),
+      bert: instrumentIdentitySchema.optional(),
+      'lane-switch': instrumentIdentitySchema.optional(),
+      attenuator: instrumentIdentitySchema.optional(),
     }),
   })
   .superRefine((p, ctx) => {
@@ -195,6 +233,24 @@ export const linkProfileSchema = z
     }
     if (p.thermal.minC >= p.thermal.maxC) {
       ctx.addIssue({ code: 'custom', path: ['thermal', 'maxC'], message: 'expected maxC > minC' });
+    }
+    if (p.bench.kind === 'bert') {
+      for (const role of ['smu', 'bert', 'lane-switch', 'attenuator'] as const) {
+        if (!p.instruments[role])
+          ctx.addIssue({
+            code: 'custom',
+            path: ['instruments', role],
+            message: `expected the identity of the ${role} (bench kind bert)`,
+          });
+      }
+      if (p.bench.smuLane > lanes)
+        ctx.addIssue({ code: 'custom', path: ['bench', 'smuLane'], message: `expected a lane number in 1..${lanes}` });
+      if (p.receiver.type !== 'pd')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['receiver', 'type'],
+          message: "expected pd (the error detector's O/E front end) for bench kind bert",
+        });
     }
     if (p.receiver.type === 'cmos' && !p.receiver.frame) {
       ctx.addIssue({ code: 'custom', path: ['receiver', 'frame'], message: 'expected a frame section for cmos' });

@@ -290,3 +290,41 @@ describe('link behaviour', () => {
     expect(m.ber()).toEqual(b);
   });
 });
+
+describe('bench optics and external sources', () => {
+  it('a path loss scales what the receiver sees of a lane: power, photocurrent, Q; 40 dB leaves it dark', () => {
+    const m = LinkModel.operating(mosaic);
+    const p0 = m.receivedPower()[10 - 1]!;
+    const q0 = m.qFactor()[10 - 1]!;
+    const i0 = m.photocurrent()[10 - 1]!;
+    const next = m.receivedPower()[11 - 1]!;
+    m.setPathLoss([10], 3);
+    expect(m.getPathLoss([10, 11])[0]).toBeCloseTo(3, 12);
+    expect(m.getPathLoss([10, 11])[1]).toBe(0);
+    expect(m.receivedPower()[10 - 1]! / p0).toBeCloseTo(10 ** -0.3, 12);
+    // photocurrent = R·P + dark current
+    expect(m.photocurrent()[10 - 1]! - 1e-9).toBeCloseTo((i0 - 1e-9) * 10 ** -0.3, 15);
+    expect(m.qFactor()[10 - 1]!).toBeLessThan(q0 * 0.75);
+    expect(m.receivedPower()[11 - 1]).toBe(next); // its neighbour keeps its path
+    m.setPathLoss([10], 40);
+    expect(m.los()[10 - 1]).toBe(1);
+    expect(() => m.setPathLoss([10], Number.NaN)).toThrow(/path loss must be finite/);
+  });
+
+  it('an external DC current lights a lane whatever the board does, with no data on it and V_f at that current', () => {
+    const m = new LinkModel(mosaic); // every board output off
+    expect(m.opticalPower()[5 - 1]).toBe(0);
+    m.setExternalCurrent(5, 100e-6);
+    expect(m.getExternalCurrent(5)).toBe(100e-6);
+    expect(m.opticalPower()[5 - 1]).toBeCloseTo(m.emittedPowerAt(5, 100e-6), 15);
+    expect(m.forwardVoltage()[5 - 1]).toBeCloseTo(m.forwardVoltageAt(5, 100e-6), 12);
+    expect(m.sync()[5 - 1]).toBe(0); // DC: nothing to lock to
+    expect(m.railPower()[0]!.watts).toBeCloseTo(new LinkModel(mosaic).railPower()[0]!.watts, 12); // not the DUT's rails
+    m.setExternalCurrent(5, undefined);
+    expect(m.opticalPower()[5 - 1]).toBe(0);
+    applyLinkFaults(m, [{ kind: 'dead-lanes', lanes: [5] }]);
+    m.setExternalCurrent(5, 100e-6);
+    expect(m.opticalPower()[5 - 1]).toBe(0);
+    expect(m.forwardVoltageAt(5, 100e-6)).toBe(0); // a dead lane is a short
+  });
+});

@@ -12,8 +12,24 @@ import {
 } from '../../../src/sim/model/profile.ts';
 
 describe('profiles', () => {
-  it('ships the three built-in profiles', () => {
-    expect(builtinProfileNames()).toEqual(['lightbundle-512g', 'mosaic-800g', 'mosaic-800g-cmos']);
+  it('ships the four built-in profiles', () => {
+    expect(builtinProfileNames()).toEqual(['lightbundle-512g', 'mosaic-800g', 'mosaic-800g-bert', 'mosaic-800g-cmos']);
+  });
+
+  it('mosaic-800g-bert: the mosaic-800g link on a BERT bench (ED behind a switch, attenuator, SMU on lane 1)', () => {
+    const p = loadProfile('mosaic-800g-bert');
+    const m = loadProfile('mosaic-800g');
+    expect(p.bench).toEqual({ kind: 'bert', edChannels: 4, switchLossDb: 0.5, attenuatorMaxDb: 40, smuLane: 1 });
+    expect(p.runTimeScale).toBe(100000);
+    expect({ ...p.emitter, ...p.channel, ...p.link }).toEqual({ ...m.emitter, ...m.channel, ...m.link });
+    expect(p.instruments.bert).toMatchObject({ manufacturer: 'ANRITSU', model: 'MP1900A' });
+    expect(m.bench).toEqual({ kind: 'kit' });
+    expect(() =>
+      parseProfile(
+        readFileSync(path.join(PROFILE_DIR, 'mosaic-800g-bert.yaml'), 'utf8').replace(/^ {2}smu: .*$/m, ''),
+        'no-smu.yaml',
+      ),
+    ).toThrow(/no-smu\.yaml.* instruments\.smu: expected the identity of the smu \(bench kind bert\)/);
   });
 
   it('mosaic-800g: 20x20 = 400 lanes at 2 Gb/s, PD receiver, no spares', () => {
