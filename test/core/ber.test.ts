@@ -96,6 +96,18 @@ describe('confidence-level BER', () => {
   });
 });
 
+describe('BER upper bound is a probability', () => {
+  // Guards the mutant "remove the `Math.min(1, …)` clamp in berUpperBound". Expected values from the CL multiplier
+  // table of domain.md §2.2 (95 %: 0 errors 2.996, 3 errors 7.754), divided by hand.
+  it('is clamped to 1 when the Poisson bound exceeds the bits counted', () => {
+    expect(berUpperBound(1, 0, 0.95)).toBe(1); // 2.996 / 1 bit
+    expect(berUpperBound(3, 3, 0.95)).toBe(1); // 7.754 / 3 bits = 2.58
+    expect(berUpperBound(2.996, 0, 0.95)).toBeCloseTo(1, 3); // right at the clamp
+    expect(berUpperBound(10, 3, 0.95)).toBeCloseTo(0.7754, 3); // 7.754 / 10, under the clamp: not clamped
+    expect(berUpperBound(100, 0, 0.95)).toBeCloseTo(0.02996, 4);
+  });
+});
+
 describe('crosstalk penalty', () => {
   it('matches the domain worked examples', () => {
     expect(crosstalkPenaltyDb(Array(4).fill(dbToLinear(-20)))).toBeCloseTo(0.18, 2);
