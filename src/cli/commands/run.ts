@@ -7,6 +7,7 @@ import { type AppContext, loadSequenceFor, openContext, startSequenceRun } from 
 import type { BenchEvent, BenchSafety, RunRecord } from '../../core/record.ts';
 import { type Answer, compileAnswerTable, scriptedResponder } from '../../orchestrator/prompts.ts';
 import { renderReport, writeCsvDir } from '../../report/index.ts';
+import { onSignals } from '../signals.ts';
 import {
   addBenchOptions,
   type BenchCliOptions,
@@ -104,35 +105,6 @@ export async function runCommand(sequenceArg: string, opts: RunOptions): Promise
   } finally {
     await ctx.close();
   }
-}
-
-/**
- * First Ctrl-C (or SIGTERM) aborts: safe state, then the record. A second one exits within 1.5 s, never hangs.
- * Once the run has finished, a signal during the bench's teardown exits at once with the run's exit code.
- * The handlers stay until the process ends, so no signal ever meets the default handler mid-cleanup.
- */
-function onSignals(handle: { abort(by: string): Promise<void> }): { finished(code: number): void } {
-  let count = 0;
-  let finalCode: number | undefined;
-  const onSignal = (sig: NodeJS.Signals) => {
-    count++;
-    if (finalCode !== undefined) {
-      process.exit(finalCode);
-    } else if (count === 1) {
-      process.stderr.write(`\n${sig}: aborting, bringing instruments to their safe state…\n`);
-      void handle.abort(sig === 'SIGINT' ? 'operator (Ctrl-C)' : sig);
-    } else {
-      process.stderr.write(`${sig} again: abort already under way; exiting within 1.5 s\n`);
-      setTimeout(() => process.exit(EXIT.ERROR), 1500).unref();
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    finished(code) {
-      finalCode = code;
-    },
-  };
 }
 
 /**
