@@ -8,7 +8,7 @@ import { lockStation } from '../../src/station/bench-lock.ts';
 import { stationFromObject } from '../../src/station/schema.ts';
 import { createTransport } from '../../src/transport/open.ts';
 import { cpobench } from '../helpers/cli.ts';
-import { freePort, rawPeer } from '../helpers/raw-peer.ts';
+import { rawPeer, refusingPort } from '../helpers/raw-peer.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cpobench-instruments-'));
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -64,7 +64,9 @@ describe('cpobench instruments', () => {
     const bench = await startBench({ profile: 'mosaic-800g' });
     cleanups.push(() => bench.close());
     const station = structuredClone(bench.station);
-    station.instruments.tec!.resource = `TCPIP0::127.0.0.1::${await freePort()}::SOCKET`;
+    const refusing = await refusingPort();
+    cleanups.push(() => refusing.close());
+    station.instruments.tec!.resource = `TCPIP0::127.0.0.1::${refusing.port}::SOCKET`;
     const file = path.join(dir, 'unreachable.yaml');
     writeFileSync(file, stationYaml(station));
     const r = await cpobench(['instruments', '--station', file]);
