@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir, userInfo } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ScpiSession } from '../../src/scpi/session.ts';
 import { startBench, stationYaml } from '../../src/sim/bench.ts';
 import { lockStation } from '../../src/station/bench-lock.ts';
@@ -9,8 +9,12 @@ import { stationFromObject } from '../../src/station/schema.ts';
 import { createTransport } from '../../src/transport/open.ts';
 import { cpobench } from '../helpers/cli.ts';
 import { rawPeer, refusingPort } from '../helpers/raw-peer.ts';
+import { tempDirs } from '../helpers/temp.ts';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'cpobench-instruments-'));
+const tmp = tempDirs('cpobench-instruments-');
+afterAll(() => tmp.cleanup());
+const dir = tmp.make();
+
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();

@@ -1,8 +1,6 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Instrument } from '../../drivers/capabilities.ts';
 import type { BenchEvent, SafeStateReport } from '../../src/core/record.ts';
@@ -18,6 +16,10 @@ import { openStore } from '../../src/store/index.ts';
 import type { RunStore } from '../../src/store/types.ts';
 import { PairTransport } from '../../src/transport/pair.ts';
 import { DemoInstrument } from '../helpers/demo-instrument.ts';
+import { tempDirs } from '../helpers/temp.ts';
+
+const tmp = tempDirs('cpobench-engine-');
+afterAll(() => tmp.cleanup());
 
 const stores: RunStore[] = [];
 afterEach(() => {
@@ -174,7 +176,7 @@ function setup(yaml: string, opts: { spares?: number[]; maxPageCount?: number } 
   const bench = demoBench();
   const reg = registry(bench);
   const seq = parseSequence(yaml, 'test.yaml', reg, { rateRange: [1e8, 4e9] });
-  const store = openStore(join(mkdtempSync(join(tmpdir(), 'cpobench-engine-')), 'runs.db'), {
+  const store = openStore(join(tmp.make(), 'runs.db'), {
     maxPageCount: opts.maxPageCount,
   });
   stores.push(store);
