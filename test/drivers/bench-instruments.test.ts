@@ -146,7 +146,9 @@ describe('Ted4015 protocol (Thorlabs TED4015 command strings)', () => {
     const tec = new Ted4015({
       ...base,
       session: p.session,
-      settle: { toleranceC: 0.1, dwellS: 0.001, pollMs: 1 },
+      // a poll of 5 ms is always more than the 1 ms dwell, even with libuv firing a timer up to 1 ms early
+      // against performance.now() (a 1 ms poll made the number of reads depend on the machine's load)
+      settle: { toleranceC: 0.1, dwellS: 0.001, pollMs: 5 },
     });
     expect(await tec.waitSettled()).toBe(45.02);
     await p.done();

@@ -100,8 +100,10 @@ describe.runIf(process.platform === 'linux')('owner identity (pid reuse)', () =>
 
   it('a zombie (exited, not yet reaped) is gone', async () => {
     const { spawn } = await import('node:child_process');
-    // a shell that forks `true` and then sleeps without reaping it leaves a zombie child behind
-    const sh = spawn('sh', ['-c', 'true & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // a parent that forks a child which exits at once, and never reaps it (perl-base is essential on Debian)
+    const sh = spawn('perl', ['-e', '$| = 1; my $p = fork(); exit 0 unless $p; print "$p\\n"; sleep 5'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     try {
       const pid = Number(await new Promise<string>((r) => sh.stdout!.once('data', (d) => r(String(d).trim()))));
       const deadline = Date.now() + 5000;
