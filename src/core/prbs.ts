@@ -81,7 +81,9 @@ export function measureRuns(bits: ArrayLike<number>): RunLengths {
     const b = bits[i] & 1;
     run = b === prev ? run + 1 : 1;
     prev = b;
+    // Stryker disable next-line EqualityOperator: `>=` stores the same length again
     if (b) {
+      // Stryker disable next-line EqualityOperator: `>=` stores the same length again
       if (run > ones) ones = run;
     } else if (run > zeros) zeros = run;
   }
@@ -109,6 +111,8 @@ export class PrbsGenerator {
   constructor(name: PrbsName, opts: PrbsGeneratorOptions = {}) {
     this.spec = prbsSpec(name);
     this.invert = opts.invert ?? this.spec.inverted;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, (1 << 31) - 1 wraps to 0x7fffffff in
+    // int32 arithmetic, and the checker predicts only from bits tap-1 and order-1, so a wider mask changes nothing
     this.mask = this.spec.order === 31 ? 0x7fffffff : (1 << this.spec.order) - 1;
     this.reg = normalizeSeed(opts.seed ?? 0, this.mask);
   }
@@ -191,6 +195,8 @@ export class PrbsChecker {
   constructor(name: PrbsName, opts: PrbsCheckerOptions = {}) {
     this.spec = prbsSpec(name);
     this.invert = opts.invert ?? this.spec.inverted;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, (1 << 31) - 1 wraps to 0x7fffffff in
+    // int32 arithmetic, and the checker predicts only from bits tap-1 and order-1, so a wider mask changes nothing
     this.mask = this.spec.order === 31 ? 0x7fffffff : (1 << this.spec.order) - 1;
     this.syncBits = opts.syncBits ?? 2 * this.spec.order;
     this.lossWindow = opts.lossWindow ?? 1024;
