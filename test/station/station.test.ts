@@ -65,7 +65,17 @@ describe('openStation against the simulated bench', () => {
     expect(err!.code).toBe('E_IDENTITY');
     await expect(st.verifyIdentities()).rejects.toThrow(/power-analyzer at .* refused: it answered \*IDN\? "Keysight/);
     const safe = await st.safeState({ timeoutMs: 2000 });
-    expect(safe.find((r) => r.role === 'power-analyzer')).toMatchObject({ safe: false });
+    // the wrong instrument is never driven, so nothing about it is confirmed
+    expect(safe.find((r) => r.role === 'power-analyzer')).toMatchObject({
+      safe: false,
+      ms: 0,
+      error: expect.stringMatching(/^not driven and not confirmed: power-analyzer at \S+ refused: it answered/),
+    });
+    expect(safe.find((r) => r.role === 'led-driver')).toMatchObject({
+      safe: true,
+      resource: config.instruments['led-driver']!.resource,
+      observed: 'outputs off, bias 0 A and modulation 0 A on all 400 lanes (read back)',
+    });
     expect(safe.filter((r) => r.safe).map((r) => r.role)).toEqual([
       'led-driver',
       'pd-receiver',
