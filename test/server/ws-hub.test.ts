@@ -143,6 +143,64 @@ describe('WsHub resume', () => {
   });
 });
 
+describe('WsHub with a congested client', () => {
+  const lanes = (metric: string, l: number[], v: number[], step = 'ber'): BenchEvent => ({
+    type: 'lanes',
+    runId: 'r1',
+    step,
+    metric,
+    unit: 'W',
+    lanes: l,
+    values: v,
+  });
+
+  it('keeps one pending lanes frame per metric (merged, newest wins) and one progress per step', () => {
+    const hub = makeHub({ lowWaterBytes: 100, flushIntervalMs: 60_000 });
+    const ws = attach(hub);
+    ws.bufferedAmount = 1000; // the client stopped reading
+    hub.publish(lanes('rx', [1, 2], [10, 20]));
+    hub.publish({ type: 'progress', runId: 'r1', step: 'ber', done: 1, total: 3 });
+    hub.publish(lanes('rx', [2, 3], [21, 31]));
+    hub.publish(lanes('ber', [1], [1e-9]));
+    hub.publish({ type: 'progress', runId: 'r1', step: 'ber', done: 2, total: 3 });
+    hub.publish(log('kept'));
+    expect(ws.sent.map((m) => m.type)).toEqual(['snapshot']);
+    const st = hub.stats().perClient[0];
+    expect(st).toMatchObject({ queued: 4, coalesced: 2, id: 1 });
+    ws.bufferedAmount = 0; // reading again: the next publish flushes the queue first, in seq order
+    hub.publish(log('after'));
+    const got = ws.sent.slice(1);
+    expect(got.map((m) => m.type)).toEqual(['lanes', 'lanes', 'progress', 'log', 'log']);
+    expect(got[0]).toMatchObject({ metric: 'rx', lanes: [1, 2, 3], values: [10, 21, 31], seq: 3 });
+    expect(got[1]).toMatchObject({ metric: 'ber', lanes: [1], values: [1e-9], seq: 4 });
+    expect(got[2]).toMatchObject({ done: 2, seq: 5 });
+    expect(got.map((m) => m.seq)).toEqual([3, 4, 5, 6, 7]);
+  });
+
+  it('lanes frames of another step replace the pending one instead of merging', () => {
+    const hub = makeHub({ lowWaterBytes: 100, flushIntervalMs: 60_000 });
+    const ws = attach(hub);
+    ws.bufferedAmount = 1000;
+    hub.publish(lanes('rx', [1, 2], [10, 20], 'li'));
+    hub.publish(lanes('rx', [3], [30], 'ber'));
+    ws.bufferedAmount = 0;
+    hub.publish(log('x'));
+    expect(ws.sent[1]).toMatchObject({ metric: 'rx', step: 'ber', lanes: [3], values: [30] });
+  });
+
+  it('drops a client whose queue passes its bound, and counts it', () => {
+    const hub = makeHub({ lowWaterBytes: 100, maxQueued: 3, flushIntervalMs: 60_000 });
+    const slow = attach(hub);
+    const fast = attach(hub);
+    slow.bufferedAmount = 1000;
+    for (let i = 0; i < 4; i++) hub.publish(log(`m${i}`));
+    expect(slow.terminated).toBe(true);
+    expect(slow.closedWith).toEqual({ code: 1013, reason: 'client too slow' });
+    expect(hub.stats()).toMatchObject({ clients: 1, dropped: 1 });
+    expect(fast.sent).toHaveLength(5);
+  });
+});
+
 describe('WsHub messages from clients', () => {
   it('answers ping with pong (id kept when a string), anything else with an error to that client only', () => {
     const hub = makeHub();
