@@ -54,7 +54,12 @@ export const MODULES: readonly MutationModule[] = [
   {
     name: 'store-recovery',
     what: 'store open (WAL), markInterrupted (src/store/sqlite-store.ts) and the owner identity (src/core/owner.ts)',
-    mutate: ['src/store/sqlite-store.ts:204-238', 'src/store/sqlite-store.ts:811-838', 'src/core/owner.ts'],
+    mutate: [
+      'src/store/sqlite-store.ts:217-227',
+      'src/store/sqlite-store.ts:237-237',
+      'src/store/sqlite-store.ts:811-838',
+      'src/core/owner.ts',
+    ],
     tests: ['test/store/**/*.test.ts'],
   },
   {

@@ -135,12 +135,22 @@ describe.runIf(process.platform === 'linux')('markInterrupted', () => {
     db.prepare('UPDATE runs SET owner_pid = NULL WHERE id = ?').run(unknown);
     db.close();
 
+    const noHost = writeRecord(writer, sampleRecord({ outcome: 'RUNNING' }));
+    setOwner(file, noHost, { ...other, startTime: '1' }); // would be gone, but the host is unknown
+    const db2 = new Database(file);
+    db2.prepare('UPDATE runs SET owner_host = NULL WHERE id = ?').run(noHost);
+    db2.close();
+
     const next = openStore(file, { markInterruptedOnOpen: false });
+    const before = Date.now();
     expect(next.markInterrupted()).toEqual([reused]);
+    expect(next.getRun(noHost).outcome).toBe('RUNNING');
     expect(next.getRun(alive).outcome).toBe('RUNNING');
     expect(next.getRun(unknown).outcome).toBe('RUNNING');
     const rec = next.getRun(reused);
     expect(rec.outcome).toBe('INTERRUPTED');
+    expect(Date.parse(rec.finishedAt!)).toBeGreaterThanOrEqual(before - 1000);
+    expect(Date.parse(rec.finishedAt!)).toBeLessThanOrEqual(Date.now());
     expect(JSON.stringify(rec)).toContain(`interrupted: the process that ran it (pid ${other.pid} on ${other.host})`);
     expect(next.markInterrupted()).toEqual([]);
   });
@@ -152,6 +162,30 @@ describe.runIf(process.platform === 'linux')('markInterrupted', () => {
     setOwner(file, id, { ...liveOther(), startTime: '1' });
     expect(openStore(file, { markInterruptedOnOpen: false }).getRun(id).outcome).toBe('RUNNING');
     expect(openStore(file).getRun(id).outcome).toBe('INTERRUPTED');
+  });
+});
+
+describe('busy timeout', () => {
+  // A writer blocked by another connection's write lock waits for the configured time (default 5 s), then fails;
+  // 200 ms here, with a stated margin of 2 s for a loaded machine (far from 5 s, the default it must not fall to).
+  it('a blocked write waits busyTimeoutMs, then fails as busy', () => {
+    const file = join(tmp.dir, 'runs.db');
+    const store = openStore(file, { busyTimeoutMs: 200 });
+    const id = writeRecord(store, sampleRecord({ outcome: 'RUNNING', steps: [] }));
+    const other = new Database(file);
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      const t0 = performance.now();
+      expect(() => store.finishRun(id, { outcome: 'PASS' })).toThrow(/busy|locked/i);
+      const waited = performance.now() - t0;
+      expect(waited).toBeGreaterThanOrEqual(190);
+      expect(waited).toBeLessThan(200 + 2000);
+      other.exec('ROLLBACK');
+      store.finishRun(id, { outcome: 'PASS' });
+      expect(store.getRun(id).outcome).toBe('PASS');
+    } finally {
+      other.close();
+    }
   });
 });
 
