@@ -18,9 +18,11 @@ afterEach(async () => {
 /** An instrument that answers strictly in order; `slowMs` delays the answer to SLOW? (and so every later one). */
 async function inOrderInstrument(slowMs: number) {
   const log: string[] = [];
+  const times: Record<string, number> = {};
   let busyUntil = 0;
   const peer = await rawPeer((line, sock) => {
     log.push(`rx ${line}`);
+    times[`rx ${line}`] = performance.now();
     const reply = line === 'SLOW?' ? 'stale' : line === 'FAST?' ? 'fresh' : undefined;
     if (reply === undefined) return;
     const now = Date.now();
@@ -28,11 +30,12 @@ async function inOrderInstrument(slowMs: number) {
     busyUntil = at;
     setTimeout(() => {
       log.push(`tx ${reply}`);
+      times[`tx ${reply}`] = performance.now();
       sock.write(`${reply}\n`);
     }, at - now);
   });
   cleanups.push(() => peer.close());
-  return { port: peer.port, log };
+  return { port: peer.port, log, times };
 }
 
 async function session(port: number, opts: ConstructorParameters<typeof ScpiSession>[1]) {
@@ -54,6 +57,36 @@ describe('late replies of timed-out queries', () => {
     expect(await s.query('FAST?')).toBe('fresh');
     expect(inst.log).toEqual(['rx SLOW?', 'tx stale', 'rx FAST?', 'tx fresh']);
     expect(s.transcript.entries().some((e) => e.text === 'discarded late reply: stale')).toBe(true);
+  });
+
+  it('the next command goes as soon as the owed reply came, not after the whole grace', async () => {
+    const inst = await inOrderInstrument(150);
+    const s = await session(inst.port, { timeoutMs: 60, lateReplyGraceMs: 3000 });
+    await expect(s.query('SLOW?')).rejects.toBeInstanceOf(TimeoutError);
+    expect(await s.query('FAST?')).toBe('fresh');
+    // sent right behind the late reply (a stated margin of 1 s for a loaded machine), far from the 3 s grace
+    expect(inst.times['rx FAST?'] - inst.times['tx stale']).toBeLessThan(1000);
+  });
+
+  it('a query aborted mid-flight owes its reply too', async () => {
+    const inst = await inOrderInstrument(150);
+    const s = await session(inst.port, { timeoutMs: 2000, lateReplyGraceMs: 1000 });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 30);
+    await expect(s.query('SLOW?', { signal: ac.signal })).rejects.toThrow();
+    expect(await s.query('FAST?')).toBe('fresh');
+    expect(inst.log).toEqual(['rx SLOW?', 'tx stale', 'rx FAST?', 'tx fresh']);
+  });
+
+  it('without a grace given, it is the query timeout capped at 1 s', async () => {
+    const inst = await inOrderInstrument(60_000); // never answers within the test
+    const s = await session(inst.port, { timeoutMs: 100 });
+    await expect(s.query('SLOW?')).rejects.toBeInstanceOf(TimeoutError);
+    const t0 = performance.now();
+    await expect(s.query('FAST?', { timeoutMs: 50 })).rejects.toBeInstanceOf(TimeoutError);
+    // sent after a 100 ms grace (the timeout), not the 1 s cap: a stated margin of 600 ms
+    expect(inst.times['rx FAST?'] - t0).toBeGreaterThanOrEqual(90);
+    expect(inst.times['rx FAST?'] - t0).toBeLessThan(100 + 600);
   });
 
   it('two timed-out queries owe two replies: both are drained before the next command', async () => {

@@ -83,6 +83,11 @@ describe('ScpiSession API', () => {
     expect(isQueryMessage("DISP:TEXT 'ok?'")).toBe(false);
     expect(isQueryMessage('VOLT 1')).toBe(false);
     expect(isQueryMessage('  MEAS:VOLT? (@1)')).toBe(true);
+    // a ? in an argument, or in a string that holds a `;`, is not a query header
+    expect(isQueryMessage('DATA 1,2?')).toBe(false);
+    expect(isQueryMessage('SYST:BEEP "x;MEAS?"')).toBe(false);
+    expect(isQueryMessage("SYST:BEEP 'x;MEAS?'")).toBe(false);
+    expect(isQueryMessage('SYST:BEEP "";MEAS?')).toBe(true);
   });
 
   it('write with error checking: one compound message; the whole queue is raised with the command', async () => {
@@ -184,5 +189,176 @@ describe('ScpiSession API', () => {
     expect(rx).toMatchObject({ dir: 'rx', text: `${'x'.repeat(200)}…` });
     expect(rx.ms).toBeGreaterThanOrEqual(0);
     expect(s.transcript.capacity).toBe(2000);
+  });
+});
+
+describe('ScpiSession details', () => {
+  it('a reply of exactly 200 characters is kept whole in the transcript; timings are sane', async () => {
+    const { s } = await pair(() => 'y'.repeat(200));
+    await s.query('Q?');
+    const rx = s.transcript.entries()[1];
+    expect(rx.text).toBe('y'.repeat(200));
+    expect(rx.ms).toBeGreaterThanOrEqual(0);
+    expect(rx.ms).toBeLessThan(5000);
+  });
+
+  it('a block reply is traced by its size and first bytes', async () => {
+    const { s } = await pair(() => encodeBlock(Buffer.from([1, 2, 3])));
+    await s.queryBlock('B?');
+    expect(s.transcript.entries()[1]).toMatchObject({ dir: 'rx', text: '#block 3 bytes: 01 02 03' });
+  });
+
+  it('a timeout is traced as an error with the time it waited', async () => {
+    const { s } = await pair(() => null, { timeoutMs: 50 });
+    await expect(s.query('HANG?')).rejects.toThrow('PAIR::api: no reply to "HANG?" within 50 ms');
+    const err = s.transcript.entries().find((e) => e.dir === 'err')!;
+    expect(err.text).toBe('timeout after 50 ms');
+    expect(err.ms).toBeGreaterThanOrEqual(45);
+    expect(err.ms).toBeLessThan(5000);
+  });
+
+  it('unsolicited input before a command is dropped and traced; the query gets its own reply', async () => {
+    let end: Duplex | undefined;
+    const t = new PairTransport(
+      'PAIR::noisy',
+      (e: Duplex) => {
+        end = e;
+        e.on('data', (d: Buffer) => {
+          if (d.toString().startsWith('Q?')) e.write('mine\n');
+        });
+        return true;
+      },
+      { reconnect: false },
+    );
+    const s = new ScpiSession(t, { timeoutMs: 500 });
+    await s.open();
+    cleanups.push(() => s.close());
+    end!.write('junk\n');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await s.query('Q?')).toBe('mine');
+    expect(s.transcript.entries().map((e) => [e.dir, e.text])).toEqual([
+      ['err', 'discarded 4 bytes of unsolicited input'], // the line "junk", its terminator not counted
+      ['tx', 'Q?'],
+      ['rx', 'mine'],
+    ]);
+  });
+
+  it('logs every exchange at debug level with the instrument name and the time in ms (3 decimals)', async () => {
+    const records: { instrument?: string; dir?: string; ms?: number; msg?: string }[] = [];
+    const { default: pino } = await import('pino');
+    const logger = pino({ level: 'debug' }, { write: (line: string) => records.push(JSON.parse(line)) });
+    const { s } = await pair(() => 'ok', { logger, name: 'psu' });
+    await s.query('A?');
+    expect(records.map((r) => [r.instrument, r.dir, r.msg])).toEqual([
+      ['psu', 'tx', 'A?'],
+      ['psu', 'rx', 'ok'],
+    ]);
+    expect(records[0].ms).toBeUndefined();
+    expect(records[1].ms).toBeGreaterThanOrEqual(0);
+    expect(records[1].ms).toBeLessThan(5000);
+    expect(Math.round(records[1].ms! * 1000)).toBeCloseTo(records[1].ms! * 1000, 6);
+  });
+
+  it('write with error checking refuses a block answer to SYST:ERR? as a framing error', async () => {
+    const { s } = await pair(() => encodeBlock(Buffer.from('xy')), { checkErrors: true });
+    await expect(s.write('SET 1')).rejects.toThrow(
+      'PAIR::api: "SET 1;:SYST:ERR?" answered a 2-byte block where text was expected',
+    );
+  });
+
+  it('list and boolean replies that do not parse name the instrument and the command', async () => {
+    const { s } = await pair(() => 'maybe');
+    await expect(s.queryNumbers('L?')).rejects.toThrow('PAIR::api: reply to "L?" item 1: expected a number');
+    await expect(s.queryBool('B?')).rejects.toThrow('PAIR::api: reply to "B?": expected ON/OFF/1/0, got "MAYBE"');
+  });
+
+  it('one transaction at a time, also for calls made while the queue is draining, and after it drained', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    // the instrument answers each query 3 ms after it arrives; queries in flight at the instrument are counted
+    const replies: Promise<string>[] = [];
+    const { s: s2 } = await (async () => {
+      const lines: string[] = [];
+      const tr = new PairTransport(
+        'PAIR::slow',
+        (end: Duplex) => {
+          let buf = '';
+          end.on('data', (d: Buffer) => {
+            buf += d.toString();
+            for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+              const line = buf.slice(0, i);
+              buf = buf.slice(i + 1);
+              lines.push(line);
+              inFlight++;
+              maxInFlight = Math.max(maxInFlight, inFlight);
+              setTimeout(() => {
+                inFlight--;
+                end.write(`${line}\n`);
+              }, 3);
+            }
+          });
+          return true;
+        },
+        { reconnect: false },
+      );
+      const ss = new ScpiSession(tr, { timeoutMs: 2000 });
+      await ss.open();
+      cleanups.push(() => ss.close());
+      return { s: ss };
+    })();
+    for (let i = 0; i < 5; i++) {
+      const q = s2.query(`Q${i}?`);
+      replies.push(q);
+      if (i === 1) {
+        void q.then(() => {
+          replies.push(s2.query('LATE1?'), s2.query('LATE2?'));
+        });
+      }
+    }
+    const first = await Promise.all(replies.slice(0, 5));
+    expect(first).toEqual(['Q0?', 'Q1?', 'Q2?', 'Q3?', 'Q4?']);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await Promise.all(replies.slice(5))).toEqual(['LATE1?', 'LATE2?']);
+    // the queue drained: the session still takes new work
+    expect(await s2.query('AFTER?')).toBe('AFTER?');
+    expect(maxInFlight).toBe(1);
+  });
+
+  it('a call aborted while queued is rejected with the signal as its cause and never sent', async () => {
+    const { s, lines } = await pair((l) => (l === 'SLOW?' ? null : 'x'), { timeoutMs: 200 });
+    const blocked = s.query('SLOW?');
+    const ac = new AbortController();
+    const queued = s.query('Q?', { signal: ac.signal });
+    const reason = new Error('operator');
+    ac.abort(reason);
+    const err = await queued.catch((e) => e);
+    expect(err).toBeInstanceOf(AbortedError);
+    expect(err.message).toBe('PAIR::api: aborted before it was sent');
+    expect(err.cause).toBe(reason);
+    await blocked.catch(() => undefined);
+    expect(lines).toEqual(['SLOW?']);
+  });
+
+  it('a lost link that cannot be reopened fails the call with the connection error, not a timeout', async () => {
+    let accepts = 0;
+    let server: Duplex | undefined;
+    const t = new PairTransport(
+      'PAIR::gone',
+      (end: Duplex) => {
+        accepts++;
+        server = end;
+        return accepts === 1; // the peer is gone after the first connection
+      },
+      { reconnect: false },
+    );
+    const s = new ScpiSession(t, { timeoutMs: 2000 });
+    await s.open();
+    cleanups.push(() => s.close());
+    server!.destroy();
+    await new Promise((r) => setTimeout(r, 20));
+    const t0 = performance.now();
+    const err = await s.query('Q?').catch((e) => e);
+    expect(err.message).toMatch(/connection refused by the in-process peer/);
+    expect(performance.now() - t0).toBeLessThan(1000); // not the 2 s timeout
   });
 });
