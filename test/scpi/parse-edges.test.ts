@@ -107,6 +107,9 @@ describe('lists, booleans, strings, errors', () => {
       message: 'Undefined header; at, here',
     });
     expect(() => parseErrorEntry('garbage')).toThrow('SYST:ERR? reply "garbage" is not <code>,"<message>"');
+    expect(() => parseErrorEntry('x-1,"a"')).toThrow(/is not <code>/);
+    expect(() => parseErrorEntry('-1x,"a"')).toThrow(/is not <code>/);
+    expect(parseErrorEntry('-1,"multi\nline"')).toEqual({ code: -1, message: 'multi\nline' });
     expect(formatErrorEntry({ code: -222, message: 'Data "out" of range' })).toBe('-222,"Data ""out"" of range"');
   });
 
