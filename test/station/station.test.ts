@@ -123,9 +123,22 @@ describe('openStation against the simulated bench', () => {
     }
     const st = await openStation(config, { init: false });
     cleanups.push(() => st.close());
+    const errors: { instrument: string; text: string }[] = [];
+    const sent: { instrument: string; at: number }[] = [];
+    const off = st.subscribeTranscripts((e) => {
+      if (e.dir === 'err') errors.push(e);
+      if (e.dir === 'tx') sent.push({ instrument: e.instrument, at: performance.now() });
+    });
+    cleanups.push(off);
     const t0 = performance.now();
     const results = await st.safeState({ timeoutMs: BOUND_MS });
     const took = performance.now() - t0;
+    // At the bound the hung instruments' safe states are abandoned: their calls end (the sessions say so) and
+    // nothing more is sent to them afterwards, even once the 1 s late-reply grace has passed.
+    const done = performance.now();
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(new Set(errors.map((e) => e.instrument))).toEqual(new Set(hungRoles));
+    expect(sent.filter((x) => (hungRoles as readonly string[]).includes(x.instrument) && x.at > done)).toEqual([]);
     expect(took).toBeGreaterThanOrEqual(BOUND_MS - 1); // timer resolution
     expect(took).toBeLessThan(BOUND_MS + MARGIN_MS);
     for (const role of hungRoles) {
