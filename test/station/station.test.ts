@@ -153,6 +153,26 @@ describe('openStation against the simulated bench', () => {
     expect(await led.getBias([1, 400])).toEqual([0, 0]);
   });
 
+  it('a driver that reads back NOT SAFE is reported by role once, with what it read, within the bound', async () => {
+    const { config } = await bench();
+    const stuck = await rawPeer((line, sock) => {
+      if (line === '*IDN?') sock.write('STUCK,pd-receiver,0,1.0\n');
+      else if (line === 'SENS:GATE:STAT?') sock.write('1\n'); // the gate keeps running
+    });
+    cleanups.push(() => stuck.close());
+    config.instruments['pd-receiver']!.resource = `TCPIP0::127.0.0.1::${stuck.port}::SOCKET`;
+    config.instruments['pd-receiver']!.identity = '^STUCK,';
+    const st = await openStation(config, { init: false });
+    cleanups.push(() => st.close());
+    const results = await st.safeState({ timeoutMs: 2000 });
+    const rx = results.find((r) => r.role === 'pd-receiver')!;
+    expect(rx).toMatchObject({ safe: false, error: 'the error-counter gate still runs' });
+    expect(rx.observed).toBeUndefined();
+    expect(rx.ms).toBeGreaterThanOrEqual(0);
+    expect(rx.ms).toBeLessThan(2000);
+    expect(results.filter((r) => !r.safe).map((r) => r.role)).toEqual(['pd-receiver']);
+  });
+
   it('shares one session per resource in a pool; closing one station leaves the other working', async () => {
     const { config } = await bench();
     const pool = new SessionPool();
