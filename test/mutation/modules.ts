@@ -55,9 +55,9 @@ export const MODULES: readonly MutationModule[] = [
     name: 'store-recovery',
     what: 'store open (WAL), markInterrupted (src/store/sqlite-store.ts) and the owner identity (src/core/owner.ts)',
     mutate: [
-      'src/store/sqlite-store.ts:217-227',
-      'src/store/sqlite-store.ts:237-237',
-      'src/store/sqlite-store.ts:811-838',
+      'src/store/sqlite-store.ts:217-230',
+      'src/store/sqlite-store.ts:240-240',
+      'src/store/sqlite-store.ts:814-843',
       'src/core/owner.ts',
     ],
     tests: ['test/store/**/*.test.ts'],
@@ -65,7 +65,7 @@ export const MODULES: readonly MutationModule[] = [
   {
     name: 'ws-hub',
     what: "the WebSocket hub's ring and resume (publish, attach in src/server/ws-hub.ts)",
-    mutate: ['src/server/ws-hub.ts:103-159'],
+    mutate: ['src/server/ws-hub.ts:103-170'],
     tests: ['test/server/ws-hub.test.ts', 'test/server/ws.test.ts'],
   },
 ];

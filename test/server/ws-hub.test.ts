@@ -68,9 +68,11 @@ describe('WsHub resume', () => {
     expect(hub.currentSeq).toBe(4);
   });
 
-  it('a snapshot that is not an object is wrapped as {state}', () => {
+  it('a snapshot that is not an object (null included) is wrapped as {state}', () => {
     const hub = makeHub({ snapshot: () => 'idle' });
     expect(attach(hub).sent[0]).toMatchObject({ type: 'snapshot', seq: 0, state: 'idle' });
+    const none = makeHub({ snapshot: () => null });
+    expect(attach(none).sent[0]).toEqual({ type: 'snapshot', seq: 0, ts: expect.any(Number), state: null });
   });
 
   it('resumes from since=N with exactly the events after N, then live ones', () => {
@@ -231,6 +233,7 @@ describe('WsHub lifecycle', () => {
     const a = attach(hub);
     const b = attach(hub);
     expect(hub.stats().clients).toBe(2);
+    expect(hub.stats().perClient.map((p) => p.id)).toEqual([1, 2]);
     a.readyState = 3;
     a.emit('close');
     hub.publish(log('x'));

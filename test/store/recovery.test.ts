@@ -190,6 +190,15 @@ describe('busy timeout', () => {
 });
 
 describe('journal mode', () => {
+  it('an in-memory store has no journal file to switch and works; a closed one names the call', () => {
+    const mem = openSqliteStore(':memory:');
+    const id = writeRecord(mem, sampleRecord({ outcome: 'RUNNING' }));
+    expect(mem.getRun(id).outcome).toBe('RUNNING');
+    expect(mem.sizeOnDisk()).toBe(0);
+    mem.close();
+    expect(() => mem.markInterrupted()).toThrow(/^markInterrupted: the results store :memory: is closed$/);
+  });
+
   /** SQLite file format, database header offsets 18/19: 1 = rollback journal, 2 = WAL. */
   function headerVersions(file: string): [number, number] {
     const fd = openSync(file, 'r');
