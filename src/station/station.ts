@@ -227,8 +227,8 @@ async function bounded(
   );
   try {
     return await Promise.race([done, timeout]);
-    // Stryker disable next-line BlockStatement: a timer left running fires on a settled race (no effect); clearing it
-    // only lets the process exit before the bound
+    // a timer left running fires on a settled race (no effect); clearing it only lets the process exit before the bound
+    // Stryker disable next-line BlockStatement: see above
   } finally {
     clearTimeout(timer);
   }

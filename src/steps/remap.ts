@@ -126,8 +126,9 @@ export const remapStep: StepDefinition<RemapParams> = {
         callOpts(ctx),
       );
       const dbm = p.map(wattsToDbm);
-      // Stryker disable next-line MethodExpression: leaving the few fresh lanes in moves the median of the many
-      // active lanes by at most a rank or two; excluding them is the clean reference, not a bound any test can see
+      // leaving the few fresh lanes in moves the median of the many active lanes by at most a rank or two; excluding
+      // them is the clean reference, not a bound any test can see
+      // Stryker disable next-line MethodExpression: see above
       const ref = median(dbm.filter((_, i) => !fresh.includes(active[i])));
       const weak: number[] = [];
       for (const l of fresh) {

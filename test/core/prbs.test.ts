@@ -162,6 +162,19 @@ describe('PRBS tables and helpers', () => {
     expect(measureRuns([3, 2])).toEqual({ zeros: 1, ones: 1 }); // bit 0 of each value
   });
 
+  it('state is the register: the seed masked to n bits, 0 meaning all ones; reset reseeds', () => {
+    expect(new PrbsGenerator('PRBS7', { seed: 5 }).state).toBe(5);
+    expect(new PrbsGenerator('PRBS7').state).toBe(127);
+    expect(new PrbsGenerator('PRBS7', { seed: 128 + 3 }).state).toBe(3);
+    expect(new PrbsGenerator('PRBS31', { seed: 0 }).state).toBe(0x7fffffff);
+    const g = new PrbsGenerator('PRBS9', { seed: 1 });
+    g.next(10);
+    g.reset(3);
+    expect(g.state).toBe(3);
+    g.reset();
+    expect(g.state).toBe(511);
+  });
+
   it('fill(out, offset) fills to the end of the array and leaves the generator right after', () => {
     const ref = new PrbsGenerator('PRBS9', { seed: 5 }).next(40);
     const g = new PrbsGenerator('PRBS9', { seed: 5 });
