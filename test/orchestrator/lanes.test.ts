@@ -105,7 +105,7 @@ describe('createLaneState', () => {
 
 describe('laneMapRecord', () => {
   it('copies the state with dead lanes sorted, independent of later changes', () => {
-    const s = createLaneState(createGeometry({ rows: 2, cols: 3, spares: [6] }));
+    const s = createLaneState(createGeometry({ rows: 2, cols: 3, spares: [3, 6], active: 3 }));
     s.dead.add(5);
     s.dead.add(2);
     s.swapped.push([1, 3]);
@@ -114,12 +114,14 @@ describe('laneMapRecord', () => {
     s.sparesLeft.pop();
     const r = laneMapRecord(s);
     expect(r).toEqual({
-      logicalToPhysical: [1, 6, 3, 4, 5],
+      logicalToPhysical: [1, 6, 4],
       dead: [2, 5],
       swapped: [[1, 3]],
       remapped: [{ logical: 1, from: 2, to: 6 }],
-      sparesLeft: [],
+      sparesLeft: [3],
     });
+    s.sparesLeft.pop();
+    expect(r.sparesLeft).toEqual([3]);
     s.logicalToPhysical[0] = 99;
     s.swapped[0][0] = 99;
     s.remapped[0].to = 99;

@@ -33,10 +33,11 @@ describe('planRemap', () => {
   it('breaks a distance tie by the lower lane number', () => {
     // lane 6 at [1,1]; spares 2 ([0,1]), 5 ([1,0]), 7 ([1,2]), 10 ([2,1]) are all at distance 1
     const { ctx, lanes } = ctxWith([10, 7, 5, 2]);
+    lanes.sparesLeft = [10, 7, 5, 2]; // in no particular order: the tie is broken by lane number, not by position
     lanes.failed.set(6, 'li: weak');
     // logical lanes on 1, 3, 4, 6, 8, 9, 11, 12: lane 6 carries logical 3
     expect(planRemap(ctx).remapped).toEqual([{ logical: 3, from: 6, to: 2 }]);
-    expect(lanes.sparesLeft).toEqual([5, 7, 10]);
+    expect(lanes.sparesLeft).toEqual([10, 7, 5]);
   });
 
   it('never uses a dead or failed spare, and drops them from the spares left', () => {

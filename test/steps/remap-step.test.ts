@@ -104,6 +104,8 @@ describe('remap step re-test', () => {
     expect(gated.length).toBeGreaterThan(0);
     expect(gated.every((l) => JSON.stringify(l) === '[5]')).toBe(true);
     expect([...ctx.lanesOf('remap_ber_upper_bound').keys()]).toEqual([5]);
+    expect(ctx.lanesOf('remap_ber_upper_bound').get(5)!).toBeLessThan(1e-9);
+    expect(ctx.lanesOf('remap_ber_upper_bound').get(5)!).toBeGreaterThan(0);
     expect(ctx.logs).toContainEqual({ level: 'warn', msg: 'remap: spares 10 failed the re-test; replacing them' });
     expect(ctx.get('unrepaired_lanes').value).toBe(0);
   });
@@ -118,6 +120,21 @@ describe('remap step re-test', () => {
     expect(ctx.logs).toContainEqual({
       level: 'error',
       msg: 'remap: 1 lane(s) could not be repaired (no good spare left): logical 5 on physical 10',
+    });
+  });
+
+  it('names every lane in its messages, comma-separated', async () => {
+    // lanes 7 and 12 go to their nearest spares 10 and 15, which both count errors
+    const a = setup({ dead: [7, 12], noisy: [10, 15] }, [7, 12]);
+    const ctx = await runStep(a.bench, remapStep, { rounds: 1 }, { geometry: a.geometry, lanes: a.lanes });
+    expect(ctx.logs).toContainEqual({ level: 'warn', msg: 'remap: spares 10, 15 failed the re-test; replacing them' });
+    const b = setup({ dead: [1, 2, 3, 10, 15, 20] }, [1, 2, 3, 10, 15, 20]);
+    const out = await runStep(b.bench, remapStep, {}, { geometry: b.geometry, lanes: b.lanes });
+    expect(out.logs).toContainEqual({
+      level: 'error',
+      msg:
+        'remap: 2 lane(s) could not be repaired (no good spare left): ' +
+        'logical 1 on physical 2, logical 2 on physical 3',
     });
   });
 
