@@ -33,6 +33,19 @@ describe('LED driver safe state', () => {
 });
 
 describe('receiver safe state', () => {
+  it('a stopped gate is confirmed, with or without call options', async () => {
+    const p = await expectProtocol([
+      send('SENS:GATE:STAT OFF'),
+      ['SENS:GATE:STAT?', '0'],
+      send('SENS:GATE:STAT OFF'),
+      ['SENS:GATE:STAT?', '0'],
+    ]);
+    const rx = new PdReceiver({ role: 'pd-receiver', session: p.session, lanes: 400 });
+    expect(await rx.safeState()).toBe('error-counter gate stopped (read back)');
+    expect(await rx.safeState({ timeoutMs: 500 })).toBe('error-counter gate stopped (read back)'); // no signal
+    await p.done();
+  });
+
   it('a gate that still runs is NOT SAFE', async () => {
     const p = await expectProtocol([send('SENS:GATE:STAT OFF'), ['SENS:GATE:STAT?', '1']]);
     const rx = new PdReceiver({ role: 'pd-receiver', session: p.session, lanes: 400 });
