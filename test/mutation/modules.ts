@@ -40,7 +40,7 @@ export const MODULES: readonly MutationModule[] = [
     what: "Station.safeState and its bound (src/station/station.ts), every driver's safeState read-back (drivers/*.ts)",
     mutate: [
       'src/station/station.ts:157-169',
-      'src/station/station.ts:203-246',
+      'src/station/station.ts:203-243',
       'drivers/base.ts:84-117',
       'drivers/base.ts:187-198',
       'drivers/led-driver.ts:122-151',
