@@ -55,9 +55,9 @@ export const MODULES: readonly MutationModule[] = [
     name: 'store-recovery',
     what: 'store open (WAL), markInterrupted (src/store/sqlite-store.ts) and the owner identity (src/core/owner.ts)',
     mutate: [
-      'src/store/sqlite-store.ts:217-230',
-      'src/store/sqlite-store.ts:240-240',
-      'src/store/sqlite-store.ts:814-843',
+      'src/store/sqlite-store.ts:217-231',
+      'src/store/sqlite-store.ts:241-241',
+      'src/store/sqlite-store.ts:815-848',
       'src/core/owner.ts',
     ],
     tests: ['test/store/**/*.test.ts'],
