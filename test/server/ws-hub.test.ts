@@ -125,6 +125,17 @@ describe('WsHub resume', () => {
     expect(attach(hub, 6).sent[0]).toMatchObject({ type: 'snapshot' });
   });
 
+  it('a ring exactly at its byte bound keeps everything', () => {
+    const probe = makeHub({ ringBytes: 1 << 20 });
+    publishLogs(probe, 3);
+    const bytes = probe.stats().ring.bytes; // the same three events, serialized the same way
+    const hub = makeHub({ ringBytes: bytes });
+    publishLogs(hub, 3);
+    expect(hub.stats().ring).toMatchObject({ size: 3, bytes, firstSeq: 1 });
+    hub.publish(log('4'));
+    expect(hub.stats().ring.firstSeq).toBeGreaterThan(1);
+  });
+
   it('keeps at least the newest event even when it alone exceeds the byte bound', () => {
     const hub = makeHub({ ringBytes: 10 });
     publishLogs(hub, 3);
