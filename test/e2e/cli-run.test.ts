@@ -286,7 +286,7 @@ describe('cpobench run on the simulated bench (real CLI, real store)', () => {
         '--json',
         json,
       ],
-      { cwd: process.cwd(), env: { ...process.env, NO_COLOR: '1', CPOBENCH_TEST_THROW_AFTER_MS: '2500' } },
+      { cwd: process.cwd(), env: { ...process.env, NO_COLOR: '1', CPOBENCH_TEST_THROW_AFTER_MS: '1500' } },
     );
     let stderr = '';
     child.stderr.on('data', (d) => {
