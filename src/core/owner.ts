@@ -21,9 +21,9 @@ function readBootId(): string | null {
   } catch {
     return null;
   }
-  // Stryker restore BlockStatement
 }
 
+// Stryker restore BlockStatement
 interface ProcStat {
   state: string;
   startTime: string;
@@ -40,9 +40,9 @@ function readProcStat(pid: number): ProcStat | null {
   } catch {
     return null;
   }
-  // Stryker restore BlockStatement
 }
 
+// Stryker restore BlockStatement
 export function currentOwner(): OwnerIdentity {
   return {
     pid: process.pid,

@@ -226,8 +226,8 @@ export class SqliteStore implements RunStore {
         if (String(mode).toLowerCase() !== 'wal') {
           throw new StoreError('IO', `results database ${this.location}: cannot switch to WAL (got ${mode})`);
         }
-        // Stryker restore all
       }
+      // Stryker restore all
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
       if (options.maxPageCount !== undefined) db.pragma(`max_page_count = ${Math.floor(options.maxPageCount)}`);
