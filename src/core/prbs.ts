@@ -82,11 +82,8 @@ export function measureRuns(bits: ArrayLike<number>): RunLengths {
     const b = bits[i] & 1;
     run = b === prev ? run + 1 : 1;
     prev = b;
-    if (b) {
-      // Stryker disable next-line EqualityOperator: `>=` stores the same length again
-      if (run > ones) ones = run;
-      // Stryker disable next-line EqualityOperator: `>=` stores the same length again
-    } else if (run > zeros) zeros = run;
+    if (b) ones = Math.max(ones, run);
+    else zeros = Math.max(zeros, run);
   }
   return { zeros, ones };
 }
