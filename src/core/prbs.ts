@@ -76,14 +76,14 @@ export function measureRuns(bits: ArrayLike<number>): RunLengths {
   let zeros = 0;
   let ones = 0;
   let run = 0;
+  // Stryker disable next-line UnaryOperator: equivalent, run starts at 0, so `run + 1` is 1 either way
   let prev = -1;
   for (let i = 0; i < bits.length; i++) {
     const b = bits[i] & 1;
     run = b === prev ? run + 1 : 1;
     prev = b;
-    if (b) {
-      if (run > ones) ones = run;
-    } else if (run > zeros) zeros = run;
+    if (b) ones = Math.max(ones, run);
+    else zeros = Math.max(zeros, run);
   }
   return { zeros, ones };
 }
@@ -109,6 +109,9 @@ export class PrbsGenerator {
   constructor(name: PrbsName, opts: PrbsGeneratorOptions = {}) {
     this.spec = prbsSpec(name);
     this.invert = opts.invert ?? this.spec.inverted;
+    // equivalent, (1 << 31) - 1 wraps to 0x7fffffff in int32 arithmetic, and the checker predicts only from bits tap-1
+    // and order-1, so a wider mask changes nothing
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: see above
     this.mask = this.spec.order === 31 ? 0x7fffffff : (1 << this.spec.order) - 1;
     this.reg = normalizeSeed(opts.seed ?? 0, this.mask);
   }
@@ -191,6 +194,9 @@ export class PrbsChecker {
   constructor(name: PrbsName, opts: PrbsCheckerOptions = {}) {
     this.spec = prbsSpec(name);
     this.invert = opts.invert ?? this.spec.inverted;
+    // equivalent, (1 << 31) - 1 wraps to 0x7fffffff in int32 arithmetic, and the checker predicts only from bits tap-1
+    // and order-1, so a wider mask changes nothing
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: see above
     this.mask = this.spec.order === 31 ? 0x7fffffff : (1 << this.spec.order) - 1;
     this.syncBits = opts.syncBits ?? 2 * this.spec.order;
     this.lossWindow = opts.lossWindow ?? 1024;
@@ -203,6 +209,7 @@ export class PrbsChecker {
 
   /** Errors / bits checked (NaN before any bit was checked in sync). */
   get ber(): number {
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, 0 / 0 is NaN too
     return this.bitsChecked > 0 ? this.errors / this.bitsChecked : Number.NaN;
   }
 

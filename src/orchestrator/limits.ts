@@ -7,11 +7,13 @@ import type { Limits, Verdict } from '../core/record.ts';
 export function judge(value: number | null, limits: Limits | undefined): Verdict {
   if (!limits || (limits.low === undefined && limits.high === undefined)) return 'PASS';
   if (value === null || Number.isNaN(value)) return 'FAIL';
-  const { low, high } = limits;
-  if (low !== undefined && value < low) return 'FAIL';
-  if (high !== undefined && value > high) return 'FAIL';
+  // A missing limit is an infinite one: no guards, no comparison with undefined.
+  const low = limits.low ?? Number.NEGATIVE_INFINITY;
+  const high = limits.high ?? Number.POSITIVE_INFINITY;
+  if (value < low || value > high) return 'FAIL';
+  // Now low <= value <= high, so a band of 0 (or a negative one) makes neither test true.
   const m = limits.marginal ?? 0;
-  if (m > 0 && ((low !== undefined && value < low + m) || (high !== undefined && value > high - m))) return 'MARGINAL';
+  if (value < low + m || value > high - m) return 'MARGINAL';
   return 'PASS';
 }
 
@@ -20,6 +22,7 @@ const RANK: Record<Verdict, number> = { SKIPPED: 0, PASS: 1, MARGINAL: 2, FAIL: 
 /** The worst of several verdicts (ERROR > FAIL > MARGINAL > PASS > SKIPPED); PASS when empty. */
 export function worst(verdicts: Iterable<Verdict>): Verdict {
   let w: Verdict | undefined;
+  // Stryker disable next-line EqualityOperator: `>=` only replaces a verdict with an equal one
   for (const v of verdicts) if (w === undefined || RANK[v] > RANK[w]) w = v;
   return w ?? 'PASS';
 }

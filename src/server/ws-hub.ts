@@ -144,9 +144,19 @@ export class WsHub {
     ws.on('error', () => this.remove(c));
     ws.on('message', (raw, isBinary) => this.onMessage(c, raw, isBinary));
 
+    // An empty ring only happens before the first event (seq 0), where `seq ± 1` accept the same `since`.
+    // Stryker disable next-line ArithmeticOperator: equivalent (see above)
     const firstSeq = this.ring.length > 0 ? this.ring[0].seq : this.seq + 1;
+    // `since !== undefined` and `since >= 0` spell out what Number.isSafeInteger and `since >= firstSeq - 1 >= 0`
+    // already decide: their `true` mutants cannot be told apart.
     const canResume =
-      since !== undefined && Number.isSafeInteger(since) && since >= 0 && since <= this.seq && since >= firstSeq - 1;
+      Number.isSafeInteger(since) &&
+      // Stryker disable next-line ConditionalExpression: equivalent (see above)
+      since !== undefined &&
+      // Stryker disable next-line ConditionalExpression: equivalent (see above)
+      since >= 0 &&
+      since <= this.seq &&
+      since >= firstSeq - 1;
     if (canResume) {
       const start = this.ring.findIndex((e) => e.seq > since);
       const replay = start < 0 ? [] : this.ring.slice(start);

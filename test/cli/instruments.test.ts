@@ -1,16 +1,20 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir, userInfo } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ScpiSession } from '../../src/scpi/session.ts';
 import { startBench, stationYaml } from '../../src/sim/bench.ts';
 import { lockStation } from '../../src/station/bench-lock.ts';
 import { stationFromObject } from '../../src/station/schema.ts';
 import { createTransport } from '../../src/transport/open.ts';
 import { cpobench } from '../helpers/cli.ts';
-import { freePort, rawPeer } from '../helpers/raw-peer.ts';
+import { rawPeer, refusingPort } from '../helpers/raw-peer.ts';
+import { tempDirs } from '../helpers/temp.ts';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'cpobench-instruments-'));
+const tmp = tempDirs('cpobench-instruments-');
+afterAll(() => tmp.cleanup());
+const dir = tmp.make();
+
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -64,7 +68,9 @@ describe('cpobench instruments', () => {
     const bench = await startBench({ profile: 'mosaic-800g' });
     cleanups.push(() => bench.close());
     const station = structuredClone(bench.station);
-    station.instruments.tec!.resource = `TCPIP0::127.0.0.1::${await freePort()}::SOCKET`;
+    const refusing = await refusingPort();
+    cleanups.push(() => refusing.close());
+    station.instruments.tec!.resource = `TCPIP0::127.0.0.1::${refusing.port}::SOCKET`;
     const file = path.join(dir, 'unreachable.yaml');
     writeFileSync(file, stationYaml(station));
     const r = await cpobench(['instruments', '--station', file]);

@@ -6,7 +6,7 @@ import { HISTORY_MAX_LINE_LENGTH, HISTORY_MAX_LINES } from '../../src/cli/histor
 import { serveTcp } from '../../src/sim/server/tcp-server.ts';
 import { cpobench } from '../helpers/cli.ts';
 import { DemoInstrument } from '../helpers/demo-instrument.ts';
-import { freePort, rawPeer } from '../helpers/raw-peer.ts';
+import { rawPeer, refusingPort } from '../helpers/raw-peer.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -46,7 +46,9 @@ describe('cpobench scpi', () => {
     expect(r.stderr).toContain('Accepted forms:');
   });
   it('exits 2 when nothing listens, and on a timeout', async () => {
-    const port = await freePort();
+    const refusing = await refusingPort();
+    cleanups.push(() => refusing.close());
+    const port = refusing.port;
     const refused = await cpobench(['scpi', `TCPIP0::127.0.0.1::${port}::SOCKET`, '*IDN?']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/connection refused by 127\.0\.0\.1/);

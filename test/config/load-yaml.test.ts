@@ -1,9 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigError, loadYamlFile, parseYamlText } from '../../src/config/load-yaml.ts';
+import { tempDirs } from '../helpers/temp.ts';
+
+const tmp = tempDirs('cpobench-yaml-');
+afterAll(() => tmp.cleanup());
 
 const schema = z.strictObject({
   name: z.string(),
@@ -74,7 +77,7 @@ describe('parseYamlText', () => {
 
 describe('loadYamlFile', () => {
   it('loads a file and labels errors with its path', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'cpobench-yaml-'));
+    const dir = tmp.make();
     const good = path.join(dir, 'good.yaml');
     writeFileSync(good, 'name: ok\nlink: { rate: 1, lanes: 2 }\n');
     expect(loadYamlFile(good, schema).link.lanes).toBe(2);

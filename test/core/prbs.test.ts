@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  isPrbsName,
   longestRuns,
   measureRuns,
   PRBS_NAMES,
@@ -8,6 +9,7 @@ import {
   PrbsGenerator,
   type PrbsName,
   prbsPeriod,
+  prbsSpec,
 } from '../../src/core/prbs.ts';
 import { Rng } from '../../src/core/rng.ts';
 
@@ -138,5 +140,121 @@ describe('PRBS checker', () => {
     d.check(new PrbsGenerator('PRBS31').next(10000));
     expect(d.synced).toBe(false);
     expect(d.errors).toBe(0);
+  });
+});
+
+describe('PRBS tables and helpers', () => {
+  it('each spec carries its own name; names are looked up exactly', () => {
+    for (const name of PRBS_NAMES) expect(PRBS_SPECS[name].name).toBe(name);
+    expect(PRBS_NAMES).toEqual(['PRBS7', 'PRBS9', 'PRBS11', 'PRBS15', 'PRBS20', 'PRBS23', 'PRBS29', 'PRBS31']);
+    expect(isPrbsName('PRBS7')).toBe(true);
+    expect(isPrbsName('PRBS8')).toBe(false);
+    expect(isPrbsName('toString')).toBe(false); // own keys only
+    expect(() => prbsSpec('PRBS8' as PrbsName)).toThrow('unknown PRBS pattern PRBS8');
+  });
+
+  it('measureRuns counts linear runs from the first bit, and nothing past the end', () => {
+    expect(measureRuns([1])).toEqual({ zeros: 0, ones: 1 });
+    expect(measureRuns([0])).toEqual({ zeros: 1, ones: 0 });
+    expect(measureRuns([1, 1])).toEqual({ zeros: 0, ones: 2 });
+    expect(measureRuns([1, 0, 0, 1, 1, 1, 0])).toEqual({ zeros: 2, ones: 3 });
+    expect(measureRuns([])).toEqual({ zeros: 0, ones: 0 });
+    expect(measureRuns([3, 2])).toEqual({ zeros: 1, ones: 1 }); // bit 0 of each value
+  });
+
+  it('state is the register: the seed masked to n bits, 0 meaning all ones; reset reseeds', () => {
+    expect(new PrbsGenerator('PRBS7', { seed: 5 }).state).toBe(5);
+    expect(new PrbsGenerator('PRBS7').state).toBe(127);
+    expect(new PrbsGenerator('PRBS7', { seed: 128 + 3 }).state).toBe(3);
+    expect(new PrbsGenerator('PRBS31', { seed: 0 }).state).toBe(0x7fffffff);
+    const g = new PrbsGenerator('PRBS9', { seed: 1 });
+    g.next(10);
+    g.reset(3);
+    expect(g.state).toBe(3);
+    g.reset();
+    expect(g.state).toBe(511);
+  });
+
+  it('fill(out, offset) fills to the end of the array and leaves the generator right after', () => {
+    const ref = new PrbsGenerator('PRBS9', { seed: 5 }).next(40);
+    const g = new PrbsGenerator('PRBS9', { seed: 5 });
+    const out = new Uint8Array(30).fill(7);
+    g.fill(out, 10);
+    expect([...out.subarray(0, 10)]).toEqual(Array(10).fill(7));
+    expect([...out.subarray(10)]).toEqual([...ref.subarray(0, 20)]);
+    expect(g.nextBit()).toBe(ref[20]);
+    g.fill(out, 0, 5);
+    expect([...out.subarray(0, 5)]).toEqual([...ref.subarray(21, 26)]);
+  });
+});
+
+describe('PRBS checker details', () => {
+  it('syncs after exactly n loaded bits plus syncBits correct predictions', () => {
+    for (const syncBits of [0, 1, 14]) {
+      const bits = new PrbsGenerator('PRBS7', { seed: 9 }).next(100);
+      const c = new PrbsChecker('PRBS7', { syncBits });
+      let at = -1;
+      for (let i = 0; i < bits.length && at < 0; i++) {
+        c.push(bits[i]);
+        if (c.synced) at = i + 1;
+      }
+      expect(at, `syncBits ${syncBits}`).toBe(7 + syncBits);
+    }
+    expect(new PrbsChecker('PRBS7').syncBits).toBe(14); // default 2n
+  });
+
+  it('ber is NaN before any bit was checked, errors/bits after; check() returns the errors it counted', () => {
+    const c = new PrbsChecker('PRBS7');
+    expect(c.ber).toBeNaN();
+    const bits = new PrbsGenerator('PRBS7').next(21 + 100);
+    bits[50] ^= 1;
+    bits[80] ^= 1;
+    expect(c.check(bits)).toBe(2);
+    expect(c.bitsChecked).toBe(100);
+    expect(c.ber).toBe(2 / 100);
+  });
+
+  it('clearCounters keeps sync; reset clears everything', () => {
+    const c = new PrbsChecker('PRBS7');
+    const g = new PrbsGenerator('PRBS7');
+    const bits = g.next(60);
+    bits[40] ^= 1;
+    c.check(bits);
+    expect([c.synced, c.errors, c.syncAcquisitions]).toEqual([true, 1, 1]);
+    c.clearCounters();
+    expect([c.synced, c.errors, c.bitsChecked]).toEqual([true, 0, 0]);
+    expect(c.check(g.next(10))).toBe(0);
+    expect(c.bitsChecked).toBe(10);
+    c.reset();
+    expect([c.synced, c.errors, c.bitsChecked, c.syncAcquisitions, c.syncLosses]).toEqual([false, 0, 0, 0, 0]);
+    expect(c.ber).toBeNaN();
+    // after a reset it hunts again from scratch: n + 2n bits
+    c.check(g.next(20));
+    expect(c.synced).toBe(false);
+    c.check(g.next(1));
+    expect(c.synced).toBe(true);
+  });
+
+  it('loses sync only when a window holds more errors than the threshold, judged at the window end', () => {
+    const mk = () => new PrbsChecker('PRBS7', { lossWindow: 8, lossThreshold: 1 });
+    const g = new PrbsGenerator('PRBS7');
+    const lead = g.next(21); // sync
+    const stay = mk();
+    stay.check(lead);
+    const oneError = g.next(8);
+    oneError[3] ^= 1;
+    stay.check(oneError); // exactly the threshold: kept
+    expect([stay.synced, stay.syncLosses, stay.errors]).toEqual([true, 0, 1]);
+
+    const lose = mk();
+    lose.check(lead);
+    const twoErrors = new PrbsGenerator('PRBS7').next(29).subarray(21);
+    twoErrors[1] ^= 1;
+    twoErrors[2] ^= 1;
+    lose.check(twoErrors.subarray(0, 7));
+    expect(lose.synced).toBe(true); // the window is not over yet
+    lose.check(twoErrors.subarray(7));
+    expect([lose.synced, lose.syncLosses]).toEqual([false, 1]);
+    expect(new PrbsChecker('PRBS7').lossThreshold).toBe(128); // default lossWindow / 8
   });
 });

@@ -7,6 +7,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/core/record.ts';
+import { openSqliteStore } from '../../src/store/sqlite-store.ts';
+import { sampleRecord, writeRecord } from '../store/fixtures.ts';
 import { cpobench, parseJson, type RunRow, runIdFrom, tempDirs } from './helpers.ts';
 
 const tmp = tempDirs();
@@ -172,12 +174,28 @@ describe('cpobench run on the simulated bench (real CLI, real store)', () => {
   });
 
   it('runs --outcome FAIL lists only the failing runs', async () => {
+    // its own store with a run of each outcome (written through the store API), so it needs no other test's runs
+    const db = join(tmp.make(), 'outcomes.db');
+    const store = openSqliteStore(db);
+    try {
+      for (const [outcome, dut] of [
+        ['PASS', 'SN-OK'],
+        ['FAIL', 'SN-LB-DEAD'],
+        ['ERROR', 'SN-HUNG'],
+        ['FAIL', 'SN-LB-DEAD-2'],
+      ] as const) {
+        writeRecord(store, sampleRecord({ outcome, dut }));
+      }
+    } finally {
+      store.close();
+    }
     const r = await cpobench(['runs', '--db', db, '--outcome', 'FAIL', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const rows = parseJson<RunRow[]>(r.stdout, 'runs --outcome FAIL');
-    expect(rows.length).toBeGreaterThanOrEqual(1);
-    expect(rows.every((x) => x.outcome === 'FAIL')).toBe(true);
-    expect(rows.map((x) => x.dut)).toContain('SN-LB-DEAD');
+    expect(rows.map((x) => [x.dut, x.outcome]).sort()).toEqual([
+      ['SN-LB-DEAD', 'FAIL'],
+      ['SN-LB-DEAD-2', 'FAIL'],
+    ]);
     // the table form too
     const t = await cpobench(['runs', '--db', db, '--outcome', 'FAIL']);
     expect(t.code).toBe(0);
@@ -268,7 +286,7 @@ describe('cpobench run on the simulated bench (real CLI, real store)', () => {
         '--json',
         json,
       ],
-      { cwd: process.cwd(), env: { ...process.env, NO_COLOR: '1', CPOBENCH_TEST_THROW_AFTER_MS: '2500' } },
+      { cwd: process.cwd(), env: { ...process.env, NO_COLOR: '1', CPOBENCH_TEST_THROW_AFTER_MS: '1500' } },
     );
     let stderr = '';
     child.stderr.on('data', (d) => {

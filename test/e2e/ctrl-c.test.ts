@@ -66,7 +66,10 @@ describe('Ctrl-C during cpobench run', () => {
     const took = performance.now() - t0;
     expect(cli.stderr()).toMatch(/SIGINT again: abort already under way; exiting within 1\.5 s/);
     expect(end.code).toBe(2);
-    expect(took).toBeLessThan(5000);
+    // "exits within 1.5 s": 1.5 s plus a stated margin of 1 s for signal delivery, process teardown and the
+    // 'exit' event on a loaded 2-core machine. Here the abort itself ends first (one 800 ms bound); that the
+    // forced exit fires at 1.5 s when the abort does not end is checked in test/cli/signals.test.ts.
+    expect(took).toBeLessThan(1500 + 1000);
     const runs = parseJson<RunRow[]>((await cpobench(['runs', '--db', db, '--json'])).stdout, 'runs');
     // the abort finished within the bound before the 1.5 s exit: the record says ABORTED, not RUNNING
     expect(runs[0]!.outcome).toBe('ABORTED');

@@ -34,12 +34,33 @@ export async function rawPeer(
   };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
+/**
+ * A port on 127.0.0.1 that refuses connections for as long as it is held, so "nothing listens there" cannot race
+ * with another test binding it. The port is the local end of a TCP connection to a private listener: the kernel
+ * bound it when connecting (no SO_REUSEADDR), so no other socket can bind it until `close()`, and with nobody
+ * listening on it a connection attempt gets a RST (ECONNREFUSED).
+ */
+export async function refusingPort(): Promise<{ port: number; close: () => Promise<void> }> {
+  const accepted = new Set<net.Socket>();
+  const holder = net.createServer((s) => {
+    accepted.add(s);
+    s.on('error', () => undefined);
   });
+  await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
+  const { port: holderPort } = holder.address() as net.AddressInfo;
+  const client = net.connect(holderPort, '127.0.0.1');
+  client.on('error', () => undefined);
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', resolve);
+    client.once('error', reject);
+  });
+  return {
+    port: client.localPort!,
+    close: () =>
+      new Promise<void>((r) => {
+        client.destroy();
+        for (const s of accepted) s.destroy();
+        holder.close(() => r());
+      }),
+  };
 }

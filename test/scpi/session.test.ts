@@ -8,7 +8,7 @@ import { createTransport } from '../../src/transport/open.ts';
 import { PairTransport } from '../../src/transport/pair.ts';
 import type { ConnectionState } from '../../src/transport/transport.ts';
 import { DemoInstrument } from '../helpers/demo-instrument.ts';
-import { freePort, rawPeer } from '../helpers/raw-peer.ts';
+import { rawPeer, refusingPort } from '../helpers/raw-peer.ts';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -191,7 +191,9 @@ describe('ScpiSession against a simulated instrument over TCP', () => {
   });
 
   it('says so when the connection is refused', async () => {
-    const port = await freePort();
+    const held = await refusingPort();
+    cleanups.push(() => held.close());
+    const port = held.port;
     const t = createTransport(`TCPIP0::127.0.0.1::${port}::SOCKET`, { reconnect: false });
     const s = new ScpiSession(t, { name: 'psu' });
     await expect(s.open()).rejects.toThrow(/connection refused by 127\.0\.0\.1:\d+/);
@@ -200,9 +202,9 @@ describe('ScpiSession against a simulated instrument over TCP', () => {
   });
 
   it('reports a peer vanishing mid-query, goes lost, and reconnects once the peer is back', async () => {
-    const port = await freePort();
     const instrument = new DemoInstrument();
-    let server = await serveTcp(instrument, { port });
+    let server = await serveTcp(instrument); // port 0: the kernel picks it
+    const port = server.port;
     const s = await tcpSession(port, { timeoutMs: 2000 });
     const states: ConnectionState[] = [];
     s.transport.on('state', (st) => states.push(st));
@@ -217,6 +219,8 @@ describe('ScpiSession against a simulated instrument over TCP', () => {
     expect(s.transport.state).not.toBe('open');
     expect(states).toContain('lost');
     await expect(s.query('*IDN?', { timeoutMs: 300 })).rejects.toThrow();
+    // The peer comes back on the port it had (a reconnect targets one address). Between its close and here another
+    // process could in principle be given that port by the kernel; then this listen fails loudly (EADDRINUSE).
     server = await serveTcp(instrument, { port });
     cleanups.push(() => server.close());
     expect(await s.query('*IDN?', { timeoutMs: 2000 })).toContain('DEMO-1');

@@ -1,17 +1,20 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/load-yaml.ts';
 import { ConnectionError, FramingError, TimeoutError } from '../../src/core/errors.ts';
 import { planBench } from '../../src/sim/bench.ts';
 import { loadFaults } from '../../src/sim/faults.ts';
+import { tempDirs } from '../helpers/temp.ts';
 import { cleanupList, exec, openBench, waitFor } from './instruments/helpers.ts';
+
+const tmp = tempDirs('cpobench-faults-test-');
+afterAll(() => tmp.cleanup());
+const dir = tmp.make();
 
 const cleanup = cleanupList();
 afterEach(() => cleanup.run());
 
-const dir = mkdtempSync(path.join(tmpdir(), 'cpobench-faults-test-'));
 function file(name: string, text: string): string {
   const p = path.join(dir, name);
   writeFileSync(p, text);

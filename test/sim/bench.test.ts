@@ -1,15 +1,19 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { toUint16LE } from '../../src/scpi/block.ts';
 import { benchStation, planBench, startBench, stationYaml } from '../../src/sim/bench.ts';
 import { stationFromObject } from '../../src/station/schema.ts';
 import { startSim } from '../e2e/helpers.ts';
 import { cpobench } from '../helpers/cli.ts';
+import { tempDirs } from '../helpers/temp.ts';
 import { cleanupList, exec, openBench } from './instruments/helpers.ts';
+
+const tmp = tempDirs('cpobench-sim-test-');
+afterAll(() => tmp.cleanup());
 
 const cleanup = cleanupList();
 afterEach(() => cleanup.run());
@@ -119,7 +123,7 @@ describe('serial mode (ptys through socat)', () => {
 
 describe('cpobench sim (child process)', () => {
   it('prints role, resource and *IDN? per instrument, writes the station, stops cleanly on SIGINT', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'cpobench-sim-test-'));
+    const dir = tmp.make();
     const stationFile = path.join(dir, 'station.yaml');
     const { child, lines, exit } = await startSim(['--seed', '3', '--time-scale', '100', '--station-out', stationFile]);
     expect(lines.map((l) => l.split(/\s+/)[0])).toEqual([
@@ -157,7 +161,7 @@ describe('cpobench sim (child process)', () => {
   });
 
   it('refuses bad input with one line naming the problem, exit 2, nothing started', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'cpobench-sim-bad-'));
+    const dir = tmp.make();
     const badProfile = path.join(dir, 'p.yaml');
     const { writeFileSync } = await import('node:fs');
     writeFileSync(

@@ -1,12 +1,15 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/load-yaml.ts';
 import { createDriverRegistry } from '../../src/instruments/registry.ts';
 import { laneTotal, loadStation, parseStation, stationInstruments } from '../../src/station/schema.ts';
+import { tempDirs } from '../helpers/temp.ts';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'cpobench-station-'));
+const tmp = tempDirs('cpobench-station-');
+afterAll(() => tmp.cleanup());
+const dir = tmp.make();
+
 function file(name: string, text: string): string {
   const f = path.join(dir, name);
   writeFileSync(f, text);

@@ -9,7 +9,7 @@ import { type Bench, startBench } from '../../src/sim/bench.ts';
 import { SessionPool } from '../../src/station/pool.ts';
 import { type StationConfig, stationDocument, stationFromObject } from '../../src/station/schema.ts';
 import { openStation, StationError } from '../../src/station/station.ts';
-import { freePort, rawPeer } from '../helpers/raw-peer.ts';
+import { rawPeer, refusingPort } from '../helpers/raw-peer.ts';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -108,7 +108,17 @@ describe('openStation against the simulated bench', () => {
     expect(err!.code).toBe('E_IDENTITY');
     await expect(st.verifyIdentities()).rejects.toThrow(/power-analyzer at .* refused: it answered \*IDN\? "Keysight/);
     const safe = await st.safeState({ timeoutMs: 2000 });
-    expect(safe.find((r) => r.role === 'power-analyzer')).toMatchObject({ safe: false });
+    // the wrong instrument is never driven, so nothing about it is confirmed
+    expect(safe.find((r) => r.role === 'power-analyzer')).toMatchObject({
+      safe: false,
+      ms: 0,
+      error: expect.stringMatching(/^not driven and not confirmed: power-analyzer at \S+ refused: it answered/),
+    });
+    expect(safe.find((r) => r.role === 'led-driver')).toMatchObject({
+      safe: true,
+      resource: config.instruments['led-driver']!.resource,
+      observed: 'outputs off, bias 0 A and modulation 0 A on all 400 lanes (read back)',
+    });
     expect(safe.filter((r) => r.safe).map((r) => r.role)).toEqual([
       'led-driver',
       'pd-receiver',
@@ -119,7 +129,9 @@ describe('openStation against the simulated bench', () => {
 
   it('marks an unreachable instrument and keeps the others', async () => {
     const { config } = await bench();
-    config.instruments.tec!.resource = `TCPIP0::127.0.0.1::${await freePort()}::SOCKET`;
+    const refusing = await refusingPort();
+    cleanups.push(() => refusing.close());
+    config.instruments.tec!.resource = `TCPIP0::127.0.0.1::${refusing.port}::SOCKET`;
     const st = await openStation(config, { reconnect: false });
     cleanups.push(() => st.close());
     const tec = st.instruments().find((i) => i.role === 'tec')!;
@@ -134,34 +146,74 @@ describe('openStation against the simulated bench', () => {
     expect(err.message).toMatch(/^tec: "MEAS:SCAL:TEMP\?" failed/);
   });
 
-  it('safeState runs in parallel, bounded, and reports a hung instrument without throwing', async () => {
+  // Guards "a safe-state bound made ten times looser" and a bound applied one instrument after another: three
+  // hung instruments must all be reported at one bound (1 s), so the whole call takes about 1 s, not 3 s or 10 s.
+  // The margin (+ 900 ms, under a second bound) is for a loaded 2-core machine; sequential bounds would need 3 s.
+  it('safeState runs in parallel, bounded: three hung instruments finish near one bound, not three', async () => {
+    const BOUND_MS = 1000;
+    const MARGIN_MS = 900;
     const { config } = await bench();
-    const hung = await rawPeer((line, sock) => {
-      if (line === '*IDN?') sock.write('THORLABS,TED4015,M0,1.0\n');
-      else if (line === 'UNIT:TEMP C;:SYST:ERR?') sock.write('0,"No error"\n'); // init: the unit, checked
-      // everything else: never answered
-    });
-    cleanups.push(() => hung.close());
-    config.instruments.tec!.resource = `TCPIP0::127.0.0.1::${hung.port}::SOCKET`;
-    config.instruments.tec!.timeoutMs = 60_000;
-    const st = await openStation(config);
+    const hungRoles = ['pd-receiver', 'power-analyzer', 'tec'] as const;
+    for (const role of hungRoles) {
+      const hung = await rawPeer((line, sock) => {
+        if (line === '*IDN?') sock.write(`HUNG,${role},0,1.0\n`);
+        // everything else: never answered
+      });
+      cleanups.push(() => hung.close());
+      config.instruments[role]!.resource = `TCPIP0::127.0.0.1::${hung.port}::SOCKET`;
+      config.instruments[role]!.identity = `^HUNG,${role},`;
+      config.instruments[role]!.timeoutMs = 60_000;
+    }
+    const st = await openStation(config, { init: false });
     cleanups.push(() => st.close());
+    const errors: { instrument: string; text: string }[] = [];
+    const sent: { instrument: string; at: number }[] = [];
+    const off = st.subscribeTranscripts((e) => {
+      if (e.dir === 'err') errors.push(e);
+      if (e.dir === 'tx') sent.push({ instrument: e.instrument, at: performance.now() });
+    });
+    cleanups.push(off);
     const t0 = performance.now();
-    const results = await st.safeState({ timeoutMs: 300 });
+    const results = await st.safeState({ timeoutMs: BOUND_MS });
     const took = performance.now() - t0;
-    expect(took).toBeLessThan(10_000);
-    const tec = results.find((r) => r.role === 'tec')!;
-    expect(tec.safe).toBe(false);
-    expect(tec.error).toMatch(/tec|300 ms/);
-    expect(results.filter((r) => r.safe).map((r) => r.role)).toEqual([
-      'led-driver',
-      'pd-receiver',
-      'power-analyzer',
-      'optical-meter',
-    ]);
+    // At the bound the hung instruments' safe states are abandoned: their calls end (the sessions say so) and
+    // nothing more is sent to them afterwards, even once the 1 s late-reply grace has passed.
+    const done = performance.now();
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(new Set(errors.map((e) => e.instrument))).toEqual(new Set(hungRoles));
+    expect(sent.filter((x) => (hungRoles as readonly string[]).includes(x.instrument) && x.at > done)).toEqual([]);
+    expect(took).toBeGreaterThanOrEqual(BOUND_MS - 1); // timer resolution
+    expect(took).toBeLessThan(BOUND_MS + MARGIN_MS);
+    for (const role of hungRoles) {
+      const r = results.find((x) => x.role === role)!;
+      expect(r, role).toMatchObject({ safe: false, error: `not confirmed within ${BOUND_MS} ms` });
+      expect(r.ms).toBeGreaterThanOrEqual(BOUND_MS - 1);
+      expect(r.ms).toBeLessThan(BOUND_MS + MARGIN_MS);
+    }
+    expect(results.filter((r) => r.safe).map((r) => r.role)).toEqual(['led-driver', 'optical-meter']);
     const led = st.instrument('led-driver') as LedDriver;
     expect(await led.getOutput([1, 200, 400])).toEqual([false, false, false]);
     expect(await led.getBias([1, 400])).toEqual([0, 0]);
+  });
+
+  it('a driver that reads back NOT SAFE is reported by role once, with what it read, within the bound', async () => {
+    const { config } = await bench();
+    const stuck = await rawPeer((line, sock) => {
+      if (line === '*IDN?') sock.write('STUCK,pd-receiver,0,1.0\n');
+      else if (line === 'SENS:GATE:STAT?') sock.write('1\n'); // the gate keeps running
+    });
+    cleanups.push(() => stuck.close());
+    config.instruments['pd-receiver']!.resource = `TCPIP0::127.0.0.1::${stuck.port}::SOCKET`;
+    config.instruments['pd-receiver']!.identity = '^STUCK,';
+    const st = await openStation(config, { init: false });
+    cleanups.push(() => st.close());
+    const results = await st.safeState({ timeoutMs: 2000 });
+    const rx = results.find((r) => r.role === 'pd-receiver')!;
+    expect(rx).toMatchObject({ safe: false, error: 'the error-counter gate still runs' });
+    expect(rx.observed).toBeUndefined();
+    expect(rx.ms).toBeGreaterThanOrEqual(0);
+    expect(rx.ms).toBeLessThan(2000);
+    expect(results.filter((r) => !r.safe).map((r) => r.role)).toEqual(['pd-receiver']);
   });
 
   it('shares one session per resource in a pool; closing one station leaves the other working', async () => {

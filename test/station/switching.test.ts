@@ -15,7 +15,7 @@ import { serveTcp } from '../../src/sim/server/tcp-server.ts';
 import { parseStation, type StationConfig, stationFromObject } from '../../src/station/schema.ts';
 import { openStation, StationError } from '../../src/station/station.ts';
 import { createStepRegistry } from '../../src/steps/registry.ts';
-import { freePort, rawPeer } from '../helpers/raw-peer.ts';
+import { rawPeer, refusingPort } from '../helpers/raw-peer.ts';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -148,7 +148,9 @@ describe('switching: refused at open, before anything is driven', () => {
       '  bert: { driver: anritsu-mp1900a, resource: "TCPIP0::127.0.0.1::3::SOCKET" }',
       '  power-analyzer: { driver: keysight-n6705c, resource: "TCPIP0::127.0.0.1::4::SOCKET", rails: [ { channel: 1, name: a, counted: true } ] }',
     ].join('\n');
-    const port = await freePort();
+    const refusing = await refusingPort(); // nothing answers there: the station only needs to open, not talk
+    cleanups.push(() => refusing.close());
+    const port = refusing.port;
     const config = parseStation(two.replace(/127\.0\.0\.1::\d+::/g, `127.0.0.1::${port}::`), 'two.yaml');
     const st = await openStation(config, { reconnect: false, verify: false, init: false });
     cleanups.push(() => st.close());
@@ -243,7 +245,7 @@ describe('*IDN? that matches the expected driver', () => {
       role: 'odd',
       identity: { manufacturer: 'ACME', model: 'BERT-9', serial: '1', firmware: '0' },
     });
-    const server = await serveTcp(odd, { host: '127.0.0.1', port: await freePort() });
+    const server = await serveTcp(odd, { host: '127.0.0.1', port: 0 });
     cleanups.push(() => server.close());
     const bench = await startBench({ profile: 'mosaic-800g-bert' });
     cleanups.push(() => bench.close());

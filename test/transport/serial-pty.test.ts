@@ -1,14 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { AbortedError, ConnectionError, TimeoutError } from '../../src/core/errors.ts';
 import { ScpiSession } from '../../src/scpi/session.ts';
 import { bridgePty } from '../../src/sim/server/pty-bridge.ts';
 import { serveTcp } from '../../src/sim/server/tcp-server.ts';
 import { createTransport } from '../../src/transport/open.ts';
 import { DemoInstrument } from '../helpers/demo-instrument.ts';
+import { tempDirs } from '../helpers/temp.ts';
+
+const tmp = tempDirs('cpobench-pty-');
+afterAll(() => tmp.cleanup());
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -18,7 +21,7 @@ afterEach(async () => {
 async function ptyInstrument(banner?: string) {
   const server = await serveTcp(new DemoInstrument(), { banner });
   cleanups.push(() => server.close());
-  const path = join(mkdtempSync(join(tmpdir(), 'cpobench-pty-')), 'ttyDEMO');
+  const path = join(tmp.make(), 'ttyDEMO');
   const bridge = await bridgePty(path, server.port);
   cleanups.push(() => bridge.close());
   return { server, bridge };

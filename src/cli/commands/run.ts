@@ -6,6 +6,7 @@ import type { BenchSafety, RunRecord } from '../../core/record.ts';
 import { checkRunLabel, type RunLabelField } from '../../core/run-labels.ts';
 import { type Answer, compileAnswerTable, scriptedResponder } from '../../orchestrator/prompts.ts';
 import { renderReport, writeCsvDir } from '../../report/index.ts';
+import { onSignals, processSignalHost } from '../signals.ts';
 import {
   addBenchOptions,
   type BenchCliOptions,
@@ -113,7 +114,8 @@ export async function runCommand(sequenceArg: string, opts: RunOptions): Promise
         `simulated bench ${ctx.sim.profile.name}: seed ${ctx.sim.seed}, instrument clock ${ctx.sim.timeScale}x real time\n`,
       );
     }
-    const signals = onSignals(handle, display);
+    // the abort messages go through the display, so a progress bar never overwrites them
+    const signals = onSignals(handle, { ...processSignalHost, stderr: { write: (t: string) => display.say(t) } });
     const faults = onFaults(handle, display);
     const record = await handle.done;
     const code = record.outcome === 'PASS' ? EXIT.OK : record.outcome === 'FAIL' ? EXIT.FAIL : EXIT.ERROR;
@@ -130,38 +132,6 @@ export async function runCommand(sequenceArg: string, opts: RunOptions): Promise
   } finally {
     await ctx.close();
   }
-}
-
-/**
- * First Ctrl-C (or SIGTERM) aborts: safe state, then the record. A second one exits within 1.5 s, never hangs.
- * Once the run has finished, a signal during the bench's teardown exits at once with the run's exit code.
- * The handlers stay until the process ends, so no signal ever meets the default handler mid-cleanup.
- */
-function onSignals(
-  handle: { abort(by: string): Promise<void> },
-  display: RunDisplay,
-): { finished(code: number): void } {
-  let count = 0;
-  let finalCode: number | undefined;
-  const onSignal = (sig: NodeJS.Signals) => {
-    count++;
-    if (finalCode !== undefined) {
-      process.exit(finalCode);
-    } else if (count === 1) {
-      display.say(`\n${sig}: aborting, bringing instruments to their safe state…\n`);
-      void handle.abort(sig === 'SIGINT' ? 'operator (Ctrl-C)' : sig);
-    } else {
-      display.say(`${sig} again: abort already under way; exiting within 1.5 s\n`);
-      setTimeout(() => process.exit(EXIT.ERROR), 1500).unref();
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    finished(code) {
-      finalCode = code;
-    },
-  };
 }
 
 /**

@@ -109,6 +109,7 @@ export class Ted4015 extends ScpiDriver implements ThermalController {
       async () => {
         const sp = await this.setpoint(opts);
         const on = await this.getOutput(opts);
+        // Stryker disable next-line EqualityOperator: `>=` differs only at exactly 1e-6 °C
         if (Math.abs(sp - idle) > 1e-6) {
           throw new NotSafeError(
             this.role,
