@@ -1,3 +1,4 @@
+import { ResourceError } from '../core/errors.ts';
 import { PairTransport } from './pair.ts';
 import { parseResource } from './resource.ts';
 import { type SerialOptions, SerialTransport } from './serial.ts';
@@ -12,8 +13,14 @@ export type OpenOptions = TcpOptions & SerialOptions;
  */
 export function createTransport(resource: string, options: OpenOptions = {}): Transport {
   const r = parseResource(resource);
-  if (r.kind === 'tcp') return new TcpTransport(r.raw, r.host, r.port, options);
-  return new SerialTransport(r.raw, r.path, options);
+  switch (r.kind) {
+    case 'tcp':
+      return new TcpTransport(r.raw, r.host, r.port, options);
+    case 'serial':
+      return new SerialTransport(r.raw, r.path, options);
+    default:
+      throw new ResourceError(`${r.raw}: ${r.kind} links are not available in this build`);
+  }
 }
 
 export { PairTransport };

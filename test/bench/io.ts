@@ -127,7 +127,7 @@ async function main(): Promise<void> {
   const targets: Target[] = [];
   try {
     for (const resource of resources) {
-      const link = parseResource(resource).kind;
+      const link = parseResource(resource).kind === 'serial' ? 'serial' : 'tcp';
       const py = await pythonClientsFor(link);
       const workers = new Map<PythonClient, PythonWorker>();
       for (const c of py.clients) workers.set(c, await startPython(c, resource, BAUD));
