@@ -4,8 +4,9 @@ import { parseResource } from './resource.ts';
 import { type SerialOptions, SerialTransport } from './serial.ts';
 import { type TcpOptions, TcpTransport } from './tcp.ts';
 import type { Transport } from './transport.ts';
+import { type Vxi11Options, Vxi11Transport } from './vxi11/transport.ts';
 
-export type OpenOptions = TcpOptions & SerialOptions;
+export type OpenOptions = TcpOptions & SerialOptions & Vxi11Options;
 
 /**
  * Creates (but does not open) the transport for a VISA resource string. Throws ResourceError, naming the
@@ -18,6 +19,8 @@ export function createTransport(resource: string, options: OpenOptions = {}): Tr
       return new TcpTransport(r.raw, r.host, r.port, options);
     case 'serial':
       return new SerialTransport(r.raw, r.path, options);
+    case 'vxi11':
+      return new Vxi11Transport(r.raw, r.host, r.device, options);
     default:
       throw new ResourceError(`${r.raw}: ${r.kind} links are not available in this build`);
   }

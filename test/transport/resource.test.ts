@@ -4,6 +4,7 @@ import { createTransport } from '../../src/transport/open.ts';
 import { parseResource } from '../../src/transport/resource.ts';
 import { SerialTransport } from '../../src/transport/serial.ts';
 import { TcpTransport } from '../../src/transport/tcp.ts';
+import { Vxi11Transport } from '../../src/transport/vxi11/transport.ts';
 
 describe('VISA resource strings', () => {
   it('parses serial paths and port numbers', () => {
@@ -105,5 +106,6 @@ describe('VISA resource strings', () => {
   it('creates the matching transport', () => {
     expect(createTransport('TCPIP0::127.0.0.1::5025::SOCKET')).toBeInstanceOf(TcpTransport);
     expect(createTransport('ASRL/dev/ttyUSB0::INSTR')).toBeInstanceOf(SerialTransport);
+    expect(createTransport('TCPIP0::127.0.0.1::inst0::INSTR')).toBeInstanceOf(Vxi11Transport);
   });
 });
