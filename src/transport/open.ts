@@ -1,4 +1,4 @@
-import { ResourceError } from '../core/errors.ts';
+import { type HislipOptions, HislipTransport } from './hislip/transport.ts';
 import { PairTransport } from './pair.ts';
 import { parseResource } from './resource.ts';
 import { type SerialOptions, SerialTransport } from './serial.ts';
@@ -6,7 +6,7 @@ import { type TcpOptions, TcpTransport } from './tcp.ts';
 import type { Transport } from './transport.ts';
 import { type Vxi11Options, Vxi11Transport } from './vxi11/transport.ts';
 
-export type OpenOptions = TcpOptions & SerialOptions & Vxi11Options;
+export type OpenOptions = TcpOptions & SerialOptions & Vxi11Options & HislipOptions;
 
 /**
  * Creates (but does not open) the transport for a VISA resource string. Throws ResourceError, naming the
@@ -21,8 +21,10 @@ export function createTransport(resource: string, options: OpenOptions = {}): Tr
       return new SerialTransport(r.raw, r.path, options);
     case 'vxi11':
       return new Vxi11Transport(r.raw, r.host, r.device, options);
+    case 'hislip':
+      return new HislipTransport(r.raw, r.host, r.port, r.device, options);
     default:
-      throw new ResourceError(`${r.raw}: ${r.kind} links are not available in this build`);
+      throw new Error(`${r.raw}: ${r.kind} is not implemented yet`);
   }
 }
 

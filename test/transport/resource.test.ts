@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ResourceError } from '../../src/core/errors.ts';
+import { HislipTransport } from '../../src/transport/hislip/transport.ts';
 import { createTransport } from '../../src/transport/open.ts';
 import { parseResource } from '../../src/transport/resource.ts';
 import { SerialTransport } from '../../src/transport/serial.ts';
@@ -107,5 +108,6 @@ describe('VISA resource strings', () => {
     expect(createTransport('TCPIP0::127.0.0.1::5025::SOCKET')).toBeInstanceOf(TcpTransport);
     expect(createTransport('ASRL/dev/ttyUSB0::INSTR')).toBeInstanceOf(SerialTransport);
     expect(createTransport('TCPIP0::127.0.0.1::inst0::INSTR')).toBeInstanceOf(Vxi11Transport);
+    expect(createTransport('TCPIP0::127.0.0.1::hislip0::INSTR')).toBeInstanceOf(HislipTransport);
   });
 });
