@@ -4,9 +4,10 @@ import { parseResource } from './resource.ts';
 import { type SerialOptions, SerialTransport } from './serial.ts';
 import { type TcpOptions, TcpTransport } from './tcp.ts';
 import type { Transport } from './transport.ts';
+import { type UsbtmcOptions, UsbtmcTransport } from './usbtmc/transport.ts';
 import { type Vxi11Options, Vxi11Transport } from './vxi11/transport.ts';
 
-export type OpenOptions = TcpOptions & SerialOptions & Vxi11Options & HislipOptions;
+export type OpenOptions = TcpOptions & SerialOptions & Vxi11Options & HislipOptions & UsbtmcOptions;
 
 /**
  * Creates (but does not open) the transport for a VISA resource string. Throws ResourceError, naming the
@@ -23,8 +24,8 @@ export function createTransport(resource: string, options: OpenOptions = {}): Tr
       return new Vxi11Transport(r.raw, r.host, r.device, options);
     case 'hislip':
       return new HislipTransport(r.raw, r.host, r.port, r.device, options);
-    default:
-      throw new Error(`${r.raw}: ${r.kind} is not implemented yet`);
+    case 'usbtmc':
+      return new UsbtmcTransport(r.raw, r, options);
   }
 }
 
