@@ -86,7 +86,7 @@ async function withPortmapper<T>(
   fn: (c: RpcTcpClient, what: string) => Promise<T>,
 ): Promise<T> {
   const port = o.port ?? PMAP_PORT;
-  const what = port === 0 ? `rpcbind at ${host}` : `portmapper at ${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const what = `portmapper at ${host.includes(':') ? `[${host}]` : host}:${port}`;
   const client = await RpcTcpClient.connect(host, port, {
     timeoutMs: o.timeoutMs,
     what,
@@ -135,25 +135,6 @@ export function pmapSet(host: string, m: Mapping, set: boolean, o: PortmapperOpt
       PMAP_V2,
       set ? PMAP_PROC.SET : PMAP_PROC.UNSET,
       (w) => writeMapping(w, m),
-      o.timeoutMs,
-      `${what} ${set ? 'SET' : 'UNSET'}`,
-      o.signal,
-    );
-    return r.bool('result');
-  });
-}
-
-/**
- * SET or UNSET (RPCBIND v3) on a local rpcbind's Unix socket (`/run/rpcbind.sock`): how a user without root
- * registers with the system's rpcbind (it takes SET from any local user there, and UNSET from the owner).
- */
-export function rpcbSetLocal(socketPath: string, e: RpcbEntry, set: boolean, o: PortmapperOptions): Promise<boolean> {
-  return withPortmapper(socketPath, { ...o, port: 0 }, async (c, what) => {
-    const r = await c.call(
-      PMAP_PROG,
-      RPCB_V3,
-      set ? RPCB_PROC.SET : RPCB_PROC.UNSET,
-      (w) => writeRpcb(w, e),
       o.timeoutMs,
       `${what} ${set ? 'SET' : 'UNSET'}`,
       o.signal,
