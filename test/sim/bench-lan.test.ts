@@ -7,6 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TimeoutError } from '../../src/core/errors.ts';
 import { ScpiSession } from '../../src/scpi/session.ts';
 import { type Bench, startBench } from '../../src/sim/bench.ts';
+import { stationFromObject } from '../../src/station/schema.ts';
+import { openStation } from '../../src/station/station.ts';
 import { createTransport } from '../../src/transport/open.ts';
 import { parseResource } from '../../src/transport/resource.ts';
 import { cpobench } from '../helpers/cli.ts';
@@ -81,6 +83,32 @@ describe('the simulated bench over VXI-11 and HiSLIP', () => {
     await expect(rx.query('*IDN?')).rejects.toBeInstanceOf(TimeoutError);
     expect(await (await open(b, b.instruments[0]!.vxi11!)).query('*IDN?')).toContain('ULED');
   });
+});
+
+describe('a station on VXI-11 and HiSLIP holds the instruments’ own locks', () => {
+  it.each(['vxi11', 'hislip'] as const)(
+    'over %s: another client is refused while the station is open, served after',
+    async (kind) => {
+      const b = await bench({ vxi11: true, hislip: true, stationResources: kind });
+      const pm = b.lan!.vxi11!.portmapperPort;
+      const station = await openStation(stationFromObject(b.station), {
+        deviceLocks: true,
+        reconnect: false,
+        createTransport: (r, o) => createTransport(r, { ...o, portmapperPort: pm }),
+      });
+      expect(station.problems()).toEqual([]);
+      const tec = b.instruments[4]!;
+      const other = await open(b, kind === 'vxi11' ? tec.vxi11! : tec.hislip!, 500);
+      if (kind === 'vxi11') {
+        await expect(other.query('*IDN?')).rejects.toThrow(/the device is locked by another client \(VXI-11 error 11/);
+      } else {
+        // HiSLIP holds the other client's messages while the lock is held: its query times out
+        await expect(other.query('*IDN?')).rejects.toBeInstanceOf(TimeoutError);
+      }
+      await station.close();
+      expect(await other.query('*IDN?')).toBe(tec.identity);
+    },
+  );
 });
 
 describe('cpobench sim: the LAN options', () => {
