@@ -25,22 +25,22 @@ export interface NetNamespace {
 
 const isRoot = () => process.getuid?.() === 0;
 
-export async function createNetNamespace(): Promise<NetNamespace> {
+/**
+ * With `multicast`, the namespace's loopback carries multicast (224.0.0.0/4 routed to it), so an mDNS querier and
+ * a responder in the namespace hear each other, and nothing leaves the machine.
+ */
+export async function createNetNamespace(o: { multicast?: boolean } = {}): Promise<NetNamespace> {
   const userns = isRoot() ? [] : ['--map-root-user'];
-  const holder = spawn(
-    'unshare',
-    [
-      ...userns,
-      '--net',
-      '--mount',
-      '--propagation',
-      'private',
-      'sh',
-      '-c',
-      'ip link set lo up && mount -t tmpfs tmpfs /run && echo ready && exec cat',
-    ],
-    { stdio: ['pipe', 'pipe', 'pipe'] },
-  );
+  const setup = [
+    'ip link set lo up',
+    ...(o.multicast ? ['ip link set lo multicast on', 'ip route add 224.0.0.0/4 dev lo'] : []),
+    'mount -t tmpfs tmpfs /run',
+    'echo ready',
+    'exec cat',
+  ].join(' && ');
+  const holder = spawn('unshare', [...userns, '--net', '--mount', '--propagation', 'private', 'sh', '-c', setup], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let err = '';
   holder.stderr!.on('data', (d) => {
     err += d;

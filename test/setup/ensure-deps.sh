@@ -6,7 +6,8 @@
 # module also puts `cpobench run` on a real terminal in the TTY tests (test/helpers/pty-relay.py); for the VXI-11
 # tests, rpcbind (the system portmapper: the tests start it in network namespaces of their own; when this script
 # installs it, its service is disabled again, so the machine is not left serving port 111), lxi-tools (another
-# standard VXI-11 client) and iproute2 (`ip`, to bring up a namespace's loopback).
+# standard VXI-11 client), iproute2 (`ip`, to bring up a namespace's loopback) and python3-zeroconf (an mDNS
+# responder that announces instruments to `cpobench discover --mdns` inside a test's namespace).
 # Usage: ensure-deps.sh [--runtime]   (--runtime: only what `npm start` needs)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -34,6 +35,7 @@ if [ "$runtime_only" = 0 ]; then
   [ -x /usr/sbin/rpcbind ] || missing+=(rpcbind)
   command -v lxi >/dev/null 2>&1 || missing+=(lxi-tools)
   command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+  /usr/bin/python3 -c 'import zeroconf' >/dev/null 2>&1 || missing+=(python3-zeroconf)
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "[cpobench] installing Debian packages: ${missing[*]}" >&2

@@ -29,6 +29,7 @@ export interface SimCliOptions {
   vxi11?: boolean;
   hislip?: boolean;
   hislipPort?: string;
+  basePort?: string;
   stationResources?: string;
 }
 
@@ -94,6 +95,11 @@ export async function runSim(opts: SimCliOptions, io: SimIo): Promise<number> {
       if (!(port >= 0 && port <= 65535)) throw new Error(`--hislip-port must be 0..65535, got "${opts.hislipPort}"`);
       if (!opts.hislip) throw new Error('--hislip-port goes with --hislip');
       options.hislipPort = port;
+    }
+    if (opts.basePort !== undefined) {
+      const port = /^\d+$/.test(opts.basePort) ? Number(opts.basePort) : Number.NaN;
+      if (!(port >= 0 && port <= 65530)) throw new Error(`--base-port must be 0..65530, got "${opts.basePort}"`);
+      options.basePort = port;
     }
     if (opts.stationResources !== undefined) {
       const kind = opts.stationResources as StationResourceKind;
@@ -178,6 +184,10 @@ export function registerSim(program: Command, setExit: (code: number) => void): 
     )
     .option('--hislip', 'serve each instrument over HiSLIP too (TCPIP0::127.0.0.1::hislipN,PORT::INSTR)')
     .option('--hislip-port <n>', 'HiSLIP port (default: a free one; 4880 is the standard one)')
+    .option(
+      '--base-port <n>',
+      'raw socket of the first instrument; the others take the next ports (default: free ones)',
+    )
     .option('--time-scale <n>', 'instrument seconds per real second (BER gates, TEC ramps)', '1')
     .option('--seed <n>', 'seed for defects, error counts and frame noise', '1')
     .option('--faults <file>', 'fault plan: a YAML file or a built-in name from fixtures/faults')
