@@ -188,6 +188,22 @@ export class Vxi11Client {
     return Promise.all(parts).then((sizes) => sizes.reduce((a, b) => a + b, 0));
   }
 
+  /**
+   * A query's two calls in one TCP write: device_write of `data` (END), then the first device_read of its reply.
+   * Both promises are the same as write() and read() would give.
+   */
+  writeThenRead(
+    data: Buffer,
+    writeIoMs: number,
+    readIoMs: number,
+    o: { termChar?: number; lockTimeoutMs?: number; signal?: AbortSignal; maxBytes?: number } = {},
+  ): { written: Promise<number>; reply: Promise<Buffer> } {
+    return this.core.batch(() => ({
+      written: this.write(data, writeIoMs, o.lockTimeoutMs ?? 0),
+      reply: this.read(readIoMs, o),
+    }));
+  }
+
   private writePart(
     data: Buffer,
     end: boolean,

@@ -365,6 +365,16 @@ export class RpcTcpClient {
     });
   }
 
+  /** Runs `fn` with the socket corked: the calls it makes leave in one write (one system call, one segment). */
+  batch<T>(fn: () => T): T {
+    this.socket.cork();
+    try {
+      return fn();
+    } finally {
+      this.socket.uncork();
+    }
+  }
+
   /** Closes the connection; pending calls fail with RpcError('closed'). */
   close(): void {
     this.shutdown(new RpcError('closed', `${this.what}: connection closed`));

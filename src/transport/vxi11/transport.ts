@@ -87,13 +87,51 @@ export class Vxi11Transport extends Transport {
     return stream;
   }
 
+  /** A read that is waiting for its command: the command's write takes it along (one TCP write for both). */
+  private wanted: { token: number; timeoutMs: number } | null = null;
+
   private send(client: Vxi11Client, stream: Duplex, message: Buffer): void {
-    client.write(message, this.vxi.writeTimeoutMs, this.vxi.lockTimeoutMs).catch((err: unknown) => {
-      if (!this.isLinkLoss(err)) {
-        this.readToken++; // the read behind this write belongs to a command the device never took
-        this.linkError(stream, this.describe(err, 'write'));
-      }
-    });
+    const wanted = this.wanted;
+    this.wanted = null;
+    const onWriteError = (err: unknown) => {
+      if (this.isLinkLoss(err)) return;
+      this.readToken++; // the read behind this write belongs to a command the device never took
+      this.linkError(stream, this.describe(err, 'write'));
+    };
+    if (wanted && wanted.token === this.readToken && this.readWaiting) {
+      const { written, reply } = client.writeThenRead(
+        message,
+        this.vxi.writeTimeoutMs,
+        wanted.timeoutMs,
+        this.readOptions(),
+      );
+      written.catch(onWriteError);
+      this.handleReply(reply, wanted.token, stream);
+      return;
+    }
+    client.write(message, this.vxi.writeTimeoutMs, this.vxi.lockTimeoutMs).catch(onWriteError);
+  }
+
+  private readOptions() {
+    return {
+      lockTimeoutMs: this.vxi.lockTimeoutMs,
+      ...(this.vxi.termChar === undefined ? {} : { termChar: this.vxi.termChar }),
+      maxBytes: this.options.framer.maxBlockBytes ?? 64 * 1024 * 1024,
+    };
+  }
+
+  private handleReply(reply: Promise<Buffer>, token: number, stream: Duplex): void {
+    reply.then(
+      (data) => {
+        if (token === this.readToken) this.pushMessage(stream, frameEndMessage(data));
+      },
+      (err: unknown) => {
+        if (token !== this.readToken || this.isLinkLoss(err)) return;
+        // the device's own io_timeout: the transport's timer says so too, naming the command
+        if (err instanceof Vxi11DeviceError && err.code === VXI11_ERROR.IO_TIMEOUT) return;
+        this.failWaitingRead(stream, this.describe(err, 'read'));
+      },
+    );
   }
 
   protected override onReadWanted(timeoutMs: number): void {
@@ -101,26 +139,14 @@ export class Vxi11Transport extends Transport {
     const stream = this.currentStream;
     if (!client || !stream) return;
     const token = ++this.readToken;
-    // after the command written in this same tick (the session writes right after it starts the read)
+    // The session writes the command right after it starts the read: that write sends the read along. A read
+    // with no command behind it (a reply read on its own) goes out after this tick.
+    this.wanted = { token, timeoutMs };
     queueMicrotask(() => {
+      if (this.wanted?.token !== token) return;
+      this.wanted = null;
       if (token !== this.readToken || !this.readWaiting) return;
-      client
-        .read(timeoutMs, {
-          lockTimeoutMs: this.vxi.lockTimeoutMs,
-          ...(this.vxi.termChar === undefined ? {} : { termChar: this.vxi.termChar }),
-          maxBytes: this.options.framer.maxBlockBytes ?? 64 * 1024 * 1024,
-        })
-        .then(
-          (data) => {
-            if (token === this.readToken) this.pushMessage(stream, frameEndMessage(data));
-          },
-          (err: unknown) => {
-            if (token !== this.readToken || this.isLinkLoss(err)) return;
-            // the device's own io_timeout: the transport's timer says so too, naming the command
-            if (err instanceof Vxi11DeviceError && err.code === VXI11_ERROR.IO_TIMEOUT) return;
-            this.failWaitingRead(stream, this.describe(err, 'read'));
-          },
-        );
+      this.handleReply(client.read(timeoutMs, this.readOptions()), token, stream);
     });
   }
 
