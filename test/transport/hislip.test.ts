@@ -152,6 +152,14 @@ describe('cpobench over HiSLIP (TCPIP::host::hislipN,port::INSTR)', () => {
     );
     const info = await (holder.transport as HislipTransport).link!.lockInfo(1000);
     expect(info).toEqual({ exclusive: true, holders: 1 });
+    // a lock request waiting for the holder can be given up
+    const waiting = await session(srv);
+    const ac = new AbortController();
+    const t0 = Date.now();
+    const req = (waiting.transport as HislipTransport).link!.lock(5000, undefined, ac.signal);
+    setTimeout(() => ac.abort(), 50);
+    await expect(req).rejects.toThrow(/: aborted$/);
+    expect(Date.now() - t0).toBeLessThan(1000);
     // a client without the lock is served once the holder lets go
     const other = await session(srv, 'hislip0', {}, 3000);
     const pending = other.query('*IDN?');

@@ -239,6 +239,30 @@ describe('cpobench over VXI-11 (TCPIP::host::device::INSTR)', () => {
     expect(await pending).toContain('DEMO-1');
   });
 
+  it('a released lock goes to one waiting link only', async () => {
+    const p = await peer();
+    const link = () => Vxi11Client.connect({ host: '127.0.0.1', device: 'inst0', timeoutMs: 1000, ...p.options });
+    const [a, b, c] = await Promise.all([link(), link(), link()]);
+    cleanups.push(
+      () => a.close(),
+      () => b.close(),
+      () => c.close(),
+    );
+    await a.lock(0);
+    const gotB = b.lock(2000).then(
+      () => 'locked',
+      (e: Error) => e.message,
+    );
+    const gotC = c.lock(400).then(
+      () => 'locked',
+      (e: Error) => e.message,
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    await a.unlock(1000);
+    expect(await gotB).toBe('locked');
+    expect(await gotC).toMatch(/device_lock: device locked by another link \(VXI-11 error 11\)$/);
+  });
+
   it('an abort while a read is pending: device_abort ends it at once, the device is cleared, the next query gets its own reply', async () => {
     const p = await peer([{ names: ['inst0'], instrument: slowInstrument(600) }]);
     const s = await session(p, 'inst0', {}, 5000);

@@ -56,13 +56,20 @@ class Device {
   lockChanged(): void {
     for (const w of [...this.waiters]) w();
   }
-  /** Resolves true once `test()` holds, false after `timeoutMs` (or when `cancelled()` says so). */
-  waitUntil(test: () => boolean, timeoutMs: number): Promise<boolean> {
-    if (test()) return Promise.resolve(true);
+  /**
+   * Resolves true once `test()` holds (then `take()`, if given, runs at once, before any other waiter is looked
+   * at: a lock is granted to one session only), false after `timeoutMs`.
+   */
+  waitUntil(test: () => boolean, timeoutMs: number, take?: () => void): Promise<boolean> {
+    if (test()) {
+      take?.();
+      return Promise.resolve(true);
+    }
     if (timeoutMs <= 0) return Promise.resolve(false);
     return new Promise((resolve) => {
       const check = () => {
         if (!test()) return;
+        take?.();
         clearTimeout(timer);
         this.waiters.delete(check);
         resolve(true);
@@ -209,11 +216,13 @@ export async function serveHislip(
             : () =>
                 s.closed ||
                 ((d.exclusive === 0 || d.exclusive === s.id) && [...d.shared.keys()].every((k) => k === s.id));
-          const got = await d.waitUntil(free, m.param);
+          const got = await d.waitUntil(free, m.param, () => {
+            if (s.closed) return;
+            if (shared) d.shared.set(s.id, shared);
+            else d.exclusive = s.id;
+          });
           if (s.closed) return;
           if (!got) return send(s.async, MSG.AsyncLockResponse, LOCK_RESPONSE.FAILURE, 0);
-          if (shared) d.shared.set(s.id, shared);
-          else d.exclusive = s.id;
           send(s.async, MSG.AsyncLockResponse, shared ? LOCK_RESPONSE.SUCCESS_SHARED : LOCK_RESPONSE.SUCCESS, 0);
           return;
         }

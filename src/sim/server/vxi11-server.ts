@@ -83,8 +83,13 @@ class Device {
     timeoutMs: number,
     onTimeout: number,
     link: Link,
+    /** Runs as soon as `test()` holds, before any other waiter is looked at (a lock goes to one link only). */
+    take?: () => void,
   ): Promise<number> {
-    if (test()) return Promise.resolve(0);
+    if (test()) {
+      take?.();
+      return Promise.resolve(0);
+    }
     if (timeoutMs <= 0) return Promise.resolve(onTimeout);
     const set = which === 'output' ? this.outputWaiters : this.lockWaiters;
     return new Promise<number>((resolve) => {
@@ -95,7 +100,9 @@ class Device {
         resolve(code);
       };
       const check = () => {
-        if (test()) done(0);
+        if (!test()) return;
+        take?.();
+        done(0);
       };
       const wait: Wait = { wake: done };
       const timer = setTimeout(() => done(onTimeout), timeoutMs);
@@ -136,14 +143,22 @@ export async function serveVxi11(devices: Vxi11DeviceSpec[], o: Vxi11ServerOptio
     if (link.device.lockedBy === link.lid) link.device.releaseLock();
   };
 
-  /** Waits for `link`'s device to be free of other links' locks: 0, or 11 after lock_timeout. */
-  const lockFree = (link: Link, lockTimeout: number) =>
+  /**
+   * Waits for `link`'s device to be free of other links' locks: 0, or 11 after lock_timeout. With `take`, the
+   * link takes the lock in the same step.
+   */
+  const lockFree = (link: Link, lockTimeout: number, take = false) =>
     link.device.waitFor(
       'lock',
-      () => link.device.lockedBy === 0 || link.device.lockedBy === link.lid,
+      () => links.has(link.lid) && (link.device.lockedBy === 0 || link.device.lockedBy === link.lid),
       lockTimeout,
       VXI11_ERROR.DEVICE_LOCKED_BY_ANOTHER_LINK,
       link,
+      take
+        ? () => {
+            link.device.lockedBy = link.lid;
+          }
+        : undefined,
     );
 
   const coreCall = async (call: RpcCall, socket: net.Socket): Promise<Buffer> => {
@@ -177,12 +192,11 @@ export async function serveVxi11(devices: Vxi11DeviceSpec[], o: Vxi11ServerOptio
       };
       links.set(lid, link);
       if (lockDevice) {
-        const code = await lockFree(link, lockTimeout);
+        const code = await lockFree(link, lockTimeout, true);
         if (code !== 0) {
           links.delete(lid);
           return refuse(code);
         }
-        device.lockedBy = lid;
       }
       return ok((w) => w.uint(0).uint(lid).uint(abortPort).uint(maxRecvSize));
     }
@@ -214,8 +228,13 @@ export async function serveVxi11(devices: Vxi11DeviceSpec[], o: Vxi11ServerOptio
         const locked = await lockFree(linkOf, lockTimeout);
         if (locked !== 0) return fail(locked);
         const d = linkOf.device;
-        const got = await d.waitFor('output', () => d.output.length > 0, ioTimeout, VXI11_ERROR.IO_TIMEOUT, linkOf);
-        if (got !== 0) return fail(got);
+        // another link reading the same device may take the reply first: wait again for the rest of io_timeout
+        const until = Date.now() + ioTimeout;
+        while (d.output.length === 0) {
+          const left = until - Date.now();
+          const got = await d.waitFor('output', () => d.output.length > 0, left, VXI11_ERROR.IO_TIMEOUT, linkOf);
+          if (got !== 0) return fail(got);
+        }
         const { data, reason } = take(d, requestSize, (flags & FLAG.TERMCHRSET) !== 0 ? termChar : -1);
         return ok((w) => w.uint(0).int(reason).opaque(data));
       }
@@ -239,9 +258,7 @@ export async function serveVxi11(devices: Vxi11DeviceSpec[], o: Vxi11ServerOptio
         const flags = a.uint('flags');
         const lockTimeout = a.uint('lock_timeout');
         if (!linkOf) return errorOnly(VXI11_ERROR.INVALID_LINK_IDENTIFIER);
-        const code = await lockFree(linkOf, flags & FLAG.WAITLOCK ? lockTimeout : 0);
-        if (code === 0) linkOf.device.lockedBy = linkOf.lid;
-        return errorOnly(code);
+        return errorOnly(await lockFree(linkOf, flags & FLAG.WAITLOCK ? lockTimeout : 0, true));
       }
       case CORE_PROC.DEVICE_UNLOCK: {
         if (!linkOf) return errorOnly(VXI11_ERROR.INVALID_LINK_IDENTIFIER);

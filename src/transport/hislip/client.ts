@@ -239,8 +239,10 @@ export class HislipClient {
    * AsyncLock: an exclusive lock (or a shared one named `shared`), waiting up to `timeoutMs` on the server.
    * Resolves true when granted, false when another client held it past the timeout.
    */
-  async lock(timeoutMs: number, shared?: string): Promise<boolean> {
-    const r = await this.asyncRequest(
+  async lock(timeoutMs: number, shared?: string, signal?: AbortSignal): Promise<boolean> {
+    const granted = (m: HislipMessage) =>
+      m.control === LOCK_RESPONSE.SUCCESS || m.control === LOCK_RESPONSE.SUCCESS_SHARED;
+    const reply = this.asyncRequest(
       MSG.AsyncLock,
       1,
       timeoutMs,
@@ -248,12 +250,21 @@ export class HislipClient {
       [MSG.AsyncLockResponse],
       timeoutMs + 2000,
     );
+    let r: HislipMessage;
+    try {
+      r = await this.abortable(reply, signal);
+    } catch (err) {
+      // given up while the server still waits: a lock it grants later is released at once
+      if (err instanceof HislipError && err.reason === 'aborted')
+        reply.then((m) => (granted(m) ? this.unlock(2000).catch(() => undefined) : undefined)).catch(() => undefined);
+      throw err;
+    }
     if (r.control === LOCK_RESPONSE.ERROR)
       throw new HislipError('protocol', `${this.what}: the server answered AsyncLock with an error`);
-    return r.control === LOCK_RESPONSE.SUCCESS || r.control === LOCK_RESPONSE.SUCCESS_SHARED;
+    return granted(r);
   }
 
-  async unlock(timeoutMs: number): Promise<void> {
+  async unlock(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const r = await this.asyncRequest(
       MSG.AsyncLock,
       0,
@@ -261,18 +272,27 @@ export class HislipClient {
       undefined,
       [MSG.AsyncLockResponse],
       timeoutMs,
+      signal,
     );
     if (r.control === LOCK_RESPONSE.ERROR) throw new HislipError('protocol', `${this.what}: no lock held to release`);
   }
 
   /** AsyncLockInfo: whether a client holds the exclusive lock and how many hold a lock (the protocol names none). */
-  async lockInfo(timeoutMs: number): Promise<LockInfo> {
-    const r = await this.asyncRequest(MSG.AsyncLockInfo, 0, 0, undefined, [MSG.AsyncLockInfoResponse], timeoutMs);
+  async lockInfo(timeoutMs: number, signal?: AbortSignal): Promise<LockInfo> {
+    const r = await this.asyncRequest(
+      MSG.AsyncLockInfo,
+      0,
+      0,
+      undefined,
+      [MSG.AsyncLockInfoResponse],
+      timeoutMs,
+      signal,
+    );
     return { exclusive: (r.control & 1) === 1, holders: r.param };
   }
 
   /** AsyncStatusQuery: the status byte. */
-  async statusByte(timeoutMs: number): Promise<number> {
+  async statusByte(timeoutMs: number, signal?: AbortSignal): Promise<number> {
     const r = await this.asyncRequest(
       MSG.AsyncStatusQuery,
       this.rmtDelivered ? 1 : 0,
@@ -280,6 +300,7 @@ export class HislipClient {
       undefined,
       [MSG.AsyncStatusResponse],
       timeoutMs,
+      signal,
     );
     return r.control;
   }
@@ -388,15 +409,31 @@ export class HislipClient {
         timer: setTimeout(() => {
           const i = list.indexOf(w);
           if (i >= 0) list.splice(i, 1);
-          reject(
-            new HislipError(
-              'timeout',
-              `${this.what}: no ${types.map((t) => MSG_NAME[t]).join('/')} within ${timeoutMs} ms`,
-            ),
-          );
+          const names = types.map((t) => MSG_NAME[t]).join('/');
+          reject(new HislipError('timeout', `${this.what}: no ${names} within ${timeoutMs} ms`));
         }, timeoutMs),
       };
       list.push(w);
+    });
+  }
+
+  /** `p`, or a rejection when `signal` aborts first (`p`'s outcome then goes nowhere). */
+  private abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    if (!signal) return p;
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(new HislipError('aborted', `${this.what}: aborted`));
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      p.then(
+        (v) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(v);
+        },
+        (e) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      );
     });
   }
 
@@ -408,10 +445,13 @@ export class HislipClient {
     payload: Buffer | undefined,
     expect: number[],
     timeoutMs: number,
+    signal?: AbortSignal,
   ): Promise<HislipMessage> {
+    // the request keeps its place among the responses whatever happens: an abort only stops the waiting
     const reply = this.waitOn(this.asyncWaiters, expect, timeoutMs);
     if (!this.closedWith) this.async.write(encodeMessage(type, control, param, payload));
-    return reply;
+    if (signal) reply.catch(() => undefined);
+    return this.abortable(reply, signal);
   }
 
   private shutdown(err: Error): void {
