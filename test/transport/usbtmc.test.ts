@@ -272,6 +272,18 @@ describe('finding USBTMC devices in sysfs', () => {
     await expect(kernel.open()).rejects.toThrow(
       'USB0::0x1313::0x8078::P0012345::INSTR: USBTMC 0x1313:0x8078 P0012345: no /dev/usbtmcN for it in sysfs (device absent, or the usbtmc driver not bound)',
     );
+    // the environment picks the path where no option can
+    process.env.CPOBENCH_USB_BACKEND = 'kernel';
+    try {
+      const viaEnv = createTransport('USB0::0x1313::0x8078::P0012345::INSTR', { sysRoot: root, reconnect: false });
+      await expect(viaEnv.open()).rejects.toThrow(/no \/dev\/usbtmcN for it in sysfs/);
+      process.env.CPOBENCH_USB_BACKEND = 'fast';
+      expect(() => createTransport('USB0::0x1313::0x8078::P0012345::INSTR')).toThrow(
+        'CPOBENCH_USB_BACKEND must be auto, kernel or libusb, got "fast"',
+      );
+    } finally {
+      delete process.env.CPOBENCH_USB_BACKEND;
+    }
     // libusb (the optional `usb` package is installed here; this machine has no USB devices)
     const libusb = createTransport('USB0::0x1313::0x8078::P0012345::INSTR', { sysRoot: root, reconnect: false });
     await expect(libusb.open()).rejects.toThrow(

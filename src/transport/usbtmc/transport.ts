@@ -10,7 +10,10 @@ import type { UsbtmcPipe } from './pipe.ts';
 import { devNodeExists, findUsbtmcInterfaces } from './sysfs.ts';
 
 export interface UsbtmcOptions extends TransportOptions {
-  /** `auto` (default): the kernel's usbtmc driver when it is bound (/dev/usbtmcN), libusb otherwise. */
+  /**
+   * `auto` (default): the kernel's usbtmc driver when it is bound (/dev/usbtmcN), libusb otherwise. The
+   * environment variable CPOBENCH_USB_BACKEND sets it where no option can (a station file, the CLI).
+   */
   usbBackend?: 'auto' | 'kernel' | 'libusb';
   /** End reads at this byte as well as at EOM (when the device supports a term char). */
   termChar?: number;
@@ -48,7 +51,7 @@ export class UsbtmcTransport extends Transport {
     super(resource, options);
     this.usb = usb;
     this.o = {
-      usbBackend: options.usbBackend ?? 'auto',
+      usbBackend: options.usbBackend ?? backendFromEnv(resource),
       writeTimeoutMs: options.writeTimeoutMs ?? 5000,
       maxTransferBytes: options.maxTransferBytes ?? 1024 * 1024,
       sysRoot: options.sysRoot ?? '/sys',
@@ -166,6 +169,13 @@ export class UsbtmcTransport extends Transport {
     }
     return new ConnectionError(this.resource, `${this.resource}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+function backendFromEnv(resource: string): 'auto' | 'kernel' | 'libusb' {
+  const v = process.env.CPOBENCH_USB_BACKEND;
+  if (v === undefined || v === '') return 'auto';
+  if (v === 'auto' || v === 'kernel' || v === 'libusb') return v;
+  throw new ConnectionError(resource, `${resource}: CPOBENCH_USB_BACKEND must be auto, kernel or libusb, got "${v}"`);
 }
 
 function hex(n: number): string {
