@@ -120,7 +120,8 @@ interface Link {
   input: Buffer[];
   /** The read or lock wait in progress, which device_abort ends. */
   wait: Wait | null;
-  sink: MessageSink;
+  /** True once the link is destroyed or its connection gone: its messages are not run any more. */
+  readonly closed: boolean;
 }
 
 /** Starts the core and abort channels on `host` (127.0.0.1 by default). */
@@ -182,12 +183,8 @@ export async function serveVxi11(devices: Vxi11DeviceSpec[], o: Vxi11ServerOptio
         socket,
         input: [],
         wait: null,
-        sink: {
-          reply: () => undefined,
-          drop: () => socket.destroy(),
-          get closed() {
-            return socket.destroyed || !links.has(lid);
-          },
+        get closed() {
+          return socket.destroyed || !links.has(lid);
         },
       };
       links.set(lid, link);
@@ -311,7 +308,7 @@ export async function serveVxi11(devices: Vxi11DeviceSpec[], o: Vxi11ServerOptio
       },
       drop: () => link.socket.destroy(),
       get closed() {
-        return link.sink.closed;
+        return link.closed;
       },
     });
   };
