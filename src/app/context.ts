@@ -83,6 +83,7 @@ export async function openContext(o: ContextOptions): Promise<AppContext> {
       logger.warn({ lock: t }, `took over the lock of ${t.role} left by pid ${t.owner.pid}`);
     const station = await openStation(stationConfig, {
       logger,
+      deviceLocks: true,
       ...(o.traceSize !== undefined ? { traceSize: o.traceSize } : {}),
     });
     closers.push(() => station.close());

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerDiscover } from './commands/discover.ts';
 import { registerDrivers } from './commands/drivers.ts';
 import { registerInstruments } from './commands/instruments.ts';
 import { registerReport } from './commands/report.ts';
@@ -21,6 +22,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerInstruments(program, setExit);
   registerDrivers(program, setExit);
   registerSteps(program, setExit);
+  registerDiscover(program, setExit);
   registerSim(program, setExit);
   registerRun(program, setExit);
   registerRuns(program, setExit);

@@ -312,14 +312,17 @@ export class ScpiSession {
     return textOnly ? text : { kind: 'line', text };
   }
 
-  /** A failed read: a timeout or an abort leaves a reply owed; the error, renamed for the session. */
+  /**
+   * A failed read: a timeout or an abort leaves a reply owed (unless the link clears the instrument then, as
+   * VXI-11, HiSLIP and USBTMC do); the error, renamed for the session.
+   */
   private failed(command: string, err: Error, timeoutMs: number, t0: number): Error {
     if (err instanceof TimeoutError) {
-      this.owe();
+      if (!this.transport.clearsAfterFailedRead) this.owe();
       this.trace('err', `timeout after ${timeoutMs} ms`, performance.now() - t0);
       return new TimeoutError(this.name, command, timeoutMs);
     }
-    if (isAbortError(err)) this.owe();
+    if (isAbortError(err) && !this.transport.clearsAfterFailedRead) this.owe();
     this.trace('err', err.message, performance.now() - t0);
     return err;
   }

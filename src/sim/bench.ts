@@ -24,6 +24,7 @@ import { PdReceiver } from './instruments/pd-receiver.ts';
 import { PowerAnalyzer } from './instruments/power-analyzer.ts';
 import { SmuInstrument } from './instruments/smu.ts';
 import { Tec } from './instruments/tec.ts';
+import { type LanServices, startLanServices } from './lan.ts';
 import { applyLinkFaults, LinkModel } from './model/link-model.ts';
 import { type InstrumentRole, type LinkProfile, laneCount, loadProfile } from './model/profile.ts';
 import type { InstrumentFaults } from './server/connection.ts';
@@ -51,12 +52,33 @@ export interface BenchOptions {
   host?: string;
   /** First TCP port; instruments take consecutive ports. 0 (default): ephemeral ports. */
   basePort?: number;
+  /** Serve every instrument over VXI-11 too (device names inst0, inst1, ... and the role names). */
+  vxi11?: boolean;
+  /** Serve every instrument over HiSLIP too (sub-addresses hislip0, hislip1, ... and the role names). */
+  hislip?: boolean;
+  /** HiSLIP port; default 0, a free one. */
+  hislipPort?: number;
+  /** VXI-11 portmapper port: 111 (default; see registerVxi11), or 0 for a private one on a free port (tests). */
+  portmapperPort?: number;
+  /**
+   * Which resource each instrument's `resource` (and the station file) uses; default: serial with `serial`,
+   * else vxi11 with `vxi11`, else hislip with `hislip`, else the raw socket.
+   */
+  stationResources?: StationResourceKind;
 }
+
+export type StationResourceKind = 'socket' | 'serial' | 'vxi11' | 'hislip';
 
 export interface BenchInstrument {
   role: InstrumentRole;
-  /** The VISA resource clients use: TCPIP0::host::port::SOCKET, or ASRL<pty>::INSTR in serial mode. */
+  /** The VISA resource the station uses (see BenchOptions.stationResources). */
   resource: string;
+  /** Its raw socket, `TCPIP0::host::port::SOCKET`. */
+  socket: string;
+  /** Its VXI-11 resource with `vxi11`: `TCPIP0::host::instN::INSTR`. */
+  vxi11?: string;
+  /** Its HiSLIP resource with `hislip`: `TCPIP0::host::hislipN,PORT::INSTR`. */
+  hislip?: string;
   /** The `*IDN?` reply. */
   identity: string;
   instrument: ScpiInstrument;
@@ -80,6 +102,8 @@ export interface Bench {
   link: BenchLink;
   /** The temp dir holding the pty links in serial mode. */
   serialDir?: string;
+  /** The VXI-11 and HiSLIP servers, when asked for. */
+  lan?: LanServices;
   /** Stops every server and pty bridge and removes the pty dir. Idempotent. */
   close(): Promise<void>;
 }
@@ -121,6 +145,18 @@ export async function startBench(options: BenchOptions = {}): Promise<Bench> {
   if (!Number.isInteger(basePort) || basePort < 0 || basePort > 65535)
     throw new RangeError(`base port must be 0..65535, got ${basePort}`);
 
+  const stationResources: StationResourceKind =
+    options.stationResources ?? (serial ? 'serial' : options.vxi11 ? 'vxi11' : options.hislip ? 'hislip' : 'socket');
+  const served: Record<StationResourceKind, boolean> = {
+    socket: true,
+    serial,
+    vxi11: options.vxi11 ?? false,
+    hislip: options.hislip ?? false,
+  };
+  if (!served[stationResources])
+    throw new RangeError(
+      `station resources "${stationResources}" need the bench to serve them (--${stationResources})`,
+    );
   const { profile, seed, timeScale, faults } = plan;
   const clock = new SimClock(timeScale);
   const model = new LinkModel(profile, { seed });
@@ -136,9 +172,11 @@ export async function startBench(options: BenchOptions = {}): Promise<Bench> {
   const servers: TcpServerHandle[] = [];
   const bridges: PtyBridgeHandle[] = [];
   let serialDir: string | undefined;
+  let lan: LanServices | undefined;
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closed ??= (async () => {
+      await lan?.close();
       await Promise.all(bridges.map((b) => b.close().catch(() => undefined)));
       await Promise.all(servers.map((s) => s.close().catch(() => undefined)));
       if (serialDir) rmSync(serialDir, { recursive: true, force: true });
@@ -162,6 +200,7 @@ export async function startBench(options: BenchOptions = {}): Promise<Bench> {
       const entry: BenchInstrument = {
         role,
         resource: server.resource,
+        socket: server.resource,
         identity: `${i.manufacturer},${i.model},${i.serial},${i.firmware}`,
         instrument: inst,
         port: server.port,
@@ -174,6 +213,32 @@ export async function startBench(options: BenchOptions = {}): Promise<Bench> {
         entry.ptyPath = ptyPath;
       }
       entries.push(entry);
+    }
+    if (options.vxi11 || options.hislip) {
+      lan = await startLanServices(
+        instruments.map((inst) => {
+          const f = faults.instruments[inst.role as InstrumentRole];
+          return { role: inst.role, instrument: inst, ...(f ? { serve: { faults: f } } : {}) };
+        }),
+        {
+          host,
+          vxi11: options.vxi11 ?? false,
+          hislip: options.hislip ?? false,
+          ...(options.hislipPort !== undefined ? { hislipPort: options.hislipPort } : {}),
+          ...(options.portmapperPort !== undefined ? { portmapperPort: options.portmapperPort } : {}),
+        },
+      );
+      for (const e of entries) {
+        const v = lan.vxi11?.resources.get(e.role);
+        const h = lan.hislip?.resources.get(e.role);
+        if (v) e.vxi11 = v;
+        if (h) e.hislip = h;
+      }
+    }
+    for (const e of entries) {
+      if (stationResources === 'socket') e.resource = e.socket;
+      else if (stationResources === 'vxi11') e.resource = e.vxi11!;
+      else if (stationResources === 'hislip') e.resource = e.hislip!;
     }
   } catch (err) {
     await close();
@@ -194,6 +259,7 @@ export async function startBench(options: BenchOptions = {}): Promise<Bench> {
     close,
   };
   if (serialDir) bench.serialDir = serialDir;
+  if (lan) bench.lan = lan;
   bench.station = benchStation(bench);
   return bench;
 }
@@ -377,7 +443,7 @@ export function benchStation(bench: Pick<Bench, 'profile' | 'instruments' | 'ser
         });
         break;
     }
-    if (bench.serial) doc.serial = { ...SERIAL };
+    if (bench.serial && e.resource.startsWith('ASRL')) doc.serial = { ...SERIAL };
     station.instruments[e.role] = doc;
   }
   if (p.bench.kind === 'bert') {

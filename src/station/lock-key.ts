@@ -10,7 +10,10 @@ import { resolve } from 'node:path';
 import { parseResource } from '../transport/resource.ts';
 
 export interface InstrumentKey {
-  /** `tcp:<host>:<port>` or `serial:<real path>`. */
+  /**
+   * `tcp:<host>:<port>`, `serial:<real path>`, `vxi11:<host>:<device>`, `hislip:<host>:<port>:<sub-address>` or
+   * `usb:<vid>:<pid>:<serial>:<interface>`.
+   */
   key: string;
   /** A file name for the key: readable, safe in any directory, unique per key. */
   fileName: string;
@@ -20,9 +23,16 @@ export interface InstrumentKey {
 export function instrumentKey(resource: string): InstrumentKey {
   const r = parseResource(resource);
   let key: string;
+  // The board number picks a local interface in VISA; the instrument is the same whatever the board.
+  const host = (h: string) => h.toLowerCase().replace(/\.$/, '');
   if (r.kind === 'tcp') {
-    // The board number picks a local interface in VISA; the instrument is the same whatever the board.
-    key = `tcp:${r.host.toLowerCase().replace(/\.$/, '')}:${r.port}`;
+    key = `tcp:${host(r.host)}:${r.port}`;
+  } else if (r.kind === 'vxi11') {
+    key = `vxi11:${host(r.host)}:${r.device.toLowerCase()}`;
+  } else if (r.kind === 'hislip') {
+    key = `hislip:${host(r.host)}:${r.port}:${r.device}`;
+  } else if (r.kind === 'usbtmc') {
+    key = `usb:${r.vendorId.toString(16)}:${r.productId.toString(16)}:${r.serial}:${r.interfaceNumber ?? 0}`;
   } else {
     let path = resolve(r.path);
     try {

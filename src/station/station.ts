@@ -53,6 +53,11 @@ export interface OpenStationOptions {
   traceSize?: number;
   /** The registered drivers (default: the shipped ones). */
   registry?: DriverRegistry;
+  /**
+   * Hold the instruments' own locks while the station is open, where their protocol has one (VXI-11 device_lock,
+   * HiSLIP AsyncLock): exclusive use across hosts, which the bench lock (one machine) cannot give.
+   */
+  deviceLocks?: boolean;
 }
 
 interface Slot {
@@ -334,6 +339,7 @@ export async function openStation(config: StationConfig, options: OpenStationOpt
       transport: {
         connectTimeoutMs: c.connectTimeoutMs ?? c.timeoutMs,
         reconnect: options.reconnect ?? { initialMs: 200, maxMs: 5000 },
+        ...(options.deviceLocks ? { lockDevice: true } : {}),
         ...(c.serial ?? {}),
       },
       ...(options.createTransport ? { createTransport: options.createTransport } : {}),

@@ -238,3 +238,41 @@ export class ScpiFramer {
     return { kind: 'error', error: new FramingError(message) };
   }
 }
+
+/**
+ * Frames one complete reply whose end the protocol marks (VXI-11 END, HiSLIP DataEnd, USBTMC EOM), so no
+ * terminator is needed to find it: a definite block `#<n><len><bytes>` (its trailing LF, if any, is not part of
+ * it), an indefinite block `#0<bytes>` up to the END (a trailing LF dropped), or a text line without its LF/CRLF.
+ */
+export function frameEndMessage(data: Buffer): FramedMessage {
+  if (data.length >= 2 && data[0] === HASH) {
+    const d = data[1]!;
+    if (d === 0x30) {
+      let end = data.length;
+      if (end > 2 && data[end - 1] === LF) end--;
+      return { kind: 'block', data: data.subarray(2, end) };
+    }
+    if (d >= 0x31 && d <= 0x39) {
+      const n = d - 0x30;
+      const digits = data.subarray(2, 2 + n).toString('latin1');
+      if (digits.length === n && /^\d+$/.test(digits)) {
+        const len = Number(digits);
+        if (2 + n + len <= data.length) return { kind: 'block', data: data.subarray(2 + n, 2 + n + len) };
+        return {
+          kind: 'error',
+          error: new FramingError(
+            `block header announces ${len} bytes but the message ended after ${data.length - 2 - n}`,
+          ),
+        };
+      }
+      return {
+        kind: 'error',
+        error: new FramingError(`block header "${data.subarray(0, 2 + n).toString('latin1')}" is not #<n><digits>`),
+      };
+    }
+  }
+  let end = data.length;
+  if (end > 0 && data[end - 1] === LF) end--;
+  if (end > 0 && data[end - 1] === CR) end--;
+  return { kind: 'line', data: end === data.length ? data : data.subarray(0, end) };
+}

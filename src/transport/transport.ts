@@ -39,6 +39,9 @@ export interface ReadHandler {
   onReadError(err: Error): void;
 }
 
+/** A message waiting to be read, or an error of the link (a refused write) that the next read reports. */
+type QueuedMessage = FramedMessage | { kind: 'link-error'; error: Error };
+
 export interface TransportEvents {
   state: [state: ConnectionState, error?: Error];
   discard: [bytes: number, why: string];
@@ -55,7 +58,7 @@ export abstract class Transport extends EventEmitter<TransportEvents> {
   private _state: ConnectionState = 'closed';
   private stream: Duplex | null = null;
   private readonly framer: ScpiFramer;
-  private readonly queue: FramedMessage[] = [];
+  private readonly queue: QueuedMessage[] = [];
   // The one read waiting for a message. Its state lives in fields, not in closures, so a read allocates only
   // its promise: this is the per-transaction path.
   private reader: ReadHandler | null = null;
@@ -173,7 +176,7 @@ export abstract class Transport extends EventEmitter<TransportEvents> {
     if (this.queue.length > 0) {
       const queued = this.queue.shift()!;
       process.nextTick(() => {
-        if (queued.kind === 'error') handler.onReadError(queued.error);
+        if (queued.kind === 'error' || queued.kind === 'link-error') handler.onReadError(queued.error);
         else handler.onReadMessage(queued);
       });
       return;
@@ -196,6 +199,62 @@ export abstract class Transport extends EventEmitter<TransportEvents> {
     this.readTimeoutMs = timeoutMs;
     this.armReadTimer(timeoutMs);
     if (signal && signal !== this.abortSignal) this.listenForAbort(signal);
+    this.onReadWanted(timeoutMs);
+  }
+
+  /**
+   * True when the link clears the instrument after a read that timed out or was aborted (the message-based
+   * links: VXI-11 device_clear, HiSLIP device clear, USBTMC INITIATE_CLEAR), so no late reply can follow and
+   * the session need not wait for one. A byte stream (raw TCP, serial) cannot, and says false.
+   */
+  get clearsAfterFailedRead(): boolean {
+    return false;
+  }
+
+  /**
+   * A read is now waiting and no message is queued. Links that must ask for a reply (VXI-11 device_read,
+   * USBTMC REQUEST_DEV_DEP_MSG_IN) ask here, after the command written in the same tick; byte streams do nothing.
+   */
+  protected onReadWanted(_timeoutMs: number): void {}
+
+  /** The waiting read ended without its reply (timed out, or its signal aborted): links clear the instrument here. */
+  protected onReadAbandoned(_why: 'timeout' | 'abort'): void {}
+
+  /** True while a read waits for its message. */
+  protected get readWaiting(): boolean {
+    return this.reader !== null;
+  }
+
+  /** The open stream (null while not connected). */
+  protected get currentStream(): Duplex | null {
+    return this.stream;
+  }
+
+  /** A whole message from a message-based link on `stream`: to the waiting read, else queued. */
+  protected pushMessage(stream: Duplex, m: FramedMessage): void {
+    if (this.stream !== stream) return;
+    this.onMessage(m);
+  }
+
+  /** Fails the waiting read, if any, with `err`; returns whether one was waiting. Nothing is queued. */
+  protected failWaitingRead(stream: Duplex, err: Error): boolean {
+    if (this.stream !== stream || !this.reader) return false;
+    this.failRead(err);
+    return true;
+  }
+
+  /**
+   * An error of the link that is not a lost connection (a write the instrument refused): the waiting read fails
+   * with it, or, with none waiting, the next read does (it outlives discardInput()).
+   */
+  protected linkError(stream: Duplex, err: Error): void {
+    if (this.stream !== stream) return;
+    if (this.reader) {
+      this.failRead(err);
+      return;
+    }
+    this.queue.push({ kind: 'link-error', error: err });
+    if (this.queue.length > this.options.maxQueuedMessages) this.queue.shift();
   }
 
   /** Ends the waiting read, if any, with `err` (e.g. its command could not be sent). */
@@ -224,6 +283,7 @@ export abstract class Transport extends EventEmitter<TransportEvents> {
     }
     const label = this.readLabel;
     this.failRead(new TimeoutError(label?.instrument ?? this.resource, label?.command, this.readTimeoutMs));
+    this.onReadAbandoned('timeout');
   };
 
   private listenForAbort(signal: AbortSignal): void {
@@ -238,17 +298,18 @@ export abstract class Transport extends EventEmitter<TransportEvents> {
     const label = this.readLabel;
     const what = label?.command ? ` while waiting for the reply to "${label.command}"` : '';
     this.failRead(new AbortedError(`${label?.instrument ?? this.resource}: aborted${what}`, { cause: signal?.reason }));
+    this.onReadAbandoned('abort');
   };
 
   /**
    * Ends the waiting read (if any) with `m`. The timer stays armed until it next fires (it holds the process no
    * longer than the open stream does: close() and a lost link clear it).
    */
-  private deliver(m: FramedMessage): boolean {
+  private deliver(m: QueuedMessage): boolean {
     const reader = this.reader;
     if (!reader) return false;
     this.clearRead();
-    if (m.kind === 'error') reader.onReadError(m.error);
+    if (m.kind === 'error' || m.kind === 'link-error') reader.onReadError(m.error);
     else reader.onReadMessage(m);
     return true;
   }
@@ -275,8 +336,12 @@ export abstract class Transport extends EventEmitter<TransportEvents> {
   discardInput(why = 'stale input'): number {
     if (this.queue.length === 0 && !this.framer.partial) return 0;
     let bytes = 0;
-    for (const m of this.queue) bytes += m.kind === 'error' ? 0 : m.data.length;
-    this.queue.length = 0;
+    let kept = 0;
+    for (const m of this.queue) {
+      if (m.kind === 'link-error') this.queue[kept++] = m;
+      else if (m.kind !== 'error') bytes += m.data.length;
+    }
+    this.queue.length = kept;
     if (this.framer.partial) bytes += 1;
     this.framer.reset();
     if (bytes > 0) this.emit('discard', bytes, why);
@@ -381,7 +446,11 @@ export abstract class Transport extends EventEmitter<TransportEvents> {
     this.queue.push(m);
     if (this.queue.length > this.options.maxQueuedMessages) {
       const dropped = this.queue.shift()!;
-      this.emit('discard', dropped.kind === 'error' ? 0 : dropped.data.length, 'unread message queue full');
+      this.emit(
+        'discard',
+        dropped.kind === 'line' || dropped.kind === 'block' ? dropped.data.length : 0,
+        'unread message queue full',
+      );
     }
   };
 

@@ -1,6 +1,6 @@
 /**
  * Node clients for `npm run bench:io`: each does one `*IDN?` round trip per `once()`.
- *   session     cpobench: createTransport + ScpiSession.query('*IDN?')
+ *   session     cpobench: createTransport + ScpiSession.query('*IDN?') (any resource: raw TCP, serial, VXI-11, HiSLIP)
  *   socket      a bare net.Socket ping-pong (TCP), no cpobench code
  *   serialport  a bare serialport SerialPort ping-pong (serial), no cpobench code
  * The bare clients do the work the session cannot skip (split at LF, drop a trailing CR, UTF-8 decode to a
@@ -52,9 +52,15 @@ export async function measure(c: Client, ms: number, warmupMs: number): Promise<
   return { qps: n / (wall / 1000), cpuUs: (cpu.user + cpu.system) / n };
 }
 
-export async function openClient(kind: NodeClient, resource: string, baudRate = 9600): Promise<Client> {
+export async function openClient(
+  kind: NodeClient,
+  resource: string,
+  baudRate = 9600,
+  portmapperPort?: number,
+): Promise<Client> {
   const r = parseResource(resource);
-  if (kind === 'session') return retryOpen(r.kind === 'serial', () => sessionClient(resource, baudRate));
+  if (kind === 'session')
+    return retryOpen(r.kind === 'serial', () => sessionClient(resource, baudRate, portmapperPort));
   if (kind === 'socket') {
     if (r.kind !== 'tcp') throw new Error(`${resource}: the bare socket client needs a TCPIP resource`);
     return rawTcpClient(r.host, r.port);
@@ -63,11 +69,14 @@ export async function openClient(kind: NodeClient, resource: string, baudRate = 
   return retryOpen(true, () => rawSerialClient(r.path, baudRate));
 }
 
-async function sessionClient(resource: string, baudRate: number): Promise<Client> {
-  const s = new ScpiSession(createTransport(resource, { reconnect: false, baudRate }), {
-    name: 'bench',
-    timeoutMs: 5000,
-  });
+async function sessionClient(resource: string, baudRate: number, portmapperPort?: number): Promise<Client> {
+  const s = new ScpiSession(
+    createTransport(resource, { reconnect: false, baudRate, ...(portmapperPort ? { portmapperPort } : {}) }),
+    {
+      name: 'bench',
+      timeoutMs: 5000,
+    },
+  );
   try {
     await s.open();
   } catch (err) {

@@ -5,13 +5,14 @@
  * opens the resource (retrying while a pty is being recreated), warms up, counts round trips for SECONDS,
  * closes the resource and prints the rate (queries/s) and its CPU time per query (µs) as one line. Every reply
  * must equal the first one.
- *   pyvisa    pyvisa with the pyvisa-py backend: `inst.query('*IDN?')` (TCPIP...::SOCKET or ASRL...::INSTR)
+ *   pyvisa    pyvisa with the pyvisa-py backend: `inst.query('*IDN?')` (TCPIP...::SOCKET, TCPIP...::INSTR over
+ *             VXI-11 (it asks the portmapper on port 111), HiSLIP when the installed pyvisa-py has it, ASRL...::INSTR)
  *   pysocket  a raw Python socket: sendall, recv until LF (TCP only)
  *   pyserial  pyserial: write, read_until(LF) with blocking reads (serial only)
  */
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { missingPythonModules, SYSTEM_PYTHON } from '../helpers/python.ts';
+import { missingPythonModules, runPython, SYSTEM_PYTHON } from '../helpers/python.ts';
 import type { Rate } from './io-clients.ts';
 
 export type PythonClient = 'pyvisa' | 'pysocket' | 'pyserial';
@@ -21,8 +22,10 @@ import sys, time
 mode, res, baud = sys.argv[1], sys.argv[2], int(sys.argv[3])
 host, port, path = None, None, None
 if res.upper().startswith('TCPIP'):
-    parts = res.split('::'); host, port = parts[1], int(parts[2])
-else:
+    parts = res.split('::')
+    host = parts[1]
+    if res.upper().endswith('::SOCKET'): port = int(parts[2])
+elif res.upper().startswith('ASRL'):
     path = res[len('ASRL'):-len('::INSTR')]
 if mode == 'pyvisa':
     import pyvisa
@@ -93,10 +96,19 @@ const NEEDS: Record<PythonClient, string[]> = { pyvisa: ['pyvisa', 'pyvisa_py'],
 
 /** The Python clients that apply to a link and are installed; the others, with why, in `missing`. */
 export async function pythonClientsFor(
-  link: 'tcp' | 'serial',
+  link: 'tcp' | 'serial' | 'vxi11' | 'hislip',
 ): Promise<{ clients: PythonClient[]; missing: string[] }> {
-  const wanted: PythonClient[] = link === 'tcp' ? ['pyvisa', 'pysocket'] : ['pyvisa', 'pyserial'];
+  const wanted: PythonClient[] =
+    link === 'tcp' ? ['pyvisa', 'pysocket'] : link === 'serial' ? ['pyvisa', 'pyserial'] : ['pyvisa'];
   const absent = new Set(await missingPythonModules(['pyvisa', 'pyvisa_py', 'serial']));
+  if (
+    link === 'hislip' &&
+    !absent.has('pyvisa_py') &&
+    (await missingPythonModules(['pyvisa_py.protocols.hislip'])).length > 0
+  ) {
+    const version = await pythonModuleVersion('pyvisa_py');
+    return { clients: [], missing: [`pyvisa (pyvisa-py ${version} has no HiSLIP; it came in 0.6)`] };
+  }
   const clients: PythonClient[] = [];
   const missing: string[] = [];
   for (const c of wanted) {
@@ -105,6 +117,13 @@ export async function pythonClientsFor(
     else missing.push(`${c} (no ${lacks.join(', ')} for /usr/bin/python3)`);
   }
   return { clients, missing };
+}
+
+async function pythonModuleVersion(module: string): Promise<string> {
+  const r = await runPython(
+    `import importlib.metadata as m\ntry:\n    print(m.version(${JSON.stringify(module.replace(/_/g, '-'))}))\nexcept Exception:\n    print('?')`,
+  );
+  return r.stdout.trim() || '?';
 }
 
 /** A Python client process: `measure()` runs one timed slice (open, warm up, count, close). */

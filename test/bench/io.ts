@@ -5,20 +5,23 @@
  *   node bare     no cpobench code: a raw net.Socket (TCP) or a bare serialport SerialPort (serial) ping-pong
  *   pyvisa-py     pyvisa with the pyvisa-py backend, in Debian's /usr/bin/python3 (when installed)
  *   python raw    a raw Python socket (TCP) or pyserial with blocking reads (serial), when installed
+ *   lxi           lxi-tools' `lxi benchmark` (VXI-11 only), when installed
  * The instrument is either `--resource RES` (repeatable: any VISA resource cpobench accepts, e.g. a lab's own
- * `TCPIP0::192.168.1.20::5025::SOCKET` or `ASRL/dev/ttyUSB0::INSTR`), or by default one simulated instrument
- * served from a child process (test/bench/io-instrument.ts) over TCP loopback and over a pty (socat).
+ * `TCPIP0::192.168.1.20::5025::SOCKET`, `TCPIP0::192.168.1.20::inst0::INSTR` or `ASRL/dev/ttyUSB0::INSTR`), or by
+ * default one simulated instrument served from a child process (test/bench/io-instrument.ts) over TCP loopback,
+ * a pty (socat), VXI-11 and HiSLIP. VXI-11 and HiSLIP have no bare baseline: their target is pyvisa-py's rate.
  * A round runs every client once against each resource, one after the other (one connection at a time: an
  * instrument may serve one client only), each for `--seconds` after a warm-up; the rounds rotate the order.
  * Short slices in many rounds keep the clients' samples close in time, so load from other processes falls on
  * all of them alike; the medians of the per-round ratios are reported. Targets: TCP ≥ 0.95 × the bare socket
- * and ≥ pyvisa-py; serial ≥ pyvisa-py. Prints a table, then (LAST line) one JSON object.
+ * and ≥ pyvisa-py; serial, VXI-11 and HiSLIP ≥ pyvisa-py. Prints a table, then (LAST line) one JSON object.
  *
  *   npm run bench:io [-- --seconds 1 --rounds 7] [-- --resource RES [--resource RES2] [--baud 115200]]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { parseResource } from '../../src/transport/resource.ts';
 import { measure, type NodeClient, openClient, type Rate } from './io-clients.ts';
+import { lxiBenchmark, lxiInstalled } from './io-lxi.ts';
 import { type PythonClient, type PythonWorker, pythonClientsFor, startPython } from './io-python.ts';
 
 const TARGET_TCP_VS_BARE = 0.95;
@@ -51,8 +54,10 @@ const ROUNDS = Math.round(arg('rounds', 7));
 /** Serial line rate for --resource ASRL... (a pty ignores it). */
 const BAUD = Math.round(arg('baud', 9600));
 
-type ClientName = NodeClient | PythonClient;
+type ClientName = NodeClient | PythonClient | 'lxi';
+type Link = 'tcp' | 'serial' | 'vxi11' | 'hislip';
 const LABEL: Record<ClientName, string> = {
+  lxi: 'lxi-tools',
   session: 'cpobench',
   socket: 'net.Socket',
   serialport: 'serialport',
@@ -63,15 +68,29 @@ const LABEL: Record<ClientName, string> = {
 
 interface Target {
   resource: string;
-  link: 'tcp' | 'serial';
-  bare: NodeClient;
+  link: Link;
+  /** The bare Node client of the link (raw TCP and serial only). */
+  bare: NodeClient | undefined;
   python: PythonClient[];
   workers: Map<PythonClient, PythonWorker>;
+  lxi: boolean;
+  /** The portmapper cpobench's client asks (VXI-11: the instrument's private one, when it has one). */
+  portmapperPort: number | undefined;
   missing: string[];
 }
 
-/** Starts the default instrument in a child process; resolves with its two resources. */
-async function startInstrument(): Promise<{ child: ChildProcess; tcp: string; serial: string }> {
+interface Instrument {
+  child: ChildProcess;
+  tcp: string;
+  serial: string;
+  vxi11: string;
+  portmapperPort: number;
+  vxi11Standard: true | string;
+  hislip: string;
+}
+
+/** Starts the default instrument in a child process; resolves with its resources. */
+async function startInstrument(): Promise<Instrument> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/io-instrument.ts'], {
     cwd: ROOT,
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -92,7 +111,7 @@ async function startInstrument(): Promise<{ child: ChildProcess; tcp: string; se
       reject(new Error(`the bench instrument exited (${code}) before it was ready`));
     });
   });
-  const r = JSON.parse(line) as { tcp: string; serial: string };
+  const r = JSON.parse(line) as Omit<Instrument, 'child'>;
   return { child, ...r };
 }
 
@@ -103,9 +122,18 @@ function median(xs: number[]): number {
 }
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
+/** Queries per lxi run: sized from its last rate so a run takes about --seconds. */
+let lxiCount = 2000;
+
 async function runClient(t: Target, c: ClientName): Promise<Rate> {
+  if (c === 'lxi') {
+    const host = t.resource.split('::')[1]!;
+    const r = await lxiBenchmark(host, t.portmapperPort ?? 111, lxiCount);
+    lxiCount = Math.max(200, Math.round((r.qps * RUN_MS) / 1000));
+    return r;
+  }
   if (c === 'session' || c === 'socket' || c === 'serialport') {
-    const client = await openClient(c, t.resource, BAUD);
+    const client = await openClient(c, t.resource, BAUD, c === 'session' ? t.portmapperPort : undefined);
     try {
       return await measure(client, RUN_MS, WARMUP_MS);
     } finally {
@@ -119,24 +147,38 @@ async function main(): Promise<void> {
   const given = args('resource');
   let child: ChildProcess | undefined;
   let resources = given;
+  let inst: Instrument | undefined;
   if (given.length === 0) {
-    const inst = await startInstrument();
+    inst = await startInstrument();
     child = inst.child;
-    resources = [inst.tcp, inst.serial];
+    resources = [inst.tcp, inst.serial, inst.vxi11, inst.hislip];
   }
   const targets: Target[] = [];
   try {
     for (const resource of resources) {
-      const link = parseResource(resource).kind;
+      const kind = parseResource(resource).kind;
+      if (kind === 'usbtmc') throw new Error(`${resource}: bench:io does not measure USB resources`);
+      const link: Link = kind;
       const py = await pythonClientsFor(link);
+      // standard VXI-11 clients ask port 111: when the default instrument could not take it, they cannot reach it
+      const unreachable = link === 'vxi11' && inst && inst.vxi11Standard !== true ? inst.vxi11Standard : undefined;
+      if (unreachable) {
+        py.missing.push(...py.clients.map((c) => `${c} (${unreachable})`));
+        py.clients = [];
+      }
       const workers = new Map<PythonClient, PythonWorker>();
       for (const c of py.clients) workers.set(c, await startPython(c, resource, BAUD));
+      const lxi = link === 'vxi11' && lxiInstalled() && /::inst0::INSTR$/i.test(resource);
+      if (link === 'vxi11' && !lxi)
+        py.missing.push(lxiInstalled() ? 'lxi (it speaks to inst0 only)' : 'lxi (lxi-tools is not installed)');
       targets.push({
         resource,
         link,
-        bare: link === 'tcp' ? 'socket' : 'serialport',
+        bare: link === 'tcp' ? 'socket' : link === 'serial' ? 'serialport' : undefined,
         python: py.clients,
         workers,
+        lxi,
+        portmapperPort: link === 'vxi11' && inst ? inst.portmapperPort : undefined,
         missing: py.missing,
       });
       for (const m of py.missing) process.stderr.write(`${resource}: not measured: ${m}\n`);
@@ -145,7 +187,12 @@ async function main(): Promise<void> {
     const samples = new Map<string, Map<ClientName, { qps: number[]; cpuUs: number[]; vs: number[] }>>();
     for (let r = 0; r < ROUNDS; r++) {
       for (const t of targets) {
-        const clients: ClientName[] = ['session', t.bare, ...t.python];
+        const clients: ClientName[] = [
+          'session',
+          ...(t.bare ? [t.bare] : []),
+          ...t.python,
+          ...(t.lxi ? (['lxi'] as const) : []),
+        ];
         // rotate the order each round, so drift (thermal, other load) does not favour one client
         const order = clients.map((_, k) => clients[(k + r) % clients.length]!);
         const got = new Map<ClientName, Rate>();
@@ -184,19 +231,19 @@ async function main(): Promise<void> {
         ]),
       ) as Partial<Record<ClientName, { qps: number; cpuUs: number; ratio: number; rounds: number[] }>>;
       const pyRaw: PythonClient = t.link === 'tcp' ? 'pysocket' : 'pyserial';
-      const ratio = clients[t.bare]!.ratio;
+      const ratio = t.bare ? clients[t.bare]!.ratio : null;
       const ratioPyvisa = clients.pyvisa?.ratio ?? null;
       const pass =
-        (t.link === 'serial' || ratio >= TARGET_TCP_VS_BARE) &&
+        (t.link !== 'tcp' || (ratio ?? 0) >= TARGET_TCP_VS_BARE) &&
         (ratioPyvisa === null || ratioPyvisa >= TARGET_VS_PYVISA);
       return {
         resource: t.resource,
         link: t.link,
         session: clients.session!.qps,
-        baseline: clients[t.bare]!.qps,
-        baselineClient: t.bare,
+        baseline: t.bare ? clients[t.bare]!.qps : null,
+        baselineClient: t.bare ?? null,
         ratio,
-        rounds: clients[t.bare]!.rounds,
+        rounds: t.bare ? clients[t.bare]!.rounds : [],
         pyvisa: clients.pyvisa?.qps ?? null,
         ratioPyvisa,
         roundsPyvisa: clients.pyvisa?.rounds ?? [],
@@ -207,10 +254,12 @@ async function main(): Promise<void> {
         pass,
       };
     });
-    const first = (link: 'tcp' | 'serial') => results.find((x) => x.link === link);
+    const first = (link: Link) => results.find((x) => x.link === link);
     const out = {
       tcp: first('tcp'),
       pty: first('serial'),
+      vxi11: first('vxi11'),
+      hislip: first('hislip'),
       resources: results,
       seconds: RUN_MS / 1000,
       roundsRun: ROUNDS,
@@ -243,7 +292,7 @@ async function main(): Promise<void> {
       `medians of ${ROUNDS} rounds of ${RUN_MS / 1000} s per client; CPU is the client process's (user + system)`,
     );
     console.log(
-      `target: TCP >= ${TARGET_TCP_VS_BARE} x bare socket and >= pyvisa-py; serial >= pyvisa-py: ${out.pass ? 'PASS' : 'FAIL'}`,
+      `target: TCP >= ${TARGET_TCP_VS_BARE} x bare socket and >= pyvisa-py; serial, VXI-11, HiSLIP >= pyvisa-py: ${out.pass ? 'PASS' : 'FAIL'}`,
     );
     console.log(JSON.stringify(out));
   } finally {

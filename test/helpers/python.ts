@@ -12,6 +12,7 @@ const PACKAGE_OF: Record<string, string> = {
   pyvisa: 'python3-pyvisa',
   pyvisa_py: 'python3-pyvisa-py',
   serial: 'python3-serial',
+  zeroconf: 'python3-zeroconf',
 };
 
 export interface PythonResult {

@@ -37,6 +37,16 @@ describe('instrument keys for the bench lock', () => {
     }
   });
 
+  it('one VXI-11, HiSLIP or USBTMC instrument whatever its spelling', () => {
+    expect(key('TCPIP::10.0.0.5::INSTR')).toBe('vxi11:10.0.0.5:inst0');
+    expect(key('TCPIP1::10.0.0.5::INST0::instr')).toBe(key('TCPIP0::10.0.0.5::inst0::INSTR'));
+    expect(key('TCPIP0::10.0.0.5::inst1::INSTR')).not.toBe(key('TCPIP0::10.0.0.5::inst0::INSTR'));
+    expect(key('TCPIP0::10.0.0.5::hislip0::INSTR')).toBe(key('TCPIP::10.0.0.5::hislip0,4880::INSTR'));
+    expect(key('TCPIP0::10.0.0.5::hislip0,4881::INSTR')).not.toBe(key('TCPIP0::10.0.0.5::hislip0::INSTR'));
+    expect(key('USB0::0x0957::0x1A07::MY1::INSTR')).toBe(key('USB::2391::6663::MY1::0::INSTR'));
+    expect(key('USB0::0x0957::0x1A07::MY2::INSTR')).not.toBe(key('USB0::0x0957::0x1A07::MY1::INSTR'));
+  });
+
   it('file names are safe, readable and distinct per key', () => {
     const a = instrumentKey('TCPIP0::[fe80::1]::5025::SOCKET').fileName;
     expect(a).toMatch(/^tcp_fe80_1_5025-[0-9a-f]{10}\.lock$/);

@@ -93,32 +93,30 @@ class LineLengthGuard extends Transform {
   }
 }
 
-/** Serves one client stream (a TCP socket, a serial port, an in-process pair end) with an instrument. */
-export function serveStream(instrument: ScpiInstrument, stream: Duplex, options: ServeOptions = {}): void {
+/** Where the reply to one program message goes. */
+export interface MessageSink {
+  /** A reply (terminated), or the garbage a fault sends instead. */
+  reply(bytes: Buffer): void;
+  /** The drop and reboot faults end the connection (for VXI-11 and HiSLIP: the client's link). */
+  drop(): void;
+  /** True once the connection is gone: nothing is executed or sent any more. */
+  readonly closed: boolean;
+}
+
+/**
+ * Runs program messages on an instrument one at a time, in order, applying the instrument's faults (stop,
+ * drop, reboot, reply delay, garbage, queued error, ignored settings). Every server (raw TCP, pty, VXI-11,
+ * HiSLIP) hands its messages to one of these per client.
+ */
+export function createMessageRunner(
+  instrument: ScpiInstrument,
+  options: ServeOptions = {},
+): (line: string, sink: MessageSink) => void {
   const faults = options.faults ?? {};
-  const guard = new LineLengthGuard(options.maxLineBytes ?? 64 * 1024, () =>
-    instrument.pushError(-363, 'program message too long'),
-  );
-  const lines = new ReadlineParser({ delimiter: '\n', encoding: 'latin1' });
-  stream.on('error', () => stream.destroy());
-  stream.on('close', () => {
-    guard.destroy();
-    lines.destroy();
-  });
-  stream.pipe(guard).pipe(lines);
-  if (options.banner) stream.write(options.banner);
-
   let chain: Promise<void> = Promise.resolve();
-  lines.on('data', (raw: string) => {
-    if (guard.discardLines > 0) {
-      guard.discardLines--;
-      return;
-    }
-    chain = chain.then(() => handle(raw.replace(/\r$/, '')));
-  });
 
-  async function handle(line: string): Promise<void> {
-    if (stream.destroyed) return;
+  async function handle(line: string, sink: MessageSink): Promise<void> {
+    if (sink.closed) return;
     if (line.trim() === '') return;
     const n = instrument.commandCount + 1;
     const stopped =
@@ -130,12 +128,12 @@ export function serveStream(instrument: ScpiInstrument, stream: Duplex, options:
     }
     if (faults.dropAfterCommands !== undefined && n >= faults.dropAfterCommands) {
       instrument.commandCount++;
-      stream.destroy();
+      sink.drop();
       return;
     }
     if (faults.rebootAtCommand !== undefined && n === faults.rebootAtCommand) {
       instrument.powerCycle();
-      stream.destroy();
+      sink.drop();
       return;
     }
     options.onCommand?.(line);
@@ -151,11 +149,48 @@ export function serveStream(instrument: ScpiInstrument, stream: Duplex, options:
     }
     if (!reply) return;
     if (faults.replyDelayMs) await new Promise((r) => setTimeout(r, faults.replyDelayMs));
-    if (stream.destroyed) return;
+    if (sink.closed) return;
     if (faults.garbageAtCommand !== undefined && n === faults.garbageAtCommand) {
-      stream.write(Buffer.from([0xff, 0xfe, 0x00, 0x9c, 0x80, 0x0a]));
+      sink.reply(Buffer.from([0xff, 0xfe, 0x00, 0x9c, 0x80, 0x0a]));
       return;
     }
-    stream.write(reply);
+    sink.reply(reply);
   }
+
+  return (line, sink) => {
+    chain = chain.then(() => handle(line, sink));
+  };
+}
+
+/** Serves one client stream (a TCP socket, a serial port, an in-process pair end) with an instrument. */
+export function serveStream(instrument: ScpiInstrument, stream: Duplex, options: ServeOptions = {}): void {
+  const guard = new LineLengthGuard(options.maxLineBytes ?? 64 * 1024, () =>
+    instrument.pushError(-363, 'program message too long'),
+  );
+  const lines = new ReadlineParser({ delimiter: '\n', encoding: 'latin1' });
+  stream.on('error', () => stream.destroy());
+  stream.on('close', () => {
+    guard.destroy();
+    lines.destroy();
+  });
+  stream.pipe(guard).pipe(lines);
+  if (options.banner) stream.write(options.banner);
+
+  const run = createMessageRunner(instrument, options);
+  const sink: MessageSink = {
+    reply: (bytes) => {
+      stream.write(bytes);
+    },
+    drop: () => stream.destroy(),
+    get closed() {
+      return stream.destroyed;
+    },
+  };
+  lines.on('data', (raw: string) => {
+    if (guard.discardLines > 0) {
+      guard.discardLines--;
+      return;
+    }
+    run(raw.replace(/\r$/, ''), sink);
+  });
 }
