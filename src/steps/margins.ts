@@ -151,6 +151,8 @@ export const marginsStep: StepDefinition<MarginsParams> = {
     if (params.drive && params.driveMethod === 'waterfall') {
       const w = await runWaterfall(ctx, {
         ...waterfallParams.parse({}),
+        // the drive margin is a margin of the modulation current, whatever else the station could attenuate
+        axis: 'modulation',
         lanes,
         pattern: params.pattern,
         targetBer: params.targetBer,
