@@ -83,7 +83,7 @@ export function fitWaterfall(points: readonly WaterfallPoint[], o: FitOptions): 
       b: line.b,
       xAtTarget: null,
       interval: null,
-      ...(line.status === 'better-than' && betterThan ? { betterThan } : {}),
+      ...(betterThan ? { betterThan } : {}), // fitQLine gives a bound with 'better-than' only
     };
   }
   const [uLo, uHi] = line.interval!;
