@@ -4,19 +4,29 @@
  * bit and the worst BER bound per lot and day.
  */
 import type pg from 'pg';
+import { createGeometry } from '../orchestrator/lanes.ts';
 import { LANE_FAILED, LANE_TESTED } from './ingest.ts';
 import { type HubRunFilter, runWhere } from './runs.ts';
+
+export interface LanePosition {
+  /** Physical lane number (1-based, as the station numbers them). */
+  lane: number;
+  /** Its place on the array (station geometry: row-major or column-major), when the geometry is known. */
+  row: number | null;
+  col: number | null;
+  /** Runs that tested the lane, runs where it failed, (tested - failed) / tested (null: untested). */
+  tested: number;
+  failed: number;
+  yield: number | null;
+}
 
 export interface LaneYield {
   /** Runs in the selection with lane results. */
   runs: number;
-  /** Array geometry from the runs' station (rows x cols), when known. */
+  /** Array geometry from the latest run's station, when known. */
   rows: number | null;
   cols: number | null;
-  /** Per physical lane: runs that tested it, runs where it failed, and tested-not-failed / tested (null: untested). */
-  tested: number[];
-  failed: number[];
-  yield: (number | null)[];
+  lanes: LanePosition[];
 }
 
 export async function laneYield(pool: pg.Pool, f: HubRunFilter): Promise<LaneYield> {
@@ -45,19 +55,23 @@ export async function laneYield(pool: pg.Pool, f: HubRunFilter): Promise<LaneYie
     }
   }
   const geo = await pool.query(
-    `SELECT r.station_snapshot::jsonb -> 'lanes' -> 'rows' AS rows, r.station_snapshot::jsonb -> 'lanes' -> 'cols' AS cols
-     FROM runs r ${where} ORDER BY r.started_ms DESC LIMIT 1`,
+    `SELECT r.station_snapshot::jsonb -> 'lanes' AS lanes FROM runs r ${where} ORDER BY r.started_ms DESC LIMIT 1`,
     args,
   );
-  const g = geo.rows[0] as { rows: number | null; cols: number | null } | undefined;
-  return {
-    runs: r.rowCount ?? 0,
-    rows: typeof g?.rows === 'number' ? g.rows : null,
-    cols: typeof g?.cols === 'number' ? g.cols : null,
-    tested: Array.from(tested),
-    failed: Array.from(failed),
-    yield: Array.from(tested, (t, i) => (t === 0 ? null : (t - failed[i]!) / t)),
-  };
+  const g = (geo.rows[0]?.lanes ?? null) as { rows?: unknown; cols?: unknown; order?: unknown } | null;
+  const geometry =
+    g && typeof g.rows === 'number' && typeof g.cols === 'number'
+      ? createGeometry({ rows: g.rows, cols: g.cols, order: g.order === 'column-major' ? 'column-major' : undefined })
+      : undefined;
+  const lanes: LanePosition[] = [];
+  const n = Math.max(tested.length, geometry ? geometry.all.length + 1 : 0);
+  for (let lane = 1; lane < n; lane++) {
+    const t = tested[lane] ?? 0;
+    const fl = failed[lane] ?? 0;
+    const [row, col] = geometry && lane <= geometry.all.length ? geometry.position(lane) : [null, null];
+    lanes.push({ lane, row, col, tested: t, failed: fl, yield: t === 0 ? null : (t - fl) / t });
+  }
+  return { runs: r.rowCount ?? 0, rows: geometry?.rows ?? null, cols: geometry?.cols ?? null, lanes };
 }
 
 export interface WaferDie {

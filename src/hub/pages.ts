@@ -102,11 +102,11 @@ function drawWafer(){const mode=document.querySelector('input[name=wm]:checked')
   return '<a class="cell" href="/runs/'+esc(c.runId)+'" title="'+esc(c.dut+' '+c.outcome+' '+(c.energyPerBitPj??''))+
   '" style="grid-column:'+(c.x-x0+1)+';grid-row:'+(c.y-y0+1)+';background:'+col+'"></a>';}).join('');}
 async function load(){try{$('#err').textContent='';const q=qs($('#f'));
- const y=await getJson('/api/analytics/lane-yield?'+q);const cols=y.cols??Math.ceil(Math.sqrt(y.yield.length||1));
- $('#ysum').textContent=y.runs+' runs, '+y.yield.length+' lane positions';
+ const y=await getJson('/api/analytics/lane-yield?'+q);const cols=y.cols??Math.ceil(Math.sqrt(y.lanes.length||1));
+ $('#ysum').textContent=y.runs+' runs, '+y.lanes.length+' lane positions';
  $('#heat').style.gridTemplateColumns='repeat('+cols+',14px)';
- $('#heat').innerHTML=y.yield.map((v,i)=>'<div class="cell" title="lane '+i+': '+(v==null?'untested':(100*v).toFixed(1)+'% of '+y.tested[i])+
-  '" style="background:'+(v==null?'#ccc':ramp(v))+'"></div>').join('');
+ $('#heat').innerHTML=y.lanes.map((l,i)=>'<div class="cell" title="lane '+l.lane+': '+(l.yield==null?'untested':(100*l.yield).toFixed(1)+'% of '+l.tested)+
+  '" style="'+(l.row==null?'':'grid-row:'+(l.row+1)+';grid-column:'+(l.col+1)+';')+'background:'+(l.yield==null?'#ccc':ramp(l.yield))+'"></div>').join('');
  wafer=await getJson('/api/analytics/wafer-map?'+q);drawWafer();
  const {points}=await getJson('/api/analytics/trends?'+q);
  $('#trends tbody').innerHTML=points.map((p)=>'<tr><td>'+esc(p.day)+'</td><td>'+esc(p.lot)+'</td><td>'+p.runs+'</td><td>'+
