@@ -91,7 +91,7 @@ export async function enqueueJob(
 }
 
 /** The oldest queued job this bench can run, leased to it; null when none (or it already holds one). */
-export async function claimJob(pool: pg.Pool, bench: string): Promise<JobView | null> {
+export async function claimJob(pool: Pick<pg.Pool, 'query'>, bench: string): Promise<JobView | null> {
   const r = await pool.query(
     `UPDATE jobs SET state = 'leased', bench = $1, attempts = attempts + 1, updated_at = now(),
        lease_until = now() + lease_ms * interval '1 millisecond',
@@ -102,6 +102,7 @@ export async function claimJob(pool: pg.Pool, bench: string): Promise<JobView | 
          AND b.sequences ? j.sequence AND b.capabilities @> j.requires
          AND NOT EXISTS (SELECT 1 FROM jobs h WHERE h.bench = $1 AND h.state IN ('leased', 'running'))
        ORDER BY j.id LIMIT 1 FOR UPDATE OF j SKIP LOCKED)
+       AND state = 'queued'
      RETURNING *`,
     [bench],
   );
