@@ -64,11 +64,12 @@ export async function laneYield(pool: pg.Pool, f: HubRunFilter): Promise<LaneYie
       ? createGeometry({ rows: g.rows, cols: g.cols, order: g.order === 'column-major' ? 'column-major' : undefined })
       : undefined;
   const lanes: LanePosition[] = [];
-  const n = Math.max(tested.length, geometry ? geometry.all.length + 1 : 0);
+  // with a geometry, its positions (a lane number beyond the array is no position on it); else every lane seen
+  const n = geometry ? geometry.all.length + 1 : tested.length;
   for (let lane = 1; lane < n; lane++) {
     const t = tested[lane] ?? 0;
     const fl = failed[lane] ?? 0;
-    const [row, col] = geometry && lane <= geometry.all.length ? geometry.position(lane) : [null, null];
+    const [row, col] = geometry ? geometry.position(lane) : [null, null];
     lanes.push({ lane, row, col, tested: t, failed: fl, yield: t === 0 ? null : (t - fl) / t });
   }
   return { runs: r.rowCount ?? 0, rows: geometry?.rows ?? null, cols: geometry?.cols ?? null, lanes };
