@@ -22,7 +22,7 @@ export interface BenchView {
   cursor: number;
 }
 
-function hash(token: string): string {
+export function hash(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 

@@ -117,6 +117,9 @@ const PROMPT_COLS = [
   'answered_by',
 ] as const;
 
+/** The BLOB columns, base64 on the wire, decoded by PostgreSQL. */
+const WIRE_BLOBS = { lanes: 'base64', vals: 'base64', verdicts: 'base64' };
+
 /** Lane codes: bit 1 tested, bit 2 failed (FAIL or ERROR) in some lane measurement of the run. */
 export const LANE_TESTED = 1;
 export const LANE_FAILED = 2;
@@ -167,9 +170,9 @@ async function writeItems(c: pg.PoolClient, bench: string, items: ForwardItem[])
         break;
       case 'measurement': {
         const m = it.row;
+        meas.push(pick(m, MEAS_COLS, { run_id: it.runId }));
         const lanes = fromWireBlob(m.lanes);
         const verdicts = fromWireBlob(m.verdicts);
-        meas.push(pick(m, MEAS_COLS, { run_id: it.runId, lanes, vals: fromWireBlob(m.vals), verdicts }));
         if (m.kind === 'lanes')
           foldLanes(laneCodes, it.runId, m.lane_enc, m.lane_first, m.lane_count, lanes, verdicts, m.verdicts_all);
         break;
@@ -194,7 +197,7 @@ async function writeItems(c: pg.PoolClient, bench: string, items: ForwardItem[])
   if (instrRuns.length) await c.query('DELETE FROM instruments WHERE run_id = ANY($1)', [instrRuns]);
   await upsertRows(c, 'instruments', INSTRUMENT_COLS, ['run_id', 'idx'], instruments);
   await upsertRows(c, 'steps', STEP_COLS, ['run_id', 'pk'], steps);
-  await upsertRows(c, 'measurements', MEAS_COLS, ['run_id', 'pk'], meas);
+  await upsertRows(c, 'measurements', MEAS_COLS, ['run_id', 'pk'], meas, { decode: WIRE_BLOBS });
   await upsertRows(c, 'lane_maps', ['run_id', 'data'], ['run_id'], laneMaps);
   await upsertRows(c, 'holds', HOLD_COLS, ['run_id', 'pk'], holds);
   await upsertRows(c, 'prompts', PROMPT_COLS, ['run_id', 'prompt_id'], prompts);

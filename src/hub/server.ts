@@ -19,6 +19,7 @@ import {
   type BenchView,
   benchCursor,
   checkBenchName,
+  hash,
   heartbeat,
   issueToken,
   listBenches,
@@ -67,6 +68,8 @@ export interface Hub {
   reap(): Promise<number>;
   close(): Promise<void>;
 }
+
+const AUTH_CACHE_MS = 5000;
 
 class HttpError extends Error {
   constructor(
@@ -149,11 +152,24 @@ export async function startHub(o: HubOptions): Promise<Hub> {
   const admin = (req: FastifyRequest) => {
     if (!sameToken(bearer(req), adminToken)) throw new HttpError(401, 'this needs the hub admin token (Bearer)');
   };
-  /** The bench named in the path, authenticated by its own token. */
+  /**
+   * The bench named in the path, authenticated by its own token. A token found good is taken without asking
+   * PostgreSQL again for AUTH_CACHE_MS (heartbeats stay one round trip); revoking through this hub drops it at
+   * once, `cpobench hub revoke` (straight to the database) bites within AUTH_CACHE_MS.
+   */
+  const authCache = new Map<string, { hash: string; until: number }>();
   const bench = async (req: FastifyRequest): Promise<string> => {
     const name = (req.params as { name: string }).name;
-    const r = await authenticate(pool, name, bearer(req));
-    if (r === 'ok') return name;
+    const token = bearer(req);
+    const h = hash(token);
+    const hit = authCache.get(name);
+    if (hit && hit.hash === h && hit.until > Date.now()) return name;
+    const r = await authenticate(pool, name, token);
+    if (r === 'ok') {
+      authCache.set(name, { hash: h, until: Date.now() + AUTH_CACHE_MS });
+      return name;
+    }
+    authCache.delete(name);
     const why = { unknown: 'no such bench (issue it a token first)', wrong: 'wrong token', revoked: 'token revoked' }[
       r
     ];
@@ -191,13 +207,16 @@ export async function startHub(o: HubOptions): Promise<Hub> {
       throw new HttpError(400, (err as Error).message);
     }
     const token = await issueToken(pool, name);
+    authCache.delete(name);
     fleet.set(name, { ...cached(name), revoked: false });
     return { bench: name, token };
   });
   app.delete('/api/benches/:name/token', async (req) => {
     admin(req);
     const name = (req.params as { name: string }).name;
+    authCache.delete(name);
     if (!(await revokeToken(pool, name))) throw new HttpError(404, `no bench ${name}`);
+    authCache.delete(name);
     const b = { ...cached(name), revoked: true, online: false };
     fleet.set(name, b);
     broadcast(b);
@@ -228,10 +247,11 @@ export async function startHub(o: HubOptions): Promise<Hub> {
     const status = req.body as BenchStatus;
     if (!status || (status.state !== 'idle' && status.state !== 'running'))
       throw new HttpError(400, 'heartbeat: expected {state: "idle" | "running", run?, jobs?}');
-    await heartbeat(pool, name, status);
+    // shown first (the hub has this heartbeat in hand), then written with the lease renewals
     const b: BenchView = { ...cached(name), online: true, status, lastHeartbeat: new Date().toISOString() };
     fleet.set(name, b);
     broadcast(b);
+    await heartbeat(pool, name, status);
     return { ok: true };
   });
   app.get('/api/benches/:name/cursor', async (req) => ({ cursor: await benchCursor(pool, await bench(req)) }));

@@ -19,7 +19,8 @@ export function openPool(url: string, max = 10): pg.Pool {
 
 /**
  * INSERT … ON CONFLICT (key) DO UPDATE for many rows, in statements of at most ~30,000 parameters.
- * `update` lists the columns an existing row takes from the new one (default: every non-key column).
+ * `update` lists the columns an existing row takes from the new one (default: every non-key column); `decode`
+ * names columns sent as encoded text (e.g. { vals: 'base64' }).
  */
 export async function upsertRows(
   c: pg.PoolClient,
@@ -27,7 +28,7 @@ export async function upsertRows(
   cols: readonly string[],
   key: readonly string[],
   rows: readonly unknown[][],
-  opts: { update?: readonly string[]; where?: string } = {},
+  opts: { update?: readonly string[]; where?: string; decode?: Record<string, string> } = {},
 ): Promise<number> {
   if (rows.length === 0) return 0;
   const update = opts.update ?? cols.filter((c) => !key.includes(c));
@@ -38,9 +39,11 @@ export async function upsertRows(
     const chunk = rows.slice(i, i + per);
     const params: unknown[] = [];
     const values = chunk.map((r) => {
-      const ph = r.map((v) => {
+      const ph = r.map((v, i) => {
         params.push(v);
-        return `$${params.length}`;
+        // e.g. bytea sent as base64 text and decoded by PostgreSQL (cheaper than pg's hex escaping of a Buffer)
+        const enc = opts.decode?.[cols[i]!];
+        return enc ? `decode($${params.length}, '${enc}')` : `$${params.length}`;
       });
       return `(${ph.join(', ')})`;
     });
