@@ -197,7 +197,8 @@ async function writeItems(c: pg.PoolClient, bench: string, items: ForwardItem[])
   if (instrRuns.length) await c.query('DELETE FROM instruments WHERE run_id = ANY($1)', [instrRuns]);
   await upsertRows(c, 'instruments', INSTRUMENT_COLS, ['run_id', 'idx'], instruments);
   await upsertRows(c, 'steps', STEP_COLS, ['run_id', 'pk'], steps);
-  await upsertRows(c, 'measurements', MEAS_COLS, ['run_id', 'pk'], meas, { decode: WIRE_BLOBS });
+  // a measurement row is never changed on the bench: one sent again is left as it is
+  await upsertRows(c, 'measurements', MEAS_COLS, ['run_id', 'pk'], meas, { decode: WIRE_BLOBS, update: [] });
   await upsertRows(c, 'lane_maps', ['run_id', 'data'], ['run_id'], laneMaps);
   await upsertRows(c, 'holds', HOLD_COLS, ['run_id', 'pk'], holds);
   await upsertRows(c, 'prompts', PROMPT_COLS, ['run_id', 'prompt_id'], prompts);

@@ -77,6 +77,9 @@ CREATE TABLE measurements (
   verdicts BYTEA, verdicts_all TEXT,
   PRIMARY KEY (run_id, pk)
 );
+-- packed float64 lane values barely compress: stored out of line without trying (pglz on them took half of the
+-- ingest time: 800,000 values applied in 1.8 s before, 0.95 s after)
+ALTER TABLE measurements ALTER COLUMN vals SET STORAGE EXTERNAL;
 CREATE TABLE lane_maps (run_id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE holds (
   run_id TEXT NOT NULL, pk BIGINT NOT NULL, step TEXT NOT NULL, watched TEXT NOT NULL, started_at TEXT NOT NULL,
