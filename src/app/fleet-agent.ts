@@ -71,7 +71,6 @@ export class FleetAgent {
   }
 
   start(): void {
-    this.forwarder.start();
     this.loops.push(this.heartbeatLoop());
     if (this.o.takeJobs ?? true) this.loops.push(this.jobLoop());
   }
@@ -124,6 +123,7 @@ export class FleetAgent {
       station: this.o.ctx.stationConfig.name,
       sequences: this.o.controller.sequences().map((s) => s.name),
       capabilities: this.capabilities(),
+      origin: this.outbox.origin,
       ...(this.o.dashboardUrl ? { url: this.o.dashboardUrl } : {}),
     };
     await this.client.register(reg, this.stopCtl.signal);
@@ -134,7 +134,11 @@ export class FleetAgent {
     const every = this.o.heartbeatMs ?? 1000;
     while (!this.stopCtl.signal.aborted) {
       try {
-        if (!this.registered) await this.register();
+        if (!this.registered) {
+          await this.register();
+          // forwarding starts once the hub knows which outbox this bench sends from
+          this.forwarder.start();
+        }
         await this.client.heartbeat(this.benchStatus(), this.stopCtl.signal);
         this.lastError = undefined;
       } catch (err) {

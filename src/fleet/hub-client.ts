@@ -45,6 +45,8 @@ export interface BenchRegistration {
   sequences: string[];
   /** Capabilities for jobs' `requires` (e.g. the profile, the lane count). */
   capabilities: string[];
+  /** The outbox's identity: registering another one than before starts this bench's cursor over at 0. */
+  origin?: string;
 }
 
 export interface Job {

@@ -7,6 +7,7 @@
  * send next. Installing it on a file that already holds runs queues those runs too (a bench joining a lab
  * forwards its history). The transcript is not forwarded (bounded, per bench; see README).
  */
+import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { HoldRow, InstrumentRow, MeasurementRow, PromptRow, StepRow } from '../store/assemble.ts';
 import { type ForwardBatch, type ForwardItem, toWireBlob, type WireRun } from './wire.ts';
@@ -65,7 +66,11 @@ export class Outbox {
     this.db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
     this.install();
     this.st = this.prepare();
+    this.origin = this.db.prepare('SELECT id FROM fleet_origin').pluck().get() as string;
   }
+
+  /** This file's outbox identity (sent with the registration and each batch). */
+  readonly origin: string;
 
   private install(): void {
     const db = this.db;
@@ -74,6 +79,9 @@ export class Outbox {
       if (has) return;
       db.exec(`CREATE TABLE fleet_outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,
         run_id TEXT NOT NULL, ref ANY) STRICT`);
+      // which file the sequence numbers belong to: a bench given a fresh file under the same name starts over
+      db.exec('CREATE TABLE fleet_origin (id TEXT NOT NULL) STRICT');
+      db.prepare('INSERT INTO fleet_origin (id) VALUES (?)').run(randomUUID());
       db.exec(BACKFILL);
       for (const [name, on, kind, ref] of TRIGGERS) {
         const runId = on.endsWith('runs') ? 'NEW.id' : 'NEW.run_id';
@@ -135,7 +143,7 @@ export class Outbox {
           const item = this.load(l);
           if (item) items.push(item);
         }
-        return { bench, after, upTo: lines[lines.length - 1]!.seq, items };
+        return { bench, origin: this.origin, after, upTo: lines[lines.length - 1]!.seq, items };
       })
       .deferred();
   }

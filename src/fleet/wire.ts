@@ -31,6 +31,8 @@ export type ForwardItem =
 
 export interface ForwardBatch {
   bench: string;
+  /** The outbox's identity (Outbox.origin): the hub refuses a batch of another file than the one registered. */
+  origin?: string;
   /** The last outbox sequence number before this batch. */
   after: number;
   /** The last outbox sequence number this batch covers. */

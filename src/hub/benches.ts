@@ -66,8 +66,18 @@ export async function authenticate(pool: pg.Pool, name: string, token: string): 
 export async function registerBench(pool: pg.Pool, name: string, reg: BenchRegistration): Promise<number> {
   const r = await pool.query(
     `UPDATE benches SET url = $2, station = $3, sequences = $4, capabilities = $5, registered_at = now(),
-     last_heartbeat = now() WHERE name = $1 RETURNING cursor`,
-    [name, reg.url ?? null, reg.station, JSON.stringify(reg.sequences), JSON.stringify(reg.capabilities)],
+     last_heartbeat = now(),
+     cursor = CASE WHEN $6::text IS NOT NULL AND origin IS DISTINCT FROM $6 THEN 0 ELSE cursor END,
+     origin = COALESCE($6, origin)
+     WHERE name = $1 RETURNING cursor`,
+    [
+      name,
+      reg.url ?? null,
+      reg.station,
+      JSON.stringify(reg.sequences),
+      JSON.stringify(reg.capabilities),
+      reg.origin ?? null,
+    ],
   );
   return Number(r.rows[0]?.cursor ?? 0);
 }

@@ -21,6 +21,16 @@ export class BatchGapError extends Error {
   }
 }
 
+/** A batch from another results file than the one the bench registered last (two benches, one name?). */
+export class OriginError extends Error {
+  constructor(readonly bench: string) {
+    super(
+      `bench ${bench}: this batch comes from another results file than the one registered under that name; register again (a bench restarted on a new file does) or give each bench its own name`,
+    );
+    this.name = 'OriginError';
+  }
+}
+
 const RUN_COLS = [
   'id',
   'bench',
@@ -130,9 +140,11 @@ function pick<T extends object>(row: T, cols: readonly string[], first: Record<s
 
 export async function applyBatch(pool: pg.Pool, batch: ForwardBatch): Promise<ForwardAck> {
   return inTransaction(pool, async (c) => {
-    const r = await c.query('SELECT cursor FROM benches WHERE name = $1 FOR UPDATE', [batch.bench]);
+    const r = await c.query('SELECT cursor, origin FROM benches WHERE name = $1 FOR UPDATE', [batch.bench]);
     if (r.rowCount === 0) throw new Error(`bench ${batch.bench} is not known to the hub`);
     const cursor = Number(r.rows[0].cursor);
+    const origin = r.rows[0].origin as string | null;
+    if (batch.origin !== undefined && origin !== null && batch.origin !== origin) throw new OriginError(batch.bench);
     if (batch.upTo <= cursor) return { cursor, duplicate: true };
     if (batch.after > cursor) throw new BatchGapError(batch.bench, cursor, batch.after);
     await writeItems(c, batch.bench, batch.items);

@@ -22,7 +22,8 @@ CREATE TABLE benches (
   registered_at TIMESTAMPTZ,
   last_heartbeat TIMESTAMPTZ,
   status JSONB,
-  cursor BIGINT NOT NULL DEFAULT 0
+  cursor BIGINT NOT NULL DEFAULT 0,
+  origin TEXT
 );
 CREATE TABLE runs (
   id TEXT PRIMARY KEY,

@@ -26,7 +26,7 @@ import {
   registerBench,
   revokeToken,
 } from './benches.ts';
-import { applyBatch, BatchGapError } from './ingest.ts';
+import { applyBatch, BatchGapError, OriginError } from './ingest.ts';
 import {
   claimJob,
   enqueueJob,
@@ -141,7 +141,8 @@ export async function startHub(o: HubOptions): Promise<Hub> {
     if (err instanceof HttpError) return reply.code(err.status).send({ error: { message: err.message }, ...err.extra });
     if (err instanceof BatchGapError)
       return reply.code(409).send({ error: { message: err.message }, cursor: err.cursor });
-    if (err instanceof JobConflictError) return reply.code(409).send({ error: { message: err.message } });
+    if (err instanceof JobConflictError || err instanceof OriginError)
+      return reply.code(409).send({ error: { message: err.message } });
     if (isDbDown(err))
       return reply.code(503).send({ error: { message: `the lab database is unavailable: ${err.message}` } });
     if (err.statusCode && err.statusCode < 500)

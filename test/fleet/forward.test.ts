@@ -168,6 +168,29 @@ describe('forwarding', () => {
     }
   });
 
+  it('a bench started on a fresh results file under its old name starts over; the old file is refused', async () => {
+    const hub = await startTestHub(pgsrv.url);
+    const token = await issueBenchToken(hub, 'fresh-a');
+    const old = await openTestBench(hub.url, token, 'fresh-a', dirs.make());
+    let fresh: TestBench | undefined;
+    try {
+      for (let i = 0; i < 3; i++) writeRecord(old.store, sampleRecord({ dut: `OLD-${i}` }));
+      await old.forwarder.flush();
+      expect(old.forwarder.status().cursor).toBeGreaterThan(10);
+      // the bench's disk replaced: a new file, its outbox numbered from 1 again
+      fresh = await openTestBench(hub.url, token, 'fresh-a', dirs.make());
+      const id = writeRecord(fresh.store, sampleRecord({ dut: 'NEW-1' }));
+      await fresh.forwarder.flush();
+      await expectSame(hub, fresh, id);
+      writeRecord(old.store, sampleRecord({ dut: 'OLD-late' }));
+      await expect(old.forwarder.flush()).rejects.toMatchObject({ status: 409 });
+    } finally {
+      await old.close();
+      await fresh?.close();
+      await hub.close();
+    }
+  });
+
   it('a bench with a revoked token is refused and keeps its data', async () => {
     const hub = await startTestHub(pgsrv.url);
     const [b] = await benchPair(hub, ['rev-a']);

@@ -36,7 +36,12 @@ export async function openTestBench(
   const store = openSqliteStore(path);
   const outbox = new Outbox(path, { batchLines: opts.batchLines });
   const client = new HubClient({ url: hubUrl, bench: name, token, timeoutMs: 5000 });
-  await client.register({ station: `station-${name}`, sequences: ['mosaic-qual'], capabilities: ['sim'] });
+  await client.register({
+    station: `station-${name}`,
+    sequences: ['mosaic-qual'],
+    capabilities: ['sim'],
+    origin: outbox.origin,
+  });
   const forwarder = new Forwarder({ outbox, client, idleMs: 20, retryMs: opts.retryMs ?? [50, 500] });
   return {
     name,
