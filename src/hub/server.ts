@@ -102,6 +102,13 @@ function sameToken(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+function jobId(req: FastifyRequest): number {
+  const text = (req.params as { id: string }).id;
+  const id = Number(text);
+  if (!/^\d{1,15}$/.test(text)) throw new HttpError(400, `job id: expected a positive integer, got "${text}"`);
+  return id;
+}
+
 function filterOf(q: Record<string, string | undefined>): HubRunFilter {
   const f: HubRunFilter = {};
   for (const k of ['bench', 'dut', 'lot', 'wafer', 'sequence', 'outcome', 'since', 'until'] as const) {
@@ -271,14 +278,14 @@ export async function startHub(o: HubOptions): Promise<Hub> {
     const name = await bench(req);
     const { runId } = (req.body ?? {}) as { runId?: string };
     if (typeof runId !== 'string' || !runId) throw new HttpError(400, 'runId: expected the id of the run started');
-    await jobStarted(pool, name, Number((req.params as { id: string }).id), runId);
+    await jobStarted(pool, name, jobId(req), runId);
     return { ok: true };
   });
   app.post('/api/benches/:name/jobs/:id/finished', async (req) => {
     const name = await bench(req);
     const { outcome, error } = (req.body ?? {}) as { outcome?: string; error?: string };
     if (typeof outcome !== 'string') throw new HttpError(400, 'outcome: expected the run outcome');
-    await jobFinished(pool, name, Number((req.params as { id: string }).id), outcome, error);
+    await jobFinished(pool, name, jobId(req), outcome, error);
     return { ok: true };
   });
 
@@ -294,10 +301,16 @@ export async function startHub(o: HubOptions): Promise<Hub> {
   });
   app.get('/api/jobs', async (req) => {
     const q = req.query as { state?: string; limit?: string };
-    return { jobs: await listJobs(pool, q.state, q.limit ? Number(q.limit) : 200) };
+    const states = ['queued', 'leased', 'running', 'done', 'failed'];
+    if (q.state !== undefined && !states.includes(q.state))
+      throw new HttpError(400, `state: expected one of ${states.join(', ')}, got "${q.state}"`);
+    const limit = q.limit === undefined ? 200 : Number(q.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
+      throw new HttpError(400, `limit: expected an integer 1..10000, got "${q.limit}"`);
+    return { jobs: await listJobs(pool, q.state, limit) };
   });
   app.get('/api/jobs/:id', async (req) => {
-    const j = await getJob(pool, Number((req.params as { id: string }).id));
+    const j = await getJob(pool, jobId(req));
     if (!j) throw new HttpError(404, 'no such job');
     return j;
   });

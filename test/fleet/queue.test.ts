@@ -97,6 +97,16 @@ describe('run queue', () => {
     const missing = await postJob({ dut: 'D' });
     expect(((await missing.json()) as { error: { message: string } }).error.message).toMatch(/^job sequence: /);
     expect((await postJob({ sequence: 'seq-a', dut: 'D' }, 'not-the-admin-token')).status).toBe(401);
+    const q = async (path: string) => {
+      const r = await fetch(`${hub.url}${path}`);
+      return [r.status, ((await r.json()) as { error?: { message: string } }).error?.message];
+    };
+    expect(await q('/api/jobs/abc')).toEqual([400, 'job id: expected a positive integer, got "abc"']);
+    expect(await q('/api/jobs?state=lost')).toEqual([
+      400,
+      'state: expected one of queued, leased, running, done, failed, got "lost"',
+    ]);
+    expect(await q('/api/jobs/999999')).toEqual([404, 'no such job']);
   });
 
   it('a lapsed lease requeues the job and marks the forwarded run INTERRUPTED; a finish after that is refused', async () => {
