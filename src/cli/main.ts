@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerDiscover } from './commands/discover.ts';
 import { registerDrivers } from './commands/drivers.ts';
+import { registerHub } from './commands/hub.ts';
 import { registerInstruments } from './commands/instruments.ts';
 import { registerReport } from './commands/report.ts';
 import { registerRun } from './commands/run.ts';
@@ -28,6 +29,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerRuns(program, setExit);
   registerReport(program, setExit);
   registerServe(program, setExit);
+  registerHub(program, setExit);
   return program;
 }
 

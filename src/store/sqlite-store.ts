@@ -23,11 +23,18 @@ import {
   RECORD_SCHEMA_VERSION,
   type RunRecord,
   type RunStatus,
-  type StepRecord,
   type TranscriptEntry,
-  type Verdict,
 } from '../core/record.ts';
-import { packLanes, packValues, packVerdicts, unpackLanes, unpackValues, unpackVerdicts } from './codec.ts';
+import {
+  assembleRecord,
+  type HoldRow,
+  type InstrumentRow,
+  type MeasurementRow,
+  type PromptRow,
+  type RunRow,
+  type StepRow,
+} from './assemble.ts';
+import { packLanes, packValues, packVerdicts } from './codec.ts';
 import { compareRecords } from './compare.ts';
 import { StoreError, UnknownRunError, wrapSqliteError } from './errors.ts';
 import { assertNotNewer, migrate, readSchemaVersion } from './migrations.ts';
@@ -120,66 +127,6 @@ function preflight(path: string): void {
   } catch (err) {
     throw new StoreError('READONLY', `results database ${path}: file or directory is not writable`, { cause: err });
   }
-}
-
-interface RunRow {
-  id: string;
-  record_schema: number;
-  sequence_name: string;
-  sequence_version: string | null;
-  sequence_hash: string;
-  sequence_file: string | null;
-  station_name: string;
-  station_snapshot: string;
-  dut: string;
-  operator: string;
-  software_version: string;
-  software_revision: string | null;
-  started_at: string;
-  finished_at: string | null;
-  outcome: string;
-  summary: string | null;
-  error: string | null;
-  abort: string | null;
-  start_state: string | null;
-  safe_state: string | null;
-  owner_pid: number | null;
-  owner_host: string | null;
-  owner_boot_id: string | null;
-  owner_start: string | null;
-}
-
-interface StepRow {
-  pk: number;
-  idx: number;
-  step_id: string;
-  name: string;
-  type: string;
-  started_at: string;
-  finished_at: string | null;
-  verdict: string | null;
-  error: string | null;
-  attempts: number | null;
-}
-
-interface MeasurementRow {
-  step_pk: number;
-  kind: string;
-  name: string;
-  unit: string;
-  description: string | null;
-  limits: string | null;
-  dimensions: string;
-  at: string | null;
-  verdict: string;
-  value: number | null;
-  lane_enc: number | null;
-  lane_first: number | null;
-  lane_count: number | null;
-  lanes: Buffer | null;
-  vals: Buffer | null;
-  verdicts: Buffer | null;
-  verdicts_all: string | null;
 }
 
 function json(v: unknown): string | null {
@@ -647,92 +594,15 @@ export class SqliteStore implements RunStore {
 
   private assemble(row: RunRow): RunRecord {
     const runId = row.id;
-    const instruments = (this.st.getInstruments.all(runId) as Record<string, string | null>[]).map((r) => {
-      const ins: InstrumentRecord = { role: r.role!, resource: r.resource!, driver: r.driver! };
-      if (r.raw_identity !== null || r.model !== null) {
-        ins.identity = {
-          manufacturer: r.manufacturer ?? '',
-          model: r.model ?? '',
-          serial: r.serial ?? '',
-          firmware: r.firmware ?? '',
-          raw: r.raw_identity ?? '',
-        };
-      }
-      return ins;
+    return assembleRecord({
+      run: row,
+      instruments: this.st.getInstruments.all(runId) as InstrumentRow[],
+      steps: this.st.getSteps.all(runId) as StepRow[],
+      measurements: this.st.getMeasurements.iterate(runId) as Iterable<MeasurementRow>,
+      holds: this.st.getHolds.all(runId) as HoldRow[],
+      prompts: this.st.getPrompts.all(runId) as PromptRow[],
+      laneMap: this.st.getLaneMap.get(runId) as string | undefined,
     });
-    const stepRows = this.st.getSteps.all(runId) as StepRow[];
-    const byPk = new Map<number, StepRecord>();
-    const steps = stepRows.map((s) => {
-      const step: StepRecord = {
-        index: s.idx,
-        id: s.step_id,
-        name: s.name,
-        type: s.type,
-        startedAt: s.started_at,
-        measurements: [],
-      };
-      if (s.finished_at !== null) step.finishedAt = s.finished_at;
-      if (s.verdict !== null) step.verdict = s.verdict as Verdict;
-      if (s.error !== null) step.error = s.error;
-      if (s.attempts !== null) step.attempts = s.attempts;
-      byPk.set(s.pk, step);
-      return step;
-    });
-    for (const m of this.st.getMeasurements.iterate(runId) as Iterable<MeasurementRow>) {
-      const step = byPk.get(m.step_pk);
-      if (step) step.measurements.push(decodeMeasurement(m));
-    }
-    const holds = (this.st.getHolds.all(runId) as Record<string, string | number | null>[]).map((h) => {
-      const hold: HoldRecord = {
-        step: h.step as string,
-        watched: h.watched as string,
-        startedAt: h.started_at as string,
-        value: h.value as number,
-        band: [h.band_low as number, h.band_high as number],
-      };
-      if (h.ended_at !== null) hold.endedAt = h.ended_at as string;
-      return hold;
-    });
-    const prompts = (this.st.getPrompts.all(runId) as Record<string, string | null>[]).map((p) => {
-      const pr: PromptRecord = {
-        id: p.prompt_id!,
-        step: p.step!,
-        kind: p.kind as PromptRecord['kind'],
-        message: p.message!,
-        askedAt: p.asked_at!,
-      };
-      if (p.answered_at !== null) pr.answeredAt = p.answered_at;
-      if (p.answer !== null) pr.answer = JSON.parse(p.answer) as PromptRecord['answer'];
-      if (p.answered_by !== null) pr.answeredBy = p.answered_by;
-      return pr;
-    });
-    const laneMap = this.st.getLaneMap.get(runId) as string | undefined;
-    const rec: RunRecord = {
-      schema: RECORD_SCHEMA_VERSION,
-      id: runId,
-      sequence: { name: row.sequence_name, hash: row.sequence_hash },
-      station: { name: row.station_name, snapshot: JSON.parse(row.station_snapshot) },
-      dut: row.dut,
-      operator: row.operator,
-      software: { version: row.software_version },
-      startedAt: row.started_at,
-      outcome: row.outcome as RunStatus,
-      instruments,
-      steps,
-      holds,
-      prompts,
-    };
-    if (row.sequence_version !== null) rec.sequence.version = row.sequence_version;
-    if (row.sequence_file !== null) rec.sequence.file = row.sequence_file;
-    if (row.software_revision !== null) rec.software.revision = row.software_revision;
-    if (row.finished_at !== null) rec.finishedAt = row.finished_at;
-    if (row.summary !== null) rec.summary = JSON.parse(row.summary);
-    if (row.error !== null) rec.error = row.error;
-    if (laneMap !== undefined) rec.laneMap = JSON.parse(laneMap);
-    if (row.abort !== null) rec.abort = JSON.parse(row.abort);
-    if (row.start_state !== null) rec.startState = JSON.parse(row.start_state);
-    if (row.safe_state !== null) rec.safeState = JSON.parse(row.safe_state);
-    return rec;
   }
 
   getTranscript(runId: string, opts: { limit?: number } = {}): TranscriptPage {
@@ -859,27 +729,4 @@ export class SqliteStore implements RunStore {
   close(): void {
     if (this.db.open) this.db.close();
   }
-}
-
-function decodeMeasurement(m: MeasurementRow): Measurement {
-  const spec: Measurement['spec'] = { name: m.name, unit: m.unit, dimensions: JSON.parse(m.dimensions) };
-  if (m.description !== null) spec.description = m.description;
-  if (m.limits !== null) spec.limits = JSON.parse(m.limits);
-  const verdict = m.verdict as Verdict;
-  let out: Measurement;
-  if (m.kind === 'lanes') {
-    const count = m.lane_count ?? 0;
-    out = {
-      kind: 'lanes',
-      spec,
-      lanes: unpackLanes(m.lane_enc ?? 0, m.lane_first ?? 0, count, m.lanes),
-      values: m.vals ? unpackValues(m.vals) : [],
-      verdicts: unpackVerdicts(m.verdicts, m.verdicts_all, count),
-      verdict,
-    };
-  } else {
-    out = { kind: 'scalar', spec, value: m.value, verdict };
-  }
-  if (m.at !== null) out.at = JSON.parse(m.at);
-  return out;
 }

@@ -7,7 +7,9 @@
 # tests, rpcbind (the system portmapper: the tests start it in network namespaces of their own; when this script
 # installs it, its service is disabled again, so the machine is not left serving port 111), lxi-tools (another
 # standard VXI-11 client), iproute2 (`ip`, to bring up a namespace's loopback) and python3-zeroconf (an mDNS
-# responder that announces instruments to `cpobench discover --mdns` inside a test's namespace).
+# responder that announces instruments to `cpobench discover --mdns` inside a test's namespace); and postgresql
+# (the fleet tests initdb a PostgreSQL of their own into a temporary folder; the service Debian would start is
+# disabled again, as for rpcbind).
 # Usage: ensure-deps.sh [--runtime]   (--runtime: only what `npm start` needs)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -36,6 +38,7 @@ if [ "$runtime_only" = 0 ]; then
   command -v lxi >/dev/null 2>&1 || missing+=(lxi-tools)
   command -v ip >/dev/null 2>&1 || missing+=(iproute2)
   /usr/bin/python3 -c 'import zeroconf' >/dev/null 2>&1 || missing+=(python3-zeroconf)
+  ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "[cpobench] installing Debian packages: ${missing[*]}" >&2
@@ -46,5 +49,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   if [[ " ${missing[*]} " == *" rpcbind "* ]] && [ -d /run/systemd/system ]; then
     $SUDO systemctl disable --now rpcbind.socket rpcbind.service >/dev/null 2>&1 || true
+  fi
+  if [[ " ${missing[*]} " == *" postgresql "* ]] && [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now postgresql.service >/dev/null 2>&1 || true
   fi
 fi
