@@ -68,6 +68,8 @@ export interface StepRecord {
   verdict?: Verdict;
   error?: string;
   attempts?: number;
+  /** Sweep coordinates of a step nested in a sweep (e.g. {temperature: 45}); its measurements carry them too. */
+  at?: Record<string, number>;
   measurements: Measurement[];
 }
 
@@ -223,4 +225,8 @@ export interface StepPlan {
   name: string;
   type: string;
   measurements: MeasurementSpec[];
+  /** Id of the step it is nested in (a sweep), when it is. */
+  parent?: string;
+  /** On `step.started`: the sweep coordinates this run of a nested step is at. */
+  at?: Record<string, number>;
 }

@@ -372,13 +372,15 @@ class Runner {
   private plan(steps: readonly SequenceStep[]): StepPlan[] {
     const out: StepPlan[] = [];
     let i = 0;
-    const walk = (list: readonly SequenceStep[]) => {
+    const walk = (list: readonly SequenceStep[], parent: string | undefined) => {
       for (const s of list) {
-        out.push({ index: i++, id: s.id, name: s.name, type: s.type, measurements: this.specs(s) });
-        walk(s.steps);
+        const plan: StepPlan = { index: i++, id: s.id, name: s.name, type: s.type, measurements: this.specs(s) };
+        if (parent !== undefined) plan.parent = parent;
+        out.push(plan);
+        walk(s.steps, s.id);
       }
     };
-    walk(steps);
+    walk(steps, undefined);
     return out;
   }
 
@@ -400,11 +402,20 @@ class Runner {
     const specs = this.specs(step);
     const index = this.stepIndex++;
     const startedAt = new Date().toISOString();
-    store.appendStep(this.id, { index, id: step.id, name: step.name, type: step.type, startedAt });
+    // a step nested in a sweep runs once per setpoint: each run is its own record, with its coordinates
+    const stepAt = Object.keys(at).length > 0 ? { ...at } : undefined;
+    store.appendStep(this.id, { index, id: step.id, name: step.name, type: step.type, startedAt, at: stepAt });
     bus.emit({
       type: 'step.started',
       runId: this.id,
-      step: { index, id: step.id, name: step.name, type: step.type, measurements: specs },
+      step: {
+        index,
+        id: step.id,
+        name: step.name,
+        type: step.type,
+        measurements: specs,
+        ...(stepAt ? { at: stepAt } : {}),
+      },
     });
     let tally = newTally();
     let stepError: string | undefined;

@@ -160,6 +160,7 @@ interface StepRow {
   verdict: string | null;
   error: string | null;
   attempts: number | null;
+  at: string | null;
 }
 
 interface MeasurementRow {
@@ -257,7 +258,7 @@ export class SqliteStore implements RunStore {
         model, serial, firmware, raw_identity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       getInstruments: db.prepare('SELECT * FROM instruments WHERE run_id = ? ORDER BY idx'),
       insertStep: db.prepare(
-        'INSERT INTO steps (run_id, idx, step_id, name, type, started_at) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT INTO steps (run_id, idx, step_id, name, type, started_at, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       findStep: db.prepare('SELECT pk FROM steps WHERE run_id = ? AND step_id = ? ORDER BY pk DESC LIMIT 1').pluck(),
       finishStep: db.prepare('UPDATE steps SET finished_at = ?, verdict = ?, error = ?, attempts = ? WHERE pk = ?'),
@@ -402,7 +403,8 @@ export class SqliteStore implements RunStore {
     this.guard(
       'appendStep',
       () => {
-        const info = this.st.insertStep.run(runId, step.index, step.id, step.name, step.type, step.startedAt);
+        const at = step.at && Object.keys(step.at).length > 0 ? JSON.stringify(step.at) : null;
+        const info = this.st.insertStep.run(runId, step.index, step.id, step.name, step.type, step.startedAt, at);
         this.stepPks.set(`${runId}\u0000${step.id}`, Number(info.lastInsertRowid));
       },
       runId,
@@ -675,6 +677,7 @@ export class SqliteStore implements RunStore {
       if (s.verdict !== null) step.verdict = s.verdict as Verdict;
       if (s.error !== null) step.error = s.error;
       if (s.attempts !== null) step.attempts = s.attempts;
+      if (s.at !== null) step.at = JSON.parse(s.at) as Record<string, number>;
       byPk.set(s.pk, step);
       return step;
     });

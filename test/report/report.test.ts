@@ -117,10 +117,14 @@ describe('CSV report', () => {
     expect(t[0]).toEqual(['lane', 'value', 'verdict', 'frame']);
     expect(t).toHaveLength(801);
     expect(t[800][3]).toBe('1');
-    const paths = writeCsvDir(rec, join(tmp.dir, 'csv'));
-    expect(paths).toHaveLength(4);
-    expect(parseCsv(readFileSync(paths[1], 'utf8'))).toHaveLength(401);
-    expect(renderCsv(rec).match(/^# .*\.csv$/gm)).toHaveLength(4);
+    expect(writeCsvDir(rec, join(tmp.dir, 'csv'))).toEqual([join(tmp.dir, 'csv', 'measurements.csv')]);
+    const paths = writeCsvDir(rec, join(tmp.dir, 'csv-tables'), { tables: true });
+    expect(paths).toHaveLength(5);
+    expect(parseCsv(readFileSync(paths[2], 'utf8'))).toHaveLength(401);
+    // the single-file CSV is the tidy table: one header, every row as wide
+    const tidy = parseCsv(renderCsv(rec));
+    expect(new Set(tidy.map((r) => r.length))).toEqual(new Set([tidy[0].length]));
+    expect(renderCsv(rec)).not.toMatch(/^# /m);
   });
 });
 
@@ -134,7 +138,7 @@ describe('JUnit report', () => {
     expect(xml.match(/<skipped\/>/g)).toHaveLength(1);
     expect(xml).toContain('tests="4" failures="1" errors="1" skipped="1"');
     expect(xml).toContain('ber_upper: 1 of 400 lanes out of limits [-∞, 1e-12]: lane 17=1e-9');
-    expect(xml).toContain('rx_power @ temperature=25: 1 of 4 lanes out of limits [1e-6, +∞] W: lane 2=-0.25');
+    expect(xml).toContain('rx_power @ 25 °C: 1 of 4 lanes out of limits [1e-6, +∞] W: lane 2=-0.25');
     expect(xml).toContain('power analyzer timeout &lt;rail 3&gt;');
     expect(xml).toContain('<property name="dut" value="SN-0001"/>');
     expect(xml).toContain('fw 2.3');
@@ -240,6 +244,6 @@ describe('renderReport', () => {
     expect(JSON.parse(renderReport(rec, 'json').body).id).toBe(rec.id);
     expect(renderReport(rec, 'junit').contentType).toContain('xml');
     expect(renderReport(rec, 'html').body).toContain('<svg');
-    expect(renderReport(rec, 'csv').body).toContain('# 01_ber_ber_upper.csv');
+    expect(renderReport(rec, 'csv').body).toMatch(/^run,step_index,step,step_name,measurement,/);
   });
 });

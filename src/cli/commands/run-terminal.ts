@@ -10,6 +10,7 @@ import { SingleBar } from 'cli-progress';
 import type { BenchEvent, PromptRecord } from '../../core/record.ts';
 import type { EventBus } from '../../orchestrator/bus.ts';
 import type { PromptBroker } from '../../orchestrator/prompts.ts';
+import { coordLabel } from '../../shared/coordinates.js';
 import { describeError } from './common.ts';
 
 export interface RunDisplay {
@@ -49,13 +50,18 @@ export function progressDisplay(bus: EventBus, topLevel: readonly string[], tty:
     stopBar();
     process.stderr.write(text);
   };
+  /** the coordinates each nested step is running at, for its verdict line ("PASS     t-li @ 45 °C") */
+  const stepAt = new Map<string, string>();
   const off = bus.on((e: BenchEvent) => {
     if (e.type === 'step.started') {
+      const at = coordLabel(e.step.at);
+      stepAt.set(e.step.id, at ? ` @ ${at}` : '');
       // nested steps (inside a temperature sweep) show under their parent: "step 8/10 … › L-I check"
       if (topLevel.includes(e.step.id)) {
         stepNo++;
         payload = { step: `${stepNo}/${total}`, name: e.step.name, remaining: '--' };
-      } else payload = { step: `${stepNo}/${total}`, name: `› ${e.step.name}`, remaining: '--' };
+      } else
+        payload = { step: `${stepNo}/${total}`, name: `› ${e.step.name}${stepAt.get(e.step.id)}`, remaining: '--' };
       stopBar();
       if (bar) {
         bar.start(1, 0, payload);
@@ -69,7 +75,7 @@ export function progressDisplay(bus: EventBus, topLevel: readonly string[], tty:
       // a step that ran to its end (whatever its verdict) shows a full bar, also one that reported no progress
       if (bar && barStarted && e.verdict !== 'ERROR' && e.verdict !== 'SKIPPED')
         bar.update(bar.getTotal(), { ...payload, remaining: '0s' });
-      say(`  ${e.verdict.padEnd(8)} ${e.step}${e.error ? `: ${e.error}` : ''}\n`);
+      say(`  ${e.verdict.padEnd(8)} ${e.step}${stepAt.get(e.step) ?? ''}${e.error ? `: ${e.error}` : ''}\n`);
     } else if (e.type === 'log' && (e.level === 'warn' || e.level === 'error')) {
       say(`  ${e.level}: ${e.msg}\n`);
     }
