@@ -61,7 +61,7 @@ export function findings(steps, opts = {}) {
       }
       const shown = bad
         .slice(0, maxLanes)
-        .map((l) => `${l.text} = ${l.value === null ? "no value" : fmtValue(l.value, unit)}`)
+        .map((l) => `${l.text} = ${l.value === null ? 'no value' : fmtValue(l.value, unit)}`)
         .join('; ');
       const more = bad.length > maxLanes ? `; … ${bad.length - maxLanes} more` : '';
       out.push({
