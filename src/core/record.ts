@@ -202,7 +202,10 @@ export type BenchEvent =
       unit: string;
       lanes: number[];
       values: (number | null)[];
+      /** Sweep coordinates of the frame (a nested step's, a measurement's own), when it has any. */
+      at?: Record<string, number>;
     }
+  | { type: 'lanemap'; runId: string; laneMap: LaneMapRecord }
   | { type: 'step.finished'; runId: string; step: string; verdict: Verdict; error?: string }
   | {
       type: 'run.finished';
@@ -216,7 +219,18 @@ export type BenchEvent =
   | { type: 'instrument'; role: string; state: string; identity?: string; resource?: string }
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; runId?: string }
   | { type: 'prompt'; runId: string; prompt: PromptRecord }
-  | { type: 'progress'; runId: string; step: string; done: number; total: number; etaS?: number }
+  | {
+      type: 'progress';
+      runId: string;
+      step: string;
+      done: number;
+      total: number;
+      etaS?: number;
+      /** What done and total count ("bits", "points", "setpoints", "instruments"...); absent: the step did not say. */
+      unit?: string;
+      /** More about where the work is ("errors so far 0, 3.0e12 bits per lane to go"). */
+      detail?: string;
+    }
   | { type: 'hold'; runId: string; hold: HoldRecord };
 
 export interface StepPlan {

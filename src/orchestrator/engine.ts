@@ -441,7 +441,9 @@ class Runner {
       }
     }
     this.flushTranscript();
-    store.setLaneMap(this.id, laneMapRecord(this.lanes));
+    const laneMap = laneMapRecord(this.lanes);
+    store.setLaneMap(this.id, laneMap);
+    bus.emit({ type: 'lanemap', runId: this.id, laneMap });
     if (stepError !== undefined) {
       this.finishStep(step, index, 'ERROR', attempts, stepError);
       throw new StepError(`step ${step.id} (${step.type}): ${stepError}`);
@@ -500,7 +502,16 @@ class Runner {
         bus.emit({ type: 'measurement', runId, step: step.id, measurement: m });
         if (m.kind === 'lanes') {
           const { name: metric, unit } = m.spec;
-          bus.emit({ type: 'lanes', runId, step: step.id, metric, unit, lanes: m.lanes, values: m.values });
+          bus.emit({
+            type: 'lanes',
+            runId,
+            step: step.id,
+            metric,
+            unit,
+            lanes: m.lanes,
+            values: m.values,
+            ...(m.at ? { at: m.at } : {}),
+          });
         }
         this.noteForSummary(m);
       },
@@ -513,6 +524,7 @@ class Runner {
           unit,
           lanes: [...data.lanes],
           values: [...data.values],
+          ...(Object.keys(at).length > 0 ? { at: { ...at } } : {}),
         }),
       progress: (done, total, etaS) => bus.emit({ type: 'progress', runId, step: step.id, done, total, etaS }),
       log: (level, msg) => this.emitLog(level, `${step.id}: ${msg}`),
