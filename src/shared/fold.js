@@ -114,7 +114,8 @@ export function applyEvent(s, e, ts = Date.now()) {
       if (run?.id === e.runId) {
         const at = e.step.at && Object.keys(e.step.at).length > 0 ? { ...e.step.at } : undefined;
         run.stepStates[e.step.id] = { state: 'running', startedAt: new Date(ts).toISOString(), ...(at ? { at } : {}) };
-        (run.stepRuns ??= []).push({ id: e.step.id, name: e.step.name, ...(at ? { at } : {}), state: 'running' });
+        if (!run.stepRuns) run.stepRuns = [];
+        run.stepRuns.push({ id: e.step.id, name: e.step.name, ...(at ? { at } : {}), state: 'running' });
       }
       break;
     case 'progress': {
