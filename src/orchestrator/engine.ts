@@ -515,7 +515,7 @@ class Runner {
         }
         this.noteForSummary(m);
       },
-      lanesFrame: (metric, unit, data) =>
+      lanesFrame: (metric, unit, data, frameAt) =>
         bus.emit({
           type: 'lanes',
           runId,
@@ -524,9 +524,10 @@ class Runner {
           unit,
           lanes: [...data.lanes],
           values: [...data.values],
-          ...(Object.keys(at).length > 0 ? { at: { ...at } } : {}),
+          ...(Object.keys(frameAt).length > 0 ? { at: { ...frameAt } } : {}),
         }),
-      progress: (done, total, etaS) => bus.emit({ type: 'progress', runId, step: step.id, done, total, etaS }),
+      progress: (done, total, etaS, unit) =>
+        bus.emit({ type: 'progress', runId, step: step.id, done, total, etaS, ...(unit ? { unit } : {}) }),
       log: (level, msg) => this.emitLog(level, `${step.id}: ${msg}`),
       prompt: async (kind, message) => {
         const { prompt, answer } = this.deps.prompts.ask({ step: step.id, kind, message }, signal);

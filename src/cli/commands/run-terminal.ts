@@ -29,14 +29,21 @@ export function formatEta(s: number | undefined): string {
   return `${Math.floor(t / 3600)}h${String(Math.floor((t % 3600) / 60)).padStart(2, '0')}m`;
 }
 
+/** Progress in the unit of the work: "1.5e12/3.0e12 bits", "12/40 frames". */
+export function workText(done: number, total: number, unit: string): string {
+  const n = (v: number) =>
+    Math.abs(v) >= 1e6 ? v.toExponential(1).replace('e+', 'e') : String(Math.round(v * 10) / 10);
+  return `${n(done)}/${n(total)} ${unit}`;
+}
+
 export function progressDisplay(bus: EventBus, topLevel: readonly string[], tty: boolean): RunDisplay {
   const total = topLevel.length;
   let stepNo = 0;
-  let payload = { step: '', name: '', remaining: '--' };
+  let payload = { step: '', name: '', remaining: '--', work: '' };
   const bar = tty
     ? new SingleBar({
-        format: 'step {step} |{bar}| {percentage}% · ETA {remaining} · {name}',
-        barsize: 30,
+        format: 'step {step} |{bar}| {percentage}% · {work}ETA {remaining} · {name}',
+        barsize: 20,
         hideCursor: true,
         stream: process.stderr,
       })
@@ -59,16 +66,25 @@ export function progressDisplay(bus: EventBus, topLevel: readonly string[], tty:
       // nested steps (inside a temperature sweep) show under their parent: "step 8/10 … › L-I check"
       if (topLevel.includes(e.step.id)) {
         stepNo++;
-        payload = { step: `${stepNo}/${total}`, name: e.step.name, remaining: '--' };
+        payload = { step: `${stepNo}/${total}`, name: e.step.name, remaining: '--', work: '' };
       } else
-        payload = { step: `${stepNo}/${total}`, name: `› ${e.step.name}${stepAt.get(e.step.id)}`, remaining: '--' };
+        payload = {
+          step: `${stepNo}/${total}`,
+          name: `› ${e.step.name}${stepAt.get(e.step.id)}`,
+          remaining: '--',
+          work: '',
+        };
       stopBar();
       if (bar) {
         bar.start(1, 0, payload);
         barStarted = true;
       } else process.stderr.write(`step ${payload.step} ${payload.name} …\n`);
     } else if (e.type === 'progress' && bar && barStarted) {
-      payload = { ...payload, remaining: e.done >= e.total ? '0s' : formatEta(e.etaS) };
+      payload = {
+        ...payload,
+        remaining: e.done >= e.total ? '0s' : formatEta(e.etaS),
+        work: e.unit ? `${workText(e.done, e.total, e.unit)} · ` : '',
+      };
       bar.setTotal(e.total);
       bar.update(e.done, payload);
     } else if (e.type === 'step.finished') {
