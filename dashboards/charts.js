@@ -35,8 +35,18 @@ class Chart {
       this.el.dataset.axes = opts.axes.map((a) => a.label ?? '').join('|');
     } else this.u.setData(data);
     let points = 0;
-    for (let s = 1; s < data.length; s++) for (const v of data[s]) if (v !== null && v !== undefined) points++;
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (let s = 1; s < data.length; s++) {
+      for (const v of data[s]) {
+        if (v === null || v === undefined) continue;
+        points++;
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
+    }
     this.el.dataset.points = String(points);
+    this.el.dataset.range = points ? `${lo},${hi}` : '';
   }
 
   reset() {
