@@ -135,3 +135,23 @@ describe('the end-of-run summary', () => {
     expect(fail.stderr).toMatch(/warn: remap: 18 lane\(s\) could not be repaired/);
   });
 });
+
+describe('cpobench report --format pdf', () => {
+  it('prints the HTML report through headless Chromium: a PDF of several pages titled with the run', async () => {
+    const out = join(dir, 'fail.pdf');
+    const id = runIdFrom(fail.stderr);
+    const r = await cpobench(['report', id, '--db', db, '--format', 'pdf', '--out', out], undefined, {
+      timeoutMs: 120_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const pdf = readFileSync(out);
+    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    const text = pdf.toString('latin1');
+    expect(text).toContain('/Title (cpobench lightbundle-512g-qual SN-V2 FAIL)');
+    expect(text.match(/\/Type \/Page\b/g)!.length).toBeGreaterThanOrEqual(2);
+    // without --out a PDF is refused, not written to the terminal
+    const bare = await cpobench(['report', id, '--db', db, '--format', 'pdf']);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain('--format pdf needs --out FILE');
+  }, 150_000);
+});

@@ -217,6 +217,38 @@ describe('HTML report', () => {
     expect(html).toContain('<th>high</th>');
   });
 
+  it('puts failures first, then a sign-off block and a contents list; information gets no verdict badge', () => {
+    const html = renderHtml(rec);
+    const failures = html.indexOf('<h2 id="failures">Failures first: ');
+    const summary = html.indexOf('<tr><th>Run</th>');
+    expect(failures).toBeGreaterThan(0);
+    expect(failures).toBeLessThan(summary); // before the summary table, on the first page
+    const table = html.slice(failures, html.indexOf('</table>', failures));
+    // the failing lane array: step, coordinates, measurement, limit, the lane with its row and column
+    expect(table).toContain('<td>rx_power</td><td class="num">1 lane(s)</td><td>≥ 1e-6 W</td><td>lane 2 (row 1, col 2; logical #1) = -0.25</td>');
+    expect(table).toContain('25 °C');
+    expect(table).toContain('lane 17 (row 1, col 17; dead; remapped to spare 399) = 1e-9');
+    expect(table).toContain('power analyzer timeout &lt;rail 3&gt;'); // a step error, first
+    expect(html.indexOf('<h2 id="sign-off">Sign-off</h2>')).toBeGreaterThan(summary);
+    expect(html).toMatch(/<tr><td>Tested by<\/td><td>[^<]+<\/td>/);
+    expect(html).toContain('<nav class="contents"');
+    expect(html).toMatch(/<li><a href="#step-0">0\. L-I sweep<\/a>/);
+    // a value without limits is information: no PASS badge on it
+    const infoRow = html.match(/<tr><td>li_lane_power<\/td>.*?<\/tr>/)![0];
+    expect(infoRow).not.toContain('badge');
+    expect(infoRow).toContain('info');
+  });
+
+  it('labels a log BER axis in whole decades, never 1e-9, 1e-9, 1e-9.01', () => {
+    const html = renderHtml(rec);
+    const plot = html.slice(html.indexOf('class="plot ber"'));
+    const svg = plot.slice(0, plot.indexOf('</svg>'));
+    const labels = [...svg.matchAll(/text-anchor="end">(1e-?\d+(?:\.\d+)?)</g)].map((m) => m[1]);
+    expect(labels.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(labels).size).toBe(labels.length);
+    for (const l of labels) expect(l).toMatch(/^1e-?\d+$/);
+  });
+
   it('escapes a <script> in the DUT name and other text', () => {
     const r = sampleRecord({ dut: '<script>alert(1)</script>', operator: 'a&b' });
     r.steps[0].name = '<img src=x onerror=alert(2)>';
