@@ -225,7 +225,9 @@ describe('HTML report', () => {
     expect(failures).toBeLessThan(summary); // before the summary table, on the first page
     const table = html.slice(failures, html.indexOf('</table>', failures));
     // the failing lane array: step, coordinates, measurement, limit, the lane with its row and column
-    expect(table).toContain('<td>rx_power</td><td class="num">1 lane(s)</td><td>≥ 1e-6 W</td><td>lane 2 (row 1, col 2; logical #1) = -0.25</td>');
+    expect(table).toContain(
+      '<td>rx_power</td><td class="num">1 lane(s)</td><td>≥ 1e-6 W</td><td>lane 2 (row 1, col 2; logical #1) = -0.25</td>',
+    );
     expect(table).toContain('25 °C');
     expect(table).toContain('lane 17 (row 1, col 17; dead; remapped to spare 399) = 1e-9');
     expect(table).toContain('power analyzer timeout &lt;rail 3&gt;'); // a step error, first
