@@ -1,9 +1,14 @@
-// cpobench dashboard: folds the /ws event stream into view state and renders it. No build step.
+// cpobench dashboard: the /ws event stream folded into state by the same module the server uses
+// (/shared/fold.js), and rendered. No build step: every module here and in /shared is served as-is.
 import { makeCharts } from '/charts.js';
 import { fmt, LaneMap } from '/lanemap.js';
+import { atKey, coordLabel } from '/shared/coordinates.js';
+import { findings } from '/shared/findings.js';
+import { applyEvent, createState, stateFromSnapshot } from '/shared/fold.js';
+import { fmtNum, limitText } from '/shared/format.js';
+import { laneIndex } from '/shared/lanes.js';
 
 const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
-const MAX_POINTS = 2000;
 
 function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -19,161 +24,29 @@ function h(tag, attrs = {}, ...children) {
 }
 
 // ---------------- state ----------------
-const state = {
-  station: '',
-  geometry: null,
-  run: null,
-  instruments: new Map(),
-  lanes: new Map(), // metric -> { unit, step, values: Map<lane, v> }
-  epb: [],
-  rail: [],
-  tec: [],
-  li: [], // { x, values: Map<lane, v> }
-  ber: [], // { t, values: Map<lane, v> }
-  log: [],
-  metric: null,
+let live = createState();
+const ui = {
+  /** the lane charted everywhere: chosen on the lane map, in the failure banner or in a table */
   selected: 1,
+  metric: null,
+  /** frame key chosen for the metric (step and coordinates), or null for the default (nominal, newest) */
+  frameKey: null,
   lastSeq: null,
+  chartsRun: null,
 };
 
-function resetRunData() {
-  state.lanes = new Map();
-  state.epb = [];
-  state.rail = [];
-  state.tec = [];
-  state.li = [];
-  state.ber = [];
-}
-
-function push(arr, p) {
-  arr.push(p);
-  if (arr.length > MAX_POINTS) arr.splice(0, arr.length - MAX_POINTS);
-}
-
-function applyMeasurement(step, m, ts) {
-  const t = ts / 1000;
-  const name = m.spec.name;
-  if (m.kind === 'scalar') {
-    // the module figure the limit applies to (energy_per_bit), not the dynamic share
-    if (m.spec.name === 'energy_per_bit') push(state.epb, [t, m.value]);
-    else if (/rail/i.test(name) && m.spec.unit === 'W') push(state.rail, [t, m.value]);
-    else if (/tec|temp/i.test(name)) push(state.tec, [t, m.value]);
-  } else if (m.kind === 'lanes' && m.at) {
-    const key = Object.keys(m.at).find((k) => /bias|curr/i.test(k));
-    if (key && /li|power/i.test(name)) {
-      const values = new Map();
-      for (let i = 0; i < m.lanes.length; i++) values.set(m.lanes[i], m.values[i]);
-      state.li = state.li.filter((p) => p.x !== m.at[key]);
-      state.li.push({ x: m.at[key], values });
-      state.li.sort((a, b) => a.x - b.x);
-    }
-  }
-  if (state.run) {
-    if (!state.run.measurements) state.run.measurements = [];
-    const list = state.run.measurements;
-    list.push({ step, ts, measurement: m });
-    if (list.length > MAX_POINTS) list.shift();
-  }
-}
-
-function applyLanes(e, ts) {
-  let entry = state.lanes.get(e.metric);
-  if (!entry || entry.step !== e.step) {
-    entry = { unit: e.unit, step: e.step, values: new Map() };
-    state.lanes.set(e.metric, entry);
-  }
-  for (let i = 0; i < e.lanes.length; i++) entry.values.set(e.lanes[i], e.values[i] ?? null);
-  if (/^ber_upper/i.test(e.metric)) {
-    const values = new Map();
-    for (let i = 0; i < e.lanes.length; i++) values.set(e.lanes[i], e.values[i] ?? null);
-    push(state.ber, { t: ts / 1000, values });
-  }
-  if (!state.metric) state.metric = e.metric;
+function selectLane(lane) {
+  ui.selected = lane;
+  schedule();
 }
 
 function applySnapshot(s) {
-  state.station = s.station ?? '';
-  state.geometry = s.geometry ?? null;
-  state.instruments = new Map((s.instruments ?? []).map((i) => [i.role, i]));
-  state.log = (s.log ?? []).slice(-200);
-  resetRunData();
-  state.run = s.run ? { ...s.run, measurements: [] } : null;
-  for (const x of s.run?.measurements ?? []) applyMeasurement(x.step, x.measurement, x.ts);
-  for (const [metric, f] of Object.entries(s.lanes ?? {})) applyLanes({ ...f, metric }, Date.now());
-  if (state.metric && !state.lanes.has(state.metric)) state.metric = state.lanes.keys().next().value ?? null;
+  live = stateFromSnapshot(s);
 }
 
-function applyEvent(e) {
-  const run = state.run;
-  switch (e.type) {
-    case 'run.started':
-      resetRunData();
-      state.metric = null;
-      state.run = {
-        id: e.run.id,
-        sequence: e.run.sequence.name,
-        dut: e.run.dut,
-        operator: e.run.operator,
-        startedAt: e.run.startedAt,
-        outcome: 'RUNNING',
-        steps: e.steps,
-        stepStates: Object.fromEntries(e.steps.map((s) => [s.id, { state: 'pending' }])),
-        measurements: [],
-        openPrompts: [],
-      };
-      break;
-    case 'step.started':
-      if (run?.id === e.runId) run.stepStates[e.step.id] = { state: 'running' };
-      break;
-    case 'progress':
-      if (run?.id === e.runId && run.stepStates[e.step])
-        run.stepStates[e.step].progress = { done: e.done, total: e.total };
-      break;
-    case 'step.finished':
-      if (run?.id === e.runId)
-        run.stepStates[e.step] = { ...run.stepStates[e.step], state: 'done', verdict: e.verdict, error: e.error };
-      break;
-    case 'measurement':
-      if (!run || run.id === e.runId) applyMeasurement(e.step, e.measurement, e.ts);
-      break;
-    case 'lanes':
-      if (!run || run.id === e.runId) applyLanes(e, e.ts);
-      break;
-    case 'safe-state':
-      if (run?.id === e.runId) run.safeState = e.check;
-      break;
-    case 'run.finished':
-      if (run?.id === e.runId) {
-        run.outcome = e.outcome;
-        run.summary = e.summary;
-        run.error = e.error;
-        if (e.safeState) run.safeState = e.safeState;
-        run.openPrompts = [];
-      }
-      loadHistory();
-      break;
-    case 'instrument': {
-      const prev = state.instruments.get(e.role) ?? {};
-      state.instruments.set(e.role, {
-        ...prev,
-        role: e.role,
-        state: e.state,
-        identity: e.identity ?? prev.identity,
-        resource: e.resource ?? prev.resource,
-      });
-      break;
-    }
-    case 'prompt':
-      if (run?.id === e.runId) {
-        run.openPrompts = (run.openPrompts ?? []).filter((p) => p.id !== e.prompt.id);
-        if (!e.prompt.answeredAt) run.openPrompts.push(e.prompt);
-      }
-      break;
-    case 'log':
-      state.log.push({ ts: e.ts, level: e.level, msg: e.msg });
-      if (state.log.length > 200) state.log.splice(0, state.log.length - 200);
-      break;
-  }
+function applyBenchEvent(e) {
+  applyEvent(live, e, e.ts ?? Date.now());
+  if (e.type === 'run.finished') loadHistory();
 }
 
 // ---------------- connection ----------------
@@ -187,6 +60,7 @@ function setConn(s) {
   const el = $('connection-state');
   el.textContent = s;
   el.className = `badge ${s}`;
+  schedule();
 }
 
 function token() {
@@ -196,7 +70,7 @@ function token() {
 function connect() {
   setConn('connecting');
   const q = new URLSearchParams();
-  if (state.lastSeq !== null) q.set('since', String(state.lastSeq));
+  if (ui.lastSeq !== null) q.set('since', String(ui.lastSeq));
   if (token()) q.set('token', token());
   const proto = location.protocol === 'https:' ? 'wss' : 'ws';
   const sock = new WebSocket(`${proto}://${location.host}/ws?${q}`);
@@ -225,18 +99,18 @@ function connect() {
 function onMessage(m) {
   if (m.type === 'snapshot') {
     applySnapshot(m);
-    state.lastSeq = m.seq;
+    ui.lastSeq = m.seq;
   } else if (m.type === 'resume') {
-    state.lastSeq = m.seq;
+    ui.lastSeq = m.seq;
   } else if (m.type === 'pong') {
     return;
   } else if (m.type === 'error') {
     console.warn('server:', m.message);
     return;
   } else {
-    if (state.lastSeq !== null && m.seq <= state.lastSeq) return;
-    applyEvent(m);
-    state.lastSeq = m.seq;
+    if (ui.lastSeq !== null && m.seq <= ui.lastSeq) return;
+    applyBenchEvent(m);
+    ui.lastSeq = m.seq;
   }
   schedule();
 }
@@ -275,51 +149,77 @@ function schedule() {
   });
 }
 
-const laneMap = new LaneMap($('lane-map'), $('lane-tooltip'), $('lane-legend'), (lane) => {
-  state.selected = lane;
-  schedule();
+const laneMap = new LaneMap($('lane-map'), $('lane-tooltip'), $('lane-legend'), selectLane);
+const charts = makeCharts({
+  energy: $('chart-energy'),
+  tec: $('chart-tec'),
+  li: $('chart-li'),
+  ber: $('chart-ber'),
+  waterfall: $('chart-waterfall'),
 });
-const charts = makeCharts({ energy: $('chart-energy'), tec: $('chart-tec'), li: $('chart-li'), ber: $('chart-ber') });
 
 function geometry() {
-  if (state.geometry) return state.geometry;
+  if (live.geometry) return live.geometry;
   let max = 0;
-  for (const m of state.lanes.values()) for (const l of m.values.keys()) max = Math.max(max, l);
+  for (const f of Object.values(live.frames ?? {})) for (const l of f.lanes) max = Math.max(max, l);
   const cols = Math.max(1, Math.ceil(Math.sqrt(max || 400)));
   return { rows: Math.ceil((max || 400) / cols), cols, lanes: max || 400 };
 }
 
+function lanesOfRun() {
+  return laneIndex(live.geometry, live.run?.laneMap);
+}
+
+function stepName(id) {
+  return live.run?.steps.find((s) => s.id === id)?.name ?? id;
+}
+
+/** The declared spec of a step's measurement (limits, unit), from the run's plan. */
+function specOf(step, name) {
+  return live.run?.steps.find((s) => s.id === step)?.measurements.find((m) => m.name === name);
+}
+
+/** Connection lost while a run was going: what the bench does now is not known here. */
+function stateUnknown() {
+  return connState !== 'live' && live.run?.outcome === 'RUNNING';
+}
+
 function render() {
-  $('station-name').textContent = state.station || '–';
-  $('last-seq').textContent = `seq ${state.lastSeq ?? '–'}`;
-  const run = state.run;
+  $('station-name').textContent = live.station || '–';
+  $('last-seq').textContent = `seq ${ui.lastSeq ?? '–'}`;
+  const run = live.run;
+  if ((run?.id ?? null) !== ui.chartsRun) {
+    // a new run: every chart starts empty with fresh axes, the lane map with the run's first metric
+    charts.reset();
+    ui.chartsRun = run?.id ?? null;
+    ui.metric = null;
+    ui.frameKey = null;
+  }
+  const unknown = stateUnknown();
   const running = run?.outcome === 'RUNNING';
-  $('start-button').disabled = running;
-  $('abort-button').disabled = !running;
+  document.body.classList.toggle('state-unknown', unknown);
+  $('start-button').disabled = running || connState !== 'live';
+  $('abort-button').disabled = !running || unknown;
   $('run-id').textContent = run?.id ?? '–';
   $('run-dut').textContent = run ? `${run.dut} (${run.operator}, ${run.sequence})` : '–';
-  const outcome = run?.outcome ?? 'IDLE';
+  const outcome = unknown ? 'UNKNOWN' : (run?.outcome ?? 'IDLE');
   $('run-outcome').textContent = outcome;
   $('run-outcome').className = `outcome ${outcome}`;
-  // why a run ended ERROR or ABORTED (an instrument that stopped answering, who aborted): the record's error
+  $('conn-note').hidden = !unknown;
   $('run-error').textContent = run?.error ?? '';
   $('run-error').hidden = !run?.error;
   renderSafety(run);
-  const lastEpb = state.epb.at(-1)?.[1] ?? run?.summary?.energyPerBitPj;
-  $('run-epb').textContent = lastEpb === undefined ? '–' : fmt(lastEpb, 'pJ/bit');
+  const epb = run?.measurements.findLast((x) => x.measurement.spec.name === 'energy_per_bit')?.measurement.value;
+  const lastEpb = epb ?? run?.summary?.energyPerBitPj;
+  $('run-epb').textContent = lastEpb === undefined || lastEpb === null ? '–' : fmt(lastEpb, 'pJ/bit');
 
+  renderFailures(run);
   renderLaneMap();
-  renderPrompts();
+  renderPrompts(unknown);
   renderSteps();
   renderInstruments();
   renderLog();
-  charts.setEnergy(state.epb, state.rail);
-  charts.setTec(state.tec);
-  const lane = state.selected;
-  $('li-lane').textContent = String(lane);
-  $('ber-lane').textContent = String(lane);
-  charts.setLi(state.li.map((p) => [p.x, p.values.get(lane) ?? null]));
-  charts.setBer(state.ber.map((p) => [p.t, p.values.get(lane) ?? null]));
+  renderCharts(run);
 }
 
 /** A banner no one can miss when an instrument did not confirm its safe state (read back), naming each one. */
@@ -339,37 +239,229 @@ function renderSafety(run) {
   );
 }
 
-function renderLaneMap() {
-  const sel = $('metric-select');
-  const metrics = [...state.lanes.keys()];
-  if (sel.options.length !== metrics.length || metrics.some((m, i) => sel.options[i]?.value !== m)) {
-    sel.replaceChildren(...metrics.map((m) => h('option', { value: m }, `${m} (${state.lanes.get(m).unit || '–'})`)));
+/** The run's measurements as findings.js takes them: one entry per measurement, and each step run that erred. */
+function liveSteps(run) {
+  const out = run.measurements.map((x) => ({
+    id: x.step,
+    name: stepName(x.step),
+    measurements: [x.measurement],
+  }));
+  for (const r of run.stepRuns ?? []) {
+    if (r.verdict === 'ERROR')
+      out.push({ id: r.id, name: r.name, at: r.at, verdict: 'ERROR', error: r.error, measurements: [] });
   }
-  if (state.metric) sel.value = state.metric;
+  return out;
+}
+
+let failuresKey = '';
+/** Failures first: each failing or marginal measurement with its step, coordinates, value, limit and lanes. */
+function renderFailures(run) {
+  const el = $('failure-banner');
+  const found = run ? findings(liveSteps(run), { geometry: live.geometry, laneMap: run.laneMap, maxLanes: 6 }) : [];
+  const key = `${run?.id}:${found.map((f) => f.text).join('\n')}`;
+  if (key === failuresKey) return;
+  failuresKey = key;
+  el.hidden = found.length === 0;
+  if (found.length === 0) {
+    el.replaceChildren();
+    return;
+  }
+  const fails = found.filter((f) => f.severity !== 'MARGINAL').length;
+  el.className = `failures ${fails > 0 ? 'has-fail' : 'marginal-only'}`;
+  el.replaceChildren(
+    h('strong', {}, `${fails} failing, ${found.length - fails} marginal`),
+    h(
+      'ul',
+      {},
+      ...found
+        .slice(0, 30)
+        .map((f) =>
+          h(
+            'li',
+            { class: f.severity, testid: 'failure-item' },
+            h('span', { class: `verdict ${f.severity}` }, f.severity),
+            ` ${f.stepName}${f.at ? ` @ ${coordLabel(f.at)}` : ''}: `,
+            f.measurement
+              ? f.lanes.length
+                ? [
+                    `${f.measurement} on ${f.laneCount} lane(s)${f.limit ? ` (limit ${f.limit})` : ''}: `,
+                    ...f.lanes
+                      .slice(0, 6)
+                      .map((l) =>
+                        h(
+                          'button',
+                          { type: 'button', class: 'lane-link', title: l.text, onclick: () => selectLane(l.lane) },
+                          `lane ${l.lane}${l.dead ? ' dead' : ''}${l.remappedTo !== null ? ` →${l.remappedTo}` : ''}`,
+                        ),
+                      ),
+                    f.laneCount > 6 ? ` … ${f.laneCount - 6} more` : '',
+                  ]
+                : `${f.measurement} = ${fmt(f.value, f.unit)}${f.limit ? `, limit ${f.limit}` : ''}`
+              : f.text.replace(/^ERROR [^:]*: /, ''),
+          ),
+        ),
+    ),
+  );
+}
+
+/** Frames of a metric, and the one shown: the chosen one, else the newest at nominal conditions, else the newest. */
+function framesOf(metric) {
+  return Object.entries(live.frames ?? {})
+    .filter(([, f]) => f.metric === metric)
+    .map(([key, f]) => ({ key, f }));
+}
+
+function frameLabel(f) {
+  return `${stepName(f.step)}${f.at ? ` @ ${coordLabel(f.at)}` : ''}`;
+}
+
+function renderLaneMap() {
+  const metrics = [...new Set(Object.values(live.frames ?? {}).map((f) => f.metric))];
+  if (!ui.metric || !metrics.includes(ui.metric)) ui.metric = metrics[0] ?? null;
+  const sel = $('metric-select');
+  if (sel.options.length !== metrics.length || metrics.some((m, i) => sel.options[i]?.value !== m)) {
+    sel.replaceChildren(
+      ...metrics.map((m) => {
+        const f = Object.values(live.frames).find((x) => x.metric === m);
+        return h('option', { value: m }, `${m} (${f?.unit || '–'})`);
+      }),
+    );
+  }
+  if (ui.metric) sel.value = ui.metric;
+  const options = ui.metric ? framesOf(ui.metric) : [];
+  const nominal = options.filter((o) => !o.f.at);
+  const fallback = (nominal.at(-1) ?? options.at(-1))?.key ?? null;
+  const shownKey = ui.frameKey && options.some((o) => o.key === ui.frameKey) ? ui.frameKey : fallback;
+  const csel = $('coord-select');
+  const want = options.map((o) => o.key).join('\n');
+  if (csel.dataset.keys !== want) {
+    csel.replaceChildren(...options.map((o) => h('option', { value: o.key }, frameLabel(o.f))));
+    csel.dataset.keys = want;
+  }
+  if (shownKey) csel.value = shownKey;
+  csel.disabled = options.length < 2;
+  const frame = shownKey ? live.frames[shownKey] : undefined;
   const g = geometry();
-  laneMap.setGeometry(g.rows, g.cols);
-  const m = state.metric ? state.lanes.get(state.metric) : undefined;
-  laneMap.render(state.metric, m, state.lanes, state.selected);
+  laneMap.setGeometry(g.rows, g.cols, g.order);
+  const others = metrics
+    .filter((m) => m !== ui.metric)
+    .map((m) => live.lanes[m])
+    .filter(Boolean);
+  laneMap.render({
+    frame,
+    label: frame ? frameLabel(frame) : '',
+    spec: frame ? specOf(frame.step, frame.metric) : undefined,
+    lanes: lanesOfRun(),
+    others,
+    selected: ui.selected,
+  });
   let filled = 0;
-  if (m) for (const v of m.values.values()) if (v !== null) filled++;
+  if (frame) for (const v of frame.values) if (v !== null) filled++;
   $('lane-count-filled').textContent = String(filled);
   $('lane-count-total').textContent = String(g.lanes);
-  $('selected-lane').textContent = String(state.selected);
+  $('selected-lane').textContent = laneTitle(ui.selected);
+}
+
+function laneTitle(lane) {
+  const d = lanesOfRun().describe(lane);
+  return `${lane}${d.logical !== null ? ` (logical #${d.logical})` : ''}${d.dead ? ' dead' : ''}`;
+}
+
+function renderCharts(run) {
+  const lane = ui.selected;
+  $('li-lane').textContent = laneTitle(lane);
+  $('ber-lane').textContent = laneTitle(lane);
+  $('waterfall-lane').textContent = laneTitle(lane);
+  if (!run) return;
+  const ms = run.measurements;
+  // energy: the last energy step's rails, in pJ/bit (each rail's share of the module's energy per bit)
+  const epb = ms.findLast((x) => x.measurement.spec.name === 'energy_per_bit');
+  if (epb && epb.measurement.value !== null) {
+    const same = ms.filter((x) => x.step === epb.step && x.measurement.kind === 'scalar');
+    const rails = same.filter((x) => /^rail_.*_w$/.test(x.measurement.spec.name));
+    const total =
+      same.find((x) => x.measurement.spec.name === 'total_power_w')?.measurement.value ??
+      rails.reduce((a, x) => a + (x.measurement.value ?? 0), 0);
+    const perW = total > 0 ? epb.measurement.value / total : 0;
+    const bars = rails.map((x) => ({
+      label: x.measurement.spec.name.replace(/^rail_|_w$/g, ''),
+      pj: (x.measurement.value ?? 0) * perW,
+    }));
+    bars.push({ label: 'module', pj: epb.measurement.value });
+    charts.setEnergy(bars, epb.measurement.spec.limits?.high);
+  }
+  // TEC: the temperatures the TEC reached, as measured (°C only: a settle time is not a temperature)
+  const tec = ms.filter(
+    (x) => x.measurement.kind === 'scalar' && x.measurement.spec.unit === 'degC' && x.measurement.value !== null,
+  );
+  if (tec.length) charts.setTec(tec.map((x) => [x.ts / 1000, x.measurement.value]));
+  // L-I of the selected lane, one curve per temperature, all lanes' range faint behind
+  const li = Object.values(live.frames).filter((f) => f.metric === 'received_power' && f.at?.current !== undefined);
+  if (li.length) {
+    const xs = [...new Set(li.map((f) => f.at.current))].sort((a, b) => a - b);
+    const temps = [...new Set(li.map((f) => f.at.temperature ?? null))];
+    const byTemp = temps.map((t) => {
+      const ys = xs.map((x) => {
+        const f = li.find((g) => g.at.current === x && (g.at.temperature ?? null) === t);
+        const i = f ? f.lanes.indexOf(lane) : -1;
+        return i >= 0 && f.values[i] !== null ? f.values[i] * 1e6 : null;
+      });
+      return { label: t === null ? '(nominal)' : `${t} °C`, ys };
+    });
+    const first = temps[0];
+    const range = (pick) =>
+      xs.map((x) => {
+        const f = li.find((g) => g.at.current === x && (g.at.temperature ?? null) === first);
+        const vals = (f?.values ?? []).filter((v) => v !== null).map((v) => v * 1e6);
+        return vals.length ? pick(...vals) : null;
+      });
+    charts.setLi({ xs: xs.map((x) => x * 1e3), min: range(Math.min), max: range(Math.max), byTemp });
+  }
+  // BER of each gate and screen, for the selected lane, each its own point
+  const screens = Object.values(live.frames).filter((f) => f.metric === 'ber_upper_bound');
+  if (screens.length) {
+    charts.setBer(
+      screens.map((f) => {
+        const i = f.lanes.indexOf(lane);
+        return {
+          label: `${f.step}${f.at ? ` @ ${coordLabel(f.at)}` : ''}`,
+          value: i >= 0 ? f.values[i] : null,
+          target: specOf(f.step, f.metric)?.limits?.high,
+        };
+      }),
+    );
+  }
+  // the waterfall: BER against drive (received power) for the selected lane, the median lane faint
+  const wf = Object.values(live.frames).filter((f) => f.metric === 'waterfall_ber' && f.at?.drive_db !== undefined);
+  if (wf.length) {
+    const sorted = wf.slice().sort((a, b) => a.at.drive_db - b.at.drive_db);
+    charts.setWaterfall({
+      xs: sorted.map((f) => f.at.drive_db),
+      lane: sorted.map((f) => {
+        const i = f.lanes.indexOf(lane);
+        return i >= 0 ? f.values[i] : null;
+      }),
+      median: sorted.map((f) => {
+        const v = f.values.filter((x) => x !== null && x > 0).sort((a, b) => a - b);
+        return v.length ? v[Math.floor(v.length / 2)] : null;
+      }),
+    });
+  }
 }
 
 let promptKey = '';
-function renderPrompts() {
+function renderPrompts(unknown) {
   const el = $('prompt-panel');
-  const prompts = state.run?.openPrompts ?? [];
+  const prompts = live.run?.openPrompts ?? [];
   // Only rebuild when the open prompts change, so buttons are not replaced under the operator's pointer.
-  const key = `${state.run?.id}:${prompts.map((p) => p.id).join(',')}`;
+  const key = `${live.run?.id}:${prompts.map((p) => p.id).join(',')}:${unknown}`;
   if (key === promptKey) return;
   promptKey = key;
   el.replaceChildren(
     ...prompts.map((p) => {
       const answer = async (value) => {
         try {
-          await api('POST', `/api/runs/${encodeURIComponent(state.run.id)}/prompts/${encodeURIComponent(p.id)}`, {
+          await api('POST', `/api/runs/${encodeURIComponent(live.run.id)}/prompts/${encodeURIComponent(p.id)}`, {
             answer: value,
             by: $('operator-input').value || 'dashboard',
           });
@@ -383,72 +475,138 @@ function renderPrompts() {
         const input = h('input', { testid: 'prompt-value' });
         box.append(
           input,
-          h('button', { type: 'button', testid: 'prompt-submit', onclick: () => answer(input.value) }, 'Submit'),
+          h(
+            'button',
+            { type: 'button', testid: 'prompt-submit', disabled: unknown, onclick: () => answer(input.value) },
+            'Submit',
+          ),
         );
       } else if (p.kind === 'passfail') {
         box.append(
-          h('button', { type: 'button', testid: 'prompt-pass', onclick: () => answer(true) }, 'Pass'),
-          h('button', { type: 'button', testid: 'prompt-fail', onclick: () => answer(false) }, 'Fail'),
+          h(
+            'button',
+            { type: 'button', testid: 'prompt-pass', disabled: unknown, onclick: () => answer(true) },
+            'Pass',
+          ),
+          h(
+            'button',
+            { type: 'button', testid: 'prompt-fail', disabled: unknown, onclick: () => answer(false) },
+            'Fail',
+          ),
         );
       } else {
-        box.append(h('button', { type: 'button', testid: 'prompt-confirm', onclick: () => answer(true) }, 'Confirm'));
+        box.append(
+          h(
+            'button',
+            { type: 'button', testid: 'prompt-confirm', disabled: unknown, onclick: () => answer(true) },
+            'Confirm',
+          ),
+        );
       }
       return box;
     }),
   );
 }
 
-function limitText(spec) {
-  const l = spec.limits;
-  if (!l) return '';
-  return ` [${l.low ?? '−∞'} … ${l.high ?? '+∞'}]`;
+/** A measurement as one line; a value without limits is information: no verdict colour. */
+function measSpan(m) {
+  const informational = !m.spec.limits || (m.spec.limits.low === undefined && m.spec.limits.high === undefined);
+  const cls = informational ? 'info' : m.verdict;
+  const lt = limitText(m.spec.limits, m.spec.unit);
+  const at = m.at ? ` @ ${coordLabel(m.at)}` : '';
+  if (m.kind === 'scalar') {
+    return h('span', { class: cls }, `${m.spec.name}${at} = ${fmt(m.value, m.spec.unit)}${lt ? ` (limit ${lt})` : ''}`);
+  }
+  const bad = m.verdicts.filter((v) => v === 'FAIL').length;
+  return h(
+    'span',
+    { class: cls },
+    `${m.spec.name}${at}: ${m.lanes.length} lanes${informational ? '' : `, ${bad} fail`}${lt ? ` (limit ${lt})` : ''}`,
+  );
 }
 
-function measText(m) {
-  if (m.kind === 'scalar') return `${m.spec.name} = ${fmt(m.value, m.spec.unit)}${limitText(m.spec)}`;
-  const bad = m.verdicts.filter((v) => v === 'FAIL').length;
-  const at = m.at
-    ? ` @ ${Object.entries(m.at)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(',')}`
-    : '';
-  return `${m.spec.name}${at}: ${m.lanes.length} lanes, ${bad} fail${limitText(m.spec)}`;
+/** Measurements of a step, curve points folded into one line per curve (8 points of li_curve, not 8 lines). */
+function measLines(list) {
+  const out = [];
+  const curves = new Map();
+  for (const m of list) {
+    if (m.kind === 'scalar' && m.at && m.at.point !== undefined) {
+      const { point, current, ...rest } = m.at;
+      const key = `${m.spec.name}|${atKey(rest)}`;
+      const c = curves.get(key);
+      if (c) c.n++;
+      else {
+        const entry = { n: 1, name: m.spec.name, at: rest };
+        curves.set(key, entry);
+        out.push(entry);
+      }
+    } else out.push(m);
+  }
+  return out.map((x) =>
+    x.spec
+      ? measSpan(x)
+      : h(
+          'span',
+          { class: 'info' },
+          `${x.name}${Object.keys(x.at).length ? ` @ ${coordLabel(x.at)}` : ''}: ${x.n} points`,
+        ),
+  );
+}
+
+function progressText(p) {
+  if (!p) return '';
+  const n = (v) => (Math.abs(v) >= 1e6 ? v.toExponential(1) : String(Math.round(v * 10) / 10));
+  const pct = `${Math.round((100 * p.done) / Math.max(1e-300, p.total))}%`;
+  return p.unit ? `${n(p.done)}/${n(p.total)} ${p.unit} · ${pct}` : pct;
 }
 
 function renderSteps() {
   const tbody = $('step-timeline').tBodies[0];
-  const run = state.run;
+  const run = live.run;
   if (!run) {
     tbody.replaceChildren();
     return;
   }
-  const latest = new Map();
-  for (const x of run.measurements ?? []) {
-    const key = `${x.step}/${x.measurement.spec.name}`;
-    latest.set(key, x.measurement);
+  const byStep = new Map();
+  for (const x of run.measurements) {
+    if (!byStep.has(x.step)) byStep.set(x.step, []);
+    byStep.get(x.step).push(x.measurement);
   }
   tbody.replaceChildren(
     ...run.steps.map((s) => {
       const st = run.stepStates[s.id] ?? { state: 'pending' };
       // once the run has ended (ERROR, ABORTED), a step it never reached will not run: it is not "pending"
       const notRun = run.outcome !== 'RUNNING' && st.state === 'pending';
-      const meas = [...latest.entries()].filter(([k]) => k.startsWith(`${s.id}/`)).map(([, m]) => m);
+      const runs = (run.stepRuns ?? []).filter((r) => r.id === s.id && r.at);
       const prog = st.state === 'running' && st.progress ? h('span', { class: 'progress' }, h('i')) : null;
       if (prog)
         prog.firstChild.style.width = `${Math.round((100 * st.progress.done) / Math.max(1, st.progress.total))}%`;
       return h(
         'tr',
-        { testid: `step-${s.id}` },
+        { testid: `step-${s.id}`, class: s.parent ? 'nested' : '' },
         h('td', {}, String(s.index + 1)),
-        h('td', {}, s.name),
-        h('td', { class: notRun ? 'not-run' : st.state }, notRun ? 'not run' : st.state, ' ', prog),
+        h('td', {}, s.parent ? '› ' : '', s.name),
+        h(
+          'td',
+          { class: notRun ? 'not-run' : st.state },
+          notRun ? 'not run' : st.state,
+          st.state === 'running' && st.at ? ` @ ${coordLabel(st.at)}` : '',
+          ' ',
+          prog,
+          st.state === 'running'
+            ? h('span', { class: 'work', testid: `step-progress-${s.id}` }, progressText(st.progress))
+            : null,
+        ),
         h(
           'td',
           { class: `verdict ${st.verdict ?? ''}`, testid: `step-verdict-${s.id}` },
-          st.verdict ?? '',
-          st.error ? ` (${st.error})` : '',
+          runs.length > 0
+            ? runs.map((r) =>
+                h('span', { class: `verdict ${r.verdict ?? ''}` }, `${coordLabel(r.at)} ${r.verdict ?? r.state} `),
+              )
+            : [st.verdict ?? '', st.error ? ` (${st.error})` : ''],
         ),
-        h('td', { class: 'meas' }, ...meas.map((m) => h('span', { class: m.verdict }, measText(m)))),
+        h('td', { class: 'meas' }, ...measLines(byStep.get(s.id) ?? [])),
       );
     }),
   );
@@ -457,7 +615,7 @@ function renderSteps() {
 function renderInstruments() {
   const tbody = $('instrument-panel').tBodies[0];
   tbody.replaceChildren(
-    ...[...state.instruments.values()].map((i) =>
+    ...live.instruments.map((i) =>
       h(
         'tr',
         {},
@@ -481,7 +639,7 @@ function renderLog() {
   const el = $('log-tail');
   const atBottom = el.scrollTop + el.clientHeight >= el.scrollHeight - 4;
   el.replaceChildren(
-    ...state.log
+    ...live.log
       .slice(-100)
       .map((l) => h('li', { class: l.level }, `${new Date(l.ts).toLocaleTimeString()} ${l.level.padEnd(5)} ${l.msg}`)),
   );
@@ -540,13 +698,6 @@ async function download(ev, href, name) {
   }
 }
 
-function scalarTable(rec) {
-  const out = new Map();
-  for (const s of rec.steps ?? [])
-    for (const m of s.measurements ?? []) if (m.kind === 'scalar') out.set(`${s.id}/${m.spec.name}`, m);
-  return out;
-}
-
 async function openRun(id) {
   const el = $('run-detail');
   try {
@@ -563,9 +714,9 @@ async function openRun(id) {
       h(
         'tr',
         {},
-        h('td', {}, s.name),
+        h('td', {}, s.name, s.at ? ` @ ${coordLabel(s.at)}` : ''),
         h('td', { class: `verdict ${s.verdict ?? ''}` }, s.verdict ?? '', s.error ? ` (${s.error})` : ''),
-        h('td', { class: 'meas' }, ...(s.measurements ?? []).map((m) => h('span', { class: m.verdict }, measText(m)))),
+        h('td', { class: 'meas' }, ...measLines(s.measurements ?? [])),
       ),
     );
     el.replaceChildren(
@@ -595,41 +746,186 @@ async function openRun(id) {
   }
 }
 
+/** Every judged value of a record by step, coordinates and name, for compare. */
+function valueTable(rec) {
+  const out = new Map();
+  for (const s of rec.steps ?? []) {
+    for (const m of s.measurements ?? []) {
+      const key = `${s.id} · ${m.spec.name}${m.at ? ` @ ${coordLabel(m.at)}` : ''}`;
+      out.set(key, m);
+    }
+  }
+  return out;
+}
+
+function median(values) {
+  const v = values.filter((x) => x !== null && Number.isFinite(x)).sort((a, b) => a - b);
+  return v.length ? v[Math.floor(v.length / 2)] : null;
+}
+
 async function compare() {
   const [a, b] = [...picked];
   const el = $('compare-panel');
   try {
     const [ra, rb] = await Promise.all([a, b].map((id) => api('GET', `/api/runs/${encodeURIComponent(id)}`)));
+    const delta = (x, y) => (typeof x === 'number' && typeof y === 'number' ? fmtNum(y - x) : '');
     const rows = [
-      ['outcome', ra.outcome, rb.outcome],
-      ['DUT', ra.dut, rb.dut],
-      ['sequence', ra.sequence?.name, rb.sequence?.name],
-      ['energy/bit (pJ)', fmt(ra.summary?.energyPerBitPj ?? null), fmt(rb.summary?.energyPerBitPj ?? null)],
-      ['lanes active', ra.summary?.lanesActive, rb.summary?.lanesActive],
-      ['lanes dead', ra.summary?.lanesDead, rb.summary?.lanesDead],
+      ['outcome', ra.outcome, rb.outcome, '', ra.outcome !== rb.outcome],
+      ['DUT', ra.dut, rb.dut, '', false],
+      ['sequence', ra.sequence?.name, rb.sequence?.name, '', false],
+      [
+        'energy/bit (pJ)',
+        fmtNum(ra.summary?.energyPerBitPj ?? null),
+        fmtNum(rb.summary?.energyPerBitPj ?? null),
+        delta(ra.summary?.energyPerBitPj, rb.summary?.energyPerBitPj),
+        false,
+      ],
+      [
+        'lanes active',
+        ra.summary?.lanesActive,
+        rb.summary?.lanesActive,
+        delta(ra.summary?.lanesActive, rb.summary?.lanesActive),
+        false,
+      ],
+      [
+        'lanes dead',
+        ra.summary?.lanesDead,
+        rb.summary?.lanesDead,
+        delta(ra.summary?.lanesDead, rb.summary?.lanesDead),
+        false,
+      ],
     ];
-    const sa = scalarTable(ra);
-    const sb = scalarTable(rb);
-    for (const k of new Set([...sa.keys(), ...sb.keys()])) {
-      const ma = sa.get(k);
-      const mb = sb.get(k);
-      rows.push([k, ma ? fmt(ma.value, ma.spec.unit) : '–', mb ? fmt(mb.value, mb.spec.unit) : '–']);
+    const va = valueTable(ra);
+    const vb = valueTable(rb);
+    let laneDiff = null;
+    for (const k of new Set([...va.keys(), ...vb.keys()])) {
+      const ma = va.get(k);
+      const mb = vb.get(k);
+      const changed = (ma?.verdict ?? '–') !== (mb?.verdict ?? '–');
+      const show = (m) =>
+        !m
+          ? '–'
+          : m.kind === 'scalar'
+            ? `${fmt(m.value, m.spec.unit)} ${m.verdict}`
+            : `median ${fmt(median(m.values), m.spec.unit)} ${m.verdict}`;
+      const num = (m) => (!m ? undefined : m.kind === 'scalar' ? m.value : median(m.values));
+      rows.push([k, show(ma), show(mb), delta(num(ma), num(mb)), changed]);
+      // the per-lane difference map: the first per-lane measurement both runs have, or the one picked
+      if (ma?.kind === 'lanes' && mb?.kind === 'lanes' && (!laneDiff || k === $('compare-metric')?.value))
+        laneDiff = { k, ma, mb };
     }
+    const laneKeys = [...va.keys()].filter((k) => va.get(k).kind === 'lanes' && vb.get(k)?.kind === 'lanes');
     el.replaceChildren(
       h('h2', {}, 'Compare'),
       h(
         'table',
         { testid: 'compare-table' },
-        h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, ra.id), h('th', {}, rb.id))),
-        h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((c) => h('td', {}, c ?? '–'))))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            h('th', {}, ''),
+            h('th', {}, ra.id),
+            h('th', {}, rb.id),
+            h('th', {}, 'Δ (B − A)'),
+            h('th', {}, ''),
+          ),
+        ),
+        h(
+          'tbody',
+          {},
+          ...rows.map(([k, x, y, d, changed]) =>
+            h(
+              'tr',
+              { class: changed ? 'changed' : '', testid: changed ? 'compare-changed' : undefined },
+              h('td', {}, k),
+              h('td', {}, x ?? '–'),
+              h('td', {}, y ?? '–'),
+              h('td', { class: 'mono' }, d),
+              h('td', {}, changed ? 'verdict changed' : ''),
+            ),
+          ),
+        ),
       ),
+      laneDiff ? compareMap(laneKeys, laneDiff, ra) : null,
     );
   } catch (err) {
     el.textContent = err.message;
   }
 }
 
+/** Per-lane difference (B − A) of one per-lane measurement both runs have, on the lane grid. */
+function compareMap(keys, { k, ma, mb }, ra) {
+  const sel = h(
+    'select',
+    { testid: 'compare-metric', onchange: () => compare() },
+    ...keys.map((x) => h('option', { value: x }, x)),
+  );
+  sel.value = k;
+  const canvas = h('canvas', { testid: 'compare-map', width: 300, height: 300 });
+  const wrap = h(
+    'div',
+    { class: 'lanewrap' },
+    canvas,
+    h('div', { class: 'legend' }),
+    h('div', { class: 'tooltip', hidden: true }),
+  );
+  const g = ra.station?.snapshot?.lanes ?? live.geometry ?? geometry();
+  const map = new LaneMap(canvas, wrap.children[2], wrap.children[1], selectLane);
+  map.setGeometry(g.rows, g.cols, g.order);
+  const byLane = new Map(ma.lanes.map((l, i) => [l, ma.values[i]]));
+  const lanes = [];
+  const values = [];
+  mb.lanes.forEach((l, i) => {
+    const x = byLane.get(l);
+    if (x === undefined) return;
+    lanes.push(l);
+    values.push(x !== null && mb.values[i] !== null ? mb.values[i] - x : null);
+  });
+  map.render({
+    frame: { metric: `Δ ${ma.spec.name}`, unit: ma.spec.unit, lanes, values },
+    label: `Δ ${k} (B − A)`,
+    lanes: laneIndex(g, ra.laneMap),
+    others: [],
+    selected: ui.selected,
+  });
+  canvas.dataset.lanes = String(lanes.length);
+  return h('div', { class: 'compare-map' }, h('h3', {}, 'per-lane difference B − A: ', sel), wrap);
+}
+
 // ---------------- wiring ----------------
+async function loadSequences() {
+  try {
+    const seqs = await api('GET', '/api/sequences');
+    const sel = $('sequence-select');
+    sel.replaceChildren(
+      ...seqs.map((s) =>
+        h(
+          'option',
+          { value: s.name, title: s.description ?? '', 'data-dut-required': s.dutRequired === false ? 'no' : 'yes' },
+          `${s.name} (${s.steps} steps)`,
+        ),
+      ),
+    );
+    // the last choice is remembered (per browser)
+    const last = localStorage.getItem('cpobench.sequence');
+    if (last && seqs.some((s) => s.name === last)) sel.value = last;
+    dutRule();
+  } catch (err) {
+    showError(`sequences: ${err.message}`);
+  }
+}
+
+/** The DUT serial is required unless the chosen sequence says otherwise. */
+function dutRule() {
+  const opt = $('sequence-select').selectedOptions[0];
+  const required = opt?.dataset.dutRequired !== 'no';
+  $('dut-input').required = required;
+  $('dut-input').placeholder = required ? 'scan or type the DUT serial' : 'optional for this sequence';
+}
+
 async function init() {
   $('token-input').value = token();
   $('token-save').addEventListener('click', () => {
@@ -639,8 +935,17 @@ async function init() {
   });
   $('operator-input').value = localStorage.getItem('cpobench.operator') || '';
   $('metric-select').addEventListener('change', (ev) => {
-    state.metric = ev.target.value;
+    ui.metric = ev.target.value;
+    ui.frameKey = null;
     schedule();
+  });
+  $('coord-select').addEventListener('change', (ev) => {
+    ui.frameKey = ev.target.value;
+    schedule();
+  });
+  $('sequence-select').addEventListener('change', () => {
+    localStorage.setItem('cpobench.sequence', $('sequence-select').value);
+    dutRule();
   });
   $('run-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -649,10 +954,16 @@ async function init() {
       dut: $('dut-input').value.trim(),
       operator: $('operator-input').value.trim(),
     };
+    if ($('dut-input').required && !body.dut) {
+      showError('DUT serial: scan or type it (this sequence needs one)');
+      $('dut-input').focus();
+      return;
+    }
     localStorage.setItem('cpobench.operator', body.operator);
+    localStorage.setItem('cpobench.sequence', body.sequence);
     try {
       $('start-button').disabled = true;
-      await api('POST', '/api/runs', body);
+      await api('POST', '/api/runs', body.dut ? body : { ...body, dut: 'UNSPECIFIED' });
       showError('');
     } catch (err) {
       showError(err.message);
@@ -661,10 +972,10 @@ async function init() {
     }
   });
   $('abort-button').addEventListener('click', async () => {
-    if (!state.run) return;
+    if (!live.run) return;
     try {
       $('abort-button').disabled = true;
-      await api('POST', `/api/runs/${encodeURIComponent(state.run.id)}/abort`);
+      await api('POST', `/api/runs/${encodeURIComponent(live.run.id)}/abort`);
       showError('');
     } catch (err) {
       showError(err.message);
@@ -674,14 +985,7 @@ async function init() {
   $('history-refresh').addEventListener('click', loadHistory);
   $('compare-button').addEventListener('click', compare);
   connect();
-  try {
-    const seqs = await api('GET', '/api/sequences');
-    $('sequence-select').replaceChildren(
-      ...seqs.map((s) => h('option', { value: s.name, title: s.description ?? '' }, `${s.name} (${s.steps} steps)`)),
-    );
-  } catch (err) {
-    showError(`sequences: ${err.message}`);
-  }
+  await loadSequences();
   loadHistory();
   schedule();
 }

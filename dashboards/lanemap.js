@@ -1,4 +1,7 @@
-// Lane map: a rows x cols heatmap of one per-lane metric on a canvas, with hover details and selection.
+// Lane map: a rows x cols heatmap of one per-lane frame on a canvas, with hover details and selection. Dead lanes
+// are crossed out, spares outlined, remapped lanes marked with an arrow; the tooltip names each ("dead",
+// "remapped to spare 389") with both numberings (physical lane, row/col, logical #).
+import { fmtValue, limitText } from '/shared/format.js';
 
 const STOPS = [
   [68, 1, 84],
@@ -7,6 +10,7 @@ const STOPS = [
   [94, 201, 98],
   [253, 231, 37],
 ];
+export const COLOURS = { empty: '#1c2128', noValue: '#6e7681', fail: '#f85149', dead: '#000000', spare: '#58a6ff' };
 
 /** viridis-like colour for t in [0, 1] */
 export function colour(t) {
@@ -18,12 +22,13 @@ export function colour(t) {
   return `rgb(${Math.round(a[0] + (b[0] - a[0]) * f)},${Math.round(a[1] + (b[1] - a[1]) * f)},${Math.round(a[2] + (b[2] - a[2]) * f)})`;
 }
 
-export function isLogMetric(metric) {
-  return /ber/i.test(metric);
+/** A metric whose values span decades: drawn on a log colour scale. */
+export function isLogMetric(metric, unit) {
+  return /ber|bits|errors/i.test(metric) && unit !== 'dB';
 }
 
 export function isFlagMetric(metric, unit) {
-  return unit === 'bool' || /^(dead|remapped|spare)/i.test(metric);
+  return unit === 'bool' || /^(dead|remapped|spare)/i.test(metric) || /_ok$/i.test(metric);
 }
 
 /** For flags named *_ok, 1 is good; for the others (dead, remapped, ...) 1 marks the lane. */
@@ -32,10 +37,12 @@ export function flagOneIsGood(metric) {
 }
 
 export function fmt(v, unit = '') {
-  if (v === null || v === undefined || Number.isNaN(v)) return '–';
-  const a = Math.abs(v);
-  const s = a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(2) : Number(v.toPrecision(4)).toString();
-  return unit ? `${s} ${unit}` : s;
+  return fmtValue(v, unit);
+}
+
+function outside(v, limits) {
+  if (!limits || v === null || v === undefined) return false;
+  return (limits.low !== undefined && v < limits.low) || (limits.high !== undefined && v > limits.high);
 }
 
 export class LaneMap {
@@ -46,6 +53,7 @@ export class LaneMap {
     this.onSelect = onSelect;
     this.rows = 20;
     this.cols = 20;
+    this.colMajor = false;
     this.view = null;
     canvas.addEventListener('mousemove', (ev) => this.hover(ev));
     canvas.addEventListener('mouseleave', () => {
@@ -57,9 +65,19 @@ export class LaneMap {
     });
   }
 
-  setGeometry(rows, cols) {
+  setGeometry(rows, cols, order) {
     this.rows = rows;
     this.cols = cols;
+    this.colMajor = order === 'column-major';
+  }
+
+  laneOf(row, col) {
+    return this.colMajor ? col * this.rows + row + 1 : row * this.cols + col + 1;
+  }
+
+  posOf(lane) {
+    const i = lane - 1;
+    return this.colMajor ? [i % this.rows, Math.floor(i / this.rows)] : [Math.floor(i / this.cols), i % this.cols];
   }
 
   laneAt(ev) {
@@ -67,7 +85,32 @@ export class LaneMap {
     const col = Math.floor(((ev.clientX - r.left) / r.width) * this.cols);
     const row = Math.floor(((ev.clientY - r.top) / r.height) * this.rows);
     if (col < 0 || row < 0 || col >= this.cols || row >= this.rows) return null;
-    return row * this.cols + col + 1;
+    return this.laneOf(row, col);
+  }
+
+  /** The tooltip text of a lane: both numberings, its state, every value shown for it. */
+  describe(lane) {
+    const v = this.view;
+    const d = v.lanes.describe(lane);
+    const lines = [`physical lane ${lane} · row ${d.row ?? '?'}, col ${d.col ?? '?'}`];
+    lines.push(d.logical === null ? 'logical: none (carries no logical lane)' : `logical #${d.logical}`);
+    const state = [];
+    if (d.dead) state.push('dead');
+    if (d.remappedTo !== null) state.push(`remapped to spare ${d.remappedTo}`);
+    if (d.replaces !== null) state.push(`spare in use for lane ${d.replaces}`);
+    else if (d.spare) state.push(d.logical === null ? 'spare, not in use' : 'spare');
+    if (state.length) lines.push(state.join('; '));
+    if (v.frame) {
+      const i = v.frame.lanes.indexOf(lane);
+      lines.push(
+        `${v.frame.metric.padEnd(14)} ${i < 0 ? 'not measured' : fmt(v.frame.values[i], v.frame.unit)}${v.label ? `  (${v.label})` : ''}`,
+      );
+    }
+    for (const o of v.others) {
+      const i = o.lanes.indexOf(lane);
+      if (i >= 0) lines.push(`${o.metric.padEnd(14)} ${fmt(o.values[i], o.unit)}`);
+    }
+    return lines.join('\n');
   }
 
   hover(ev) {
@@ -76,22 +119,19 @@ export class LaneMap {
       this.tooltip.hidden = true;
       return;
     }
-    const row = Math.floor((lane - 1) / this.cols);
-    const col = (lane - 1) % this.cols;
-    const lines = [`lane ${lane}  (row ${row + 1}, col ${col + 1})`];
-    for (const [metric, m] of this.view.all) {
-      lines.push(`${metric.padEnd(14)} ${fmt(m.values.get(lane) ?? null, m.unit)}`);
-    }
-    this.tooltip.textContent = lines.join('\n');
+    this.tooltip.textContent = this.describe(lane);
     this.tooltip.hidden = false;
     const wrap = this.canvas.parentElement.getBoundingClientRect();
     this.tooltip.style.left = `${ev.clientX - wrap.left + 14}px`;
     this.tooltip.style.top = `${ev.clientY - wrap.top + 14}px`;
   }
 
-  /** metric: name; m: {unit, values: Map<lane, number|null>}; all: Map of every metric; selected: lane */
-  render(metric, m, all, selected) {
-    this.view = { metric, m, all };
+  /**
+   * frame: {metric, unit, lanes, values} or undefined; spec: its MeasurementSpec (limits) if known; lanes: a
+   * laneIndex (shared/lanes.js); others: the newest frame of each other metric, for the tooltip.
+   */
+  render({ frame, label, spec, lanes, others, selected }) {
+    this.view = { frame, label, spec, lanes, others };
     const ctx = this.canvas.getContext('2d');
     const W = this.canvas.width;
     const H = this.canvas.height;
@@ -99,69 +139,119 @@ export class LaneMap {
     const ch = H / this.rows;
     ctx.fillStyle = '#0d1117';
     ctx.fillRect(0, 0, W, H);
-    const flag = m ? isFlagMetric(metric, m.unit) : false;
-    const log = isLogMetric(metric);
+    const metric = frame?.metric ?? '';
+    const unit = frame?.unit ?? '';
+    const flag = frame ? isFlagMetric(metric, unit) : false;
+    const log = frame ? isLogMetric(metric, unit) : false;
+    const limits = spec?.limits;
+    const values = new Map();
+    if (frame) for (let i = 0; i < frame.lanes.length; i++) values.set(frame.lanes[i], frame.values[i]);
+    // the colour scale is anchored to the limit: it always reaches it, and a value past it is red
     let lo = Number.POSITIVE_INFINITY;
     let hi = Number.NEGATIVE_INFINITY;
-    if (m) {
-      for (const v of m.values.values()) {
-        if (v === null || !Number.isFinite(v) || (log && v <= 0)) continue;
-        const x = log ? Math.log10(v) : v;
-        if (x < lo) lo = x;
-        if (x > hi) hi = x;
+    const tx = (x) => (log ? Math.log10(Math.max(x, 1e-300)) : x);
+    for (const v of values.values()) {
+      if (v === null || !Number.isFinite(v) || (log && v <= 0) || outside(v, limits)) continue;
+      lo = Math.min(lo, tx(v));
+      hi = Math.max(hi, tx(v));
+    }
+    for (const l of [limits?.low, limits?.high]) {
+      if (l === undefined || (log && l <= 0)) continue;
+      lo = Math.min(lo, tx(l));
+      hi = Math.max(hi, tx(l));
+    }
+    if (!Number.isFinite(lo)) lo = 0;
+    if (!(hi > lo)) hi = lo + 1;
+    const n = this.rows * this.cols;
+    for (let lane = 1; lane <= n; lane++) {
+      const [row, col] = this.posOf(lane);
+      const x = col * cw + 1;
+      const y = row * ch + 1;
+      const d = lanes.describe(lane);
+      const has = values.has(lane);
+      const v = has ? values.get(lane) : undefined;
+      if (d.dead) ctx.fillStyle = COLOURS.dead;
+      else if (!has) ctx.fillStyle = COLOURS.empty;
+      else if (v === null || !Number.isFinite(v)) ctx.fillStyle = COLOURS.noValue;
+      else if (flag) ctx.fillStyle = Boolean(v) === flagOneIsGood(metric) ? '#2f6f3f' : COLOURS.fail;
+      else if (outside(v, limits)) ctx.fillStyle = COLOURS.fail;
+      else ctx.fillStyle = colour((tx(v) - lo) / (hi - lo));
+      ctx.fillRect(x, y, cw - 2, ch - 2);
+      if (d.dead) {
+        // a dead lane is crossed out in red, whatever the metric
+        ctx.strokeStyle = COLOURS.fail;
+        ctx.lineWidth = 1.5;
+        ctx.beginPath();
+        ctx.moveTo(x + 2, y + 2);
+        ctx.lineTo(x + cw - 4, y + ch - 4);
+        ctx.moveTo(x + cw - 4, y + 2);
+        ctx.lineTo(x + 2, y + ch - 4);
+        ctx.stroke();
+      } else if (d.spare) {
+        ctx.strokeStyle = COLOURS.spare;
+        ctx.lineWidth = 1.5;
+        ctx.setLineDash(d.logical === null ? [2, 2] : []);
+        ctx.strokeRect(x + 1, y + 1, cw - 4, ch - 4);
+        ctx.setLineDash([]);
+      }
+      if (d.remappedTo !== null) {
+        ctx.fillStyle = '#ffffff';
+        ctx.font = `${Math.max(8, Math.floor(ch * 0.6))}px sans-serif`;
+        ctx.textAlign = 'center';
+        ctx.textBaseline = 'middle';
+        ctx.fillText('→', x + cw / 2 - 1, y + ch / 2 - 1);
       }
     }
-    if (!(hi > lo)) hi = lo + 1;
-    for (let lane = 1; lane <= this.rows * this.cols; lane++) {
-      const row = Math.floor((lane - 1) / this.cols);
-      const col = (lane - 1) % this.cols;
-      const has = m?.values.has(lane);
-      const v = has ? m.values.get(lane) : undefined;
-      if (!has) ctx.fillStyle = '#1c2128';
-      else if (v === null || !Number.isFinite(v)) ctx.fillStyle = '#6e2a2a';
-      else if (flag) ctx.fillStyle = Boolean(v) === flagOneIsGood(metric) ? '#2f6f3f' : '#f85149';
-      else ctx.fillStyle = colour(((log ? Math.log10(Math.max(v, 1e-300)) : v) - lo) / (hi - lo));
-      ctx.fillRect(col * cw + 1, row * ch + 1, cw - 2, ch - 2);
-    }
-    if (selected >= 1 && selected <= this.rows * this.cols) {
-      const row = Math.floor((selected - 1) / this.cols);
-      const col = (selected - 1) % this.cols;
+    if (selected >= 1 && selected <= n) {
+      const [row, col] = this.posOf(selected);
       ctx.strokeStyle = '#ffffff';
       ctx.lineWidth = 2;
       ctx.strokeRect(col * cw + 1, row * ch + 1, cw - 2, ch - 2);
     }
-    this.renderLegend(m, flag, log, lo, hi, metric);
+    this.renderLegend(frame, flag, log, lo, hi, limits);
   }
 
-  renderLegend(m, flag, log, lo, hi, metric) {
+  renderLegend(frame, flag, log, lo, hi, limits) {
     const el = this.legend;
     el.replaceChildren();
-    if (!m) return;
-    const add = (text) => {
+    const add = (text, colourCss) => {
       const d = document.createElement('div');
-      d.textContent = text;
+      if (colourCss) {
+        const sw = document.createElement('span');
+        sw.className = 'swatch';
+        sw.style.background = colourCss;
+        d.append(sw);
+      }
+      d.append(text);
       el.append(d);
+      return d;
     };
-    if (flag) {
-      const good = flagOneIsGood(metric);
-      add(good ? '■ 1 ok (green)' : '■ 1 (red)');
-      add(good ? '■ 0 failed (red)' : '■ 0 (green)');
-      return;
+    if (frame && flag) {
+      const good = flagOneIsGood(frame.metric);
+      add(good ? '1 ok' : '1 (marked)', good ? '#2f6f3f' : COLOURS.fail);
+      add(good ? '0 failed' : '0', good ? COLOURS.fail : '#2f6f3f');
+    } else if (frame) {
+      const unit = frame.unit || '';
+      add(log ? fmt(10 ** hi, unit) : fmt(hi, unit));
+      const bar = document.createElement('canvas');
+      bar.className = 'bar';
+      bar.width = 14;
+      bar.height = 160;
+      const bctx = bar.getContext('2d');
+      for (let y = 0; y < 160; y++) {
+        bctx.fillStyle = colour(1 - y / 159);
+        bctx.fillRect(0, y, 14, 1);
+      }
+      el.append(bar);
+      add(log ? fmt(10 ** lo, unit) : fmt(lo, unit));
+      if (log) add('log scale');
+      const lt = limitText(limits, unit);
+      if (lt) add(`outside limit ${lt}`, COLOURS.fail).dataset.testid = 'legend-limit';
     }
-    const unit = m.unit || '';
-    add(log ? fmt(10 ** hi, unit) : fmt(hi, unit));
-    const bar = document.createElement('canvas');
-    bar.className = 'bar';
-    bar.width = 14;
-    bar.height = 200;
-    const bctx = bar.getContext('2d');
-    for (let y = 0; y < 200; y++) {
-      bctx.fillStyle = colour(1 - y / 199);
-      bctx.fillRect(0, y, 14, 1);
-    }
-    el.append(bar);
-    add(log ? fmt(10 ** lo, unit) : fmt(lo, unit));
-    add(log ? '(log scale)' : '');
-    add('▪ dark red: no value');
+    add('no value', COLOURS.noValue);
+    add('not measured', COLOURS.empty);
+    add('dead (crossed out)', COLOURS.dead).dataset.testid = 'legend-dead';
+    add('spare (outlined; dashed: not in use)', 'transparent').firstChild.style.outline = `2px solid ${COLOURS.spare}`;
+    add('→ remapped to a spare');
   }
 }

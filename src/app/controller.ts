@@ -43,7 +43,13 @@ export class AppController implements BenchController {
     const g = ctx.geometry;
     this.live = new LiveState({
       station: ctx.stationConfig.name,
-      geometry: { rows: g.rows, cols: g.cols, lanes: g.all.length },
+      geometry: {
+        rows: g.rows,
+        cols: g.cols,
+        lanes: g.all.length,
+        order: ctx.stationConfig.lanes?.order ?? 'row-major',
+        spares: [...g.spares],
+      },
       instruments: this.instruments(),
     });
     // Fold first, then fan out: a snapshot taken inside a listener already holds the event.

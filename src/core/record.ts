@@ -68,6 +68,8 @@ export interface StepRecord {
   verdict?: Verdict;
   error?: string;
   attempts?: number;
+  /** Sweep coordinates of a step nested in a sweep (e.g. {temperature: 45}); its measurements carry them too. */
+  at?: Record<string, number>;
   measurements: Measurement[];
 }
 
@@ -200,7 +202,10 @@ export type BenchEvent =
       unit: string;
       lanes: number[];
       values: (number | null)[];
+      /** Sweep coordinates of the frame (a nested step's, a measurement's own), when it has any. */
+      at?: Record<string, number>;
     }
+  | { type: 'lanemap'; runId: string; laneMap: LaneMapRecord }
   | { type: 'step.finished'; runId: string; step: string; verdict: Verdict; error?: string }
   | {
       type: 'run.finished';
@@ -214,7 +219,18 @@ export type BenchEvent =
   | { type: 'instrument'; role: string; state: string; identity?: string; resource?: string }
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; runId?: string }
   | { type: 'prompt'; runId: string; prompt: PromptRecord }
-  | { type: 'progress'; runId: string; step: string; done: number; total: number; etaS?: number }
+  | {
+      type: 'progress';
+      runId: string;
+      step: string;
+      done: number;
+      total: number;
+      etaS?: number;
+      /** What done and total count ("bits", "points", "setpoints", "instruments"...); absent: the step did not say. */
+      unit?: string;
+      /** More about where the work is ("errors so far 0, 3.0e12 bits per lane to go"). */
+      detail?: string;
+    }
   | { type: 'hold'; runId: string; hold: HoldRecord };
 
 export interface StepPlan {
@@ -223,4 +239,8 @@ export interface StepPlan {
   name: string;
   type: string;
   measurements: MeasurementSpec[];
+  /** Id of the step it is nested in (a sweep), when it is. */
+  parent?: string;
+  /** On `step.started`: the sweep coordinates this run of a nested step is at. */
+  at?: Record<string, number>;
 }

@@ -100,7 +100,7 @@ export class Outbox {
         station_name, station_snapshot, dut, operator, software_version, software_revision, started_at, started_ms,
         finished_at, outcome, summary, error, abort, start_state, safe_state FROM runs WHERE id = ?`),
       instruments: db.prepare('SELECT * FROM instruments WHERE run_id = ? ORDER BY idx'),
-      step: db.prepare(`SELECT pk, idx, step_id, name, type, started_at, finished_at, verdict, error, attempts
+      step: db.prepare(`SELECT pk, idx, step_id, name, type, started_at, finished_at, verdict, error, attempts, at
         FROM steps WHERE pk = ?`),
       measurement: db.prepare(`SELECT pk, step_pk, kind, name, unit, description, limits, dimensions, at, verdict,
         value, lane_enc, lane_first, lane_count, lanes, vals, verdicts, verdicts_all FROM measurements WHERE pk = ?`),

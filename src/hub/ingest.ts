@@ -81,6 +81,7 @@ const STEP_COLS = [
   'verdict',
   'error',
   'attempts',
+  'at',
 ] as const;
 const MEAS_COLS = [
   'run_id',

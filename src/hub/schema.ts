@@ -118,6 +118,11 @@ CREATE INDEX jobs_queued ON jobs(id) WHERE state = 'queued';
 CREATE INDEX jobs_leased ON jobs(lease_until) WHERE state IN ('leased', 'running');
 `,
   },
+  {
+    // the sweep coordinates of a nested step's run (the bench's steps.at, SQLite migration 4)
+    version: 2,
+    sql: 'ALTER TABLE steps ADD COLUMN at TEXT;',
+  },
 ];
 
 export const FLEET_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

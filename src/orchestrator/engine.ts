@@ -372,13 +372,15 @@ class Runner {
   private plan(steps: readonly SequenceStep[]): StepPlan[] {
     const out: StepPlan[] = [];
     let i = 0;
-    const walk = (list: readonly SequenceStep[]) => {
+    const walk = (list: readonly SequenceStep[], parent: string | undefined) => {
       for (const s of list) {
-        out.push({ index: i++, id: s.id, name: s.name, type: s.type, measurements: this.specs(s) });
-        walk(s.steps);
+        const plan: StepPlan = { index: i++, id: s.id, name: s.name, type: s.type, measurements: this.specs(s) };
+        if (parent !== undefined) plan.parent = parent;
+        out.push(plan);
+        walk(s.steps, s.id);
       }
     };
-    walk(steps);
+    walk(steps, undefined);
     return out;
   }
 
@@ -400,11 +402,20 @@ class Runner {
     const specs = this.specs(step);
     const index = this.stepIndex++;
     const startedAt = new Date().toISOString();
-    store.appendStep(this.id, { index, id: step.id, name: step.name, type: step.type, startedAt });
+    // a step nested in a sweep runs once per setpoint: each run is its own record, with its coordinates
+    const stepAt = Object.keys(at).length > 0 ? { ...at } : undefined;
+    store.appendStep(this.id, { index, id: step.id, name: step.name, type: step.type, startedAt, at: stepAt });
     bus.emit({
       type: 'step.started',
       runId: this.id,
-      step: { index, id: step.id, name: step.name, type: step.type, measurements: specs },
+      step: {
+        index,
+        id: step.id,
+        name: step.name,
+        type: step.type,
+        measurements: specs,
+        ...(stepAt ? { at: stepAt } : {}),
+      },
     });
     let tally = newTally();
     let stepError: string | undefined;
@@ -430,7 +441,9 @@ class Runner {
       }
     }
     this.flushTranscript();
-    store.setLaneMap(this.id, laneMapRecord(this.lanes));
+    const laneMap = laneMapRecord(this.lanes);
+    store.setLaneMap(this.id, laneMap);
+    bus.emit({ type: 'lanemap', runId: this.id, laneMap });
     if (stepError !== undefined) {
       this.finishStep(step, index, 'ERROR', attempts, stepError);
       throw new StepError(`step ${step.id} (${step.type}): ${stepError}`);
@@ -489,11 +502,20 @@ class Runner {
         bus.emit({ type: 'measurement', runId, step: step.id, measurement: m });
         if (m.kind === 'lanes') {
           const { name: metric, unit } = m.spec;
-          bus.emit({ type: 'lanes', runId, step: step.id, metric, unit, lanes: m.lanes, values: m.values });
+          bus.emit({
+            type: 'lanes',
+            runId,
+            step: step.id,
+            metric,
+            unit,
+            lanes: m.lanes,
+            values: m.values,
+            ...(m.at ? { at: m.at } : {}),
+          });
         }
         this.noteForSummary(m);
       },
-      lanesFrame: (metric, unit, data) =>
+      lanesFrame: (metric, unit, data, frameAt) =>
         bus.emit({
           type: 'lanes',
           runId,
@@ -502,8 +524,10 @@ class Runner {
           unit,
           lanes: [...data.lanes],
           values: [...data.values],
+          ...(Object.keys(frameAt).length > 0 ? { at: { ...frameAt } } : {}),
         }),
-      progress: (done, total, etaS) => bus.emit({ type: 'progress', runId, step: step.id, done, total, etaS }),
+      progress: (done, total, etaS, unit) =>
+        bus.emit({ type: 'progress', runId, step: step.id, done, total, etaS, ...(unit ? { unit } : {}) }),
       log: (level, msg) => this.emitLog(level, `${step.id}: ${msg}`),
       prompt: async (kind, message) => {
         const { prompt, answer } = this.deps.prompts.ask({ step: step.id, kind, message }, signal);

@@ -103,8 +103,8 @@ export interface StepContextOptions {
   tally: StepTally;
   /** Receives every judged measurement, in order: persist it, then stream it. */
   record(m: Measurement): void;
-  lanesFrame(metric: string, unit: string, data: LaneValues): void;
-  progress(done: number, total: number, etaS: number | undefined): void;
+  lanesFrame(metric: string, unit: string, data: LaneValues, at: Record<string, number>): void;
+  progress(done: number, total: number, etaS: number | undefined, unit: string | undefined): void;
   log(level: 'debug' | 'info' | 'warn' | 'error', msg: string): void;
   prompt(kind: PromptRecord['kind'], message: string): Promise<string | number | boolean>;
   sleep(ms: number): Promise<void>;
@@ -135,11 +135,16 @@ export function createStepContext(o: StepContextOptions): StepContext {
       o.record(m);
       return m.verdict;
     },
-    lanesFrame: (metric, unit, data) =>
-      o.lanesFrame(metric, unit, { lanes: [...data.lanes], values: [...data.values] }),
-    progress: (done, total) => {
+    lanesFrame: (metric, unit, data, extra) =>
+      o.lanesFrame(
+        metric,
+        unit,
+        { lanes: [...data.lanes], values: [...data.values] },
+        extra ? { ...o.at, ...extra } : o.at,
+      ),
+    progress: (done, total, unit) => {
       const elapsed = (performance.now() - t0) / 1000;
-      o.progress(done, total, done > 0 && total > done ? (elapsed / done) * (total - done) : undefined);
+      o.progress(done, total, done > 0 && total > done ? (elapsed / done) * (total - done) : undefined, unit);
     },
     log: (level, msg) => o.log(level, msg),
     prompt: (kind, message) => o.prompt(kind, message),

@@ -63,9 +63,10 @@ export interface StepContext {
    * value (merged over ctx.at), e.g. { current: 2e-4 } for one point of an L-I curve.
    */
   measure(name: string, value: number | null | LaneValues, at?: Record<string, number>): Verdict;
-  /** Streams a per-lane frame for the dashboard heatmap (not a measurement). */
-  lanesFrame(metric: string, unit: string, data: LaneValues): void;
-  progress(done: number, total: number): void;
+  /** Streams a per-lane frame for the dashboard heatmap (not a measurement); `at` adds coordinates over ctx.at. */
+  lanesFrame(metric: string, unit: string, data: LaneValues, at?: Record<string, number>): void;
+  /** Progress in the unit of the work: `unit` says what done and total count ("bits", "frames", "points"...). */
+  progress(done: number, total: number, unit?: string): void;
   log(level: 'debug' | 'info' | 'warn' | 'error', msg: string): void;
   /** Asks the operator (CLI, API or scripted responder); resolves with the answer. */
   prompt(kind: PromptRecord['kind'], message: string): Promise<string | number | boolean>;

@@ -1,13 +1,19 @@
 /**
- * CSV export: one table per lane-dimensioned measurement (all frames of one measurement name in one step),
- * columns `lane,value,verdict` then one column per coordinate in `at` (and `frame` when several frames share
- * the same coordinates). Scalars go to `scalars.csv`. Values are written with full precision; a missing value
- * is an empty cell. RFC 4180 quoting, `\n` line ends.
+ * CSV export. The default is one tidy long table, `measurements.csv`: one row per value (one per lane of a per-lane
+ * measurement, one per scalar), every row the same columns: `run,step_index,step,step_name,measurement,` then one
+ * column per sweep coordinate found in the run (`temperature`, `current`, `rate`, `point`...: SI values as in the
+ * JSON record, empty where a row has none), then `lane,value,unit,low,high,verdict`. pandas, DuckDB and a
+ * spreadsheet read it as it is. Per-measurement tables (one file per lane-dimensioned measurement of a step,
+ * `lane,value,verdict` + coordinates, and `scalars.csv`) are written too when asked for (`--csv-tables`).
+ * Values are written with full precision; a missing value is an empty cell. RFC 4180 quoting, `\n` line ends.
  */
 import { join } from 'node:path';
 import type { RunRecord } from '../core/record.ts';
 import { ensureDir, writeFileAtomic } from '../core/write-file.ts';
+import { coordKeys } from '../shared/coordinates.js';
 import { laneGroups, safeFileName } from './util.ts';
+
+export const TIDY_CSV_FILE = 'measurements.csv';
 
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '';
@@ -23,7 +29,7 @@ function unique(name: string, used: Set<string>): string {
   return n;
 }
 
-/** filename → CSV text. */
+/** The per-measurement tables: filename → CSV text (`scalars.csv` for the scalars). */
 export function csvTables(record: RunRecord): Map<string, string> {
   const out = new Map<string, string>();
   const used = new Set<string>();
@@ -77,14 +83,62 @@ export function csvTables(record: RunRecord): Map<string, string> {
   return out;
 }
 
+/** The sweep coordinate names of a run, in reading order (temperature first, point indices last). */
+export function runCoordinates(record: RunRecord): string[] {
+  const all: Record<string, number> = {};
+  for (const step of record.steps)
+    for (const m of step.measurements) for (const k of Object.keys(m.at ?? {})) all[k] = 0;
+  return coordKeys(all);
+}
+
+/** The tidy long table: one row per value, the same columns on every row. */
+export function renderTidyCsv(record: RunRecord): string {
+  const coords = runCoordinates(record);
+  const header = [
+    'run',
+    'step_index',
+    'step',
+    'step_name',
+    'measurement',
+    ...coords,
+    'lane',
+    'value',
+    'unit',
+    'low',
+    'high',
+    'verdict',
+  ].map(cell);
+  const out: string[] = [header.join(',')];
+  const run = cell(record.id);
+  for (const step of record.steps) {
+    const stepCells = `${run},${step.index},${cell(step.id)},${cell(step.name)}`;
+    for (const m of step.measurements) {
+      const l = m.spec.limits;
+      const head = `${stepCells},${cell(m.spec.name)}${coords.map((k) => `,${cell(m.at?.[k])}`).join('')}`;
+      const tail = `${cell(m.spec.unit)},${cell(l?.low)},${cell(l?.high)}`;
+      if (m.kind === 'scalar') {
+        out.push(`${head},,${cell(m.value)},${tail},${m.verdict}`);
+        continue;
+      }
+      for (let i = 0; i < m.lanes.length; i++) {
+        out.push(`${head},${m.lanes[i]},${cell(m.values[i])},${tail},${m.verdicts[i]}`);
+      }
+    }
+  }
+  return `${out.join('\n')}\n`;
+}
+
 /**
- * Writes every table into `dir` (created if needed), each file atomically; returns the paths written. Throws
- * OutputError naming the directory or the file at the first one that cannot be written.
+ * Writes `measurements.csv` into `dir` (created if needed) and, with `tables`, the per-measurement tables; each
+ * file atomically. Returns the paths written. Throws OutputError naming the directory or the file at the first one
+ * that cannot be written.
  */
-export function writeCsvDir(record: RunRecord, dir: string): string[] {
+export function writeCsvDir(record: RunRecord, dir: string, opts: { tables?: boolean } = {}): string[] {
   ensureDir(dir);
+  const files = new Map<string, string>([[TIDY_CSV_FILE, renderTidyCsv(record)]]);
+  if (opts.tables) for (const [name, text] of csvTables(record)) files.set(name, text);
   const paths: string[] = [];
-  for (const [name, text] of csvTables(record)) {
+  for (const [name, text] of files) {
     const p = join(dir, name);
     writeFileAtomic(p, text);
     paths.push(p);
@@ -92,12 +146,7 @@ export function writeCsvDir(record: RunRecord, dir: string): string[] {
   return paths;
 }
 
-/**
- * All tables in one text (for a single-file download): each table is preceded by a line `# <filename>` and
- * followed by a blank line. A run with one table gives exactly that table.
- */
+/** The single-file CSV (download, `report --format csv`): the tidy long table. */
 export function renderCsv(record: RunRecord): string {
-  const tables = csvTables(record);
-  if (tables.size === 1) return [...tables.values()][0];
-  return [...tables].map(([name, text]) => `# ${name}\n${text}`).join('\n');
+  return renderTidyCsv(record);
 }

@@ -3,8 +3,18 @@
  * lane heatmaps, L-I and BER plots as inline SVG. No scripts, no external URLs; every text is escaped.
  */
 import type { LaneMeasurement, Measurement, RunRecord, StepRecord } from '../core/record.ts';
+import { findings } from '../shared/findings.js';
 import { heatmapSvg, plotSvg, type Series } from './svg.ts';
-import { atLabel, escapeHtml as e, fmt, type LaneGroup, laneGeometry, laneGroups, laneStats } from './util.ts';
+import {
+  atLabel,
+  escapeHtml as e,
+  fmt,
+  type LaneGroup,
+  laneGeometry,
+  laneGeometryConfig,
+  laneGroups,
+  laneStats,
+} from './util.ts';
 
 const MAX_ROWS_PER_STEP = 200;
 const MAX_HEATMAPS_PER_GROUP = 4;
@@ -20,6 +30,8 @@ th{background:#f2f2f2}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .SKIPPED{background:#777}.ABORTED{background:#444}.INTERRUPTED{background:#8d6e00}.RUNNING{background:#1565c0}
 .big{font-size:18px;padding:4px 14px}.muted{color:#666}.figs{display:flex;flex-wrap:wrap;gap:12px}
 svg{background:#fff}section.step{page-break-inside:avoid}
+.signoff td{min-width:150px;height:26px}.contents ol{margin:2px 0 2px 18px;padding:0}.toc{columns:2}
+.contents{page-break-after:always}table.failures td{font-size:12px}
 .notsafe{border:3px solid #c62828;background:#fdecea;color:#7f0000;padding:8px 12px;margin:8px 0 12px;font-weight:600}
 .notsafe ul{margin:4px 0 0 18px;font-weight:400}
 @media print{body{margin:8mm}.badge{-webkit-print-color-adjust:exact;print-color-adjust:exact}svg{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
@@ -41,6 +53,12 @@ function kv(rows: [string, string][]): string {
   return `<table>${rows.map(([k, v]) => `<tr><th>${e(k)}</th><td>${v}</td></tr>`).join('')}</table>`;
 }
 
+/** A value without limits is information: it gets no verdict badge. */
+function isInformational(m: Measurement): boolean {
+  const l = m.spec.limits;
+  return !l || (l.low === undefined && l.high === undefined);
+}
+
 function measurementRow(m: Measurement): string {
   const l = m.spec.limits;
   let value: string;
@@ -49,7 +67,7 @@ function measurementRow(m: Measurement): string {
     const s = laneStats(m);
     value = `${s.n} lanes: min ${e(fmt(s.min))} / median ${e(fmt(s.median))} / max ${e(fmt(s.max))}${s.fails ? `; <b>${s.fails} failing</b>` : ''}${s.marginal ? `; ${s.marginal} marginal` : ''}`;
   }
-  return `<tr><td>${e(m.spec.name)}</td><td>${e(atLabel(m.at))}</td><td class="num">${value}</td><td>${e(m.spec.unit)}</td><td class="num">${e(fmt(l?.low))}</td><td class="num">${e(fmt(l?.high))}</td><td class="num">${e(fmt(l?.marginal))}</td><td>${badge(m.verdict)}</td></tr>`;
+  return `<tr><td>${e(m.spec.name)}</td><td>${e(atLabel(m.at))}</td><td class="num">${value}</td><td>${e(m.spec.unit)}</td><td class="num">${e(fmt(l?.low))}</td><td class="num">${e(fmt(l?.high))}</td><td class="num">${e(fmt(l?.marginal))}</td><td>${isInformational(m) ? '<span class="muted">info</span>' : badge(m.verdict)}</td></tr>`;
 }
 
 function isBer(name: string): boolean {
@@ -169,7 +187,8 @@ function stepSection(record: RunRecord, step: StepRecord, si: number, groups: La
     ? `<table><tr><th>measurement</th><th>at</th><th>value</th><th>unit</th><th>low</th><th>high</th><th>marginal</th><th>verdict</th></tr>\n${rows}</table>${more}`
     : '<p class="muted">no measurements</p>';
   const figs = groups.map((g, k) => `<h3>${e(g.name)}</h3>${groupFigures(record, g, gOffset + k)}`).join('\n');
-  return `<section class="step"><h2>${step.index}. ${e(step.name)} ${badge(step.verdict)}</h2>
+  const at = step.at ? ` @ ${e(atLabel(step.at))}` : '';
+  return `<section class="step" id="step-${step.index}"><h2>${step.index}. ${e(step.name)}${at} ${badge(step.verdict)}</h2>
 <p class="muted">${e(step.id)} · ${e(step.type)} · ${e(step.startedAt)} · ${duration(step.startedAt, step.finishedAt)}${step.attempts && step.attempts > 1 ? ` · ${step.attempts} attempts` : ''}</p>
 ${step.error ? `<p><b>Error:</b> ${e(step.error)}</p>` : ''}
 ${table}
@@ -198,10 +217,39 @@ function safetySection(record: RunRecord): { banner: string; table: string } {
           `<tr><td>${e(when)}</td><td>${e(i.role)}</td><td>${i.safe ? 'safe' : '<b>NOT SAFE</b>'}</td><td>${e(i.safe ? i.observed : i.error)}</td><td class="num">${e(i.ms)}</td></tr>`,
       )
       .join('');
-  const table = `<h2>Bench safe state (read back)</h2><table><tr><th>when</th><th>instrument</th><th>state</th><th>read back</th><th>ms</th></tr>${
+  const table = `<h2 id="safe-state">Bench safe state (read back)</h2><table><tr><th>when</th><th>instrument</th><th>state</th><th>read back</th><th>ms</th></tr>${
     record.startState ? rows(record.startState, 'before the first step') : ''
   }${rows(end, 'end of run')}</table>`;
   return { banner, table };
+}
+
+/** The step run a finding comes from: same id, and (for a nested step) the same coordinates. */
+function stepOf(record: RunRecord, f: { step: string; at?: Record<string, number> }): StepRecord | undefined {
+  return record.steps.find(
+    (st) => st.id === f.step && Object.entries(st.at ?? {}).every(([k, v]) => f.at === undefined || f.at[k] === v),
+  );
+}
+
+/** Who tested, and room for who reviews and approves, on the first page. */
+function signOff(record: RunRecord): string {
+  return `<h2 id="sign-off">Sign-off</h2><table class="signoff"><tr><th>role</th><th>name</th><th>date</th><th>signature</th></tr>
+<tr><td>Tested by</td><td>${e(record.operator)}</td><td>${e((record.finishedAt ?? record.startedAt).slice(0, 10))}</td><td></td></tr>
+<tr><td>Reviewed by</td><td></td><td></td><td></td></tr>
+<tr><td>Approved by</td><td></td><td></td><td></td></tr></table>`;
+}
+
+/** The contents: every section and every step run (a nested step with its coordinates), with its verdict. */
+function contents(record: RunRecord): string {
+  const steps = record.steps
+    .map(
+      (st) =>
+        `<li><a href="#step-${st.index}">${st.index}. ${e(st.name)}${st.at ? ` @ ${e(atLabel(st.at))}` : ''}</a> ${e(st.verdict ?? 'UNFINISHED')}</li>`,
+    )
+    .join('');
+  return `<nav class="contents" aria-label="contents"><h2>Contents</h2><ol class="toc">
+<li><a href="#failures">Failures first</a></li><li><a href="#sign-off">Sign-off</a></li>
+<li><a href="#safe-state">Bench safe state</a></li><li><a href="#instruments">Instruments</a></li>
+<li><a href="#lane-map">Lane map</a></li><li>Steps<ol>${steps}</ol></li></ol></nav>`;
 }
 
 export function renderHtml(record: RunRecord): string {
@@ -243,7 +291,7 @@ export function renderHtml(record: RunRecord): string {
     .join(' ');
 
   const instruments = record.instruments.length
-    ? `<h2>Instruments</h2><table><tr><th>role</th><th>resource</th><th>driver</th><th>manufacturer</th><th>model</th><th>serial</th><th>firmware</th></tr>${record.instruments
+    ? `<h2 id="instruments">Instruments</h2><table><tr><th>role</th><th>resource</th><th>driver</th><th>manufacturer</th><th>model</th><th>serial</th><th>firmware</th></tr>${record.instruments
         .map(
           (i) =>
             `<tr><td>${e(i.role)}</td><td>${e(i.resource)}</td><td>${e(i.driver)}</td><td>${e(i.identity?.manufacturer)}</td><td>${e(i.identity?.model)}</td><td>${e(i.identity?.serial)}</td><td>${e(i.identity?.firmware)}</td></tr>`,
@@ -252,7 +300,7 @@ export function renderHtml(record: RunRecord): string {
     : '';
   const lm = record.laneMap;
   const laneMap = lm
-    ? `<h2>Lane map</h2>${kv([
+    ? `<h2 id="lane-map">Lane map</h2>${kv([
         ['Logical lanes', e(lm.logicalToPhysical.length)],
         ['Dead', e(lm.dead.join(', ') || 'none')],
         ['Swapped', e(lm.swapped.map(([a, b]) => `${a}↔${b}`).join(', ') || 'none')],
@@ -277,6 +325,19 @@ export function renderHtml(record: RunRecord): string {
         .join('')}</table>`
     : '';
 
+  const found = findings(record.steps, { geometry: laneGeometryConfig(record), laneMap: record.laneMap, maxLanes: 12 });
+  const failures = found.length
+    ? `<h2 id="failures">Failures first: ${found.filter((f) => f.severity !== 'MARGINAL').length} failing, ${found.filter((f) => f.severity === 'MARGINAL').length} marginal</h2>
+<table class="failures"><tr><th>verdict</th><th>step</th><th>at</th><th>measurement</th><th>value</th><th>limit</th><th>lanes (physical; row, col; logical; state)</th></tr>${found
+        .map(
+          (f) =>
+            `<tr><td>${badge(f.severity)}</td><td><a href="#step-${stepOf(record, f)?.index ?? ''}">${e(f.stepName)}</a></td><td>${e(atLabel(f.at))}</td><td>${e(f.measurement ?? '(step error)')}</td><td class="num">${f.measurement === null ? e(f.text.replace(/^ERROR [^:]*: /, '')) : f.lanes.length ? `${f.laneCount} lane(s)` : e(fmt(f.value))}</td><td>${e(f.limit)}</td><td>${f.lanes
+              .slice(0, 12)
+              .map((l) => `${e(l.text)} = ${e(fmt(l.value))}`)
+              .join('<br>')}${f.laneCount > 12 ? `<br>… ${f.laneCount - 12} more` : ''}</td></tr>`,
+        )
+        .join('')}</table>`
+    : `<h2 id="failures">Failures first</h2><p>No failing or marginal measurement.</p>`;
   const groups = laneGroups(record);
   let gOffset = 0;
   const steps = record.steps
@@ -297,7 +358,10 @@ export function renderHtml(record: RunRecord): string {
 <h1>${e(record.sequence.name)} — DUT ${e(record.dut)} ${badge(record.outcome, true)}</h1>
 ${safety.banner}
 <p>${stepCounts}</p>
+${failures}
 ${kv(summaryRows)}
+${signOff(record)}
+${contents(record)}
 ${safety.table}
 ${instruments}
 ${laneMap}

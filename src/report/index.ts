@@ -5,7 +5,7 @@ import { renderHtml } from './html.ts';
 import { type JsonReportOptions, renderJson } from './json.ts';
 import { renderJunit } from './junit.ts';
 
-export { csvTables, renderCsv, writeCsvDir } from './csv.ts';
+export { csvTables, renderCsv, renderTidyCsv, TIDY_CSV_FILE, writeCsvDir } from './csv.ts';
 export { renderHtml } from './html.ts';
 export { type JsonRecord, type JsonReportOptions, renderJson, toJsonRecord } from './json.ts';
 export { describeFailure, renderJunit } from './junit.ts';
@@ -23,7 +23,7 @@ export interface RenderedReport {
   body: string;
 }
 
-/** One document per format (CSV: all tables in one text, see renderCsv; use writeCsvDir for a directory). */
+/** One document per format (CSV: the tidy long table, see renderCsv; use writeCsvDir for a directory). */
 export function renderReport(record: RunRecord, format: ReportFormat, opts: JsonReportOptions = {}): RenderedReport {
   switch (format) {
     case 'json':

@@ -1,5 +1,6 @@
 /**
- * JUnit XML: one <testsuite> per run, one <testcase> per step. A FAIL step carries a <failure> listing each
+ * JUnit XML: one <testsuite> per run, one <testcase> per step run (a step nested in a sweep once per setpoint,
+ * named with its coordinates). A FAIL step carries a <failure> listing each
  * failing measurement with its limits and value (for lane arrays: the failing lanes); an ERROR step, or a step
  * that never finished, an <error>; a SKIPPED step <skipped message="why"/>. A run that ended ERROR, ABORTED
  * or INTERRUPTED adds one more testcase, `run` (classname `<sequence>.(run)`), whose <error> carries the
@@ -16,6 +17,7 @@ import {
   type RunStatus,
   type StepRecord,
 } from '../core/record.ts';
+import { coordLabel } from '../shared/coordinates.js';
 import { atLabel, escapeXml, fmt } from './util.ts';
 
 function seconds(a?: string, b?: string): string {
@@ -50,8 +52,25 @@ export function describeFailure(m: Measurement): string {
   return `${m.spec.name}${at}: ${count} of ${m.lanes.length} lanes out of ${limitText(m)}: ${failing.join(', ')}${more}`;
 }
 
-function testcase(record: RunRecord, step: StepRecord): { xml: string; kind: 'pass' | 'fail' | 'error' | 'skip' } {
-  const attrs = `name="${escapeXml(step.name)}" classname="${escapeXml(`${record.sequence.name}.${step.id}`)}" time="${seconds(step.startedAt, step.finishedAt)}"`;
+/**
+ * One case name per step run: a step nested in a sweep carries its coordinates ("L-I check @ 45 °C"); a name that
+ * would still repeat (a sequence with two steps of one name) gets its step id, then its position.
+ */
+export function caseNames(steps: readonly StepRecord[]): string[] {
+  const base = steps.map((s) => (s.at && Object.keys(s.at).length > 0 ? `${s.name} @ ${coordLabel(s.at)}` : s.name));
+  const count = (names: string[]) => names.reduce((m, n) => m.set(n, (m.get(n) ?? 0) + 1), new Map<string, number>());
+  const c1 = count(base);
+  const withId = base.map((n, i) => (c1.get(n)! > 1 ? `${n} [${steps[i].id}]` : n));
+  const c2 = count(withId);
+  return withId.map((n, i) => (c2.get(n)! > 1 ? `${n} #${steps[i].index + 1}` : n));
+}
+
+function testcase(
+  record: RunRecord,
+  step: StepRecord,
+  name: string,
+): { xml: string; kind: 'pass' | 'fail' | 'error' | 'skip' } {
+  const attrs = `name="${escapeXml(name)}" classname="${escapeXml(`${record.sequence.name}.${step.id}`)}" time="${seconds(step.startedAt, step.finishedAt)}"`;
   const failing = step.measurements.filter((m) => m.verdict === 'FAIL');
   if (step.verdict === 'ERROR' || step.verdict === undefined) {
     const msg =
@@ -103,7 +122,8 @@ function safeStateCase(record: RunRecord): { xml: string; kind: 'pass' | 'error'
 }
 
 export function renderJunit(record: RunRecord): string {
-  const cases: { xml: string; kind: string }[] = record.steps.map((s) => testcase(record, s));
+  const names = caseNames(record.steps);
+  const cases: { xml: string; kind: string }[] = record.steps.map((s, i) => testcase(record, s, names[i]));
   const run = runCase(record);
   if (run) cases.push(run);
   const safe = safeStateCase(record);

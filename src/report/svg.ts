@@ -72,7 +72,7 @@ export function heatmapSvg(m: LaneMeasurement, o: HeatmapOptions): string {
     const t = k / (STOPS.length - 1);
     return `<stop offset="${t.toFixed(3)}" stop-color="${colour(1 - t)}"/>`;
   }).join('');
-  const lab = (v: number) => escapeXml(o.log ? `1e${v.toFixed(1)}` : fmt(v));
+  const lab = (v: number) => escapeXml(o.log ? fmt(10 ** v) : fmt(v));
   return `<svg xmlns="http://www.w3.org/2000/svg" class="heatmap" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" role="img" aria-label="${escapeXml(o.title)}">
 <text x="${left}" y="16" font-size="12">${escapeXml(o.title)}</text>
 <defs><linearGradient id="${grad}" x1="0" y1="0" x2="0" y2="1">${stops}</linearGradient></defs>
@@ -118,6 +118,14 @@ function niceTicks(lo: number, hi: number, n = 5): number[] {
   return out;
 }
 
+/** Whole decades from lo to hi (log10 values), at most 8 of them. */
+export function decadeTicks(lo: number, hi: number): number[] {
+  const step = Math.max(1, Math.ceil((hi - lo) / 8));
+  const out: number[] = [];
+  for (let v = Math.ceil(lo); v <= Math.floor(hi); v += step) out.push(v);
+  return out;
+}
+
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf'];
 
 export function plotSvg(series: Series[], o: PlotOptions): string {
@@ -153,9 +161,16 @@ export function plotSvg(series: Series[], o: PlotOptions): string {
     y0 -= 1;
     y1 += 1;
   }
-  const pad = (y1 - y0) * 0.05;
-  y0 -= pad;
-  y1 += pad;
+  if (o.logY) {
+    // a log axis spans whole decades, ticked at each decade: 1e-12, 1e-11, ... (never 1e-9, 1e-9, 1e-9.01)
+    y0 = Math.floor(y0);
+    y1 = Math.ceil(y1);
+    if (y1 === y0) y1 = y0 + 1;
+  } else {
+    const pad = (y1 - y0) * 0.05;
+    y0 -= pad;
+    y1 += pad;
+  }
   const px = (x: number) => m.l + ((x - x0) / (x1 - x0)) * (W - m.l - m.r);
   const py = (y: number) => H - m.b - ((y - y0) / (y1 - y0)) * (H - m.t - m.b);
   const parts: string[] = [];
@@ -168,8 +183,9 @@ export function plotSvg(series: Series[], o: PlotOptions): string {
       `<line x1="${px(t)}" x2="${px(t)}" y1="${H - m.b}" y2="${H - m.b + 4}" stroke="#444"/><text x="${px(t)}" y="${H - m.b + 15}" font-size="10" text-anchor="middle">${escapeXml(fmt(t))}</text>`,
     );
   }
-  for (const t of niceTicks(y0, y1)) {
-    const label = o.logY ? `1e${Number(t.toFixed(2))}` : fmt(t);
+  const yTicks = o.logY ? decadeTicks(y0, y1) : niceTicks(y0, y1);
+  for (const t of yTicks) {
+    const label = o.logY ? `1e${t}` : fmt(t);
     parts.push(
       `<line x1="${m.l}" x2="${W - m.r}" y1="${py(t)}" y2="${py(t)}" stroke="#ddd" stroke-width="0.5"/><text x="${m.l - 4}" y="${py(t) + 3}" font-size="10" text-anchor="end">${escapeXml(label)}</text>`,
     );

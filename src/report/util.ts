@@ -1,5 +1,8 @@
 /** Shared helpers for the report writers: escaping, number formatting, grouping of measurements. */
 import type { LaneMeasurement, Measurement, RunRecord, StepRecord } from '../core/record.ts';
+import { coordLabel } from '../shared/coordinates.js';
+import { fmtNum } from '../shared/format.js';
+import type { LaneGeometryLike } from '../shared/lanes.js';
 
 // XML 1.0 forbids most C0 control characters even when escaped.
 const XML_INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
@@ -23,21 +26,12 @@ export function escapeHtml(s: unknown): string {
     .replace(/'/g, '&#39;');
 }
 
-/** Four significant digits, exponent form for very small or large magnitudes. */
-export function fmt(v: number | null | undefined): string {
-  if (v === null || v === undefined || Number.isNaN(v)) return '—';
-  if (!Number.isFinite(v)) return v > 0 ? '∞' : '-∞';
-  if (v === 0) return '0';
-  const a = Math.abs(v);
-  if (a < 1e-3 || a >= 1e6) return v.toExponential(3).replace(/\.?0+e/, 'e');
-  return String(Number(v.toPrecision(4)));
-}
+/** Four significant digits, exponent form for very small or large magnitudes (shared with the dashboard). */
+export const fmt = fmtNum;
 
+/** Sweep coordinates as people read them ("45 °C · 2 mA"), the same text in every report and view. */
 export function atLabel(at: Record<string, number> | undefined): string {
-  if (!at) return '';
-  return Object.entries(at)
-    .map(([k, v]) => `${k}=${fmt(v)}`)
-    .join(', ');
+  return coordLabel(at);
 }
 
 /** Lane-dimensioned measurements of one step with the same name: one CSV table, one heatmap. */
@@ -119,4 +113,11 @@ export function laneGeometry(record: RunRecord, lanes: readonly number[]): { row
 
 export function safeFileName(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '') || 'x';
+}
+
+/** The station's lane geometry as the run's snapshot recorded it (rows, cols, order, spares), when it did. */
+export function laneGeometryConfig(record: RunRecord): LaneGeometryLike | undefined {
+  const snap = record.station.snapshot as { lanes?: LaneGeometryLike } | null | undefined;
+  const g = snap?.lanes;
+  return g && Number(g.rows) > 0 && Number(g.cols) > 0 ? g : undefined;
 }

@@ -11,6 +11,7 @@ import { WebSocketServer } from 'ws';
 import { checkRunLabel, type RunLabelField } from '../core/run-labels.ts';
 import type { BenchController, ExportFormat, RunFilter, StartRunRequest } from './controller.ts';
 import { statusOf, ValidationError } from './errors.ts';
+import { openApiCollector } from './openapi.ts';
 import { loadAssets } from './static.ts';
 import { WsHub, type WsHubOptions } from './ws-hub.ts';
 
@@ -108,6 +109,8 @@ export async function createServer(opts: ServerOptions): Promise<BenchServer> {
     ajv: { customOptions: { coerceTypes: false, allowUnionTypes: true, removeAdditional: false } },
   });
 
+  // every /api route declared below goes into the OpenAPI document, with the schemas it is validated with
+  const openapi = openApiCollector(app, { title: 'cpobench', version: controller.health().version });
   const hub = new WsHub({ ...opts.ws, snapshot: () => controller.snapshot() });
   const unsubscribe = controller.onEvent((e) => hub.publish(e));
 
@@ -381,6 +384,15 @@ export async function createServer(opts: ServerOptions): Promise<BenchServer> {
       await controller.answerPrompt(req.params.id, req.params.promptId, req.body.answer, req.body.by ?? 'api');
       return { ok: true };
     },
+  );
+
+  app.get(
+    '/api/openapi.json',
+    {
+      config: { access: 'public' satisfies Access },
+      schema: { description: 'this document', response: { 200: anyObject } },
+    },
+    async () => openapi.document(),
   );
 
   // --- dashboard (in-memory whitelist) ---

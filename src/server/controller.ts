@@ -5,6 +5,7 @@
 import type {
   BenchEvent,
   BenchSafety,
+  LaneMapRecord,
   Measurement,
   PromptRecord,
   RunRecord,
@@ -60,7 +61,19 @@ export interface StepState {
   error?: string;
   startedAt?: string;
   finishedAt?: string;
-  progress?: { done: number; total: number; etaS?: number };
+  progress?: { done: number; total: number; etaS?: number; unit?: string; detail?: string };
+  /** Coordinates of the run of a nested step now going or last done. */
+  at?: Record<string, number>;
+}
+
+/** One run of a step (a step nested in a sweep runs once per setpoint), in order. */
+export interface StepRunView {
+  id: string;
+  name: string;
+  at?: Record<string, number>;
+  state: 'running' | 'done';
+  verdict?: Verdict;
+  error?: string;
 }
 
 export interface RunView {
@@ -75,6 +88,10 @@ export interface RunView {
   error?: string;
   steps: StepPlan[];
   stepStates: Record<string, StepState>;
+  /** Every run of every step so far, with coordinates. */
+  stepRuns?: StepRunView[];
+  /** The lane map as it stands (dead, remapped, spares left), after each step. */
+  laneMap?: LaneMapRecord;
   /** Measurements of this run so far, in arrival order (bounded by the producer). */
   measurements: Array<{ step: string; ts: number; measurement: Measurement }>;
   /** Prompts still waiting for an answer. */
@@ -90,12 +107,14 @@ export interface RunView {
 export interface BenchSnapshot {
   station: string;
   /** Lane array geometry for the lane map, when known. */
-  geometry?: { rows: number; cols: number; lanes: number };
+  geometry?: { rows: number; cols: number; lanes: number; order?: 'row-major' | 'column-major'; spares?: number[] };
   /** The active run, or the last one since the server started; null before the first run. */
   run: RunView | null;
   instruments: InstrumentView[];
   /** Last `lanes` frame per metric for `run`, merged across partial frames (lanes ascending). */
   lanes: Record<string, LanesFrame>;
+  /** Every lane frame of `run` by step, metric and coordinates (`step|metric|temperature=85`), merged likewise. */
+  frames?: Record<string, LanesFrame>;
   /** Most recent log lines (bounded). */
   log: Array<{ ts: number; level: string; msg: string }>;
 }

@@ -22,8 +22,13 @@ const TYPES: Record<string, string> = {
 };
 
 export const DEFAULT_DASHBOARDS_DIR = fileURLToPath(new URL('../../dashboards/', import.meta.url));
+/** Plain ES modules used by both the server and the dashboard (src/shared), served at /shared/<name>.js. */
+const SHARED_DIR = fileURLToPath(new URL('../shared/', import.meta.url));
 
-/** url path -> asset. `/` is index.html; uPlot is served at /vendor/uplot.js and /vendor/uplot.css. */
+/**
+ * url path -> asset. `/` is index.html; uPlot is served at /vendor/uplot.js and /vendor/uplot.css, the shared
+ * modules at /shared/*.js.
+ */
 export function loadAssets(dir: string = DEFAULT_DASHBOARDS_DIR): Map<string, Asset> {
   const assets = new Map<string, Asset>();
   for (const name of readdirSync(dir)) {
@@ -31,6 +36,11 @@ export function loadAssets(dir: string = DEFAULT_DASHBOARDS_DIR): Map<string, As
     const file = join(dir, name);
     if (!type || !/^[A-Za-z0-9._-]+$/.test(name) || !statSync(file).isFile()) continue;
     assets.set(`/${name}`, { contentType: type, body: readFileSync(file) });
+  }
+  // the modules the server and the browser share (the event fold, coordinates, findings...), served as-is
+  for (const name of readdirSync(SHARED_DIR)) {
+    if (extname(name) !== '.js' || !/^[A-Za-z0-9._-]+$/.test(name)) continue;
+    assets.set(`/shared/${name}`, { contentType: TYPES['.js'], body: readFileSync(join(SHARED_DIR, name)) });
   }
   const index = assets.get('/index.html');
   if (index) assets.set('/', index);

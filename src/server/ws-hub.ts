@@ -5,13 +5,14 @@
  * - A bounded ring of recent events (count and bytes) lets a client resume with `/ws?since=N`; when N is
  *   no longer in the ring (or is from another server life) the client gets a fresh snapshot instead.
  * - A client is sent to directly while its `ws.bufferedAmount` is under `lowWaterBytes`. Above it, messages
- *   wait in a per-client queue where `lanes` frames (and `progress` per step) coalesce (one pending frame per metric, partial frames
- *   merged, newest values win). A client whose queue passes `maxQueued` messages or `maxQueuedBytes`, or whose
+ *   wait in a per-client queue where `lanes` frames (and `progress` per step) coalesce (one pending frame per step, metric and sweep
+ *   coordinates, partial frames merged, newest values win: src/shared/fold.js). A client whose queue passes `maxQueued` messages or `maxQueuedBytes`, or whose
  *   buffered bytes pass `lowWaterBytes + maxQueuedBytes`, is dropped (close 1013); it may reconnect and resume.
  *   Publishing never waits on a client, so a slow browser never slows the run.
  */
 import type { WebSocket } from 'ws';
 import type { BenchEvent } from '../core/record.ts';
+import { frameKey, mergeFrames } from '../shared/fold.js';
 
 type LanesEvent = Extract<BenchEvent, { type: 'lanes' }>;
 
@@ -263,17 +264,16 @@ export class WsHub {
 
   private enqueue(c: Client, e: RingEntry): void {
     if (e.lanes) {
-      const metric = e.lanes.event.metric;
-      const prev = c.pendingLanes.get(metric);
+      // one pending frame per step, metric and coordinates: a frame at 85 °C never replaces the one at 25 °C
+      const key = frameKey(e.lanes.event);
+      const prev = c.pendingLanes.get(key);
       let event = e.lanes.event;
       if (prev?.lanes) {
         const idx = c.queue.indexOf(prev);
         if (idx >= 0) c.queue.splice(idx, 1);
         c.queuedBytes -= prev.bytes;
         c.coalesced++;
-        if (prev.lanes.event.runId === event.runId && prev.lanes.event.step === event.step) {
-          event = mergeLanes(prev.lanes.event, event);
-        }
+        if (prev.lanes.event.runId === event.runId) event = mergeFrames(prev.lanes.event, event);
       }
       const bytes = event === e.lanes.event ? e.data.length : estimateBytes(event);
       const q: QueueEntry = {
@@ -284,7 +284,7 @@ export class WsHub {
       };
       c.queue.push(q);
       c.queuedBytes += bytes;
-      c.pendingLanes.set(metric, q);
+      c.pendingLanes.set(key, q);
     } else if (e.progressKey) {
       // only the newest progress of a step matters to a client that is behind
       const prev = c.pendingProgress.get(e.progressKey);
@@ -353,14 +353,6 @@ export class WsHub {
     c.pendingLanes.clear();
     c.pendingProgress.clear();
   }
-}
-
-function mergeLanes(a: LanesEvent, b: LanesEvent): LanesEvent {
-  const byLane = new Map<number, number | null>();
-  for (let i = 0; i < a.lanes.length; i++) byLane.set(a.lanes[i], a.values[i] ?? null);
-  for (let i = 0; i < b.lanes.length; i++) byLane.set(b.lanes[i], b.values[i] ?? null);
-  const lanes = [...byLane.keys()].sort((x, y) => x - y);
-  return { ...b, lanes, values: lanes.map((l) => byLane.get(l) ?? null) };
 }
 
 function estimateBytes(e: LanesEvent): number {

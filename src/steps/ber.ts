@@ -147,7 +147,7 @@ export async function countErrors(
       if (counts.lost.has(j)) out.lost.add(i);
     });
   }
-  ctx.progress(batches * o.gateBits, batches * o.gateBits);
+  ctx.progress(batches * o.gateBits, batches * o.gateBits, 'bits');
   return out;
 }
 
@@ -231,7 +231,7 @@ async function gateOnce(
       const probe = lanes.findIndex((_, i) => !lost.has(i));
       const c = await rx.readCounters([rxLanes[probe]!], opts);
       const counted = Math.min(gateBits, c.bits[0] ?? 0);
-      ctx.progress(g.progress.done + counted, g.progress.total);
+      ctx.progress(g.progress.done + counted, g.progress.total, 'bits');
       waitMs = nextPollMs(counted, gateBits, performance.now() - gateStarted, waitMs, o.pollMs);
     }
   } catch (err) {

@@ -76,7 +76,7 @@ export const inventoryStep: StepDefinition<InventoryParams> = {
         entry.problem = errorText(err);
         ctx.log('error', `${role}: ${entry.problem}`);
       }
-      ctx.progress(i + 1, all.length);
+      ctx.progress(i + 1, all.length, 'instruments');
     }
     for (const role of params.require) {
       if (!all.some((a) => a.role === role)) {

@@ -239,7 +239,7 @@ export async function mapLanes(ctx: StepContext, params: LaneMapParams): Promise
     trips += await light(ctx, lit, next);
     lit = next;
     const row = await reader.read();
-    ctx.progress(++frames, Math.max(totalFrames, frames));
+    ctx.progress(++frames, Math.max(totalFrames, frames), 'frames');
     return row;
   };
 

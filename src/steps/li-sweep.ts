@@ -134,8 +134,10 @@ export async function runLiSweep(
       trips += 2;
       power.push(p);
       vf.push(v);
-      if (opts.framePerPoint) ctx.lanesFrame('received_power', 'W', { lanes, values: p.map((x) => finite(x)) });
-      ctx.progress(k + 1, currents.length);
+      if (opts.framePerPoint) {
+        ctx.lanesFrame('received_power', 'W', { lanes, values: p.map((x) => finite(x)) }, { current: i, point: k });
+      }
+      ctx.progress(k + 1, currents.length, 'points');
     }
   } finally {
     if (!ctx.signal.aborted) {

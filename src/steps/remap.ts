@@ -116,7 +116,7 @@ export const remapStep: StepDefinition<RemapParams> = {
       const plan = planRemap(ctx);
       unrepaired = plan.unrepaired;
       for (const r of plan.remapped) {
-        ctx.log('info', `remap: logical lane ${r.logical} from physical ${r.from} to spare ${r.to}`);
+        ctx.log('info', `logical lane ${r.logical} from physical ${r.from} to spare ${r.to}`);
         allRemapped.push(r.to);
       }
       if (!params.retest || plan.remapped.length === 0) break;
@@ -150,14 +150,15 @@ export const remapStep: StepDefinition<RemapParams> = {
       });
       markFailed(ctx, ber.failing, `remap re-test: BER above ${params.targetBer}`);
       if (weak.length === 0 && ber.failing.length === 0) break;
-      ctx.log('warn', `remap: spares ${[...weak, ...ber.failing].join(', ')} failed the re-test; replacing them`);
+      ctx.log('warn', `spares ${[...weak, ...ber.failing].join(', ')} failed the re-test; replacing them`);
       // Stryker disable next-line ConditionalExpression: `true` only sets it early; the next round overwrites it
       if (round === params.rounds - 1) unrepaired = planUnrepaired(ctx);
     }
     if (unrepaired.length) {
+      // a DUT finding (unrepaired_lanes FAILs), not an error of the step: the engine prefixes the step id
       ctx.log(
-        'error',
-        `remap: ${unrepaired.length} lane(s) could not be repaired (no good spare left): ` +
+        'warn',
+        `${unrepaired.length} lane(s) could not be repaired (no good spare left): ` +
           unrepaired.map((u) => `logical ${u.logical} on physical ${u.lane}`).join(', '),
       );
     }

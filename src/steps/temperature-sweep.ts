@@ -87,9 +87,9 @@ export const temperatureSweepStep: StepDefinition<TemperatureSweepParams> = {
         const { settleS, temperature } = await waitForSetpoint(ctx, sp, params);
         ctx.measure('tec_settle_s', settleS, { temperature: sp });
         ctx.measure('tec_temperature', temperature, { temperature: sp });
-        ctx.progress(i + 0.5, params.setpoints.length);
+        ctx.progress(i + 0.5, params.setpoints.length, 'setpoints');
         await ctx.runSteps(children, { ...ctx.at, temperature: sp });
-        ctx.progress(i + 1, params.setpoints.length);
+        ctx.progress(i + 1, params.setpoints.length, 'setpoints');
       }
     } finally {
       if (!ctx.signal.aborted) await tec.setSetpoint(params.idleC, callOpts(ctx));

@@ -66,6 +66,8 @@ export interface StepRow {
   verdict: string | null;
   error: string | null;
   attempts: number | null;
+  /** The sweep coordinates of a nested step's run (JSON), or null. */
+  at: string | null;
 }
 
 export interface MeasurementRow {
@@ -154,6 +156,7 @@ export function assembleRecord(r: RunRows): RunRecord {
     if (s.verdict !== null) step.verdict = s.verdict as Verdict;
     if (s.error !== null) step.error = s.error;
     if (s.attempts !== null) step.attempts = s.attempts;
+    if (s.at !== null) step.at = JSON.parse(s.at) as Record<string, number>;
     byPk.set(s.pk, step);
     return step;
   });

@@ -156,6 +156,13 @@ ALTER TABLE runs ADD COLUMN start_state TEXT;
 ALTER TABLE runs ADD COLUMN safe_state TEXT;
 `,
   },
+  {
+    version: 4,
+    description: 'the sweep coordinates of each run of a nested step (steps.at, JSON)',
+    sql: `
+ALTER TABLE steps ADD COLUMN at TEXT;
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

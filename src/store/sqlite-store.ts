@@ -204,7 +204,7 @@ export class SqliteStore implements RunStore {
         model, serial, firmware, raw_identity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       getInstruments: db.prepare('SELECT * FROM instruments WHERE run_id = ? ORDER BY idx'),
       insertStep: db.prepare(
-        'INSERT INTO steps (run_id, idx, step_id, name, type, started_at) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT INTO steps (run_id, idx, step_id, name, type, started_at, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       findStep: db.prepare('SELECT pk FROM steps WHERE run_id = ? AND step_id = ? ORDER BY pk DESC LIMIT 1').pluck(),
       finishStep: db.prepare('UPDATE steps SET finished_at = ?, verdict = ?, error = ?, attempts = ? WHERE pk = ?'),
@@ -349,7 +349,8 @@ export class SqliteStore implements RunStore {
     this.guard(
       'appendStep',
       () => {
-        const info = this.st.insertStep.run(runId, step.index, step.id, step.name, step.type, step.startedAt);
+        const at = step.at && Object.keys(step.at).length > 0 ? JSON.stringify(step.at) : null;
+        const info = this.st.insertStep.run(runId, step.index, step.id, step.name, step.type, step.startedAt, at);
         this.stepPks.set(`${runId}\u0000${step.id}`, Number(info.lastInsertRowid));
       },
       runId,

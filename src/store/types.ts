@@ -40,7 +40,7 @@ export interface RunHeader {
 }
 
 /** A step as it starts: StepRecord without results. */
-export type StepStart = Pick<StepRecord, 'index' | 'id' | 'name' | 'type' | 'startedAt'>;
+export type StepStart = Pick<StepRecord, 'index' | 'id' | 'name' | 'type' | 'startedAt' | 'at'>;
 
 export interface StepFinish {
   finishedAt?: string;

@@ -24,7 +24,7 @@ afterAll(() => tmp.cleanup());
 const testcases = (xml: string) => [...xml.matchAll(/<testcase\b[^>]*?(\/>|>[\s\S]*?<\/testcase>)/g)].map((m) => m[0]);
 
 describe('cpobench run on the simulated bench (real CLI, real store)', () => {
-  it('smoke on mosaic-800g passes and writes JSON, JUnit and per-lane CSV', async () => {
+  it('smoke on mosaic-800g passes and writes JSON, JUnit, the tidy CSV and (--csv-tables) per-lane CSV', async () => {
     const json = join(dir, 'out', 'smoke.json');
     const junit = join(dir, 'out', 'smoke.xml');
     const csv = join(dir, 'out', 'csv');
@@ -47,6 +47,7 @@ describe('cpobench run on the simulated bench (real CLI, real store)', () => {
       junit,
       '--csv',
       csv,
+      '--csv-tables',
     ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/verdict\s+PASS/);
@@ -86,7 +87,8 @@ describe('cpobench run on the simulated bench (real CLI, real store)', () => {
     expect(xml).toMatch(/<testsuites [^>]*tests="4" failures="0" errors="0"/);
 
     const files = readdirSync(csv);
-    expect(files).toContain('scalars.csv');
+    expect(files).toContain('measurements.csv'); // the tidy long table
+    expect(files).toContain('scalars.csv'); // --csv-tables: the per-measurement files too
     const perLane = files.filter((f) => f.includes('ber-screen'));
     expect(perLane.length).toBeGreaterThanOrEqual(1);
     const ubFile = perLane.find((f) => f.includes('ber_upper_bound'));

@@ -46,7 +46,7 @@ describe('cpobench run outputs', () => {
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/^cpobench: --json: cannot write \/dev\/full: ENOSPC: no space left on device/m);
     expect(readFileSync(junit, 'utf8')).toMatch(/<\/testsuites>\n$/);
-    expect(readdirSync(csv)).toContain('scalars.csv');
+    expect(readdirSync(csv)).toContain('measurements.csv');
   });
 
   it('--csv under a regular file or under /proc fails at once naming the path; the others are written', async () => {

@@ -278,9 +278,11 @@ steps:
       'instrument',
       'step.started',
       'measurement',
+      'lanemap', // the lane map as it stands after each step
       'step.finished',
       'step.started',
       'measurement',
+      'lanemap',
       'step.finished',
       'safe-state', // and after the last
       'instrument',

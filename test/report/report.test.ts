@@ -117,10 +117,14 @@ describe('CSV report', () => {
     expect(t[0]).toEqual(['lane', 'value', 'verdict', 'frame']);
     expect(t).toHaveLength(801);
     expect(t[800][3]).toBe('1');
-    const paths = writeCsvDir(rec, join(tmp.dir, 'csv'));
-    expect(paths).toHaveLength(4);
-    expect(parseCsv(readFileSync(paths[1], 'utf8'))).toHaveLength(401);
-    expect(renderCsv(rec).match(/^# .*\.csv$/gm)).toHaveLength(4);
+    expect(writeCsvDir(rec, join(tmp.dir, 'csv'))).toEqual([join(tmp.dir, 'csv', 'measurements.csv')]);
+    const paths = writeCsvDir(rec, join(tmp.dir, 'csv-tables'), { tables: true });
+    expect(paths).toHaveLength(5);
+    expect(parseCsv(readFileSync(paths[2], 'utf8'))).toHaveLength(401);
+    // the single-file CSV is the tidy table: one header, every row as wide
+    const tidy = parseCsv(renderCsv(rec));
+    expect(new Set(tidy.map((r) => r.length))).toEqual(new Set([tidy[0].length]));
+    expect(renderCsv(rec)).not.toMatch(/^# /m);
   });
 });
 
@@ -134,7 +138,7 @@ describe('JUnit report', () => {
     expect(xml.match(/<skipped\/>/g)).toHaveLength(1);
     expect(xml).toContain('tests="4" failures="1" errors="1" skipped="1"');
     expect(xml).toContain('ber_upper: 1 of 400 lanes out of limits [-∞, 1e-12]: lane 17=1e-9');
-    expect(xml).toContain('rx_power @ temperature=25: 1 of 4 lanes out of limits [1e-6, +∞] W: lane 2=-0.25');
+    expect(xml).toContain('rx_power @ 25 °C: 1 of 4 lanes out of limits [1e-6, +∞] W: lane 2=-0.25');
     expect(xml).toContain('power analyzer timeout &lt;rail 3&gt;');
     expect(xml).toContain('<property name="dut" value="SN-0001"/>');
     expect(xml).toContain('fw 2.3');
@@ -213,6 +217,40 @@ describe('HTML report', () => {
     expect(html).toContain('<th>high</th>');
   });
 
+  it('puts failures first, then a sign-off block and a contents list; information gets no verdict badge', () => {
+    const html = renderHtml(rec);
+    const failures = html.indexOf('<h2 id="failures">Failures first: ');
+    const summary = html.indexOf('<tr><th>Run</th>');
+    expect(failures).toBeGreaterThan(0);
+    expect(failures).toBeLessThan(summary); // before the summary table, on the first page
+    const table = html.slice(failures, html.indexOf('</table>', failures));
+    // the failing lane array: step, coordinates, measurement, limit, the lane with its row and column
+    expect(table).toContain(
+      '<td>rx_power</td><td class="num">1 lane(s)</td><td>≥ 1e-6 W</td><td>lane 2 (row 1, col 2; logical #1) = -0.25</td>',
+    );
+    expect(table).toContain('25 °C');
+    expect(table).toContain('lane 17 (row 1, col 17; dead; remapped to spare 399) = 1e-9');
+    expect(table).toContain('power analyzer timeout &lt;rail 3&gt;'); // a step error, first
+    expect(html.indexOf('<h2 id="sign-off">Sign-off</h2>')).toBeGreaterThan(summary);
+    expect(html).toMatch(/<tr><td>Tested by<\/td><td>[^<]+<\/td>/);
+    expect(html).toContain('<nav class="contents"');
+    expect(html).toMatch(/<li><a href="#step-0">0\. L-I sweep<\/a>/);
+    // a value without limits is information: no PASS badge on it
+    const infoRow = html.match(/<tr><td>li_lane_power<\/td>.*?<\/tr>/)![0];
+    expect(infoRow).not.toContain('badge');
+    expect(infoRow).toContain('info');
+  });
+
+  it('labels a log BER axis in whole decades, never 1e-9, 1e-9, 1e-9.01', () => {
+    const html = renderHtml(rec);
+    const plot = html.slice(html.indexOf('class="plot ber"'));
+    const svg = plot.slice(0, plot.indexOf('</svg>'));
+    const labels = [...svg.matchAll(/text-anchor="end">(1e-?\d+(?:\.\d+)?)</g)].map((m) => m[1]);
+    expect(labels.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(labels).size).toBe(labels.length);
+    for (const l of labels) expect(l).toMatch(/^1e-?\d+$/);
+  });
+
   it('escapes a <script> in the DUT name and other text', () => {
     const r = sampleRecord({ dut: '<script>alert(1)</script>', operator: 'a&b' });
     r.steps[0].name = '<img src=x onerror=alert(2)>';
@@ -240,6 +278,6 @@ describe('renderReport', () => {
     expect(JSON.parse(renderReport(rec, 'json').body).id).toBe(rec.id);
     expect(renderReport(rec, 'junit').contentType).toContain('xml');
     expect(renderReport(rec, 'html').body).toContain('<svg');
-    expect(renderReport(rec, 'csv').body).toContain('# 01_ber_ber_upper.csv');
+    expect(renderReport(rec, 'csv').body).toMatch(/^run,step_index,step,step_name,measurement,/);
   });
 });

@@ -190,15 +190,24 @@ describe('WsHub with a congested client', () => {
     expect(got.map((m) => m.seq)).toEqual([3, 4, 5, 6, 7]);
   });
 
-  it('lanes frames of another step replace the pending one instead of merging', () => {
+  it('lanes frames of another step, or of the same step at other coordinates, are each kept, not merged', () => {
     const hub = makeHub({ lowWaterBytes: 100, flushIntervalMs: 60_000 });
     const ws = attach(hub);
     ws.bufferedAmount = 1000;
     hub.publish(lanes('rx', [1, 2], [10, 20], 'li'));
     hub.publish(lanes('rx', [3], [30], 'ber'));
+    hub.publish({ ...lanes('rx', [3], [25], 't-ber'), at: { temperature: 25 } } as BenchEvent);
+    hub.publish({ ...lanes('rx', [3], [85], 't-ber'), at: { temperature: 85 } } as BenchEvent);
+    hub.publish({ ...lanes('rx', [4], [86], 't-ber'), at: { temperature: 85 } } as BenchEvent);
     ws.bufferedAmount = 0;
     hub.publish(log('x'));
-    expect(ws.sent[1]).toMatchObject({ metric: 'rx', step: 'ber', lanes: [3], values: [30] });
+    expect(ws.sent.slice(1, 5)).toMatchObject([
+      { metric: 'rx', step: 'li', lanes: [1, 2], values: [10, 20] },
+      { metric: 'rx', step: 'ber', lanes: [3], values: [30] },
+      { metric: 'rx', step: 't-ber', at: { temperature: 25 }, lanes: [3], values: [25] },
+      // the same step, metric and coordinates: merged, lane by lane
+      { metric: 'rx', step: 't-ber', at: { temperature: 85 }, lanes: [3, 4], values: [85, 86] },
+    ]);
   });
 
   it('drops a client whose queue passes its bound, and counts it', () => {

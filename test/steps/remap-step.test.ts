@@ -106,7 +106,7 @@ describe('remap step re-test', () => {
     expect([...ctx.lanesOf('remap_ber_upper_bound').keys()]).toEqual([5]);
     expect(ctx.lanesOf('remap_ber_upper_bound').get(5)!).toBeLessThan(1e-9);
     expect(ctx.lanesOf('remap_ber_upper_bound').get(5)!).toBeGreaterThan(0);
-    expect(ctx.logs).toContainEqual({ level: 'warn', msg: 'remap: spares 10 failed the re-test; replacing them' });
+    expect(ctx.logs).toContainEqual({ level: 'warn', msg: 'spares 10 failed the re-test; replacing them' });
     expect(ctx.get('unrepaired_lanes').value).toBe(0);
   });
 
@@ -118,8 +118,8 @@ describe('remap step re-test', () => {
     expect(ctx.get('unrepaired_lanes')).toMatchObject({ value: 1, verdict: 'FAIL' });
     expect([...ctx.lanesOf('unrepaired').entries()]).toEqual([[10, 1]]);
     expect(ctx.logs).toContainEqual({
-      level: 'error',
-      msg: 'remap: 1 lane(s) could not be repaired (no good spare left): logical 5 on physical 10',
+      level: 'warn',
+      msg: '1 lane(s) could not be repaired (no good spare left): logical 5 on physical 10',
     });
   });
 
@@ -127,21 +127,20 @@ describe('remap step re-test', () => {
     // lanes 7 and 12 go to their nearest spares 10 and 15, which both count errors
     const a = setup({ dead: [7, 12], noisy: [10, 15] }, [7, 12]);
     const ctx = await runStep(a.bench, remapStep, { rounds: 1 }, { geometry: a.geometry, lanes: a.lanes });
-    expect(ctx.logs).toContainEqual({ level: 'warn', msg: 'remap: spares 10, 15 failed the re-test; replacing them' });
+    expect(ctx.logs).toContainEqual({ level: 'warn', msg: 'spares 10, 15 failed the re-test; replacing them' });
     const b = setup({ dead: [1, 2, 3, 10, 15, 20] }, [1, 2, 3, 10, 15, 20]);
     const out = await runStep(b.bench, remapStep, {}, { geometry: b.geometry, lanes: b.lanes });
     expect(out.logs).toContainEqual({
-      level: 'error',
+      level: 'warn',
       msg:
-        'remap: 2 lane(s) could not be repaired (no good spare left): ' +
-        'logical 1 on physical 2, logical 2 on physical 3',
+        '2 lane(s) could not be repaired (no good spare left): ' + 'logical 1 on physical 2, logical 2 on physical 3',
     });
   });
 
   it('logs each move, and touches no instrument when nothing needs a spare', async () => {
     const moved = setup({ dead: [7] }, [7]);
     const ctx = await runStep(moved.bench, remapStep, {}, { geometry: moved.geometry, lanes: moved.lanes });
-    expect(ctx.logs).toContainEqual({ level: 'info', msg: 'remap: logical lane 5 from physical 7 to spare 10' });
+    expect(ctx.logs).toContainEqual({ level: 'info', msg: 'logical lane 5 from physical 7 to spare 10' });
     expect(ctx.logs.filter((l) => l.level !== 'info')).toEqual([]);
 
     const clean = setup({}, []);

@@ -61,7 +61,8 @@ describe('remap', () => {
     const per = ctx.lanesOf('unrepaired');
     expect([...per.keys()]).toEqual([2, 3]);
     expect(ctx.get('unrepaired').verdict).toBe('FAIL');
-    expect(ctx.logs.some((l) => l.level === 'error' && /physical 2.*physical 3/.test(l.msg))).toBe(true);
+    // a DUT finding the unrepaired_lanes FAIL carries: a warning, not an error of the step
+    expect(ctx.logs.some((l) => l.level === 'warn' && /physical 2.*physical 3/.test(l.msg))).toBe(true);
     expect(ctx.lanes.sparesLeft).toEqual([]);
   });
 

@@ -441,6 +441,44 @@ describe('migrations', () => {
     expect(versions).toEqual(Array.from({ length: LATEST_SCHEMA_VERSION }, (_, i) => i + 1));
   });
 
+  it('keeps the coordinates of each run of a nested step (v4 steps.at), also in a file made before v4', () => {
+    const p = join(tmp.dir, 'v3.db');
+    const db = new Database(p);
+    expect(migrate(db, 3)).toBe(3);
+    db.close();
+    const store = openSqliteStore(p);
+    open.push(store);
+    const id = store.createRun(sampleRecord());
+    store.appendStep(id, { index: 0, id: 'sweep', name: 'Sweep', type: 'temperature-sweep', startedAt: 'x' });
+    for (const [i, t] of [25, 85].entries()) {
+      store.appendStep(id, {
+        index: i + 1,
+        id: 't-li',
+        name: 'L-I check',
+        type: 'li-sweep',
+        startedAt: 'x',
+        at: { temperature: t },
+      });
+      store.addMeasurement(
+        id,
+        't-li',
+        laneFrame('p_op_dbm', 4, (l) => -10 - l - t / 100, { at: { temperature: t } }),
+      );
+      store.finishStep(id, 't-li', { verdict: 'PASS' });
+    }
+    store.finishStep(id, 'sweep', { verdict: 'PASS' });
+    const steps = store.getRun(id).steps;
+    expect(steps.map((s) => [s.id, s.at])).toEqual([
+      ['sweep', undefined],
+      ['t-li', { temperature: 25 }],
+      ['t-li', { temperature: 85 }],
+    ]);
+    // the 85 °C run did not overwrite the 25 °C one: each keeps its own values and verdict
+    expect(steps[1].measurements.map((m) => m.at)).toEqual([{ temperature: 25 }]);
+    expect(steps[2].measurements.map((m) => m.at)).toEqual([{ temperature: 85 }]);
+    expect(steps.slice(1).map((s) => s.verdict)).toEqual(['PASS', 'PASS']);
+  });
+
   it('refuses a newer file with a clear message and does not modify it', () => {
     const p = join(tmp.dir, 'new.db');
     openSqliteStore(p).close();

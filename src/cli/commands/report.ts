@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { isReportFormat, REPORT_FORMATS, renderReport } from '../../report/index.ts';
+import { htmlToPdf } from '../../report/pdf.ts';
 import { isUnknownRun } from '../../store/index.ts';
 import { CliError, describeError, EXIT, openStoreOrFail, writeOutput } from './common.ts';
 
@@ -8,17 +9,22 @@ export function registerReport(program: Command, setExit: (code: number) => void
     .command('report')
     .description('export a stored run')
     .argument('<run-id>', 'run id (see cpobench runs)')
-    .requiredOption('--format <format>', `one of ${REPORT_FORMATS.join(', ')}`)
+    .requiredOption('--format <format>', `one of ${[...REPORT_FORMATS, 'pdf'].join(', ')}`)
     .option('--db <path>', 'results database', 'data/cpobench.db')
     .option('--out <file>', 'write to this file instead of stdout')
     .addHelpText('after', '\nExit codes: 0 written, 2 unknown run or bad input.')
-    .action((runId: string, o: { format: string; db: string; out?: string }) => {
-      if (!isReportFormat(o.format))
-        throw new CliError(`--format must be one of ${REPORT_FORMATS.join(', ')}, got "${o.format}"`);
+    .action(async (runId: string, o: { format: string; db: string; out?: string }) => {
+      const pdf = o.format === 'pdf';
+      if (!isReportFormat(o.format) && !pdf)
+        throw new CliError(`--format must be one of ${[...REPORT_FORMATS, 'pdf'].join(', ')}, got "${o.format}"`);
+      if (pdf && !o.out) throw new CliError('--format pdf needs --out FILE (a PDF is not written to a terminal)');
       const store = openStoreOrFail(o.db);
       try {
         const rec = store.getRun(runId);
-        const r = renderReport(rec, o.format);
+        // the PDF is the HTML report as headless Chromium prints it
+        const r = pdf
+          ? { body: await htmlToPdf(renderReport(rec, 'html').body) }
+          : renderReport(rec, o.format as Exclude<typeof o.format, 'pdf'> & Parameters<typeof renderReport>[1]);
         if (o.out) {
           writeOutput(o.out, r.body);
           process.stderr.write(`wrote ${o.out}\n`);

@@ -10,6 +10,7 @@ import { SingleBar } from 'cli-progress';
 import type { BenchEvent, PromptRecord } from '../../core/record.ts';
 import type { EventBus } from '../../orchestrator/bus.ts';
 import type { PromptBroker } from '../../orchestrator/prompts.ts';
+import { coordLabel } from '../../shared/coordinates.js';
 import { describeError } from './common.ts';
 
 export interface RunDisplay {
@@ -28,14 +29,21 @@ export function formatEta(s: number | undefined): string {
   return `${Math.floor(t / 3600)}h${String(Math.floor((t % 3600) / 60)).padStart(2, '0')}m`;
 }
 
+/** Progress in the unit of the work: "1.5e12/3.0e12 bits", "12/40 frames". */
+export function workText(done: number, total: number, unit: string): string {
+  const n = (v: number) =>
+    Math.abs(v) >= 1e6 ? v.toExponential(1).replace('e+', 'e') : String(Math.round(v * 10) / 10);
+  return `${n(done)}/${n(total)} ${unit}`;
+}
+
 export function progressDisplay(bus: EventBus, topLevel: readonly string[], tty: boolean): RunDisplay {
   const total = topLevel.length;
   let stepNo = 0;
-  let payload = { step: '', name: '', remaining: '--' };
+  let payload = { step: '', name: '', remaining: '--', work: '' };
   const bar = tty
     ? new SingleBar({
-        format: 'step {step} |{bar}| {percentage}% · ETA {remaining} · {name}',
-        barsize: 30,
+        format: 'step {step} |{bar}| {percentage}% · {work}ETA {remaining} · {name}',
+        barsize: 20,
         hideCursor: true,
         stream: process.stderr,
       })
@@ -49,27 +57,41 @@ export function progressDisplay(bus: EventBus, topLevel: readonly string[], tty:
     stopBar();
     process.stderr.write(text);
   };
+  /** the coordinates each nested step is running at, for its verdict line ("PASS     t-li @ 45 °C") */
+  const stepAt = new Map<string, string>();
   const off = bus.on((e: BenchEvent) => {
     if (e.type === 'step.started') {
+      const at = coordLabel(e.step.at);
+      stepAt.set(e.step.id, at ? ` @ ${at}` : '');
       // nested steps (inside a temperature sweep) show under their parent: "step 8/10 … › L-I check"
       if (topLevel.includes(e.step.id)) {
         stepNo++;
-        payload = { step: `${stepNo}/${total}`, name: e.step.name, remaining: '--' };
-      } else payload = { step: `${stepNo}/${total}`, name: `› ${e.step.name}`, remaining: '--' };
+        payload = { step: `${stepNo}/${total}`, name: e.step.name, remaining: '--', work: '' };
+      } else
+        payload = {
+          step: `${stepNo}/${total}`,
+          name: `› ${e.step.name}${stepAt.get(e.step.id)}`,
+          remaining: '--',
+          work: '',
+        };
       stopBar();
       if (bar) {
         bar.start(1, 0, payload);
         barStarted = true;
       } else process.stderr.write(`step ${payload.step} ${payload.name} …\n`);
     } else if (e.type === 'progress' && bar && barStarted) {
-      payload = { ...payload, remaining: e.done >= e.total ? '0s' : formatEta(e.etaS) };
+      payload = {
+        ...payload,
+        remaining: e.done >= e.total ? '0s' : formatEta(e.etaS),
+        work: e.unit ? `${workText(e.done, e.total, e.unit)} · ` : '',
+      };
       bar.setTotal(e.total);
       bar.update(e.done, payload);
     } else if (e.type === 'step.finished') {
       // a step that ran to its end (whatever its verdict) shows a full bar, also one that reported no progress
       if (bar && barStarted && e.verdict !== 'ERROR' && e.verdict !== 'SKIPPED')
         bar.update(bar.getTotal(), { ...payload, remaining: '0s' });
-      say(`  ${e.verdict.padEnd(8)} ${e.step}${e.error ? `: ${e.error}` : ''}\n`);
+      say(`  ${e.verdict.padEnd(8)} ${e.step}${stepAt.get(e.step) ?? ''}${e.error ? `: ${e.error}` : ''}\n`);
     } else if (e.type === 'log' && (e.level === 'warn' || e.level === 'error')) {
       say(`  ${e.level}: ${e.msg}\n`);
     }

@@ -6,6 +6,9 @@ import type { BenchSafety, RunRecord } from '../../core/record.ts';
 import { checkRunLabel, type RunLabelField } from '../../core/run-labels.ts';
 import { type Answer, compileAnswerTable, scriptedResponder } from '../../orchestrator/prompts.ts';
 import { renderReport, writeCsvDir } from '../../report/index.ts';
+import { stepGroups } from '../../report/step-groups.ts';
+import { laneGeometryConfig } from '../../report/util.ts';
+import { findings } from '../../shared/findings.js';
 import { onSignals, processSignalHost } from '../signals.ts';
 import {
   addBenchOptions,
@@ -25,6 +28,7 @@ interface RunOptions extends BenchCliOptions {
   json?: string;
   junit?: string;
   csv?: string;
+  csvTables?: boolean;
   answers?: string;
   yes?: boolean;
   progress: boolean;
@@ -48,7 +52,8 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
     .option('--operator <name>', 'operator name', process.env.USER ?? 'operator')
     .option('--json <file>', 'write the run record as JSON')
     .option('--junit <file>', 'write JUnit XML: one testcase per step')
-    .option('--csv <dir>', 'write per-lane CSV tables')
+    .option('--csv <dir>', 'write the results as one tidy CSV table, <dir>/measurements.csv')
+    .option('--csv-tables', 'with --csv: also one CSV file per measurement (and scalars.csv)')
     .option('--answers <file>', 'answer operator prompts from a JSON list [{match, answer}] (CI)')
     .option('--yes', 'answer every operator prompt yes/pass (CI)')
     .option('--no-progress', 'plain log lines instead of a progress bar')
@@ -161,7 +166,12 @@ function fmt(v: number | undefined, digits = 3): string {
   return Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(2) : v.toFixed(digits);
 }
 
-function printSummary(r: RunRecord): void {
+/**
+ * The end-of-run summary: failures first (each failing or marginal measurement with its step, coordinates, value,
+ * limit and lanes; each step that ended in error), then every step once (a step nested in a sweep with its
+ * coordinates), then the run's figures.
+ */
+export function summaryText(r: RunRecord): string {
   const s = r.summary ?? {};
   const rows: [string, string][] = [
     ['run', r.id],
@@ -179,10 +189,24 @@ function printSummary(r: RunRecord): void {
   if (r.safeState) rows.push(['bench safe state', r.safeState.safe ? 'confirmed (read back)' : 'NOT SAFE']);
   if (r.error) rows.push(['error', r.error]);
   const w = Math.max(...rows.map(([k]) => k.length));
-  process.stdout.write('\n');
-  for (const step of r.steps) process.stdout.write(`  ${(step.verdict ?? '-').padEnd(8)} ${step.name}\n`);
-  process.stdout.write('\n');
-  for (const [k, v] of rows) process.stdout.write(`${k.padEnd(w)}  ${v}\n`);
+  const out: string[] = [''];
+  const found = findings(r.steps, { geometry: laneGeometryConfig(r), laneMap: r.laneMap });
+  if (found.length > 0) {
+    const fails = found.filter((f) => f.severity !== 'MARGINAL').length;
+    out.push(`failures first: ${fails} failing, ${found.length - fails} marginal`);
+    for (const f of found) out.push(`  ${f.text}`);
+    out.push('');
+  }
+  for (const g of stepGroups(r.steps)) {
+    out.push(`  ${(g.verdict ?? '-').padEnd(8)} ${g.name}${g.coordinates ? ` ${g.coordinates}` : ''}`);
+  }
+  out.push('');
+  for (const [k, v] of rows) out.push(`${k.padEnd(w)}  ${v}`);
+  return `${out.join('\n')}\n`;
+}
+
+function printSummary(r: RunRecord): void {
+  process.stdout.write(summaryText(r));
   if (r.safeState && !r.safeState.safe) process.stderr.write(notSafeBanner(r.safeState));
 }
 
@@ -204,7 +228,7 @@ function writeOutputs(r: RunRecord, o: RunOptions): boolean {
   const outputs: [string, string | undefined, (target: string) => void][] = [
     ['--json', o.json, (f) => writeOutput(f, renderReport(r, 'json').body)],
     ['--junit', o.junit, (f) => writeOutput(f, renderReport(r, 'junit').body)],
-    ['--csv', o.csv, (d) => writeCsvDir(r, d)],
+    ['--csv', o.csv, (d) => writeCsvDir(r, d, { tables: o.csvTables === true })],
   ];
   let ok = true;
   for (const [option, target, write] of outputs) {

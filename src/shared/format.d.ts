@@ -1,0 +1,4 @@
+/** Types of format.js (a plain ES module the browser dashboard imports as-is). */
+export function fmtNum(v: number | null | undefined): string;
+export function fmtValue(v: number | null | undefined, unit: string | undefined): string;
+export function limitText(limits: { low?: number; high?: number } | undefined | null, unit: string | undefined): string;

@@ -1,0 +1,157 @@
+/**
+ * What a user of the CLI reads after a run, on the real CLI and the simulated bench: the coordinates of every
+ * measurement made inside a sweep (record, store, CSV, JUnit), failures first in the summary with the lanes
+ * involved, each step once, and no doubled prefixes or FAILs called errors.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunRecord } from '../../src/core/record.ts';
+import { cpobench, parseJson, runIdFrom, tempDirs } from './helpers.ts';
+
+const tmp = tempDirs();
+let dir: string;
+let db: string;
+let pass: { code: number | null; stdout: string; stderr: string };
+let fail: { code: number | null; stdout: string; stderr: string };
+
+beforeAll(async () => {
+  dir = tmp.make();
+  db = join(dir, 'runs.db');
+  // the two runs on one store, one after the other, as a user makes them
+  pass = await cpobench(
+    [
+      ...['run', 'mosaic-800g-qual', '--sim', 'mosaic-800g', '--db', db, '--dut', 'SN-V1'],
+      ...['--json', join(dir, 'pass.json'), '--junit', join(dir, 'pass.xml'), '--csv', join(dir, 'csv')],
+    ],
+    undefined,
+    { timeoutMs: 120_000 },
+  );
+  fail = await cpobench(
+    [
+      ...['run', 'lightbundle-512g-qual', '--sim', 'lightbundle-512g', '--faults', 'dead-lanes-beyond-spares'],
+      ...['--db', db, '--dut', 'SN-V2', '--json', join(dir, 'fail.json')],
+    ],
+    undefined,
+    { timeoutMs: 120_000 },
+  );
+}, 240_000);
+afterAll(() => tmp.cleanup());
+
+/** RFC 4180 enough for these files: quoted cells with commas or doubled quotes. */
+function csvRows(text: string): string[][] {
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((line) => [...line.matchAll(/("(?:[^"]|"")*"|[^,]*)(,|$)/g)].map((m) => m[1]).slice(0, -1));
+}
+
+describe('coordinates of measurements inside a sweep', () => {
+  it('each run of a nested step keeps its temperature in the record and the store, nothing overwritten', async () => {
+    expect(pass.code, pass.stderr).toBe(0);
+    const rec = parseJson<RunRecord>(readFileSync(join(dir, 'pass.json'), 'utf8'), 'pass.json');
+    const stored = await cpobench(['report', runIdFrom(pass.stderr), '--db', db, '--format', 'json']);
+    const fromStore = parseJson<RunRecord>(stored.stdout, 'report json');
+    for (const r of [rec, fromStore]) {
+      const tli = r.steps.filter((s) => s.id === 't-li');
+      expect(tli.map((s) => s.at)).toEqual([25, 45, 65, 85].map((temperature) => ({ temperature })));
+      for (const s of tli) {
+        expect(s.measurements.length).toBeGreaterThan(0);
+        for (const m of s.measurements) expect(m.at?.temperature).toBe(s.at?.temperature);
+        // the L-I curve points keep their current and temperature both
+        const curve = s.measurements.filter((m) => m.spec.name === 'li_curve');
+        expect(curve).toHaveLength(8);
+        expect(new Set(curve.map((m) => m.at?.current)).size).toBe(8);
+      }
+      expect(r.steps.filter((s) => s.id === 'ber').map((s) => s.at)).toEqual([undefined]);
+    }
+  });
+
+  it('JUnit names each run of a nested step with its coordinates: no two cases share a name', () => {
+    const xml = readFileSync(join(dir, 'pass.xml'), 'utf8');
+    const names = [...xml.matchAll(/<testcase name="([^"]*)"/g)].map((m) => m[1]);
+    expect(names).toContain('L-I check @ 45 °C');
+    expect(names).toContain('BER screen 1e-9 at 95 % @ 85 °C');
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('CSV is one tidy long table: same width on every row, a column per coordinate, each row its own setpoint', () => {
+    const rows = csvRows(readFileSync(join(dir, 'csv', 'measurements.csv'), 'utf8'));
+    const [header, ...body] = rows;
+    expect(header.slice(0, 5)).toEqual(['run', 'step_index', 'step', 'step_name', 'measurement']);
+    expect(header.slice(-6)).toEqual(['lane', 'value', 'unit', 'low', 'high', 'verdict']);
+    expect(header).toContain('temperature');
+    expect(header).toContain('current');
+    for (const r of body) expect(r.length).toBe(header.length);
+    const col = (n: string) => header.indexOf(n);
+    const p85 = body.filter((r) => r[col('step')] === 't-li' && r[col('measurement')] === 'p_op_dbm');
+    expect(p85).toHaveLength(4 * 400);
+    expect(new Set(p85.map((r) => r[col('temperature')]))).toEqual(new Set(['25', '45', '65', '85']));
+    // a lane appears once per temperature, not once in total
+    expect(p85.filter((r) => r[col('lane')] === '17').map((r) => r[col('temperature')])).toEqual([
+      '25',
+      '45',
+      '65',
+      '85',
+    ]);
+    // scalars are rows of the same table, with an empty lane
+    const epb = body.find((r) => r[col('measurement')] === 'energy_per_bit')!;
+    expect(epb[col('lane')]).toBe('');
+    expect(epb[col('unit')]).toBe('pJ/bit');
+    expect(Number(epb[col('value')])).toBeGreaterThan(0);
+  });
+});
+
+describe('the end-of-run summary', () => {
+  it('lists each step once, a nested one with the setpoints it ran at', () => {
+    const summary = pass.stdout;
+    expect(summary.match(/^ {2}PASS +L-I check\b.*$/gm)).toEqual(['  PASS     L-I check @ 25 °C, 45 °C, 65 °C, 85 °C']);
+    expect(summary.match(/L-I-V sweep, all lanes/g)).toHaveLength(1);
+    expect(summary).not.toMatch(/failures first/);
+  });
+
+  it('a failing run starts with its failures: step, measurement, value, limit, lanes with row/col and state', () => {
+    expect(fail.code, fail.stderr).toBe(1);
+    const out = fail.stdout;
+    const firstStep = out.indexOf('  PASS     Inventory');
+    const head = out.indexOf('failures first: 4 failing, 0 marginal');
+    expect(head).toBeGreaterThanOrEqual(0);
+    expect(head).toBeLessThan(firstStep);
+    const lines = out.slice(head, firstStep).split('\n');
+    expect(lines).toContainEqual('  FAIL Spare-lane remap and re-test: unrepaired_lanes = 18, limit ≤ 0');
+    const dead = lines.find((l) =>
+      l.startsWith('  FAIL Lane map (walking-one), all 320 lanes including spares: lane_map_ok'),
+    );
+    expect(dead).toContain('on 81 of 320 lanes (limit ≥ 1)');
+    expect(dead).toContain('lane 1 (row 1, col 1; dead; remapped to spare 5) = 0');
+    expect(dead).toContain('… 73 more');
+    const unrepaired = lines.find((l) => l.includes(': unrepaired on'))!;
+    expect(unrepaired).toContain('lane 237 (row 12, col 17; logical #189; dead) = 1');
+  });
+
+  it('a lane the remap could not repair is a FAIL, said once, not an error with a doubled prefix', () => {
+    expect(fail.stderr).not.toContain('remap: remap:');
+    expect(fail.stderr).not.toMatch(/error: .*could not be repaired/);
+    expect(fail.stderr).toMatch(/warn: remap: 18 lane\(s\) could not be repaired/);
+  });
+});
+
+describe('cpobench report --format pdf', () => {
+  it('prints the HTML report through headless Chromium: a PDF of several pages titled with the run', async () => {
+    const out = join(dir, 'fail.pdf');
+    const id = runIdFrom(fail.stderr);
+    const r = await cpobench(['report', id, '--db', db, '--format', 'pdf', '--out', out], undefined, {
+      timeoutMs: 120_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const pdf = readFileSync(out);
+    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    const text = pdf.toString('latin1');
+    expect(text).toContain('/Title (cpobench lightbundle-512g-qual SN-V2 FAIL)');
+    expect(text.match(/\/Type \/Page\b/g)!.length).toBeGreaterThanOrEqual(2);
+    // without --out a PDF is refused, not written to the terminal
+    const bare = await cpobench(['report', id, '--db', db, '--format', 'pdf']);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain('--format pdf needs --out FILE');
+  }, 150_000);
+});
