@@ -164,7 +164,9 @@ export async function runWaterfall(ctx: StepContext, p: WaterfallParams): Promis
 /** Channels that share an operating attenuation, so each level is one command per distinct setting. */
 function groupChannels(dbs: readonly number[]): Map<number, number[]> {
   const out = new Map<number, number[]>();
-  dbs.forEach((db, i) => out.set(db, [...(out.get(db) ?? []), i + 1]));
+  dbs.forEach((db, i) => {
+    out.set(db, [...(out.get(db) ?? []), i + 1]);
+  });
   return out;
 }
 
