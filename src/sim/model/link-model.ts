@@ -14,8 +14,9 @@ import { z } from 'zod';
 import { normalTail } from '../../core/ber.ts';
 import { isPrbsName, longestRuns, type PrbsName } from '../../core/prbs.ts';
 import type { Rng } from '../../core/rng.ts';
+import { accelerationFactor, currentDensity } from './ageing.ts';
 import { applyChannel, type CouplingMap, couplingMap, crosstalkSum, neighbourTable } from './channel.ts';
-import { arrheniusFactor, drawDefects, type LaneDefects } from './defects.ts';
+import { drawDefects, type LaneDefects } from './defects.ts';
 import { bandwidthAt, type EmitterParams, forwardVoltageAt, opticalPowerAt } from './emitter.ts';
 import { energyPerBit, type RailState, railPowers } from './power.ts';
 import { type LinkProfile, laneCount } from './profile.ts';
@@ -75,6 +76,8 @@ interface Derived {
   tempC: Float64Array; // [1]: effective temperature
   alive: Uint8Array;
   lit: Uint8Array;
+  /** Fraction of time at the '1' level (pattern density). */
+  density: Float64Array;
   p0: Float64Array;
   p1: Float64Array;
   optical: Float64Array;
@@ -364,29 +367,69 @@ export class LinkModel {
   }
 
   /**
-   * Advances the model clock: lit lanes age by hours × AF(T) (Arrhenius, Ea from the profile, reference
-   * agingRefC); a thermal-drift fault moves the temperature. Long steps are integrated at the mid temperature.
+   * Advances the model clock: each lit lane ages by hours × AF(T, J) (ageing.ts: Arrhenius at the device
+   * temperature, Ea and reference agingRefC from the profile, times (J/J_ref)^m at the lane's mean current); a
+   * thermal-drift fault moves the temperature. Long steps are integrated at the mid temperature.
    */
   advance(seconds: number): void {
     if (!(seconds >= 0)) throw new RangeError(`seconds must be >= 0, got ${seconds}`);
     if (seconds === 0) return;
-    const d = this.derive();
     const tMid = this.baseTempC + (this.driftCPerHour * (this.timeS + seconds / 2 - this.driftSinceS)) / 3600;
-    const dp = this.profile.defects;
-    const af = arrheniusFactor(tMid, dp.agingRefC, dp.activationEv);
-    const h = (seconds / 3600) * af;
-    for (let i = 0; i < this.lanes; i++) if (d.lit[i]) this.effHours[i] += h;
+    this.age(seconds / 3600, tMid, this.meanCurrents());
     this.timeS += seconds;
     this.touch();
   }
 
-  /** Adds stress directly (e.g. a burn-in done elsewhere): hours at a temperature, for lit lanes or all lanes. */
-  addStress(hours: number, tempC: number, allLanes = false): void {
-    const dp = this.profile.defects;
-    const h = hours * arrheniusFactor(tempC, dp.agingRefC, dp.activationEv);
-    const d = this.derive();
-    for (let i = 0; i < this.lanes; i++) if (allLanes || d.lit[i]) this.effHours[i] += h;
+  /**
+   * Adds stress directly (a burn-in done elsewhere, or before the bench was started): hours at a temperature.
+   * Each lane ages at its present mean current (dark lanes not at all), or at `currentA` when given; `allLanes`
+   * ages dark lanes too (at `currentA`, or at the reference current without it).
+   */
+  addStress(hours: number, tempC: number, allLanes = false, currentA?: number): void {
+    if (!(hours >= 0)) throw new RangeError(`hours must be >= 0, got ${hours}`);
+    const present = this.meanCurrents();
+    const ref = this.ageingRefCurrentA();
+    const currents = present.map((c) => (currentA !== undefined && (c > 0 || allLanes) ? currentA : c));
+    if (allLanes) for (let i = 0; i < this.lanes; i++) if (!(currents[i] > 0)) currents[i] = ref;
+    this.age(hours, tempC, currents);
     this.touch();
+  }
+
+  /** The current the ageing rate is quoted at (profile agingRefCurrentA, else the operating mean current), A. */
+  ageingRefCurrentA(): number {
+    const op = this.profile.operatingPoint;
+    return this.profile.defects.agingRefCurrentA ?? op.biasA + 0.5 * op.modA;
+  }
+
+  /** Each lane's acceleration factor now (ageing.ts): temperature and its mean current; 0 for a dark lane. */
+  ageingAcceleration(): Float64Array {
+    return this.accelerations(this.temperature, this.meanCurrents());
+  }
+
+  private accelerations(tempC: number, currents: Float64Array): Float64Array {
+    const dp = this.profile.defects;
+    const d = this.emitter.diameterUm;
+    const jRef = currentDensity(this.ageingRefCurrentA(), d);
+    const out = new Float64Array(this.lanes);
+    for (let i = 0; i < this.lanes; i++) out[i] = accelerationFactor(tempC, currentDensity(currents[i], d), jRef, dp);
+    return out;
+  }
+
+  private age(hours: number, tempC: number, currents: Float64Array): void {
+    const af = this.accelerations(tempC, currents);
+    for (let i = 0; i < this.lanes; i++) this.effHours[i] += hours * af[i];
+  }
+
+  /** Mean drive current of each lit lane (bias + pattern density × modulation, or the external source), A. */
+  private meanCurrents(): Float64Array {
+    const d = this.derive();
+    const out = new Float64Array(this.lanes);
+    for (let i = 0; i < this.lanes; i++) {
+      if (!d.lit[i]) continue;
+      const ext = this.external[i];
+      out[i] = Number.isNaN(ext) ? this.biasA[i] + d.density[i] * this.modA[i] : ext;
+    }
+    return out;
   }
 
   /** Rail output on/off (1-based rail). Rail 1/2 off: LEDs dark; rail 3 off: receivers dark. */
@@ -699,6 +742,7 @@ export class LinkModel {
       tempC: Float64Array.of(T),
       alive,
       lit,
+      density,
       p0,
       p1,
       optical,
