@@ -20,7 +20,7 @@
 import { z } from 'zod';
 import { timerMs, timerSeconds } from '../config/durations.ts';
 import { arrheniusFactor, currentFactor, type DecayFit, fitDecay } from '../core/lifetime.ts';
-import type { LaneMeasurement } from '../core/record.ts';
+import type { LaneMeasurement, Measurement } from '../core/record.ts';
 import { benchClock, type StepContext, type StepDefinition } from '../orchestrator/step.ts';
 import { waitForSetpoint } from './temperature-sweep.ts';
 import {
@@ -96,6 +96,23 @@ export function storedCheckpoints(ctx: StepContext): Checkpoint[] {
     .filter((m): m is LaneMeasurement => m.kind === 'lanes' && m.spec.name === 'burnin_power')
     .map((m) => ({ hours: m.at?.hours ?? Number.NaN, lanes: [...m.lanes], power: [...m.values] }))
     .filter((c) => Number.isFinite(c.hours));
+}
+
+/**
+ * The stress a burn-in's stored measurements show: hours up to its last checkpoint at its temperature and stress
+ * current. A simulated DUT started afresh on resume is given this history (a real one keeps its own).
+ */
+export function stressHistory(
+  measurements: readonly Measurement[],
+  params: Pick<BurnInParams, 'temperatureC'>,
+): { hours: number; temperatureC: number; currentA: number } | undefined {
+  const current = measurements.find((m) => m.kind === 'scalar' && m.spec.name === 'burnin_stress_current');
+  const hours = measurements
+    .filter((m) => m.spec.name === 'burnin_power')
+    .map((m) => m.at?.hours ?? 0)
+    .reduce((a, b) => Math.max(a, b), 0);
+  if (current?.kind !== 'scalar' || current.value === null) return undefined;
+  return { hours, temperatureC: params.temperatureC, currentA: current.value };
 }
 
 /** Per lane: its power at each checkpoint (NaN where not read). */
@@ -180,6 +197,12 @@ export const burnInStep: StepDefinition<BurnInParams> = {
       description: `L70 lower bound at use conditions (${p.useC} °C, Ea ${p.activationEv} eV, current exponent ${p.currentExponent})`,
       limits: { low: p.l70UseMinH },
       dimensions: ['lane'],
+    },
+    {
+      name: 'burnin_stress_current',
+      unit: 'A',
+      description: 'DC stress current per lane (recorded when the stress starts)',
+      dimensions: [],
     },
     {
       name: 'burnin_hours',
@@ -276,6 +299,7 @@ export async function runBurnIn(ctx: StepContext, p: BurnInParams): Promise<Burn
 
   try {
     if (checkpoints.length === 0) {
+      ctx.measure('burnin_stress_current', iStress);
       await take(0);
       stressFromS = clock.now(); // the stress counts from the first checkpoint
     }

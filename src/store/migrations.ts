@@ -156,6 +156,15 @@ ALTER TABLE runs ADD COLUMN start_state TEXT;
 ALTER TABLE runs ADD COLUMN safe_state TEXT;
 `,
   },
+  {
+    version: 4,
+    description: 'resumable runs: the station fingerprint, how the bench was opened, when the run was resumed',
+    sql: `
+ALTER TABLE runs ADD COLUMN station_fingerprint TEXT;
+ALTER TABLE runs ADD COLUMN launch TEXT;
+ALTER TABLE runs ADD COLUMN resumes TEXT;
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
