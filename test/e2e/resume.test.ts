@@ -98,6 +98,20 @@ describe('cpobench resume (real processes)', () => {
     expect(after.map((c) => c.hours)).toEqual(Array.from({ length: 25 }, (_, i) => i * 4));
     expect(after.map((c) => c.point)).toEqual(Array.from({ length: 25 }, (_, i) => i));
     before.forEach((c, i) => expect(after[i]!.vals.equals(c.vals)).toBe(true));
+    // the DUT the resumed burn-in sees is the one it left: the mean power keeps falling across the resume (a
+    // simulated DUT started afresh and not given its stress history would jump back up)
+    const mean = (c: Checkpoint) => {
+      const v = new Float64Array(c.vals.buffer.slice(c.vals.byteOffset, c.vals.byteOffset + c.vals.byteLength));
+      const p0 = new Float64Array(
+        after[0]!.vals.buffer.slice(after[0]!.vals.byteOffset, after[0]!.vals.byteOffset + after[0]!.vals.byteLength),
+      );
+      let s = 0;
+      for (let i = 0; i < v.length; i++) s += v[i]! / p0[i]!;
+      return s / v.length;
+    };
+    const means = after.map(mean);
+    for (let k = 1; k < means.length; k++) expect(means[k]!, `checkpoint ${k}`).toBeLessThan(means[k - 1]!);
+    expect(1 - means[24]!).toBeGreaterThan(0.001); // ≈ 0.17 % lost in 96 h at 85 °C and 1.5 × I_op (seed 1)
     const row = (await runs(db)).find((r) => r.id === id)!;
     // the outcome the physics gives: healthy MOSAIC lanes lose well under 10 % in 96 h at 85 °C (seed 1: PASS)
     expect(row.outcome).toBe('PASS');
