@@ -44,6 +44,9 @@ export function isLinkPattern(s: string): s is LinkPattern {
 
 export type Lanes = readonly number[];
 
+/** Ageing smaller than this (relative power of the fastest-ageing lane) may wait before the lanes are aged and recomputed. */
+export const AGEING_RESOLUTION = 1e-9;
+
 /** Relative supply voltage below which a CMOS rail browns out (its function stops). */
 const BROWNOUT = 0.9;
 
@@ -71,6 +74,17 @@ export const linkFaultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('misaligned-bundle'), dx: z.number(), dy: z.number() }),
   z.strictObject({ kind: z.literal('thermal-drift'), celsiusPerHour: z.number() }),
 ]);
+
+interface AgeingRates {
+  /** The model state version they were computed for. */
+  version: number;
+  af: Float64Array;
+  /** Largest alpha × AF over the lanes, 1/h. */
+  maxLoss: number;
+  /** Hours at these rates until the first lane reaches its sudden death. */
+  toDeathH: number;
+  pendingH: number;
+}
 
 interface Derived {
   tempC: Float64Array; // [1]: effective temperature
@@ -138,6 +152,8 @@ export class LinkModel {
   private readonly emitter: EmitterParams;
   private readonly rx: ReceiverParams;
 
+  /** Ageing rates of the present state and the hours aged at them but not yet applied (see advance). */
+  private rates: AgeingRates = { version: -1, af: new Float64Array(0), maxLoss: 0, toDeathH: 0, pendingH: 0 };
   private version = 1;
   private cachedVersion = 0;
   private cache: Derived | undefined;
@@ -363,6 +379,7 @@ export class LinkModel {
 
   /** Effective (Arrhenius-accelerated, reference-temperature) hours of each lane, indexed lane-1. */
   effectiveHours(): Float64Array {
+    this.flushAgeing();
     return this.effHours.slice();
   }
 
@@ -374,10 +391,53 @@ export class LinkModel {
   advance(seconds: number): void {
     if (!(seconds >= 0)) throw new RangeError(`seconds must be >= 0, got ${seconds}`);
     if (seconds === 0) return;
-    const tMid = this.baseTempC + (this.driftCPerHour * (this.timeS + seconds / 2 - this.driftSinceS)) / 3600;
-    this.age(seconds / 3600, tMid, this.meanCurrents());
+    const hours = seconds / 3600;
+    if (this.driftCPerHour !== 0) {
+      // the temperature moves with time: age this interval at its mid temperature, lane by lane
+      this.flushAgeing();
+      const tMid = this.baseTempC + (this.driftCPerHour * (this.timeS + seconds / 2 - this.driftSinceS)) / 3600;
+      this.age(hours, this.accelerations(tMid, this.meanCurrents()));
+      this.timeS += seconds;
+      this.touch();
+      return;
+    }
+    // Temperature and drive are what they were at the last state change (every change touches): the interval
+    // ages every lane at the rates of that state, kept as pending hours. The lanes are aged and recomputed when
+    // the pending ageing could matter (AGEING_RESOLUTION of the fastest lane's power), when a lane would reach its
+    // sudden death, or at the next state change: an instrument read every millisecond costs O(1), not 400 lanes.
+    if (this.rates.version !== this.version) {
+      this.flushAgeing();
+      this.rates = this.ratesNow();
+    }
     this.timeS += seconds;
-    this.touch();
+    this.rates.pendingH += hours;
+    if (this.rates.pendingH * this.rates.maxLoss > AGEING_RESOLUTION || this.rates.pendingH >= this.rates.toDeathH) {
+      this.flushAgeing();
+      this.touch();
+    }
+  }
+
+  /** Per-lane acceleration at the present state, the fastest lane's loss per hour and the hours to the first death. */
+  private ratesNow(): AgeingRates {
+    const af = this.accelerations(this.temperature, this.meanCurrents());
+    let maxLoss = 0;
+    let toDeathH = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < this.lanes; i++) {
+      if (!(af[i] > 0)) continue;
+      maxLoss = Math.max(maxLoss, this.defects.alpha[i] * af[i]);
+      const left = (this.defects.deathAtHours[i] - this.effHours[i]) / af[i];
+      if (left > 0) toDeathH = Math.min(toDeathH, left);
+    }
+    return { version: this.version, af, maxLoss, toDeathH, pendingH: 0 };
+  }
+
+  /** Applies the pending hours at the rates they were accumulated under. */
+  private flushAgeing(): void {
+    const r = this.rates;
+    if (r.pendingH === 0) return;
+    this.age(r.pendingH, r.af);
+    r.toDeathH -= r.pendingH;
+    r.pendingH = 0;
   }
 
   /**
@@ -391,7 +451,8 @@ export class LinkModel {
     const ref = this.ageingRefCurrentA();
     const currents = present.map((c) => (currentA !== undefined && (c > 0 || allLanes) ? currentA : c));
     if (allLanes) for (let i = 0; i < this.lanes; i++) if (!(currents[i] > 0)) currents[i] = ref;
-    this.age(hours, tempC, currents);
+    this.flushAgeing();
+    this.age(hours, this.accelerations(tempC, currents));
     this.touch();
   }
 
@@ -411,12 +472,20 @@ export class LinkModel {
     const d = this.emitter.diameterUm;
     const jRef = currentDensity(this.ageingRefCurrentA(), d);
     const out = new Float64Array(this.lanes);
-    for (let i = 0; i < this.lanes; i++) out[i] = accelerationFactor(tempC, currentDensity(currents[i], d), jRef, dp);
+    // lanes nearly always share one drive: reuse the last lane's factor (called on every instrument access)
+    let lastI = Number.NaN;
+    let lastAf = 0;
+    for (let i = 0; i < this.lanes; i++) {
+      if (currents[i] !== lastI) {
+        lastI = currents[i];
+        lastAf = accelerationFactor(tempC, currentDensity(lastI, d), jRef, dp);
+      }
+      out[i] = lastAf;
+    }
     return out;
   }
 
-  private age(hours: number, tempC: number, currents: Float64Array): void {
-    const af = this.accelerations(tempC, currents);
+  private age(hours: number, af: Float64Array): void {
     for (let i = 0; i < this.lanes; i++) this.effHours[i] += hours * af[i];
   }
 

@@ -62,6 +62,25 @@ describe('ageing model (src/sim/model/ageing.ts)', () => {
     expect(op.effectiveHours()[0]).toBeCloseTo(658.367, 2);
   });
 
+  it('many small steps age as one long one: same effective hours, same power within 1e-9, same deaths', () => {
+    const dying = { ...mosaic, defects: { ...mosaic.defects, suddenDeathPerHour: 2e-4 } };
+    const small = LinkModel.operating(dying, 3);
+    const big = LinkModel.operating(dying, 3);
+    for (const m of [small, big]) m.setTemperature(85);
+    for (let k = 0; k < 2000; k++) small.advance(36); // 20 h in 2000 steps
+    big.advance(20 * 3600);
+    expect(small.deadLanes().length).toBeGreaterThan(0);
+    expect(small.deadLanes()).toEqual(big.deadLanes());
+    // a lane that died stops ageing (dark) in the small steps; the others agree
+    const dead = new Set(small.deadLanes());
+    const es = small.effectiveHours();
+    const eb = big.effectiveHours();
+    for (let i = 0; i < 400; i++) if (!dead.has(i + 1)) expect(Math.abs(es[i]! / eb[i]! - 1)).toBeLessThan(1e-9);
+    const ps = small.opticalPower();
+    const pb = big.opticalPower();
+    for (let i = 0; i < 400; i++) if (pb[i]! > 0) expect(Math.abs(ps[i]! / pb[i]! - 1)).toBeLessThan(1e-9);
+  });
+
   it('addStress ages at a given current, dark lanes too with allLanes', () => {
     const m = new LinkModel(uniform);
     m.addStress(96, 85, true, 400e-6);
