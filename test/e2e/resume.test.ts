@@ -97,7 +97,7 @@ describe('cpobench resume (real processes)', () => {
     // every checkpoint once, 0..96 h every 4 h; the ones taken before the kill unchanged
     expect(after.map((c) => c.hours)).toEqual(Array.from({ length: 25 }, (_, i) => i * 4));
     expect(after.map((c) => c.point)).toEqual(Array.from({ length: 25 }, (_, i) => i));
-    before.forEach((c, i) => expect(after[i]!.vals.equals(c.vals)).toBe(true));
+    for (const [i, c] of before.entries()) expect(after[i]!.vals.equals(c.vals), `checkpoint ${i}`).toBe(true);
     // the DUT the resumed burn-in sees is the one it left: the mean power keeps falling across the resume (a
     // simulated DUT started afresh and not given its stress history would jump back up)
     const mean = (c: Checkpoint) => {
