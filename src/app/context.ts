@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { CpobenchError } from '../core/errors.ts';
-import type { TranscriptEntry } from '../core/record.ts';
+import type { RunRecord, TranscriptEntry } from '../core/record.ts';
 import { EventBus } from '../orchestrator/bus.ts';
 import { type EngineDeps, type RunHandle, startRun } from '../orchestrator/engine.ts';
 import { createGeometry } from '../orchestrator/lanes.ts';
@@ -48,7 +50,31 @@ export interface AppContext {
   logger: Logger;
   /** What the station allows (rate range, lane count, TEC limits), for the sequence loader's checks. */
   loadContext: LoadContext;
+  /** How the bench was opened: kept with each run so `cpobench resume` can open it again. */
+  launch: Launch;
   close(): Promise<void>;
+}
+
+/** How a context's bench was opened (a station file, or a simulated bench and its options). */
+export interface Launch {
+  station?: string;
+  sim?: { profile: string; seed: number; timeScale: number; faults?: string };
+}
+
+function launchOf(o: ContextOptions, plan: ReturnType<typeof planBench> | undefined): Launch {
+  if (o.stationFile) return { station: resolve(o.stationFile) };
+  const p = o.sim!.profile;
+  // a profile file by its absolute path; a shipped one (or a profile object) by name
+  const profile = typeof p === 'string' && existsSync(p) ? resolve(p) : plan!.profile.name;
+  const faults = typeof o.sim!.faults === 'string' ? o.sim!.faults : undefined;
+  return {
+    sim: {
+      profile,
+      seed: plan!.seed,
+      timeScale: plan!.timeScale,
+      ...(faults ? { faults: existsSync(faults) ? resolve(faults) : faults } : {}),
+    },
+  };
 }
 
 export async function openContext(o: ContextOptions): Promise<AppContext> {
@@ -118,6 +144,7 @@ export async function openContext(o: ContextOptions): Promise<AppContext> {
       geometry,
       logger,
       loadContext: stationLoadContext(station),
+      launch: launchOf(o, plan),
       close: closeAll,
     };
   } catch (err) {
@@ -160,6 +187,8 @@ export function startSequenceRun(
   who: { dut: string; operator: string },
   /** Replaces parts of the engine's wiring (tests inject faults here). */
   overrides: Partial<EngineDeps> = {},
+  /** An INTERRUPTED run of this sequence to continue instead (src/app/resume.ts checks it first). */
+  resume?: RunRecord,
 ): RunHandle {
   return startRun(
     {
@@ -189,6 +218,37 @@ export function startSequenceRun(
       operator: who.operator,
       station: { name: ctx.stationConfig.name, snapshot: ctx.stationConfig },
       software: softwareInfo(),
+      resume: {
+        fingerprint: stationFingerprint(ctx),
+        launch: { ...ctx.launch, sequence: resolve(sequence.file) },
+      },
     },
+    resume,
   );
+}
+
+/**
+ * What identifies a station for `cpobench resume`: each instrument by role, driver and identity (manufacturer,
+ * model, serial; not the resource, which may move, nor the firmware), the lane geometry, and for a simulated
+ * bench its profile and seed (the DUT). Plain data, stored as JSON with the run.
+ */
+export function stationFingerprint(ctx: AppContext): StationFingerprint {
+  const l = ctx.stationConfig.lanes;
+  return {
+    instruments: ctx.station
+      .instruments()
+      .map((i) => {
+        const id = i.identity ? parseIdn(i.identity) : undefined;
+        return `${i.role} ${i.driver} ${id ? `${id.manufacturer}/${id.model}/${id.serial}` : 'unidentified'}`;
+      })
+      .sort(),
+    lanes: `${l.rows}x${l.cols} ${l.order ?? 'row-major'} active ${l.active ?? '-'} spares ${(l.spares ?? []).join(',')}`,
+    ...(ctx.sim ? { sim: `${ctx.sim.profile.name} seed ${ctx.sim.seed}` } : {}),
+  };
+}
+
+export interface StationFingerprint {
+  instruments: string[];
+  lanes: string;
+  sim?: string;
 }

@@ -4,6 +4,7 @@ import { registerDrivers } from './commands/drivers.ts';
 import { registerHub } from './commands/hub.ts';
 import { registerInstruments } from './commands/instruments.ts';
 import { registerReport } from './commands/report.ts';
+import { registerResume } from './commands/resume.ts';
 import { registerRun } from './commands/run.ts';
 import { registerRuns } from './commands/runs.ts';
 import { registerScpi } from './commands/scpi.ts';
@@ -26,6 +27,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerDiscover(program, setExit);
   registerSim(program, setExit);
   registerRun(program, setExit);
+  registerResume(program, setExit);
   registerRuns(program, setExit);
   registerReport(program, setExit);
   registerServe(program, setExit);

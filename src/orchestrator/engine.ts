@@ -12,12 +12,13 @@ import {
   type RunSummary,
   type SafeStateReport,
   type StepPlan,
+  type StepRecord,
   type TranscriptEntry,
   type Verdict,
 } from '../core/record.ts';
-import type { RunStore } from '../store/types.ts';
+import type { RunHeader, RunStore } from '../store/types.ts';
 import type { EventBus } from './bus.ts';
-import { createLaneState, laneMapRecord } from './lanes.ts';
+import { createLaneState, laneMapRecord, restoreLaneState } from './lanes.ts';
 import { worst } from './limits.ts';
 import type { PromptBroker } from './prompts.ts';
 import type { LoadedSequence, Watch } from './sequence.ts';
@@ -53,6 +54,8 @@ export interface RunRequest {
   operator: string;
   station: { name: string; snapshot: unknown };
   software: { version: string; revision?: string };
+  /** Kept with a new run so `cpobench resume` can continue it on the same station (RunHeader.resume). */
+  resume?: RunHeader['resume'];
 }
 
 export interface RunHandle {
@@ -74,10 +77,25 @@ class StepError extends Error {}
 /** After an abort or a fault, steps get this long to unwind before the record is finished without them. */
 const UNWIND_MS = 2000;
 
-/** Starts a run of a loaded sequence; returns at once with the run id. */
-export function startRun(deps: EngineDeps, req: RunRequest): RunHandle {
-  const runner = new Runner(deps, req);
+/**
+ * Starts a run of a loaded sequence; returns at once with the run id. With `resume` (an INTERRUPTED run as
+ * stored, of the same sequence), continues that run instead (`cpobench resume`): the store takes it over
+ * (RUNNING again, everything recorded kept), the lane state is the stored lane map, top-level steps that finished
+ * keep their verdicts and measurements and are not run again, the step that was interrupted is continued from
+ * what it recorded when its type is resumable (else it runs again from its start, its partial row marked ERROR),
+ * and the steps after it run as usual. The run ends with the usual outcome from all of it.
+ */
+export function startRun(deps: EngineDeps, req: RunRequest, resume?: RunRecord): RunHandle {
+  const runner = new Runner(deps, req, resume);
   return runner.handle;
+}
+
+/** The top-level steps of a stored run, by step id (the last row of each id). */
+function storedTopLevel(rec: RunRecord, steps: readonly SequenceStep[]): Map<string, StepRecord> {
+  const ids = new Set(steps.map((s) => s.id));
+  const out = new Map<string, StepRecord>();
+  for (const s of rec.steps) if (ids.has(s.id)) out.set(s.id, s);
+  return out;
 }
 
 class Runner {
@@ -106,26 +124,40 @@ class Runner {
   private readonly berBound = new Map<number, { value: number; nominal: boolean }>();
   private transcriptBuffer: TranscriptEntry[] = [];
   private readonly steps: SequenceStep[];
+  /** A resumed run: its top-level steps as stored, by id. */
+  private readonly stored: Map<string, StepRecord> | undefined;
 
-  constructor(deps: EngineDeps, req: RunRequest) {
+  constructor(deps: EngineDeps, req: RunRequest, resume?: RunRecord) {
     this.deps = deps;
     this.req = req;
     this.steps = req.sequence.steps;
     this.log = (deps.logger ?? pino({ level: 'silent' })).child({ sequence: req.sequence.name });
-    this.lanes = createLaneState(deps.geometry);
-    this.id = deps.store.createRun({
-      sequence: {
-        name: req.sequence.name,
-        version: req.sequence.version,
-        hash: req.sequence.hash,
-        file: req.sequence.file,
-      },
-      station: req.station,
-      dut: req.dut,
-      operator: req.operator,
-      software: req.software,
-      instruments: deps.instrumentRecords(),
-    });
+    if (resume) {
+      this.lanes = restoreLaneState(deps.geometry, resume.laneMap);
+      this.stored = storedTopLevel(resume, this.steps);
+      this.stepIndex = Math.max(-1, ...resume.steps.map((s) => s.index)) + 1;
+      // what finished steps told the summary still counts
+      for (const st of resume.steps) for (const m of st.measurements) this.noteForSummary(m);
+      deps.store.reopenRun(resume.id, deps.instrumentRecords());
+      this.id = resume.id;
+    } else {
+      this.lanes = createLaneState(deps.geometry);
+      this.stored = undefined;
+      this.id = deps.store.createRun({
+        sequence: {
+          name: req.sequence.name,
+          version: req.sequence.version,
+          hash: req.sequence.hash,
+          file: req.sequence.file,
+        },
+        station: req.station,
+        dut: req.dut,
+        operator: req.operator,
+        software: req.software,
+        instruments: deps.instrumentRecords(),
+        ...(req.resume ? { resume: req.resume } : {}),
+      });
+    }
     const done = this.run();
     const self = this;
     this.handle = {
@@ -202,8 +234,9 @@ class Runner {
   }
 
   /** Stores, streams and logs one safe-state check; false when the store could not keep it. */
-  private reportSafeState(phase: 'start' | 'end', check: BenchSafety): boolean {
-    const stored = this.tryStore('recordSafeState', () => this.deps.store.recordSafeState(this.id, phase, check));
+  private reportSafeState(phase: 'start' | 'end', check: BenchSafety, store = true): boolean {
+    const stored =
+      !store || this.tryStore('recordSafeState', () => this.deps.store.recordSafeState(this.id, phase, check));
     this.deps.bus.emit({ type: 'safe-state', runId: this.id, phase, check });
     for (const s of check.instruments) {
       this.deps.bus.emit({
@@ -255,7 +288,9 @@ class Runner {
       });
       // A run starts from a known state whatever the previous run (or anyone) left: safe, and read back.
       const start = await this.checkSafeState();
-      if (!this.reportSafeState('start', start))
+      // a resumed run keeps the safe state read back before its first step; this one is streamed and logged
+      if (this.stored) this.emitLog('info', 'resuming: the bench is brought to its safe state first, read back');
+      if (!this.reportSafeState('start', start, this.stored === undefined))
         throw new StepError('the results store could not keep the safe state read back before the first step');
       if (!start.safe)
         throw new StepError(`the bench did not confirm its safe state before the first step: ${notSafeText(start)}`);
@@ -400,11 +435,33 @@ class Runner {
     const { store, bus, registry } = this.deps;
     const def = registry.get(step.type)!;
     const specs = this.specs(step);
-    const index = this.stepIndex++;
-    const startedAt = new Date().toISOString();
+    const stored = this.steps.includes(step) ? this.stored?.get(step.id) : undefined;
+    if (stored?.verdict !== undefined) {
+      this.keepFinishedStep(step, def, stored);
+      return;
+    }
+    const continued = stored !== undefined && def.resumable === true;
     // a step nested in a sweep runs once per setpoint: each run is its own record, with its coordinates
     const stepAt = Object.keys(at).length > 0 ? { ...at } : undefined;
-    store.appendStep(this.id, { index, id: step.id, name: step.name, type: step.type, startedAt, at: stepAt });
+    let index: number;
+    if (continued) {
+      index = stored.index;
+      this.emitLog(
+        'info',
+        `continuing step ${step.id} from the ${stored.measurements.length} measurements it recorded`,
+      );
+    } else {
+      if (stored) {
+        store.finishStep(this.id, step.id, {
+          verdict: 'ERROR',
+          error: 'interrupted: the controller stopped; the step was run again from its start on resume',
+        });
+      }
+      index = this.stepIndex++;
+      const startedAt = new Date().toISOString();
+      store.appendStep(this.id, { index, id: step.id, name: step.name, type: step.type, startedAt, at: stepAt });
+    }
+    const resumed = continued ? stored.measurements : undefined;
     bus.emit({
       type: 'step.started',
       runId: this.id,
@@ -422,9 +479,9 @@ class Runner {
     let attempts = 0;
     for (;;) {
       attempts++;
-      tally = newTally();
+      tally = resumed ? this.tallyOf(resumed) : newTally();
       const stepSignal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(step.timeoutS * 1000)]);
-      const ctx = this.context(step, specs, stepSignal, at, tally);
+      const ctx = this.context(step, specs, stepSignal, at, tally, resumed);
       try {
         await def.run(ctx, step.params as never, step.steps);
         stepError = undefined;
@@ -452,6 +509,37 @@ class Runner {
     if (verdict === 'FAIL') this.failedSteps.push({ id: step.id, tally });
     if (def.repairsLanes && verdict !== 'FAIL') this.repairPassed = true;
     this.finishStep(step, index, verdict, attempts);
+  }
+
+  /**
+   * A resumed run's step that finished before the interruption: not run again; its verdict, its failing lanes
+   * and what it told the summary count as they did.
+   */
+  private keepFinishedStep(step: SequenceStep, def: StepDefinition, stored: StepRecord): void {
+    const tally = this.tallyOf(stored.measurements);
+    const verdict = stored.verdict!;
+    if (verdict === 'FAIL') this.failedSteps.push({ id: step.id, tally });
+    if (def.repairsLanes && verdict !== 'FAIL') this.repairPassed = true;
+    this.emitLog('info', `step ${step.id} finished before the interruption (${verdict}): kept, not run again`);
+  }
+
+  /** What stored measurements add up to (the tally a step had), failing active lanes noted in the lane state. */
+  private tallyOf(measurements: readonly Measurement[]): StepTally {
+    const tally = newTally();
+    const active = new Set(this.lanes.active());
+    for (const m of measurements) {
+      tally.verdicts.push(m.verdict);
+      if (m.kind === 'scalar') {
+        if (m.verdict === 'FAIL') tally.scalarFail = true;
+        continue;
+      }
+      m.lanes.forEach((lane, i) => {
+        if (m.verdicts[i] !== 'FAIL' || !active.has(lane)) return;
+        tally.failingLanes.add(lane);
+        if (!this.lanes.failed.has(lane)) this.lanes.failed.set(lane, m.spec.name);
+      });
+    }
+    return tally;
   }
 
   private finishStep(step: SequenceStep, index: number, verdict: Verdict, attempts: number, error?: string): void {
@@ -483,10 +571,12 @@ class Runner {
     signal: AbortSignal,
     at: Record<string, number>,
     tally: StepTally,
+    resumed?: readonly Measurement[],
   ): StepContext {
     const { store, bus } = this.deps;
     const runId = this.id;
     return createStepContext({
+      ...(resumed ? { resumed } : {}),
       runId,
       step,
       specs,

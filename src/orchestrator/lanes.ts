@@ -59,3 +59,15 @@ export function laneMapRecord(s: LaneState): LaneMapRecord {
     sparesLeft: [...s.sparesLeft],
   };
 }
+
+/** The lane state a stored lane map describes (a resumed run continues from it); `failed` starts empty. */
+export function restoreLaneState(g: LaneGeometry, rec: LaneMapRecord | undefined): LaneState {
+  const state = createLaneState(g);
+  if (!rec) return state;
+  state.logicalToPhysical = [...rec.logicalToPhysical];
+  for (const l of rec.dead) state.dead.add(l);
+  state.swapped = rec.swapped.map(([a, b]) => [a, b] as [number, number]);
+  state.remapped = rec.remapped.map((r) => ({ ...r }));
+  state.sparesLeft = [...rec.sparesLeft];
+  return state;
+}

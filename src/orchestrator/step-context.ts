@@ -109,6 +109,8 @@ export interface StepContextOptions {
   prompt(kind: PromptRecord['kind'], message: string): Promise<string | number | boolean>;
   sleep(ms: number): Promise<void>;
   runSteps(steps: readonly SequenceStep[], at: Record<string, number>): Promise<void>;
+  /** What the step recorded before the run was interrupted, when it is continued (StepContext.resumed). */
+  resumed?: readonly Measurement[];
 }
 
 /** The StepContext of one step (one attempt). */
@@ -150,5 +152,6 @@ export function createStepContext(o: StepContextOptions): StepContext {
     prompt: (kind, message) => o.prompt(kind, message),
     sleep: (ms) => o.sleep(ms),
     runSteps: (steps, extra) => o.runSteps(steps, { ...o.at, ...extra }),
+    ...(o.resumed ? { resumed: o.resumed } : {}),
   };
 }

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { type InstrumentClock, instrumentClock } from '../core/instrument-clock.ts';
-import type { Limits, MeasurementSpec, PromptRecord, Verdict } from '../core/record.ts';
+import type { Limits, Measurement, MeasurementSpec, PromptRecord, Verdict } from '../core/record.ts';
 import type { Bench, Capability } from '../instruments/capabilities.ts';
 
 /** What steps see of the station: capabilities, never a model or a SCPI string (src/instruments/capabilities.ts). */
@@ -74,6 +74,11 @@ export interface StepContext {
   sleep(ms: number): Promise<void>;
   /** Runs nested steps (temperature sweep) with extra coordinates. */
   runSteps(steps: readonly SequenceStep[], at: Record<string, number>): Promise<void>;
+  /**
+   * When a resumable step is continued after the controller stopped (`cpobench resume`): what this step had
+   * already recorded in the interrupted run, in order, as the store kept it. Undefined on a fresh run.
+   */
+  readonly resumed?: readonly Measurement[];
 }
 
 /** Limits a sequence sets on a step's measurements, by measurement name. */
@@ -98,6 +103,11 @@ export interface StepDefinition<P = Record<string, unknown>> {
   params: z.ZodType<P>;
   /** Declared before the step runs; the sequence's limits override the defaults by name. */
   measurements(params: P, geometry: LaneGeometry): MeasurementSpec[];
+  /**
+   * The step can continue an interrupted run (`cpobench resume`) from what it recorded (ctx.resumed): a run
+   * whose sequence has such a step can be resumed, and the step, if it was the one interrupted, is continued.
+   */
+  resumable?: boolean;
   /** True for steps that hold nested steps (temperature sweep). */
   nested?: boolean;
   /**

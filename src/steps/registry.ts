@@ -5,6 +5,7 @@
 
 import type { StepDefinition } from '../orchestrator/step.ts';
 import { berStep } from './ber.ts';
+import { burnInStep } from './burn-in.ts';
 import { crosstalkStep } from './crosstalk.ts';
 import { energyPerBitStep } from './energy-per-bit.ts';
 import { inventoryStep } from './inventory.ts';
@@ -29,6 +30,7 @@ export function createStepRegistry(): Map<string, StepDefinition> {
     marginsStep,
     operatorPromptStep,
     waterfallStep,
+    burnInStep,
   ] as StepDefinition[];
   return new Map(steps.map((s) => [s.type, s]));
 }

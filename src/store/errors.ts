@@ -6,6 +6,7 @@ export type StoreErrorCode =
   | 'UNKNOWN_RUN' // no run with that id
   | 'UNKNOWN_STEP' // no step with that id in the run
   | 'DUPLICATE' // a run with that id already exists
+  | 'NOT_INTERRUPTED' // reopenRun on a run that is not INTERRUPTED (running, or finished)
   | 'INVALID' // malformed input (e.g. lane arrays of different lengths)
   | 'FULL' // disk or quota full: the write did not happen
   | 'READONLY' // the file or its directory cannot be written

@@ -163,6 +163,15 @@ ALTER TABLE runs ADD COLUMN safe_state TEXT;
 ALTER TABLE steps ADD COLUMN at TEXT;
 `,
   },
+  {
+    version: 5,
+    description: 'resumable runs: the station fingerprint, how the bench was opened, when the run was resumed',
+    sql: `
+ALTER TABLE runs ADD COLUMN station_fingerprint TEXT;
+ALTER TABLE runs ADD COLUMN launch TEXT;
+ALTER TABLE runs ADD COLUMN resumes TEXT;
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

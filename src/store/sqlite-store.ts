@@ -45,6 +45,7 @@ import type {
   RunFinish,
   RunHeader,
   RunListItem,
+  RunResumeInfo,
   RunStore,
   StepFinish,
   StepStart,
@@ -193,10 +194,15 @@ export class SqliteStore implements RunStore {
     return {
       insertRun: db.prepare(`INSERT INTO runs (id, record_schema, sequence_name, sequence_version, sequence_hash,
         sequence_file, station_name, station_snapshot, dut, operator, software_version, software_revision,
-        started_at, started_ms, outcome, owner_pid, owner_host, owner_boot_id, owner_start)
+        started_at, started_ms, outcome, owner_pid, owner_host, owner_boot_id, owner_start, station_fingerprint, launch)
         VALUES (@id, @record_schema, @sequence_name, @sequence_version, @sequence_hash, @sequence_file,
         @station_name, @station_snapshot, @dut, @operator, @software_version, @software_revision,
-        @started_at, @started_ms, 'RUNNING', @owner_pid, @owner_host, @owner_boot_id, @owner_start)`),
+        @started_at, @started_ms, 'RUNNING', @owner_pid, @owner_host, @owner_boot_id, @owner_start,
+        @station_fingerprint, @launch)`),
+      getResumeInfo: db.prepare('SELECT station_fingerprint, launch, resumes FROM runs WHERE id = ?'),
+      reopenRun: db.prepare(`UPDATE runs SET outcome = 'RUNNING', finished_at = NULL, error = NULL, summary = NULL,
+        abort = NULL, owner_pid = ?, owner_host = ?, owner_boot_id = ?, owner_start = ?, resumes = ?
+        WHERE id = ? AND outcome = 'INTERRUPTED'`),
       runExists: db.prepare('SELECT 1 FROM runs WHERE id = ?').pluck(),
       getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
       deleteInstruments: db.prepare('DELETE FROM instruments WHERE run_id = ?'),
@@ -309,6 +315,8 @@ export class SqliteStore implements RunStore {
           owner_host: this.owner.host,
           owner_boot_id: this.owner.bootId,
           owner_start: this.owner.startTime,
+          station_fingerprint: json(header.resume?.fingerprint),
+          launch: json(header.resume?.launch),
         });
         if (header.instruments) this.writeInstruments(id, header.instruments);
       });
@@ -332,6 +340,42 @@ export class SqliteStore implements RunStore {
         ins.identity?.raw ?? null,
       );
     });
+  }
+
+  getResumeInfo(runId: string): RunResumeInfo {
+    return this.guard('getResumeInfo', () => {
+      const row = this.st.getResumeInfo.get(runId) as
+        | { station_fingerprint: string | null; launch: string | null; resumes: string | null }
+        | undefined;
+      if (!row) throw new UnknownRunError(runId);
+      return {
+        ...(row.station_fingerprint === null ? {} : { fingerprint: JSON.parse(row.station_fingerprint) }),
+        ...(row.launch === null ? {} : { launch: JSON.parse(row.launch) }),
+        resumes: row.resumes === null ? [] : (JSON.parse(row.resumes) as string[]),
+      };
+    });
+  }
+
+  reopenRun(runId: string, instruments?: InstrumentRecord[]): void {
+    this.guard(
+      'reopenRun',
+      () =>
+        this.batch(() => {
+          const info = this.getResumeInfo(runId);
+          const o = this.owner;
+          const resumes = JSON.stringify([...info.resumes, new Date().toISOString()]);
+          const changed = this.st.reopenRun.run(o.pid, o.host, o.bootId, o.startTime, resumes, runId).changes;
+          if (changed === 0) {
+            const outcome = (this.st.getRun.get(runId) as RunRow).outcome;
+            throw new StoreError(
+              'NOT_INTERRUPTED',
+              `run ${runId} is ${outcome}, not INTERRUPTED: it cannot be resumed`,
+            );
+          }
+          if (instruments) this.writeInstruments(runId, instruments);
+        }),
+      runId,
+    );
   }
 
   setInstruments(runId: string, instruments: InstrumentRecord[]): void {

@@ -37,6 +37,18 @@ export interface RunHeader {
   /** ISO 8601; defaults to now. */
   startedAt?: string;
   instruments?: InstrumentRecord[];
+  /** What `cpobench resume` needs to continue the run after the controller stopped (see RunResumeInfo). */
+  resume?: Pick<RunResumeInfo, 'fingerprint' | 'launch'>;
+}
+
+/** Kept with a run so it can be continued on the same station (`cpobench resume`). */
+export interface RunResumeInfo {
+  /** What identifies the station (instruments by identity and driver, lanes, a simulated bench's profile and seed). */
+  fingerprint?: unknown;
+  /** How the bench was opened (station file, or simulated profile and its options), to open it again. */
+  launch?: unknown;
+  /** When the run was resumed, oldest first. */
+  resumes: string[];
 }
 
 /** A step as it starts: StepRecord without results. */
@@ -170,6 +182,14 @@ export interface RunStore {
   /** Newest first. */
   listRuns(filter?: RunFilter): RunListItem[];
   compareRuns(a: string, b: string): RunComparison;
+  /** The run's resume information (fields absent for runs stored before it was kept). Throws UnknownRunError. */
+  getResumeInfo(runId: string): RunResumeInfo;
+  /**
+   * Takes over an INTERRUPTED run to continue it: RUNNING again, owned by this process, finish time, error and
+   * summary cleared, the resume time noted, the instruments replaced. Everything recorded stays. Throws
+   * StoreError NOT_INTERRUPTED for a run in any other state, atomically (two resumers: one wins).
+   */
+  reopenRun(runId: string, instruments?: InstrumentRecord[]): void;
   /** Marks RUNNING runs whose owning process is gone as INTERRUPTED; returns their ids. Called on open. */
   markInterrupted(): string[];
   close(): void;

@@ -11,6 +11,10 @@ describe('cpobench steps', () => {
     expect(r.stdout).toMatch(/^ {2}measures ber_upper_bound \[-\] per lane, limits ≤ 1e-9, summary: ber-bound$/m);
     expect(r.stdout).toMatch(/^remap: [^\n]*\n {2}needs: [^\n]* \(repairs lanes\)$/m);
     expect(r.stdout).toMatch(/^temperature-sweep: [^\n]*\n {2}needs: thermal-controller$/m);
+    expect(r.stdout).toMatch(
+      /^burn-in: [^\n]*\n {2}needs: current-source, lane-power-monitor, thermal-controller \(resumable: cpobench resume\)$/m,
+    );
+    expect(r.stdout).toMatch(/^ {2}measures burnin_l70_use_h \[h\] per lane, limits ≥ 50000$/m);
     const json = JSON.parse((await cpobench(['steps', '--json'])).stdout) as {
       type: string;
       params: { name: string }[];
@@ -18,6 +22,7 @@ describe('cpobench steps', () => {
     }[];
     expect(json.map((s) => s.type)).toEqual([
       'ber',
+      'burn-in',
       'crosstalk',
       'energy-per-bit',
       'inventory',

@@ -79,6 +79,7 @@ describe('registry', () => {
     expect([...a.keys()].sort()).toEqual(
       [
         'ber',
+        'burn-in',
         'crosstalk',
         'energy-per-bit',
         'inventory',

@@ -46,6 +46,12 @@ describe('shipped sequences', () => {
     expect(s.steps.find((x) => x.id === 'ber')!.params.targetBer).toBe(1e-9);
   });
 
+  it('burn-in-96h: 96 h at 85 °C with checkpoints every 4 h, then remap', () => {
+    const s = load('burn-in-96h', [0.5e9, 4e9]);
+    expect(s.steps.map((x) => x.type)).toEqual(['inventory', 'burn-in', 'remap']);
+    expect(s.steps[1].params).toMatchObject({ durationH: 96, checkpointH: 4, temperatureC: 85, stressFactor: 1.5 });
+  });
+
   it('rejects unknown params of a step type', () => {
     const text = 'name: bad\nsteps:\n  - id: b\n    type: ber\n    params: { rat: 2.0e9 }\n';
     expect(() => parseSequence(text, 'bad.yaml', createStepRegistry())).toThrow(/rat/);

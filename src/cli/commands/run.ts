@@ -4,7 +4,9 @@ import { type AppContext, loadSequenceFor, openContext, startSequenceRun } from 
 import { readConfigText } from '../../config/load-yaml.ts';
 import type { BenchSafety, RunRecord } from '../../core/record.ts';
 import { checkRunLabel, type RunLabelField } from '../../core/run-labels.ts';
+import type { RunHandle } from '../../orchestrator/engine.ts';
 import { type Answer, compileAnswerTable, scriptedResponder } from '../../orchestrator/prompts.ts';
+import type { LoadedSequence } from '../../orchestrator/sequence.ts';
 import { renderReport, writeCsvDir } from '../../report/index.ts';
 import { stepGroups } from '../../report/step-groups.ts';
 import { laneGeometryConfig } from '../../report/util.ts';
@@ -22,9 +24,9 @@ import {
 } from './common.ts';
 import { progressDisplay, type RunDisplay, type TerminalResponder, terminalResponder } from './run-terminal.ts';
 
-interface RunOptions extends BenchCliOptions {
-  dut: string;
-  operator: string;
+/** What `run` and `resume` share: outputs, prompts and progress. */
+export interface RunOutputOptions {
+  db?: string;
   json?: string;
   junit?: string;
   csv?: string;
@@ -32,6 +34,11 @@ interface RunOptions extends BenchCliOptions {
   answers?: string;
   yes?: boolean;
   progress: boolean;
+}
+
+interface RunOptions extends BenchCliOptions, RunOutputOptions {
+  dut: string;
+  operator: string;
 }
 
 const answersSchema = z.array(
@@ -75,21 +82,7 @@ export async function runCommand(sequenceArg: string, opts: RunOptions): Promise
   let ctx: AppContext;
   const who = runLabels(opts);
   const sim = simOptions(opts);
-  let table: { match?: string; answer: Answer }[] | undefined;
-  if (opts.answers) {
-    let text: string;
-    try {
-      text = readConfigText(opts.answers);
-    } catch (err) {
-      throw new CliError(`--answers ${describeError(err)}`);
-    }
-    try {
-      table = answersSchema.parse(JSON.parse(text));
-      compileAnswerTable(table);
-    } catch (err) {
-      throw new CliError(`--answers ${opts.answers}: expected a JSON list of {match, answer}: ${describeError(err)}`);
-    }
-  }
+  const table = answerTable(opts);
   try {
     ctx = await openContext({ stationFile: opts.station, sim, db: opts.db });
   } catch (err) {
@@ -97,46 +90,82 @@ export async function runCommand(sequenceArg: string, opts: RunOptions): Promise
   }
   try {
     const seq = loadSequenceFor(ctx, sequenceArg);
-    const display = progressDisplay(
-      ctx.bus,
-      seq.steps.map((s) => s.id),
-      opts.progress && process.stderr.isTTY === true,
-    );
-    // with a table or --yes, or no terminal to ask on (CI), every prompt is scripted (yes/pass by default)
-    const onTerminal = !(table || opts.yes) && process.stdin.isTTY === true;
-    if (!onTerminal) scriptedResponder(ctx.prompts, table ?? [], true);
-    const handle = startSequenceRun(ctx, seq, who);
-    let asker: TerminalResponder | undefined;
-    if (onTerminal) {
-      asker = terminalResponder(ctx.prompts, display, () => {
-        display.say('\nno answer (end of input): aborting, bringing instruments to their safe state…\n');
-        void handle.abort('operator (end of input at a prompt)');
-      });
-    }
-    display.say(`run ${handle.id}: ${seq.name} on ${ctx.stationConfig.name}, DUT ${who.dut}\n`);
-    if (ctx.sim) {
-      display.say(
-        `simulated bench ${ctx.sim.profile.name}: seed ${ctx.sim.seed}, instrument clock ${ctx.sim.timeScale}x real time\n`,
-      );
-    }
-    // the abort messages go through the display, so a progress bar never overwrites them
-    const signals = onSignals(handle, { ...processSignalHost, stderr: { write: (t: string) => display.say(t) } });
-    const faults = onFaults(handle, display);
-    const record = await handle.done;
-    const code = record.outcome === 'PASS' ? EXIT.OK : record.outcome === 'FAIL' ? EXIT.FAIL : EXIT.ERROR;
-    signals.finished(code);
-    faults.finished(code);
-    asker?.close();
-    display.stop();
-    printSummary(record);
-    // Every output is attempted; one that fails is reported and turns a passed run's exit code into 2.
-    const outputsOk = writeOutputs(record, opts);
-    return outputsOk || code !== EXIT.OK ? code : EXIT.ERROR;
+    return await superviseRun(ctx, seq, opts, table, () => startSequenceRun(ctx, seq, who), {
+      dut: who.dut,
+      verb: 'run',
+    });
   } catch (err) {
     throw new CliError(describeError(err));
   } finally {
     await ctx.close();
   }
+}
+
+/** The --answers table, checked. */
+export function answerTable(opts: Pick<RunOptions, 'answers'>): { match?: string; answer: Answer }[] | undefined {
+  if (!opts.answers) return undefined;
+  let text: string;
+  try {
+    text = readConfigText(opts.answers);
+  } catch (err) {
+    throw new CliError(`--answers ${describeError(err)}`);
+  }
+  try {
+    const table = answersSchema.parse(JSON.parse(text));
+    compileAnswerTable(table);
+    return table;
+  } catch (err) {
+    throw new CliError(`--answers ${opts.answers}: expected a JSON list of {match, answer}: ${describeError(err)}`);
+  }
+}
+
+/**
+ * Runs what `start` starts on an open context as `cpobench run` does (and `cpobench resume`): progress display,
+ * prompts, signals and program faults through the safe state, the summary, the outputs. Returns the exit code.
+ */
+export async function superviseRun(
+  ctx: AppContext,
+  seq: LoadedSequence,
+  opts: RunOutputOptions,
+  table: { match?: string; answer: Answer }[] | undefined,
+  start: () => RunHandle,
+  label: { dut: string; verb: string },
+): Promise<number> {
+  const display = progressDisplay(
+    ctx.bus,
+    seq.steps.map((s) => s.id),
+    opts.progress && process.stderr.isTTY === true,
+  );
+  // with a table or --yes, or no terminal to ask on (CI), every prompt is scripted (yes/pass by default)
+  const onTerminal = !(table || opts.yes) && process.stdin.isTTY === true;
+  if (!onTerminal) scriptedResponder(ctx.prompts, table ?? [], true);
+  const handle = start();
+  let asker: TerminalResponder | undefined;
+  if (onTerminal) {
+    asker = terminalResponder(ctx.prompts, display, () => {
+      display.say('\nno answer (end of input): aborting, bringing instruments to their safe state…\n');
+      void handle.abort('operator (end of input at a prompt)');
+    });
+  }
+  display.say(`${label.verb} ${handle.id}: ${seq.name} on ${ctx.stationConfig.name}, DUT ${label.dut}\n`);
+  if (ctx.sim) {
+    display.say(
+      `simulated bench ${ctx.sim.profile.name}: seed ${ctx.sim.seed}, instrument clock ${ctx.sim.timeScale}x real time\n`,
+    );
+  }
+  // the abort messages go through the display, so a progress bar never overwrites them
+  const signals = onSignals(handle, { ...processSignalHost, stderr: { write: (t: string) => display.say(t) } });
+  const faults = onFaults(handle, display);
+  const record = await handle.done;
+  const code = record.outcome === 'PASS' ? EXIT.OK : record.outcome === 'FAIL' ? EXIT.FAIL : EXIT.ERROR;
+  signals.finished(code);
+  faults.finished(code);
+  asker?.close();
+  display.stop();
+  printSummary(record);
+  // Every output is attempted; one that fails is reported and turns a passed run's exit code into 2.
+  const outputsOk = writeOutputs(record, opts);
+  return outputsOk || code !== EXIT.OK ? code : EXIT.ERROR;
 }
 
 /**
@@ -224,7 +253,7 @@ export function notSafeBanner(check: BenchSafety): string {
 }
 
 /** Writes --json, --junit and --csv independently; each failure is one line on stderr. True when all were written. */
-function writeOutputs(r: RunRecord, o: RunOptions): boolean {
+function writeOutputs(r: RunRecord, o: RunOutputOptions): boolean {
   const outputs: [string, string | undefined, (target: string) => void][] = [
     ['--json', o.json, (f) => writeOutput(f, renderReport(r, 'json').body)],
     ['--junit', o.junit, (f) => writeOutput(f, renderReport(r, 'junit').body)],

@@ -15,6 +15,8 @@ export interface StepView {
   description: string;
   requires: string[];
   repairsLanes: boolean;
+  /** Continued by `cpobench resume` after the controller stopped. */
+  resumable: boolean;
   params: { name: string; type: string; default?: unknown; required: boolean }[];
   measurements: { name: string; unit: string; perLane: boolean; limits?: unknown; summary?: string }[];
 }
@@ -60,6 +62,7 @@ export function stepViews(registry: ReadonlyMap<string, StepDefinition> = create
         description: d.description,
         requires: [...d.requires],
         repairsLanes: d.repairsLanes === true,
+        resumable: d.resumable === true,
         params,
         measurements,
       };
@@ -83,7 +86,7 @@ export function formatSteps(views: readonly StepView[]): string[] {
   for (const v of views) {
     out.push(`${v.type}: ${v.description}`);
     out.push(
-      `  needs: ${v.requires.length ? v.requires.join(', ') : 'nothing of the station'}${v.repairsLanes ? ' (repairs lanes)' : ''}`,
+      `  needs: ${v.requires.length ? v.requires.join(', ') : 'nothing of the station'}${v.repairsLanes ? ' (repairs lanes)' : ''}${v.resumable ? ' (resumable: cpobench resume)' : ''}`,
     );
     for (const p of v.params) {
       const dflt = 'default' in p ? ` = ${JSON.stringify(p.default)}` : p.required ? ' (required)' : ' (optional)';

@@ -2,7 +2,7 @@
  * BenchLink: what the simulated instruments of one bench share. One LinkModel, the bench clock, the bench
  * seed, and the thermal plant the TEC controls. Every instrument calls `sync()` before it reads or changes
  * model state, so the model always sees the temperature the TEC has reached by now (computed lazily from the
- * clock, no timers) plus any thermal-drift fault. Nothing here is module-level: two benches never share state.
+ * clock, no timers) plus any thermal-drift fault, and has aged by the instrument time that passed. Nothing here is module-level: two benches never share state.
  */
 import { Rng } from '../../core/rng.ts';
 import type { SimClock } from '../clock.ts';
@@ -65,6 +65,8 @@ export class BenchLink {
    */
   driftCPerHour = 0;
   private lastTempC = Number.NaN;
+  /** Instrument time up to which the model has aged. */
+  private agedToS: number;
   private readonly streams = new Map<string, number>();
 
   constructor(model: LinkModel, profile: LinkProfile, clock: SimClock, seed: number) {
@@ -73,6 +75,7 @@ export class BenchLink {
     this.clock = clock;
     this.seed = seed;
     this.thermal = new ThermalPlant(profile.thermal.ambientC, profile.thermal.rampCPerS, clock.now());
+    this.agedToS = clock.now();
   }
 
   /** Device temperature now: where the TEC's plant is plus any drift fault. */
@@ -80,9 +83,18 @@ export class BenchLink {
     return this.thermal.actual(nowS) + (this.driftCPerHour * nowS) / 3600;
   }
 
-  /** Pushes the current temperature into the model and returns it, ready to read. */
+  /**
+   * Ages the model by the instrument time since the last sync (at the temperature and drive it had meanwhile:
+   * every change of either goes through a sync first), then pushes the current temperature into it and returns
+   * it, ready to read.
+   */
   sync(): LinkModel {
-    const t = this.deviceTemperature();
+    const now = this.clock.now();
+    if (now > this.agedToS) {
+      this.model.advance(now - this.agedToS);
+      this.agedToS = now;
+    }
+    const t = this.deviceTemperature(now);
     if (t !== this.lastTempC) {
       this.model.setTemperature(t);
       this.lastTempC = t;

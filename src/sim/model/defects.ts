@@ -1,13 +1,11 @@
 /**
  * Per-lane manufacturing defects and wear, all drawn from the seed (deterministic):
  * - dead lanes (probability p at t = 0), weak lanes (reduced EQE by a factor), lane-to-lane EQE spread (lognormal)
- * - ageing: P = P0·exp(-alpha·t_eff), alpha lognormal around the profile median, t_eff = Σ hours × AF(T) with
- *   Arrhenius AF = exp(Ea/k·(1/T_ref - 1/T)), Ea = 0.65 eV by default (domain.md §1.8)
+ * - ageing rate alpha per lane, lognormal around the profile median (how it is applied: ageing.ts)
  * - sudden death: each lane gets an exponential death time (effective hours) at the profile rate.
  */
 
 import { Rng } from '../../core/rng.ts';
-import { K_B_EV } from './emitter.ts';
 
 export interface DefectParams {
   deadLaneProbability: number;
@@ -55,14 +53,5 @@ export function drawDefects(lanes: number, seed: number, p: DefectParams, eqeSpr
   return { dead, eqeFactor, alpha, deathAtHours };
 }
 
-/** Arrhenius acceleration factor of stress at tempC relative to refC. */
-export function arrheniusFactor(tempC: number, refC: number, activationEv: number): number {
-  const t = tempC + 273.15;
-  const tr = refC + 273.15;
-  return Math.exp((activationEv / K_B_EV) * (1 / tr - 1 / t));
-}
-
-/** Remaining power fraction after t_eff effective hours: exp(-alpha·t). */
-export function agingFactor(alpha: number, effectiveHours: number): number {
-  return Math.exp(-alpha * effectiveHours);
-}
+// The rates are used by ageing.ts (acceleration, remaining power); re-exported for existing callers.
+export { agingFactor, arrheniusFactor } from './ageing.ts';

@@ -14,8 +14,9 @@ import { z } from 'zod';
 import { normalTail } from '../../core/ber.ts';
 import { isPrbsName, longestRuns, type PrbsName } from '../../core/prbs.ts';
 import type { Rng } from '../../core/rng.ts';
+import { accelerationFactor, currentDensity } from './ageing.ts';
 import { applyChannel, type CouplingMap, couplingMap, crosstalkSum, neighbourTable } from './channel.ts';
-import { arrheniusFactor, drawDefects, type LaneDefects } from './defects.ts';
+import { drawDefects, type LaneDefects } from './defects.ts';
 import { bandwidthAt, type EmitterParams, forwardVoltageAt, opticalPowerAt } from './emitter.ts';
 import { energyPerBit, type RailState, railPowers } from './power.ts';
 import { type LinkProfile, laneCount } from './profile.ts';
@@ -42,6 +43,9 @@ export function isLinkPattern(s: string): s is LinkPattern {
 }
 
 export type Lanes = readonly number[];
+
+/** Ageing smaller than this (relative power of the fastest-ageing lane) may wait before the lanes are aged and recomputed. */
+export const AGEING_RESOLUTION = 1e-9;
 
 /** Relative supply voltage below which a CMOS rail browns out (its function stops). */
 const BROWNOUT = 0.9;
@@ -71,10 +75,23 @@ export const linkFaultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('thermal-drift'), celsiusPerHour: z.number() }),
 ]);
 
+interface AgeingRates {
+  /** The model state version they were computed for. */
+  version: number;
+  af: Float64Array;
+  /** Largest alpha × AF over the lanes, 1/h. */
+  maxLoss: number;
+  /** Hours at these rates until the first lane reaches its sudden death. */
+  toDeathH: number;
+  pendingH: number;
+}
+
 interface Derived {
   tempC: Float64Array; // [1]: effective temperature
   alive: Uint8Array;
   lit: Uint8Array;
+  /** Fraction of time at the '1' level (pattern density). */
+  density: Float64Array;
   p0: Float64Array;
   p1: Float64Array;
   optical: Float64Array;
@@ -135,6 +152,8 @@ export class LinkModel {
   private readonly emitter: EmitterParams;
   private readonly rx: ReceiverParams;
 
+  /** Ageing rates of the present state and the hours aged at them but not yet applied (see advance). */
+  private rates: AgeingRates = { version: -1, af: new Float64Array(0), maxLoss: 0, toDeathH: 0, pendingH: 0 };
   private version = 1;
   private cachedVersion = 0;
   private cache: Derived | undefined;
@@ -360,33 +379,126 @@ export class LinkModel {
 
   /** Effective (Arrhenius-accelerated, reference-temperature) hours of each lane, indexed lane-1. */
   effectiveHours(): Float64Array {
+    this.flushAgeing();
     return this.effHours.slice();
   }
 
   /**
-   * Advances the model clock: lit lanes age by hours × AF(T) (Arrhenius, Ea from the profile, reference
-   * agingRefC); a thermal-drift fault moves the temperature. Long steps are integrated at the mid temperature.
+   * Advances the model clock: each lit lane ages by hours × AF(T, J) (ageing.ts: Arrhenius at the device
+   * temperature, Ea and reference agingRefC from the profile, times (J/J_ref)^m at the lane's mean current); a
+   * thermal-drift fault moves the temperature. Long steps are integrated at the mid temperature.
    */
   advance(seconds: number): void {
     if (!(seconds >= 0)) throw new RangeError(`seconds must be >= 0, got ${seconds}`);
     if (seconds === 0) return;
-    const d = this.derive();
-    const tMid = this.baseTempC + (this.driftCPerHour * (this.timeS + seconds / 2 - this.driftSinceS)) / 3600;
-    const dp = this.profile.defects;
-    const af = arrheniusFactor(tMid, dp.agingRefC, dp.activationEv);
-    const h = (seconds / 3600) * af;
-    for (let i = 0; i < this.lanes; i++) if (d.lit[i]) this.effHours[i] += h;
+    const hours = seconds / 3600;
+    if (this.driftCPerHour !== 0) {
+      // the temperature moves with time: age this interval at its mid temperature, lane by lane
+      this.flushAgeing();
+      const tMid = this.baseTempC + (this.driftCPerHour * (this.timeS + seconds / 2 - this.driftSinceS)) / 3600;
+      this.age(hours, this.accelerations(tMid, this.meanCurrents()));
+      this.timeS += seconds;
+      this.touch();
+      return;
+    }
+    // Temperature and drive are what they were at the last state change (every change touches): the interval
+    // ages every lane at the rates of that state, kept as pending hours. The lanes are aged and recomputed when
+    // the pending ageing could matter (AGEING_RESOLUTION of the fastest lane's power), when a lane would reach its
+    // sudden death, or at the next state change: an instrument read every millisecond costs O(1), not 400 lanes.
+    if (this.rates.version !== this.version) {
+      this.flushAgeing();
+      this.rates = this.ratesNow();
+    }
     this.timeS += seconds;
+    this.rates.pendingH += hours;
+    if (this.rates.pendingH * this.rates.maxLoss > AGEING_RESOLUTION || this.rates.pendingH >= this.rates.toDeathH) {
+      this.flushAgeing();
+      this.touch();
+    }
+  }
+
+  /** Per-lane acceleration at the present state, the fastest lane's loss per hour and the hours to the first death. */
+  private ratesNow(): AgeingRates {
+    const af = this.accelerations(this.temperature, this.meanCurrents());
+    let maxLoss = 0;
+    let toDeathH = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < this.lanes; i++) {
+      if (!(af[i] > 0)) continue;
+      maxLoss = Math.max(maxLoss, this.defects.alpha[i] * af[i]);
+      const left = (this.defects.deathAtHours[i] - this.effHours[i]) / af[i];
+      if (left > 0) toDeathH = Math.min(toDeathH, left);
+    }
+    return { version: this.version, af, maxLoss, toDeathH, pendingH: 0 };
+  }
+
+  /** Applies the pending hours at the rates they were accumulated under. */
+  private flushAgeing(): void {
+    const r = this.rates;
+    if (r.pendingH === 0) return;
+    this.age(r.pendingH, r.af);
+    r.toDeathH -= r.pendingH;
+    r.pendingH = 0;
+  }
+
+  /**
+   * Adds stress directly (a burn-in done elsewhere, or before the bench was started): hours at a temperature.
+   * Each lane ages at its present mean current (dark lanes not at all), or at `currentA` when given; `allLanes`
+   * ages dark lanes too (at `currentA`, or at the reference current without it).
+   */
+  addStress(hours: number, tempC: number, allLanes = false, currentA?: number): void {
+    if (!(hours >= 0)) throw new RangeError(`hours must be >= 0, got ${hours}`);
+    const present = this.meanCurrents();
+    const ref = this.ageingRefCurrentA();
+    const currents = present.map((c) => (currentA !== undefined && (c > 0 || allLanes) ? currentA : c));
+    if (allLanes) for (let i = 0; i < this.lanes; i++) if (!(currents[i] > 0)) currents[i] = ref;
+    this.flushAgeing();
+    this.age(hours, this.accelerations(tempC, currents));
     this.touch();
   }
 
-  /** Adds stress directly (e.g. a burn-in done elsewhere): hours at a temperature, for lit lanes or all lanes. */
-  addStress(hours: number, tempC: number, allLanes = false): void {
+  /** The current the ageing rate is quoted at (profile agingRefCurrentA, else the operating mean current), A. */
+  ageingRefCurrentA(): number {
+    const op = this.profile.operatingPoint;
+    return this.profile.defects.agingRefCurrentA ?? op.biasA + 0.5 * op.modA;
+  }
+
+  /** Each lane's acceleration factor now (ageing.ts): temperature and its mean current; 0 for a dark lane. */
+  ageingAcceleration(): Float64Array {
+    return this.accelerations(this.temperature, this.meanCurrents());
+  }
+
+  private accelerations(tempC: number, currents: Float64Array): Float64Array {
     const dp = this.profile.defects;
-    const h = hours * arrheniusFactor(tempC, dp.agingRefC, dp.activationEv);
+    const d = this.emitter.diameterUm;
+    const jRef = currentDensity(this.ageingRefCurrentA(), d);
+    const out = new Float64Array(this.lanes);
+    // lanes nearly always share one drive: reuse the last lane's factor (called on every instrument access)
+    let lastI = Number.NaN;
+    let lastAf = 0;
+    for (let i = 0; i < this.lanes; i++) {
+      if (currents[i] !== lastI) {
+        lastI = currents[i];
+        lastAf = accelerationFactor(tempC, currentDensity(lastI, d), jRef, dp);
+      }
+      out[i] = lastAf;
+    }
+    return out;
+  }
+
+  private age(hours: number, af: Float64Array): void {
+    for (let i = 0; i < this.lanes; i++) this.effHours[i] += hours * af[i];
+  }
+
+  /** Mean drive current of each lit lane (bias + pattern density × modulation, or the external source), A. */
+  private meanCurrents(): Float64Array {
     const d = this.derive();
-    for (let i = 0; i < this.lanes; i++) if (allLanes || d.lit[i]) this.effHours[i] += h;
-    this.touch();
+    const out = new Float64Array(this.lanes);
+    for (let i = 0; i < this.lanes; i++) {
+      if (!d.lit[i]) continue;
+      const ext = this.external[i];
+      out[i] = Number.isNaN(ext) ? this.biasA[i] + d.density[i] * this.modA[i] : ext;
+    }
+    return out;
   }
 
   /** Rail output on/off (1-based rail). Rail 1/2 off: LEDs dark; rail 3 off: receivers dark. */
@@ -699,6 +811,7 @@ export class LinkModel {
       tempC: Float64Array.of(T),
       alive,
       lit,
+      density,
       p0,
       p1,
       optical,

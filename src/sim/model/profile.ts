@@ -175,6 +175,10 @@ export const linkProfileSchema = z
       agingSigma: nonneg().default(0.5),
       agingRefC: z.number().default(55),
       activationEv: nonneg().default(0.65),
+      /** Exponent m of the current-density acceleration (J/J_ref)^m (an assumption; see src/sim/model/ageing.ts). */
+      currentExponent: nonneg().default(2),
+      /** The current alpha is quoted at, A; default the operating point's mean current (bias + modulation/2). */
+      agingRefCurrentA: pos().optional(),
       /** Sudden-death rate per lane per effective hour. */
       suddenDeathPerHour: nonneg().default(1e-8),
     }),
