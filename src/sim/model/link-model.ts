@@ -567,6 +567,7 @@ export class LinkModel {
     const vf = new Float64Array(n);
     const density = new Float64Array(n);
     let ledWatts = 0;
+    let ledAmps = 0;
     // most lanes share a drive point: memoize the emitter per current (temperature is fixed within a derive)
     const memo = new Map<number, [number, number]>();
     const emit = (current: number): [number, number] => {
@@ -609,6 +610,7 @@ export class LinkModel {
       oma[i] = pat === 'ONES' || pat === 'ZEROS' ? 0 : p1[i] - p0[i];
       vf[i] = (1 - dens) * v0 + dens * v1;
       ledWatts += (1 - dens) * i0 * v0 + dens * i1 * v1;
+      ledAmps += (1 - dens) * i0 + dens * i1;
     }
 
     const reaching = applyChannel(optical, this.coupling, this.nbIdx);
@@ -683,13 +685,18 @@ export class LinkModel {
     }
 
     let active = 0;
-    for (let i = 0; i < n; i++) if (this.outputOn[i]) active++;
+    let receivers = 0;
+    for (let i = 0; i < n; i++) {
+      if (this.outputOn[i]) active++;
+      if (!this.isSpare[i]) receivers++; // a spare's receiver is powered down until a remap
+    }
     const rails = railPowers({
       rails: prof.power.rails,
       setVolts: this.railVolts,
       on: this.railOn,
-      ledWatts: driverUp ? ledWatts : 0,
+      ledAmps: driverUp ? ledAmps : 0,
       activeLanes: active,
+      receiverLanes: receivers,
       rate,
       driverEnergyPerBitJ: prof.power.driverEnergyPerBitJ,
       rxPowerPerLaneW: prof.power.rxPowerPerLaneW,
