@@ -6,7 +6,8 @@
  * Poisson uncertainty of its error count. The line is extrapolated to the Q of a target BER: the level x* where the
  * lane reaches it (its sensitivity, relative to the reference), with a confidence interval from the fit's covariance.
  */
-import { berToQ, erfc, qToBer } from './ber.ts';
+import { berToQ, qToBer } from './ber.ts';
+import { fitQLine, risesSignificantly, solveQLine, zForConfidence } from './q-line.ts';
 
 export interface WaterfallPoint {
   /** Signal level, dB relative to the reference (0 = operating point, negative = less signal). */
@@ -48,23 +49,7 @@ export interface FitOptions {
   maxBer?: number;
 }
 
-/** z of a two-sided normal interval at `cl` (1.96 at 0.95), by bisection on the normal tail. */
-export function zForConfidence(cl: number): number {
-  const tail = (1 - cl) / 2;
-  let lo = 0;
-  let hi = 10;
-  for (let i = 0; i < 80; i++) {
-    const mid = (lo + hi) / 2;
-    if (0.5 * erfc(mid / Math.SQRT2) > tail) lo = mid;
-    else hi = mid;
-  }
-  return (lo + hi) / 2;
-}
-
-/** dQ/dBER at a BER: −√(2π)·e^{Q²/2}, from BER = ½·erfc(Q/√2). */
-function dQdBer(q: number): number {
-  return -Math.sqrt(2 * Math.PI) * Math.exp((q * q) / 2);
-}
+export { zForConfidence };
 
 export function fitWaterfall(points: readonly WaterfallPoint[], o: FitOptions): WaterfallFit {
   const minErrors = o.minErrors ?? 5;
@@ -78,42 +63,16 @@ export function fitWaterfall(points: readonly WaterfallPoint[], o: FitOptions): 
   if (usable.length < 2) {
     return { status: 'better-than', used: usable.length, ...none, ...(betterThan ? { betterThan } : {}) };
   }
-  // weighted least squares of Q on u; σ_Q from the Poisson error of the count: σ_BER = BER/√errors
-  let sw = 0;
-  let su = 0;
-  let sq = 0;
-  let suu = 0;
-  let suq = 0;
-  for (const p of usable) {
-    const ber = p.errors / p.bits;
-    const q = berToQ(ber);
-    const sigmaQ = Math.abs(dQdBer(q)) * (ber / Math.sqrt(p.errors));
-    const w = 1 / (sigmaQ * sigmaQ);
-    const u = 10 ** (p.x / 10);
-    sw += w;
-    su += w * u;
-    sq += w * q;
-    suu += w * u * u;
-    suq += w * u * q;
-  }
-  const det = sw * suu - su * su;
-  if (!(det > 0)) return { status: 'better-than', used: usable.length, ...none, ...(betterThan ? { betterThan } : {}) };
-  const b = (sw * suq - su * sq) / det;
-  const a = (sq - b * su) / sw;
-  // covariance of (a, b) for weights 1/σ²: inverse of the normal matrix
-  const varA = suu / det;
-  const varB = sw / det;
-  const covAB = -su / det;
+  // weighted least squares of Q on the linear level u = 10^(x/10)
+  const line = fitQLine(usable.map((p) => ({ u: 10 ** (p.x / 10), bits: p.bits, errors: p.errors })));
+  if (!line) return { status: 'better-than', used: usable.length, ...none, ...(betterThan ? { betterThan } : {}) };
+  const { a, b } = line;
   const z = zForConfidence(o.confidence);
   // Q must rise with the signal by more than its own uncertainty, else the errors are a floor
-  if (!(b > z * Math.sqrt(varB)))
+  if (!risesSignificantly(line, z))
     return { status: 'floor', used: usable.length, a, b, xAtTarget: null, interval: null };
-  const qt = berToQ(o.targetBer);
-  const uStar = (qt - a) / b;
+  const { u: uStar, halfWidth: du } = solveQLine(line, berToQ(o.targetBer), z);
   if (!(uStar > 0)) return { status: 'floor', used: usable.length, a, b, xAtTarget: null, interval: null };
-  // u* = (qt − a)/b: ∂u*/∂a = −1/b, ∂u*/∂b = −u*/b
-  const varU = (varA + uStar * uStar * varB + 2 * uStar * covAB) / (b * b);
-  const du = z * Math.sqrt(Math.max(0, varU));
   const xStar = 10 * Math.log10(uStar);
   const lo = uStar - du > 0 ? 10 * Math.log10(uStar - du) : Number.NEGATIVE_INFINITY;
   const hi = 10 * Math.log10(uStar + du);

@@ -93,8 +93,6 @@ export interface ErrorDetector extends Instrument {
   readonly maxLanesPerGate: number;
   /** Prepares the lanes of the next gate: the checker pattern (and, behind a switch, the routes). */
   setCheckerPattern(lanes: Lanes, pattern: Pattern, opts?: CallOptions): Promise<void>;
-  /** Decision threshold, relative to the eye (0.5 = centre), where the hardware has one. */
-  setThreshold?(relative: number, opts?: CallOptions): Promise<void>;
   /** Starts an error-counter gate of `seconds` (instrument time) on the lanes last prepared. */
   startGate(seconds: number, opts?: CallOptions): Promise<void>;
   gateRunning(opts?: CallOptions): Promise<boolean>;
@@ -102,6 +100,17 @@ export interface ErrorDetector extends Instrument {
   readCounters(lanes: Lanes, opts?: CallOptions): Promise<GateResult>;
   syncStatus(lanes: Lanes, opts?: CallOptions): Promise<boolean[]>;
   lossOfSignal(lanes: Lanes, opts?: CallOptions): Promise<boolean[]>;
+}
+
+/**
+ * The error detector's decision threshold, relative to the eye (0.5 = centre), where the hardware has one: a
+ * vertical bathtub sweeps it. One threshold for every lane the detector counts.
+ */
+export interface DecisionThreshold extends Instrument {
+  /** The range it may be set to, relative. */
+  readonly thresholdRange: readonly [number, number];
+  setThreshold(relative: number, opts?: CallOptions): Promise<void>;
+  threshold(opts?: CallOptions): Promise<number>;
 }
 
 /** Received optical power and photocurrent per receiver lane. */
@@ -227,6 +236,7 @@ export interface CapabilityMap {
   'current-source': LaneCurrentSource;
   'pattern-generator': PatternGenerator;
   'error-detector': ErrorDetector;
+  'decision-threshold': DecisionThreshold;
   'lane-power-monitor': LanePowerMonitor;
   'frame-camera': FrameCamera;
   'rail-meter': RailMeter;
@@ -244,6 +254,7 @@ export const CAPABILITIES: readonly Capability[] = [
   'current-source',
   'pattern-generator',
   'error-detector',
+  'decision-threshold',
   'lane-power-monitor',
   'frame-camera',
   'rail-meter',

@@ -4,6 +4,7 @@
  */
 
 import type { StepDefinition } from '../orchestrator/step.ts';
+import { bathtubStep } from './bathtub.ts';
 import { berStep } from './ber.ts';
 import { crosstalkStep } from './crosstalk.ts';
 import { energyPerBitStep } from './energy-per-bit.ts';
@@ -29,6 +30,7 @@ export function createStepRegistry(): Map<string, StepDefinition> {
     marginsStep,
     operatorPromptStep,
     waterfallStep,
+    bathtubStep,
   ] as StepDefinition[];
   return new Map(steps.map((s) => [s.type, s]));
 }

@@ -15,6 +15,7 @@ describe('cpobench drivers', () => {
     expect(list.map((d) => d.model)).toEqual([...list.map((d) => d.model)].sort());
     expect(list.find((d) => d.model === 'cpobench-cmos-kit')!.capabilities).toEqual([
       'error-detector',
+      'decision-threshold',
       'lane-power-monitor',
       'frame-camera',
     ]);

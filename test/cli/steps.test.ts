@@ -17,6 +17,7 @@ describe('cpobench steps', () => {
       measurements: { name: string }[];
     }[];
     expect(json.map((s) => s.type)).toEqual([
+      'bathtub',
       'ber',
       'crosstalk',
       'energy-per-bit',

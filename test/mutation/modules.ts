@@ -18,6 +18,12 @@ export const MODULES: readonly MutationModule[] = [
     tests: ['test/core/**/*.test.ts', 'test/scpi/**/*.test.ts', 'test/report/**/*.test.ts'],
   },
   {
+    name: 'fits',
+    what: 'fits a measurement rests on: the Q-scale line, waterfall and bathtub extrapolation, median ± k·MAD outliers',
+    mutate: ['src/core/q-line.ts', 'src/core/waterfall.ts', 'src/core/bathtub.ts', 'src/core/robust.ts'],
+    tests: ['test/core/waterfall.test.ts', 'test/core/bathtub.test.ts', 'test/core/robust.test.ts'],
+  },
+  {
     name: 'scpi',
     what: 'src/scpi: session, parsing, channel lists, blocks, *IDN?, transcript',
     mutate: ['src/scpi/**/*.ts'],

@@ -78,6 +78,7 @@ describe('registry', () => {
     expect(a).not.toBe(b);
     expect([...a.keys()].sort()).toEqual(
       [
+        'bathtub',
         'ber',
         'crosstalk',
         'energy-per-bit',

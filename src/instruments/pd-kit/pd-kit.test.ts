@@ -17,6 +17,7 @@ describe('PdReceiver protocol (photodiode receiver kit, virtual instrument)', ()
       ['MEAS:CURR? (@4,9)', '2.5E-06,2.6E-06'],
       ...ok('SENS:PATT PRBS31,(@1:400)'),
       ...ok('SENS:THR 0.5'),
+      ['SENS:THR?', '0.5'],
       ...ok('SENS:GATE:TIME 10'),
       ...ok('SENS:GATE:STAT ON'),
       ['SENS:GATE:STAT?', '1'],
@@ -40,6 +41,7 @@ describe('PdReceiver protocol (photodiode receiver kit, virtual instrument)', ()
       'PRBS31',
     );
     await rx.setThreshold(0.5);
+    expect(await rx.threshold()).toBe(0.5);
     await rx.startGate(10);
     expect(await rx.gateRunning()).toBe(true);
     await rx.stopGate();
@@ -86,6 +88,8 @@ describe('PdReceiver against the simulated kit over TCP', () => {
     expect((await rx.photocurrent([1, 2])).every((a) => a > 0)).toBe(true);
 
     await rx.setCheckerPattern(all, 'PRBS7');
+    await rx.setThreshold(0.3);
+    expect(await rx.threshold()).toBe(0.3); // the simulated kit keeps it (one threshold for every lane)
     await rx.setThreshold(0.5);
     await rx.startGate(1);
     await until(async () => !(await rx.gateRunning()), 'the gate to end');
