@@ -12,6 +12,7 @@ import { inventoryStep } from './inventory.ts';
 import { laneMapStep } from './lane-map.ts';
 import { liSweepStep } from './li-sweep.ts';
 import { marginsStep } from './margins.ts';
+import { openShortStep } from './open-short.ts';
 import { operatorPromptStep } from './operator-prompt.ts';
 import { remapStep } from './remap.ts';
 import { temperatureSweepStep } from './temperature-sweep.ts';
@@ -31,6 +32,7 @@ export function createStepRegistry(): Map<string, StepDefinition> {
     operatorPromptStep,
     waterfallStep,
     bathtubStep,
+    openShortStep,
   ] as StepDefinition[];
   return new Map(steps.map((s) => [s.type, s]));
 }

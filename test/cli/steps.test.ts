@@ -25,6 +25,7 @@ describe('cpobench steps', () => {
       'lane-map',
       'li-sweep',
       'margins',
+      'open-short',
       'operator-prompt',
       'remap',
       'temperature-sweep',

@@ -86,6 +86,7 @@ describe('registry', () => {
         'lane-map',
         'li-sweep',
         'margins',
+        'open-short',
         'operator-prompt',
         'remap',
         'temperature-sweep',

@@ -16,6 +16,7 @@ import { isPrbsName, longestRuns, type PrbsName } from '../../core/prbs.ts';
 import type { Rng } from '../../core/rng.ts';
 import { applyChannel, type CouplingMap, couplingMap, crosstalkSum, neighbourTable } from './channel.ts';
 import { arrheniusFactor, drawDefects, type LaneDefects } from './defects.ts';
+import { type ElectricalFault, FAULT_CODE, faultedCurrent, faultedForwardVoltage } from './electrical-faults.ts';
 import { bandwidthAt, type EmitterParams, forwardVoltageAt, opticalPowerAt } from './emitter.ts';
 import { energyPerBit, type RailState, railPowers } from './power.ts';
 import { type LinkProfile, laneCount } from './profile.ts';
@@ -56,12 +57,16 @@ export interface LinkModelOptions {
 /** Faults a fault plan can inject into the link. Lanes are 1-based. */
 export type LinkFault =
   | { kind: 'dead-lanes'; lanes: number[] }
+  | { kind: 'open-lanes'; lanes: number[] }
+  | { kind: 'short-lanes'; lanes: number[] }
   | { kind: 'weak-lanes'; lanes: number[]; factor: number }
   | { kind: 'misaligned-bundle'; dx: number; dy: number }
   | { kind: 'thermal-drift'; celsiusPerHour: number };
 
 export const linkFaultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('dead-lanes'), lanes: z.array(z.number().int().min(1)).min(1) }),
+  z.strictObject({ kind: z.literal('open-lanes'), lanes: z.array(z.number().int().min(1)).min(1) }),
+  z.strictObject({ kind: z.literal('short-lanes'), lanes: z.array(z.number().int().min(1)).min(1) }),
   z.strictObject({
     kind: z.literal('weak-lanes'),
     lanes: z.array(z.number().int().min(1)).min(1),
@@ -108,6 +113,8 @@ export class LinkModel {
   private readonly checker: Uint8Array;
   private readonly checkerInvert: Uint8Array;
   private readonly forcedDead: Uint8Array;
+  /** Electrical fault per lane (electrical-faults.ts FAULT_CODE; 0: none). */
+  private readonly electrical: Uint8Array;
   private readonly faultFactor: Float64Array;
   private readonly effHours: Float64Array;
   private readonly isSpare: Uint8Array;
@@ -158,6 +165,7 @@ export class LinkModel {
     this.invert = new Uint8Array(n);
     this.checkerInvert = new Uint8Array(n);
     this.forcedDead = new Uint8Array(n);
+    this.electrical = new Uint8Array(n);
     this.faultFactor = new Float64Array(n).fill(1);
     this.effHours = new Float64Array(n);
     this.isSpare = new Uint8Array(n);
@@ -456,6 +464,22 @@ export class LinkModel {
       this.forcedDead[i] = 1;
     });
   }
+  /** An open or shorted emitter on each lane: dead, and its V_f readback shows it (electrical-faults.ts). */
+  setElectricalFault(lanes: Lanes, fault: ElectricalFault): void {
+    this.each(lanes, 1, (i) => {
+      this.forcedDead[i] = 1;
+      this.electrical[i] = FAULT_CODE[fault];
+    });
+  }
+  /** The lanes with an open or a shorted emitter (the truth an open/short screen is checked against). */
+  electricalFaults(): { open: number[]; short: number[] } {
+    const out = { open: [] as number[], short: [] as number[] };
+    this.electrical.forEach((c, i) => {
+      if (c === FAULT_CODE.open) out.open.push(i + 1);
+      else if (c === FAULT_CODE.short) out.short.push(i + 1);
+    });
+    return out;
+  }
   /** Multiplies the lanes' optical output by factor (0..1). */
   weakenLanes(lanes: Lanes, factor: number): void {
     if (!(factor >= 0 && factor <= 1)) throw new RangeError(`factor must be in 0..1, got ${factor}`);
@@ -599,7 +623,16 @@ export class LinkModel {
       if (!this.outputOn[i] || !driverUp) continue;
       const i0 = this.biasA[i];
       const i1 = i0 + this.modA[i];
-      if (!alive[i]) continue; // a dead (shorted) lane: no light, no I·V
+      if (!alive[i]) {
+        // a dead lane: no light; an open or a short shows in the V_f readback (and a short draws its current)
+        const code = this.electrical[i];
+        if (code) {
+          const iMean = (1 - dens) * i0 + dens * i1;
+          vf[i] = faultedForwardVoltage(code, iMean, this.railVolts[0]);
+          ledAmps += faultedCurrent(code, iMean);
+        }
+        continue;
+      }
       lit[i] = 1;
       const f = this.laneFactor(i);
       const [e0, v0] = emit(i0);
@@ -830,6 +863,12 @@ export function applyLinkFaults(model: LinkModel, faults: readonly LinkFault[]):
     switch (f.kind) {
       case 'dead-lanes':
         model.killLanes(f.lanes);
+        break;
+      case 'open-lanes':
+        model.setElectricalFault(f.lanes, 'open');
+        break;
+      case 'short-lanes':
+        model.setElectricalFault(f.lanes, 'short');
         break;
       case 'weak-lanes':
         model.weakenLanes(f.lanes, f.factor);
