@@ -155,10 +155,24 @@ export interface RailMeter extends Instrument {
   measure(rails?: readonly number[], opts?: CallOptions): Promise<RailReading[]>;
 }
 
+/** A supply rail as the station describes it: its nominal voltage and the setpoint limits. */
+export interface SupplyRail {
+  channel: number;
+  name: string;
+  nominalV?: number;
+  minV?: number;
+  maxV?: number;
+}
+
 /** The DUT's supply rails: voltage and output per rail (margining, power cycling). */
 export interface Supply extends Instrument {
+  /** The rails the station configures, with their nominal voltages and limits, when it gives them. */
+  readonly rails?: readonly SupplyRail[];
   setOutput(rails: readonly number[], on: boolean, opts?: CallOptions): Promise<void>;
+  /** Sets the rails' voltage; refused outside the station's limits for a rail. */
   setVoltage(rails: readonly number[], volts: number, opts?: CallOptions): Promise<void>;
+  /** The voltage setpoint of each rail, read back. */
+  voltage(rails: readonly number[], opts?: CallOptions): Promise<number[]>;
 }
 
 /** A single-head optical power meter. */

@@ -15,6 +15,7 @@ import { marginsStep } from './margins.ts';
 import { openShortStep } from './open-short.ts';
 import { operatorPromptStep } from './operator-prompt.ts';
 import { remapStep } from './remap.ts';
+import { supplyMarginStep } from './supply-margin.ts';
 import { temperatureSweepStep } from './temperature-sweep.ts';
 import { waterfallStep } from './waterfall.ts';
 
@@ -33,6 +34,7 @@ export function createStepRegistry(): Map<string, StepDefinition> {
     waterfallStep,
     bathtubStep,
     openShortStep,
+    supplyMarginStep,
   ] as StepDefinition[];
   return new Map(steps.map((s) => [s.type, s]));
 }

@@ -17,7 +17,7 @@ describe('energy-per-bit (fake bench)', () => {
     const ctx = await runStep(bench, energyPerBitStep, { rate: 2e9, maxPjPerBit: 10, rails: FAKE_RAILS });
     // the fake's rails with 16 lanes on at 2 Gb/s
     bench.model.out.fill(true);
-    const [led, driver, rx] = bench.powerMeter.rails();
+    const [led, driver, rx] = bench.powerMeter.truePowers();
     bench.model.out.fill(false);
     const expected = ((led + driver + rx) / (16 * 2e9)) * 1e12;
     expect(ctx.get('energy_per_bit').value).toBeCloseTo(expected, 9);
@@ -61,7 +61,7 @@ describe('energy-per-bit (fake bench)', () => {
     Object.assign(bench.powerMeter, { countedRails: [1] });
     const ctx = await runStep(bench, energyPerBitStep, { rails: [] }, { limits: { energy_per_bit: { high: 1 } } });
     bench.model.out.fill(true);
-    const [led] = bench.powerMeter.rails();
+    const [led] = bench.powerMeter.truePowers();
     expect(ctx.get('energy_per_bit').value).toBeCloseTo((led / (16 * 2e9)) * 1e12, 9);
     expect(ctx.get('energy_per_bit').spec.limits?.high).toBe(1);
   });

@@ -89,6 +89,7 @@ describe('registry', () => {
         'open-short',
         'operator-prompt',
         'remap',
+        'supply-margin',
         'temperature-sweep',
         'waterfall',
       ].sort(),
