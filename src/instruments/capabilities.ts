@@ -113,6 +113,19 @@ export interface DecisionThreshold extends Instrument {
   threshold(opts?: CallOptions): Promise<number>;
 }
 
+/**
+ * Lane alignment in the receiver's aggregate (its gearbox): each lane's arrival skew, per-lane deskew FIFOs, and
+ * whether the aggregate of the lanes in sync held frame alignment over the last gate.
+ */
+export interface LaneDeskew extends Instrument {
+  /** Each listed receiver lane's skew relative to the earliest of them, s. */
+  skew(lanes: Lanes, opts?: CallOptions): Promise<number[]>;
+  setDeskew(on: boolean, opts?: CallOptions): Promise<void>;
+  deskew(opts?: CallOptions): Promise<boolean>;
+  /** The aggregate held frame alignment over the current or last gate. */
+  aggregateSync(opts?: CallOptions): Promise<boolean>;
+}
+
 /** Received optical power and photocurrent per receiver lane. */
 export interface LanePowerMonitor extends Instrument {
   receivedPower(lanes: Lanes, opts?: CallOptions): Promise<number[]>;
@@ -251,6 +264,7 @@ export interface CapabilityMap {
   'pattern-generator': PatternGenerator;
   'error-detector': ErrorDetector;
   'decision-threshold': DecisionThreshold;
+  'lane-deskew': LaneDeskew;
   'lane-power-monitor': LanePowerMonitor;
   'frame-camera': FrameCamera;
   'rail-meter': RailMeter;
@@ -269,6 +283,7 @@ export const CAPABILITIES: readonly Capability[] = [
   'pattern-generator',
   'error-detector',
   'decision-threshold',
+  'lane-deskew',
   'lane-power-monitor',
   'frame-camera',
   'rail-meter',

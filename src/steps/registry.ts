@@ -15,6 +15,7 @@ import { marginsStep } from './margins.ts';
 import { openShortStep } from './open-short.ts';
 import { operatorPromptStep } from './operator-prompt.ts';
 import { remapStep } from './remap.ts';
+import { skewStep } from './skew.ts';
 import { supplyMarginStep } from './supply-margin.ts';
 import { temperatureSweepStep } from './temperature-sweep.ts';
 import { waterfallStep } from './waterfall.ts';
@@ -35,6 +36,7 @@ export function createStepRegistry(): Map<string, StepDefinition> {
     bathtubStep,
     openShortStep,
     supplyMarginStep,
+    skewStep,
   ] as StepDefinition[];
   return new Map(steps.map((s) => [s.type, s]));
 }

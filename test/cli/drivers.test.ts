@@ -16,6 +16,7 @@ describe('cpobench drivers', () => {
     expect(list.find((d) => d.model === 'cpobench-cmos-kit')!.capabilities).toEqual([
       'error-detector',
       'decision-threshold',
+      'lane-deskew',
       'lane-power-monitor',
       'frame-camera',
     ]);

@@ -28,6 +28,7 @@ describe('cpobench steps', () => {
       'open-short',
       'operator-prompt',
       'remap',
+      'skew',
       'supply-margin',
       'temperature-sweep',
       'waterfall',

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppContext, loadSequenceFor, openContext, startSequenceRun } from '../../src/app/context.ts';
 import type { LaneMeasurement, RunRecord, ScalarMeasurement } from '../../src/core/record.ts';
+import { laneDelays } from '../../src/sim/model/skew.ts';
 import { tempDirs } from './helpers.ts';
 
 const tmp = tempDirs();
@@ -35,7 +36,7 @@ const lanes = (rec: RunRecord, id: string, name: string) =>
 const scalar = (rec: RunRecord, id: string, name: string) =>
   step(rec, id).measurements.find((m) => m.spec.name === name) as ScalarMeasurement;
 
-describe('lightbundle-512g-qual with open/short, bathtub and supply margin', () => {
+describe('lightbundle-512g-qual with open/short, aggregate link, bathtub and supply margin', () => {
   it('passes on the healthy seed, twice on one bench', () => {
     for (const rec of recs) {
       expect(rec.outcome, rec.error).toBe('PASS');
@@ -92,5 +93,20 @@ describe('lightbundle-512g-qual with open/short, bathtub and supply margin', () 
     const corners = step(rec, 'supply-margin').measurements.filter((m) => m.spec.name === 'supply_rail_v');
     expect(corners).toHaveLength(6);
     expect([1, 2, 3, 4].map((r) => ctx.sim!.model.getRailVoltage(r))).toEqual([3.3, 0.8, 0.8, 1.8]);
+  });
+
+  it("the aggregate link: each lane's skew is the device's own, deskewed, one gate over the 256 active lanes", () => {
+    const delays = laneDelays(320, ctx.sim!.model.seed);
+    for (const rec of recs) {
+      const skew = lanes(rec, 'aggregate', 'lane_skew');
+      expect(skew.lanes).toEqual(rec.laneMap?.logicalToPhysical.slice().sort((a, b) => a - b));
+      const min = Math.min(...skew.lanes.map((l) => delays[l - 1]!));
+      skew.lanes.forEach((l, i) => {
+        expect(skew.values[i]!).toBeCloseTo(delays[l - 1]! - min, 15);
+      });
+      expect(scalar(rec, 'aggregate', 'deskew_applied').value).toBe(1);
+      expect(scalar(rec, 'aggregate', 'aggregate_aligned').value).toBe(1);
+      expect(scalar(rec, 'aggregate', 'aggregate_ber_upper_bound').verdict).toBe('PASS');
+    }
   });
 });

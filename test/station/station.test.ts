@@ -77,6 +77,7 @@ describe('openStation against the simulated bench', () => {
       'current-source',
       'decision-threshold',
       'error-detector',
+      'lane-deskew',
       'lane-power-monitor',
       'optical-power-meter',
       'pattern-generator',

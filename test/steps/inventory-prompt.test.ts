@@ -89,6 +89,7 @@ describe('registry', () => {
         'open-short',
         'operator-prompt',
         'remap',
+        'skew',
         'supply-margin',
         'temperature-sweep',
         'waterfall',

@@ -48,6 +48,7 @@ describe('shipped sequences', () => {
     expect(s.steps.map((x) => x.type).slice(0, 3)).toEqual(['inventory', 'open-short', 'lane-map']);
     expect(s.steps.find((x) => x.id === 'open-short')!.params.lanes).toBe('all');
     expect(s.steps.map((x) => x.type).slice(-2)).toEqual(['bathtub', 'supply-margin']);
+    expect(s.steps.map((x) => x.id)).toContain('aggregate'); // Q7 after the re-test, before energy
     expect(s.steps.find((x) => x.id === 'energy')!.limits.energy_per_bit.high).toBe(2);
     expect(s.steps.find((x) => x.id === 'ber')!.params.targetBer).toBe(1e-9);
   });

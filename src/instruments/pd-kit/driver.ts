@@ -5,6 +5,7 @@ import {
   type DecisionThreshold,
   type ErrorDetector,
   type GateResult,
+  type LaneDeskew,
   type LanePowerMonitor,
   type Lanes,
   PATTERNS,
@@ -22,7 +23,7 @@ export interface PdReceiverOptions extends DriverOptions {
  * Photodiode receiver evaluation kit: a virtual SCPI instrument, through its command table (commands.ts).
  * Per-lane reads are one list query; the error counters gate on all lanes at once.
  */
-export class PdReceiver extends ScpiDriver implements ErrorDetector, DecisionThreshold, LanePowerMonitor {
+export class PdReceiver extends ScpiDriver implements ErrorDetector, DecisionThreshold, LaneDeskew, LanePowerMonitor {
   protected readonly lanes: number;
   /** A counter on every lane: all of them in one gate. */
   readonly maxLanesPerGate: number;
@@ -91,6 +92,22 @@ export class PdReceiver extends ScpiDriver implements ErrorDetector, DecisionThr
     return this._get(PD_KIT.los, this._checked(lanes), opts);
   }
 
+  async skew(lanes: Lanes, opts?: CallOptions): Promise<number[]> {
+    return this._get(PD_KIT.skew, this._checked(lanes), opts);
+  }
+
+  async setDeskew(on: boolean, opts?: CallOptions): Promise<void> {
+    return this._set(PD_KIT.deskew, on, undefined, opts);
+  }
+
+  async deskew(opts?: CallOptions): Promise<boolean> {
+    return this._get1(PD_KIT.deskew, opts);
+  }
+
+  async aggregateSync(opts?: CallOptions): Promise<boolean> {
+    return this._get1(PD_KIT.aggregateSync, opts);
+  }
+
   /** A receiver drives nothing: its safe state is a stopped gate, read back with `SENS:GATE:STAT?`. */
   async safeState(opts?: CallOptions): Promise<string> {
     return this._makeSafe(
@@ -115,7 +132,7 @@ export const descriptor: DriverDescriptor<Record<string, never>> = {
   model: 'cpobench-pd-kit',
   title: 'photodiode receiver evaluation kit (per-lane power, photocurrent, error counters)',
   speaks: 'virtual: the cpobench PD kit command table',
-  capabilities: ['error-detector', 'decision-threshold', 'lane-power-monitor'],
+  capabilities: ['error-detector', 'decision-threshold', 'lane-deskew', 'lane-power-monitor'],
   identity: ',PDRX-',
   settings: {},
   create: (c) =>

@@ -26,6 +26,10 @@ describe('PdReceiver protocol (photodiode receiver kit, virtual instrument)', ()
       ['FETC:ERR? (@1:3)', '0,3,0'],
       ['STAT:SYNC? (@1:3)', '1,0,1'],
       ['STAT:LOS? (@1:3)', '0,1,0'],
+      ['MEAS:SKEW? (@1:2)', '0.0E+00,1.5E-10'],
+      ...ok('SENS:DESK ON'),
+      ['SENS:DESK?', '1'],
+      ['STAT:AGGR:SYNC?', '1'],
       send('SENS:GATE:STAT OFF'),
       ['SENS:GATE:STAT?', '0'],
     ]);
@@ -48,6 +52,10 @@ describe('PdReceiver protocol (photodiode receiver kit, virtual instrument)', ()
     expect(await rx.readCounters([1, 2, 3])).toEqual({ lanes: [1, 2, 3], bits: [2e10, 2e10, 2e10], errors: [0, 3, 0] });
     expect(await rx.syncStatus([1, 2, 3])).toEqual([true, false, true]);
     expect(await rx.lossOfSignal([1, 2, 3])).toEqual([false, true, false]);
+    expect(await rx.skew([1, 2])).toEqual([0, 1.5e-10]);
+    await rx.setDeskew(true);
+    expect(await rx.deskew()).toBe(true);
+    expect(await rx.aggregateSync()).toBe(true);
     await rx.safeState();
     await p.done();
   });
