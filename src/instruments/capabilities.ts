@@ -93,8 +93,6 @@ export interface ErrorDetector extends Instrument {
   readonly maxLanesPerGate: number;
   /** Prepares the lanes of the next gate: the checker pattern (and, behind a switch, the routes). */
   setCheckerPattern(lanes: Lanes, pattern: Pattern, opts?: CallOptions): Promise<void>;
-  /** Decision threshold, relative to the eye (0.5 = centre), where the hardware has one. */
-  setThreshold?(relative: number, opts?: CallOptions): Promise<void>;
   /** Starts an error-counter gate of `seconds` (instrument time) on the lanes last prepared. */
   startGate(seconds: number, opts?: CallOptions): Promise<void>;
   gateRunning(opts?: CallOptions): Promise<boolean>;
@@ -102,6 +100,30 @@ export interface ErrorDetector extends Instrument {
   readCounters(lanes: Lanes, opts?: CallOptions): Promise<GateResult>;
   syncStatus(lanes: Lanes, opts?: CallOptions): Promise<boolean[]>;
   lossOfSignal(lanes: Lanes, opts?: CallOptions): Promise<boolean[]>;
+}
+
+/**
+ * The error detector's decision threshold, relative to the eye (0.5 = centre), where the hardware has one: a
+ * vertical bathtub sweeps it. One threshold for every lane the detector counts.
+ */
+export interface DecisionThreshold extends Instrument {
+  /** The range it may be set to, relative. */
+  readonly thresholdRange: readonly [number, number];
+  setThreshold(relative: number, opts?: CallOptions): Promise<void>;
+  threshold(opts?: CallOptions): Promise<number>;
+}
+
+/**
+ * Lane alignment in the receiver's aggregate (its gearbox): each lane's arrival skew, per-lane deskew FIFOs, and
+ * whether the aggregate of the lanes in sync held frame alignment over the last gate.
+ */
+export interface LaneDeskew extends Instrument {
+  /** Each listed receiver lane's skew relative to the earliest of them, s. */
+  skew(lanes: Lanes, opts?: CallOptions): Promise<number[]>;
+  setDeskew(on: boolean, opts?: CallOptions): Promise<void>;
+  deskew(opts?: CallOptions): Promise<boolean>;
+  /** The aggregate held frame alignment over the current or last gate. */
+  aggregateSync(opts?: CallOptions): Promise<boolean>;
 }
 
 /** Received optical power and photocurrent per receiver lane. */
@@ -146,10 +168,24 @@ export interface RailMeter extends Instrument {
   measure(rails?: readonly number[], opts?: CallOptions): Promise<RailReading[]>;
 }
 
+/** A supply rail as the station describes it: its nominal voltage and the setpoint limits. */
+export interface SupplyRail {
+  channel: number;
+  name: string;
+  nominalV?: number;
+  minV?: number;
+  maxV?: number;
+}
+
 /** The DUT's supply rails: voltage and output per rail (margining, power cycling). */
 export interface Supply extends Instrument {
+  /** The rails the station configures, with their nominal voltages and limits, when it gives them. */
+  readonly rails?: readonly SupplyRail[];
   setOutput(rails: readonly number[], on: boolean, opts?: CallOptions): Promise<void>;
+  /** Sets the rails' voltage; refused outside the station's limits for a rail. */
   setVoltage(rails: readonly number[], volts: number, opts?: CallOptions): Promise<void>;
+  /** The voltage setpoint of each rail, read back. */
+  voltage(rails: readonly number[], opts?: CallOptions): Promise<number[]>;
 }
 
 /** A single-head optical power meter. */
@@ -227,6 +263,8 @@ export interface CapabilityMap {
   'current-source': LaneCurrentSource;
   'pattern-generator': PatternGenerator;
   'error-detector': ErrorDetector;
+  'decision-threshold': DecisionThreshold;
+  'lane-deskew': LaneDeskew;
   'lane-power-monitor': LanePowerMonitor;
   'frame-camera': FrameCamera;
   'rail-meter': RailMeter;
@@ -244,6 +282,8 @@ export const CAPABILITIES: readonly Capability[] = [
   'current-source',
   'pattern-generator',
   'error-detector',
+  'decision-threshold',
+  'lane-deskew',
   'lane-power-monitor',
   'frame-camera',
   'rail-meter',

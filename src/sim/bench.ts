@@ -390,12 +390,18 @@ export function benchStation(bench: Pick<Bench, 'profile' | 'instruments' | 'ser
       case 'power-analyzer':
         Object.assign(doc, {
           identity: escapeRe(id.model),
-          rails: [
-            { channel: 1, name: 'tx-led', counted: true },
-            { channel: 2, name: 'tx-driver', counted: true },
-            { channel: 3, name: 'rx-tia', counted: true },
-            { channel: 4, name: 'aux', counted: false },
-          ],
+          // nominal voltages from the profile; setpoints limited to nominal ± 7.5 % (a ±5 % supply margin fits)
+          rails: (['tx-led', 'tx-driver', 'rx-tia', 'aux'] as const).map((name, i) => {
+            const v = p.power.rails[i]!.volts;
+            return {
+              channel: i + 1,
+              name,
+              counted: name !== 'aux',
+              nominalV: v,
+              minV: round3(v * 0.925),
+              maxV: round3(v * 1.075),
+            };
+          }),
           safe: { outputs: 'keep' },
         });
         break;
@@ -465,4 +471,8 @@ export function benchStation(bench: Pick<Bench, 'profile' | 'instruments' | 'ser
 /** The station as YAML text (for --station-out). */
 export function stationYaml(station: Station): string {
   return stringify(station, { lineWidth: 0 });
+}
+
+function round3(v: number): number {
+  return Math.round(v * 1000) / 1000;
 }

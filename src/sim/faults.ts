@@ -8,6 +8,8 @@
  * description: the PD receiver stops answering mid-run
  * link:
  *   - { kind: dead-lanes, lanes: [17, 233] }
+ *   - { kind: open-lanes, lanes: [5] }                   # an open emitter: V_f reads the LED rail
+ *   - { kind: short-lanes, lanes: [6] }                  # a shorted one: V_f reads millivolts
  *   - { kind: weak-lanes, lanes: [40], factor: 0.3 }
  *   - { kind: misaligned-bundle, dx: 0.35, dy: 0.1 }     # core pitches
  *   - { kind: thermal-drift, celsiusPerHour: 600 }       # instrument hours
@@ -55,6 +57,8 @@ const lanes = (max: number) => z.array(z.number().int().min(1).max(max)).min(1);
 export function faultPlanSchema(maxLane = 65_536) {
   const link = z.discriminatedUnion('kind', [
     z.strictObject({ kind: z.literal('dead-lanes'), lanes: lanes(maxLane) }),
+    z.strictObject({ kind: z.literal('open-lanes'), lanes: lanes(maxLane) }),
+    z.strictObject({ kind: z.literal('short-lanes'), lanes: lanes(maxLane) }),
     z.strictObject({ kind: z.literal('weak-lanes'), lanes: lanes(maxLane), factor: z.number().min(0).max(1) }),
     z.strictObject({
       kind: z.literal('misaligned-bundle'),

@@ -7,7 +7,7 @@
  *   across many lanes finds the first error on any lane, not where the BER reaches the target;
  * - rate margin, `rateMethod: fit` (default): raise the lane rate from nominal in `rateStep` steps, counting errors at
  *   the operating drive in gates long enough to count `rateMinErrors` at the target BER, until the typical lane is
- *   past the knee or `maxRate`; each lane's Q is fitted against the rate (src/core/waterfall.ts fitQLine) and the
+ *   past the knee or `maxRate`; each lane's Q is fitted against the rate (src/core/q-curve.ts) and the
  *   rate where it reaches the target BER read from the line; the worst lane's rate is the margin. A lane whose
  *   errors jump past the fit's range between two steps gives its last clean rate (the last pass, never the first
  *   failure). `rateMethod: screen`: zero-error screens, the highest passing rate.
@@ -16,7 +16,7 @@
 
 import { z } from 'zod';
 import { timerMs } from '../config/durations.ts';
-import { fitQLine, type QPoint } from '../core/waterfall.ts';
+import { fitQCurve, type QPoint } from '../core/q-curve.ts';
 import { PATTERNS, type Pattern } from '../instruments/capabilities.ts';
 import type { StepContext, StepDefinition } from '../orchestrator/step.ts';
 import { countErrors, runBerScreen } from './ber.ts';
@@ -270,7 +270,7 @@ async function rateMarginByFit(ctx: StepContext, params: MarginsParams, lanes: n
   }
   const perLane = lanes.map((lane) => {
     const pts = points.get(lane)!;
-    const fit = fitQLine(
+    const fit = fitQCurve(
       pts,
       { targetBer: params.targetBer, confidence: params.confidence, maxBer: params.rateMaxBer, minErrors: 5 },
       'falling',

@@ -4,6 +4,7 @@
  */
 
 import type { StepDefinition } from '../orchestrator/step.ts';
+import { bathtubStep } from './bathtub.ts';
 import { berStep } from './ber.ts';
 import { burnInStep } from './burn-in.ts';
 import { crosstalkStep } from './crosstalk.ts';
@@ -12,8 +13,11 @@ import { inventoryStep } from './inventory.ts';
 import { laneMapStep } from './lane-map.ts';
 import { liSweepStep } from './li-sweep.ts';
 import { marginsStep } from './margins.ts';
+import { openShortStep } from './open-short.ts';
 import { operatorPromptStep } from './operator-prompt.ts';
 import { remapStep } from './remap.ts';
+import { skewStep } from './skew.ts';
+import { supplyMarginStep } from './supply-margin.ts';
 import { temperatureSweepStep } from './temperature-sweep.ts';
 import { waterfallStep } from './waterfall.ts';
 
@@ -31,6 +35,10 @@ export function createStepRegistry(): Map<string, StepDefinition> {
     operatorPromptStep,
     waterfallStep,
     burnInStep,
+    bathtubStep,
+    openShortStep,
+    supplyMarginStep,
+    skewStep,
   ] as StepDefinition[];
   return new Map(steps.map((s) => [s.type, s]));
 }

@@ -3,6 +3,7 @@
  * keys under which steps leave results for later ones in ctx.shared.
  */
 
+import { median } from '../core/robust.ts';
 import type { CallOptions } from '../instruments/capabilities.ts';
 import type { StepContext } from '../orchestrator/step.ts';
 
@@ -22,6 +23,10 @@ export const SHARED = {
   energy: 'steps.energy',
   /** WaterfallResult from the latest waterfall step. */
   waterfall: 'steps.waterfall',
+  /** BathtubResult from the latest bathtub step. */
+  bathtub: 'steps.bathtub',
+  /** OpenShortResult from the open-short step. */
+  openShort: 'steps.openShort',
   /** True once the operating point has been applied to the light source in this run. */
   driveApplied: 'steps.driveApplied',
 } as const;
@@ -30,12 +35,7 @@ export function callOpts(ctx: StepContext): CallOptions {
   return { signal: ctx.signal };
 }
 
-export function median(values: readonly number[]): number {
-  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return Number.NaN;
-  const m = v.length >> 1;
-  return v.length % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
-}
+export { median };
 
 export function wattsToDbm(w: number): number {
   return w > 0 ? 10 * Math.log10(w / 1e-3) : Number.NEGATIVE_INFINITY;

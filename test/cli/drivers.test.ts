@@ -15,6 +15,8 @@ describe('cpobench drivers', () => {
     expect(list.map((d) => d.model)).toEqual([...list.map((d) => d.model)].sort());
     expect(list.find((d) => d.model === 'cpobench-cmos-kit')!.capabilities).toEqual([
       'error-detector',
+      'decision-threshold',
+      'lane-deskew',
       'lane-power-monitor',
       'frame-camera',
     ]);

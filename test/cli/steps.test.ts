@@ -21,6 +21,7 @@ describe('cpobench steps', () => {
       measurements: { name: string }[];
     }[];
     expect(json.map((s) => s.type)).toEqual([
+      'bathtub',
       'ber',
       'burn-in',
       'crosstalk',
@@ -29,8 +30,11 @@ describe('cpobench steps', () => {
       'lane-map',
       'li-sweep',
       'margins',
+      'open-short',
       'operator-prompt',
       'remap',
+      'skew',
+      'supply-margin',
       'temperature-sweep',
       'waterfall',
     ]);

@@ -4,7 +4,8 @@
  * Q = 7.034 (domain.md §1.5), so the lane reaches 1e-12 at u = 0.7034, x = 10·log10(0.7034) = −1.528 dB.
  */
 import { describe, expect, it } from 'vitest';
-import { fitQLine, fittedBer, fitWaterfall, type QPoint, zForConfidence } from '../../src/core/waterfall.ts';
+import { fitQCurve, type QPoint } from '../../src/core/q-curve.ts';
+import { fittedBer, fitWaterfall, zForConfidence } from '../../src/core/waterfall.ts';
 
 /** BER of Q, by the standard normal tail, written out here (not the module's): ½·erfc(Q/√2) via a series. */
 function berOf(q: number): number {
@@ -126,11 +127,11 @@ const onLine = (a: number, b: number, u: number, bits: number): QPoint => ({
   at: u,
 });
 
-describe('Q-line fit (fitQLine), rising and falling', () => {
+describe('Q curve read at a target (fitQCurve), rising and falling', () => {
   it('falling (Q against the bit rate): the rate where the line reaches 1e-9, as the independent fit gives it', () => {
     // Q = 14 − 3·(rate in Gb/s): Q = 6 (BER 1e-9, domain.md §1.5: Q ≈ 6.0) at 2.667 Gb/s
     const pts = [3.0, 3.2, 3.4, 3.6].map((u) => onLine(14, -3, u, 1e9));
-    const f = fitQLine(pts, { targetBer: 1e-9, confidence: 0.95 }, 'falling');
+    const f = fitQCurve(pts, { targetBer: 1e-9, confidence: 0.95 }, 'falling');
     const ref = referenceFit(pts, 1e-9, 1.959964);
     expect(f.status).toBe('fit');
     expect(f.used).toBe(4);
@@ -142,16 +143,16 @@ describe('Q-line fit (fitQLine), rising and falling', () => {
     expect(f.interval![0]).toBeCloseTo(ref.uStar - ref.half, 3);
     expect(f.interval![1]).toBeCloseTo(ref.uStar + ref.half, 3);
     // the same points read as 'rising' do not rise: a floor
-    expect(fitQLine(pts, { targetBer: 1e-9, confidence: 0.95 }, 'rising').status).toBe('floor');
+    expect(fitQCurve(pts, { targetBer: 1e-9, confidence: 0.95 }, 'rising').status).toBe('floor');
   });
 
   it("rising: the interval is the independent fit's, and a wider confidence widens it", () => {
     const pts = [0.3, 0.4, 0.5].map((u) => onLine(1, 8, u, 1e8));
-    const f95 = fitQLine(pts, { targetBer: 1e-12, confidence: 0.95 }, 'rising');
+    const f95 = fitQCurve(pts, { targetBer: 1e-12, confidence: 0.95 }, 'rising');
     const ref = referenceFit(pts, 1e-12, 1.959964);
     expect(f95.uAtTarget!).toBeCloseTo(ref.uStar, 3);
     expect(f95.interval![1] - f95.interval![0]).toBeCloseTo(2 * ref.half, 3);
-    const f99 = fitQLine(pts, { targetBer: 1e-12, confidence: 0.99 }, 'rising');
+    const f99 = fitQCurve(pts, { targetBer: 1e-12, confidence: 0.99 }, 'rising');
     expect((f99.interval![1] - f99.interval![0]) / (f95.interval![1] - f95.interval![0])).toBeCloseTo(
       2.575829 / 1.959964,
       4,
@@ -167,11 +168,11 @@ describe('Q-line fit (fitQLine), rising and falling', () => {
       { u: 0.6, bits: 1e6, errors: 4, at: 0.6 }, // under minErrors: not
       { u: 0.1, bits: 0, errors: 0, at: 0.1 }, // no bits: neither fitted nor a clean bound
     ];
-    const f = fitQLine(two, o, 'rising');
+    const f = fitQCurve(two, o, 'rising');
     expect(f.status).toBe('fit');
     expect(f.used).toBe(2);
     expect(f.betterThan).toBeUndefined();
-    const one = fitQLine(two.slice(1), o, 'rising');
+    const one = fitQCurve(two.slice(1), o, 'rising');
     expect(one.status).toBe('better-than');
     expect(one.used).toBe(1);
     expect(one.a).toBeNaN();
@@ -187,12 +188,12 @@ describe('Q-line fit (fitQLine), rising and falling', () => {
     ];
     const o = { targetBer: 1e-9, confidence: 0.95 };
     // zero errors at 95 %: −ln(0.05)/N = 2.995732/N (domain.md §2.2)
-    expect(fitQLine(clean, o, 'rising').betterThan).toEqual({ at: 1, ber: expect.closeTo(2.995732 / 4e9, 15) });
-    expect(fitQLine(clean, o, 'falling').betterThan).toEqual({ at: 3, ber: expect.closeTo(2.995732 / 2e9, 15) });
+    expect(fitQCurve(clean, o, 'rising').betterThan).toEqual({ at: 1, ber: expect.closeTo(2.995732 / 4e9, 15) });
+    expect(fitQCurve(clean, o, 'falling').betterThan).toEqual({ at: 3, ber: expect.closeTo(2.995732 / 2e9, 15) });
   });
 
   it('points all at one level cannot make a line: better than, with the clean bound kept', () => {
-    const f = fitQLine(
+    const f = fitQCurve(
       [
         { u: 0.5, bits: 1e6, errors: 50, at: 0.5 },
         { u: 0.5, bits: 1e6, errors: 60, at: 0.5 },
@@ -210,7 +211,7 @@ describe('Q-line fit (fitQLine), rising and falling', () => {
   it('a line that reaches the target only at a negative level is a floor, not a number', () => {
     // Q = 3 + 0.5·u: BER 0.02 needs Q = 2.054 (Q-function table), reached at u = (2.054 − 3)/0.5 < 0
     const pts = [2, 3, 4].map((u) => onLine(3, 0.5, u, 1e9));
-    const f = fitQLine(pts, { targetBer: 0.02, confidence: 0.95 }, 'rising');
+    const f = fitQCurve(pts, { targetBer: 0.02, confidence: 0.95 }, 'rising');
     expect(f.status).toBe('floor');
     expect(f.uAtTarget).toBeNull();
     expect(f.interval).toBeNull();

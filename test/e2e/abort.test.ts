@@ -104,6 +104,7 @@ describe('abort on the simulated mosaic-800g bench', () => {
     expect(ber?.verdict).toMatch(/SKIPPED|ERROR/);
     expect(rec.steps.filter((s) => s.verdict === 'PASS').map((s) => s.id)).toEqual([
       'inventory',
+      'open-short',
       'lane-map',
       'li',
       'crosstalk',

@@ -77,6 +77,7 @@ describe('cpobench run on --sim mosaic-800g-bert', () => {
     expect(rec.steps.every((s) => s.verdict === 'PASS')).toBe(true);
     expect([...new Set(rec.steps.map((s) => s.id))]).toEqual([
       'inventory',
+      'open-short',
       'lane-map',
       'li',
       'crosstalk',
@@ -88,6 +89,7 @@ describe('cpobench run on --sim mosaic-800g-bert', () => {
       't-ber',
       'margins',
       'sensitivity',
+      'supply-margin',
     ]);
     expect(rec.laneMap).toMatchObject({ dead: [], swapped: [] });
     const ub = lanesOf(rec, 'ber', 'ber_upper_bound');

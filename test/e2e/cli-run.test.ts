@@ -121,7 +121,7 @@ describe('cpobench run on the simulated bench (real CLI, real store)', () => {
     expect(r.stdout).toMatch(/verdict\s+FAIL/);
     const xml = readFileSync(junit, 'utf8');
     const cases = testcases(xml);
-    expect(cases).toHaveLength(9); // eight steps and the bench safe state
+    expect(cases).toHaveLength(13); // twelve steps and the bench safe state
     const remap = cases.find((c) => c.includes('classname="lightbundle-512g-qual.remap"'));
     expect(remap).toBeDefined();
     // the failure carries the measurement, its value and its limits
@@ -163,7 +163,7 @@ describe('cpobench run on the simulated bench (real CLI, real store)', () => {
     const rec = parseJson<RunRecord>(rep.stdout, 'report json');
     expect(rec.outcome).toBe('ERROR');
     const done = rec.steps.filter((s) => s.verdict === 'PASS');
-    expect(done.map((s) => s.id)).toEqual(['inventory', 'lane-map']);
+    expect(done.map((s) => s.id)).toEqual(['inventory', 'open-short', 'lane-map']);
     const laneMap = rec.steps.find((s) => s.id === 'lane-map')!;
     const rxLane = laneMap.measurements.find((m) => m.spec.name === 'rx_lane');
     expect(rxLane?.kind).toBe('lanes');

@@ -54,7 +54,7 @@ describe('Ctrl-C during cpobench run', () => {
     // the receiver stops answering during the L-I sweep: its safe state can only time out (800 ms)
     const cli = await spawnCliUntil(
       ['run', 'mosaic-800g-qual', '--sim', 'mosaic-800g', '--faults', 'receiver-hangs', '--db', db, '--no-progress'],
-      /^step 3\/10 L-I/m,
+      /^step 4\/12 L-I/m,
       25_000,
     );
     await new Promise((r) => setTimeout(r, 300)); // the receiver is now hung under a pending query

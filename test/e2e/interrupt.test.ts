@@ -13,7 +13,7 @@ afterAll(() => tmp.cleanup());
 describe('a run killed with SIGKILL', () => {
   it('is INTERRUPTED in the store and keeps the measurements of the steps finished before the kill', async () => {
     const db = join(tmp.make(), 'runs.db');
-    // waits until the L-I sweep (step 3 of 9) has finished: inventory, lane map and L-I are in the store
+    // waits until the L-I sweep (step 4 of 12) has finished: inventory, open/short, lane map and L-I are in the store
     const cli = await spawnCliUntil(
       [
         'run',
@@ -38,7 +38,7 @@ describe('a run killed with SIGKILL', () => {
     // it really was killed mid-run: no summary was printed, the full sequence takes ~18 s
     expect(cli.stdout()).not.toMatch(/verdict/);
     const finishedBeforeKill = [...cli.stderr().matchAll(/^ {2}PASS +(\S+)$/gm)].map((m) => m[1]);
-    expect(finishedBeforeKill.slice(0, 3)).toEqual(['inventory', 'lane-map', 'li']);
+    expect(finishedBeforeKill.slice(0, 4)).toEqual(['inventory', 'open-short', 'lane-map', 'li']);
 
     const list = await cpobench(['runs', '--db', db, '--json']);
     expect(list.code, list.stderr).toBe(0);

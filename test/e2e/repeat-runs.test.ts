@@ -65,7 +65,7 @@ describe('many runs on one bench, never restarted (cpobench sim + the real CLI)'
     const abortedJson = join(dir, 'run-3.json');
     const aborting = await spawnCliUntil(
       ['run', 'mosaic-800g-qual', '--station', station, '--db', db, '--dut', 'SN-R3', '--json', abortedJson],
-      /step 5\/10/,
+      /step 6\/12/,
     );
     aborting.proc.kill('SIGINT');
     const ended = await aborting.exited;
@@ -83,7 +83,7 @@ describe('many runs on one bench, never restarted (cpobench sim + the real CLI)'
     // killed with SIGKILL during the BER gate: nothing of ours runs, the bench stays as the run left it
     const killed = await spawnCliUntil(
       ['run', 'mosaic-800g-qual', '--station', station, '--db', db, '--dut', 'SN-R5'],
-      /step 5\/10/,
+      /step 6\/12/,
     );
     const killedId = runIdFrom(killed.stderr());
     killed.proc.kill('SIGKILL');

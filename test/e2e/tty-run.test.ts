@@ -187,7 +187,7 @@ describe('through npm, as the README also runs it (`npm run cpobench -- run ...`
       timeoutMs: 75_000,
       env: { NO_COLOR: '1' },
     });
-    await t.waitForScreen(/^step 4\/10 /m, 60_000);
+    await t.waitForScreen(/^step 5\/12 /m, 60_000);
     t.type('\x03');
     // not 130: npm's shell must not die of the Ctrl-C under the run, leaving it to finish on its own
     expect(await t.exited, t.screen().text()).toBe(2);
@@ -222,7 +222,7 @@ describe('Ctrl-C typed during a step, against a bench in another process', () =>
   it('the terminal sends SIGINT: the run aborts, ABORTED, exit 2, and the LED driver reads back dark', async () => {
     const { t, json } = runInPty(['run', 'mosaic-800g-qual', '--station', station]);
     // in the BER gate, its bar moving with an ETA
-    await t.waitForScreen(/^step 5\/10 \|=*-+\| \d+% · [\d.e]+\/[\d.e]+ bits · ETA \d+s · Per-lane BER/m, 60_000);
+    await t.waitForScreen(/^step 6\/12 \|=*-+\| \d+% · [\d.e]+\/[\d.e]+ bits · ETA \d+s · Per-lane BER/m, 60_000);
     t.type('\x03');
     expect(await t.exited, t.screen().text()).toBe(2);
     const screen = lines(t);

@@ -23,6 +23,18 @@ export const MODULES: readonly MutationModule[] = [
     tests: ['test/core/**/*.test.ts', 'test/scpi/**/*.test.ts', 'test/report/**/*.test.ts'],
   },
   {
+    name: 'fits',
+    what: 'fits a measurement rests on: the Q-scale line, the curve read at a target (waterfall, rate margin), bathtub extrapolation, median ± k·MAD outliers',
+    mutate: [
+      'src/core/q-line.ts',
+      'src/core/q-curve.ts',
+      'src/core/waterfall.ts',
+      'src/core/bathtub.ts',
+      'src/core/robust.ts',
+    ],
+    tests: ['test/core/waterfall.test.ts', 'test/core/bathtub.test.ts', 'test/core/robust.test.ts'],
+  },
+  {
     name: 'scpi',
     what: 'src/scpi: session, parsing, channel lists, blocks, *IDN?, transcript',
     mutate: ['src/scpi/**/*.ts'],
@@ -70,12 +82,6 @@ export const MODULES: readonly MutationModule[] = [
     what: "the WebSocket hub's ring and resume (publish, attach in src/server/ws-hub.ts)",
     mutate: ['src/server/ws-hub.ts:103-170'],
     tests: ['test/server/ws-hub.test.ts', 'test/server/ws.test.ts'],
-  },
-  {
-    name: 'waterfall',
-    what: 'the waterfall fit: Q-scale regression, sensitivity at the target BER, its confidence, better-than, floor',
-    mutate: ['src/core/waterfall.ts'],
-    tests: ['test/core/waterfall.test.ts', 'test/steps/**/*.test.ts'],
   },
   {
     name: 'batching',

@@ -105,7 +105,7 @@ describe('station files', () => {
     expect(() =>
       parseStation(GOOD.replace('identity: "PDRX" }', 'identity: "PDRX", provides: [rail-meter] }'), 'x.yaml'),
     ).toThrow(
-      /instruments\.pd-receiver\.provides\[0\]: a capability of cpobench-pd-kit: error-detector, lane-power-monitor/,
+      /instruments\.pd-receiver\.provides\[0\]: a capability of cpobench-pd-kit: error-detector, decision-threshold, lane-deskew, lane-power-monitor/,
     );
   });
 

@@ -75,7 +75,9 @@ describe('openStation against the simulated bench', () => {
     expect(() => st.instrument('cmos-receiver')).toThrow(/has no cmos-receiver/);
     expect([...st.capabilities()].sort()).toEqual([
       'current-source',
+      'decision-threshold',
       'error-detector',
+      'lane-deskew',
       'lane-power-monitor',
       'optical-power-meter',
       'pattern-generator',

@@ -424,7 +424,7 @@ class FakePowerMeter extends FakeInstrument implements RailMeter, Supply {
     super('power-analyzer', log, tst);
   }
   /** The fake's true rail powers. */
-  rails(): number[] {
+  truePowers(): number[] {
     const lit = this.m.out.filter(Boolean).length;
     let led = 0;
     this.m.out.forEach((on, k) => {
@@ -434,7 +434,7 @@ class FakePowerMeter extends FakeInstrument implements RailMeter, Supply {
   }
   async measure(rails?: readonly number[], o?: CallOptions): Promise<RailReading[]> {
     this.call('measure', [rails], o);
-    const w = this.rails();
+    const w = this.truePowers();
     const volts = [3.3, 0.9, 1.0, 3.3];
     return (rails ?? [1, 2, 3, 4]).map((r) => ({
       rail: r,
@@ -449,6 +449,10 @@ class FakePowerMeter extends FakeInstrument implements RailMeter, Supply {
   }
   async setVoltage(rails: readonly number[], v: number, o?: CallOptions) {
     this.call('setVoltage', [rails, v], o);
+  }
+  async voltage(rails: readonly number[], o?: CallOptions) {
+    this.call('voltage', [rails], o);
+    return rails.map((r) => [3.3, 0.9, 1.0, 3.3][r - 1]!);
   }
 }
 

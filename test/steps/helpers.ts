@@ -20,6 +20,12 @@ import { createStepContext, declaredSpecs, newTally } from '../../src/orchestrat
 import { createStepRegistry } from '../../src/steps/registry.ts';
 import type { FakeBench } from './fake-bench.ts';
 
+/** What the harness needs of a bench: its instruments, its array size and (for nested steps) its TEC reading. */
+export type HarnessBench = Pick<FakeBench, 'instruments'> & {
+  model: { rows: number; cols: number };
+  tec: { t: number };
+};
+
 export interface Recorded {
   step: string;
   name: string;
@@ -66,7 +72,7 @@ export interface ContextOptions {
 }
 
 export function makeContext<P>(
-  bench: FakeBench,
+  bench: HarnessBench,
   def: StepDefinition<P>,
   params: P,
   o: ContextOptions = {},
@@ -175,7 +181,7 @@ export function makeContext<P>(
 
 /** Parses raw params with the step's schema, builds a context and runs the step. */
 export async function runStep<P>(
-  bench: FakeBench,
+  bench: HarnessBench,
   def: StepDefinition<P>,
   raw: Record<string, unknown> = {},
   o: ContextOptions = {},

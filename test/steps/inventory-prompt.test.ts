@@ -78,6 +78,7 @@ describe('registry', () => {
     expect(a).not.toBe(b);
     expect([...a.keys()].sort()).toEqual(
       [
+        'bathtub',
         'ber',
         'burn-in',
         'crosstalk',
@@ -86,8 +87,11 @@ describe('registry', () => {
         'lane-map',
         'li-sweep',
         'margins',
+        'open-short',
         'operator-prompt',
         'remap',
+        'skew',
+        'supply-margin',
         'temperature-sweep',
         'waterfall',
       ].sort(),

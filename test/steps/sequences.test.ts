@@ -20,6 +20,7 @@ describe('shipped sequences', () => {
     const s = load('mosaic-800g-qual', [0.5e9, 4e9]);
     expect(s.steps.map((x) => x.type)).toEqual([
       'inventory',
+      'open-short',
       'lane-map',
       'li-sweep',
       'crosstalk',
@@ -29,6 +30,7 @@ describe('shipped sequences', () => {
       'temperature-sweep',
       'margins',
       'waterfall',
+      'supply-margin',
     ]);
     const ber = s.steps.find((x) => x.id === 'ber')!;
     expect(ber.params).toMatchObject({ targetBer: 1e-12, confidence: 0.95, rate: 2e9 });
@@ -42,6 +44,11 @@ describe('shipped sequences', () => {
   it('lightbundle-512g-qual: raw BER 1e-9, remap, 2 pJ/bit', () => {
     const s = load('lightbundle-512g-qual', [0.5e9, 3.5e9]);
     expect(s.steps.map((x) => x.type)).toContain('remap');
+    // Q1 before the lane map (every lane, spares included), Q10b bathtub and Q10d supply margin at the end
+    expect(s.steps.map((x) => x.type).slice(0, 3)).toEqual(['inventory', 'open-short', 'lane-map']);
+    expect(s.steps.find((x) => x.id === 'open-short')!.params.lanes).toBe('all');
+    expect(s.steps.map((x) => x.type).slice(-2)).toEqual(['bathtub', 'supply-margin']);
+    expect(s.steps.map((x) => x.id)).toContain('aggregate'); // Q7 after the re-test, before energy
     expect(s.steps.find((x) => x.id === 'energy')!.limits.energy_per_bit.high).toBe(2);
     expect(s.steps.find((x) => x.id === 'ber')!.params.targetBer).toBe(1e-9);
   });

@@ -61,7 +61,7 @@ export const descriptor: DriverDescriptor<Record<string, never>> = {
   model: 'cpobench-cmos-kit',
   title: 'CMOS sensor receiver evaluation kit (frames, per-lane power, error counters)',
   speaks: 'virtual: the cpobench CMOS kit command table',
-  capabilities: ['error-detector', 'lane-power-monitor', 'frame-camera'],
+  capabilities: ['error-detector', 'decision-threshold', 'lane-deskew', 'lane-power-monitor', 'frame-camera'],
   identity: ',CMOSRX-',
   settings: {},
   create: (c) =>

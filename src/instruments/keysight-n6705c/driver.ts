@@ -12,6 +12,10 @@ export interface Rail {
   counted: boolean;
   /** Highest voltage setpoint allowed on this rail, V. */
   maxV?: number;
+  /** Lowest voltage setpoint allowed on this rail, V (0 = off is always allowed). */
+  minV?: number;
+  /** The DUT's nominal voltage on this rail, V (supply margins are relative to it). */
+  nominalV?: number;
 }
 
 export interface N6705cOptions extends DriverOptions {
@@ -101,11 +105,18 @@ export class N6705c extends ScpiDriver implements RailMeter, Supply {
     this._channels(rails);
     if (!Number.isFinite(volts) || volts < 0) this._refuse(`voltage ${volts} V is not >= 0`);
     for (const ch of rails) {
-      const max = this.rails.find((r) => r.channel === ch)?.maxV;
-      if (max !== undefined && volts > max)
-        this._refuse(`voltage ${volts} V on rail ${ch} is above its limit ${max} V`);
+      const r = this.rails.find((x) => x.channel === ch);
+      if (r?.maxV !== undefined && volts > r.maxV)
+        this._refuse(`voltage ${volts} V on rail ${ch} (${r.name}) is above its limit ${r.maxV} V`);
+      if (r?.minV !== undefined && volts > 0 && volts < r.minV)
+        this._refuse(`voltage ${volts} V on rail ${ch} (${r.name}) is below its limit ${r.minV} V`);
     }
     return this._set(N6705C.voltage, volts, rails, opts);
+  }
+
+  /** The voltage setpoint of each rail, read back (`VOLT? (@...)`). */
+  async voltage(rails: readonly number[], opts?: CallOptions): Promise<number[]> {
+    return this._get(N6705C.voltage, this._channels(rails), opts);
   }
 
   async setCurrentLimit(rails: readonly number[], amps: number, opts?: CallOptions): Promise<void> {
@@ -172,6 +183,10 @@ const railSchema = z.strictObject({
   counted: z.boolean().default(true),
   /** Highest voltage setpoint allowed, V. */
   maxV: z.number().gt(0).optional(),
+  /** Lowest voltage setpoint allowed (other than 0, off), V. */
+  minV: z.number().gt(0).optional(),
+  /** The DUT's nominal voltage on this rail, V: supply margins are relative to it. */
+  nominalV: z.number().gt(0).optional(),
 });
 
 export interface N6705cSettings {

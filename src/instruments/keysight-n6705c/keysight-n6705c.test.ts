@@ -7,7 +7,7 @@ import { expectProtocol, ok, send } from '../testing/protocol.ts';
 import { N6705c, type N6705cSettings } from './driver.ts';
 
 const RAILS = [
-  { channel: 1, name: 'tx-led', counted: true, maxV: 3.6 },
+  { channel: 1, name: 'tx-led', counted: true, maxV: 3.6, minV: 3 },
   { channel: 2, name: 'tx-driver', counted: true },
   { channel: 3, name: 'rx-tia', counted: true },
   { channel: 4, name: 'aux', counted: false },
@@ -30,6 +30,7 @@ describe('N6705c protocol (Keysight N6705C, N6700 family SCPI reference)', () =>
       ...ok('OUTP ON,(@1:4)'),
       ['OUTP? (@1:2)', '1,0'],
       ...ok('VOLT 3.3,(@1)'),
+      ['VOLT? (@1:2)', '+3.300000E+00,+9.000000E-01'],
       ...ok('CURR 0.5,(@1:3)'),
     ]);
     const pa = new N6705c({ role: 'power-analyzer', session: p.session, rails: RAILS, safeOutputs: 'keep' });
@@ -47,8 +48,14 @@ describe('N6705c protocol (Keysight N6705C, N6700 family SCPI reference)', () =>
     await pa.setOutput([1, 2, 3, 4], true);
     expect(await pa.getOutput([1, 2])).toEqual([true, false]);
     await pa.setVoltage([1], 3.3);
+    expect(await pa.voltage([1, 2])).toEqual([3.3, 0.9]);
     await pa.setCurrentLimit([1, 2, 3], 0.5);
-    await expect(pa.setVoltage([1], 5)).rejects.toThrow(/5 V on rail 1 is above its limit 3.6 V; nothing was sent/);
+    await expect(pa.setVoltage([1], 5)).rejects.toThrow(
+      /5 V on rail 1 \(tx-led\) is above its limit 3.6 V; nothing was sent/,
+    );
+    await expect(pa.setVoltage([1], 2)).rejects.toThrow(
+      /2 V on rail 1 \(tx-led\) is below its limit 3 V; nothing was sent/,
+    );
     await expect(pa.setVoltage([7], 1)).rejects.toThrow(/rail 7 is not configured/);
     await expect(pa.measure([7])).rejects.toThrow(/rail 7 is not configured/);
     await expect(pa.setCurrentLimit([1], 0)).rejects.toBeInstanceOf(LimitError);

@@ -50,4 +50,18 @@ export const PD_KIT = {
   ber: measure('FETCh:BER', num(), 'errors / bits per lane', { ...lanes, send: 'FETC:BER' }),
   sync: measure('STATus:SYNC', bool, 'pattern sync per lane (1 = locked)', { ...lanes, send: 'STAT:SYNC' }),
   los: measure('STATus:LOS', bool, 'loss of signal per lane (1 = lost)', { ...lanes, send: 'STAT:LOS' }),
+  skew: measure('MEASure:SKEW', num('S'), 'arrival skew per lane relative to the earliest listed lane, s', {
+    ...lanes,
+    send: 'MEAS:SKEW',
+    unit: 's',
+  }),
+  deskew: control('SENSe:DESKew[:STATe]', bool, 'per-lane deskew FIFOs on: every lane aligned to the latest', {
+    send: 'SENS:DESK',
+  }),
+  aggregateSync: measure(
+    'STATus:AGGRegate:SYNC',
+    bool,
+    'the aggregate of the lanes in pattern sync held frame alignment over the current or last gate (1)',
+    { send: 'STAT:AGGR:SYNC' },
+  ),
 };

@@ -2,8 +2,10 @@ import { formatSet } from '../../scpi/command-table.ts';
 import { type DriverOptions, NotSafeError, ScpiDriver } from '../base.ts';
 import {
   type CallOptions,
+  type DecisionThreshold,
   type ErrorDetector,
   type GateResult,
+  type LaneDeskew,
   type LanePowerMonitor,
   type Lanes,
   PATTERNS,
@@ -21,10 +23,12 @@ export interface PdReceiverOptions extends DriverOptions {
  * Photodiode receiver evaluation kit: a virtual SCPI instrument, through its command table (commands.ts).
  * Per-lane reads are one list query; the error counters gate on all lanes at once.
  */
-export class PdReceiver extends ScpiDriver implements ErrorDetector, LanePowerMonitor {
+export class PdReceiver extends ScpiDriver implements ErrorDetector, DecisionThreshold, LaneDeskew, LanePowerMonitor {
   protected readonly lanes: number;
   /** A counter on every lane: all of them in one gate. */
   readonly maxLanesPerGate: number;
+  /** `SENS:THR` takes 0.05..0.95 of the eye. */
+  readonly thresholdRange = [0.05, 0.95] as const;
 
   constructor(o: PdReceiverOptions) {
     super(o);
@@ -50,8 +54,13 @@ export class PdReceiver extends ScpiDriver implements ErrorDetector, LanePowerMo
   }
 
   async setThreshold(relative: number, opts?: CallOptions): Promise<void> {
-    if (!(relative >= 0.05 && relative <= 0.95)) this._refuse(`threshold ${relative} is outside 0.05..0.95`);
+    const [lo, hi] = this.thresholdRange;
+    if (!(relative >= lo && relative <= hi)) this._refuse(`threshold ${relative} is outside ${lo}..${hi}`);
     return this._set(PD_KIT.threshold, relative, undefined, opts);
+  }
+
+  async threshold(opts?: CallOptions): Promise<number> {
+    return this._get1(PD_KIT.threshold, opts);
   }
 
   async startGate(seconds: number, opts?: CallOptions): Promise<void> {
@@ -83,6 +92,22 @@ export class PdReceiver extends ScpiDriver implements ErrorDetector, LanePowerMo
     return this._get(PD_KIT.los, this._checked(lanes), opts);
   }
 
+  async skew(lanes: Lanes, opts?: CallOptions): Promise<number[]> {
+    return this._get(PD_KIT.skew, this._checked(lanes), opts);
+  }
+
+  async setDeskew(on: boolean, opts?: CallOptions): Promise<void> {
+    return this._set(PD_KIT.deskew, on, undefined, opts);
+  }
+
+  async deskew(opts?: CallOptions): Promise<boolean> {
+    return this._get1(PD_KIT.deskew, opts);
+  }
+
+  async aggregateSync(opts?: CallOptions): Promise<boolean> {
+    return this._get1(PD_KIT.aggregateSync, opts);
+  }
+
   /** A receiver drives nothing: its safe state is a stopped gate, read back with `SENS:GATE:STAT?`. */
   async safeState(opts?: CallOptions): Promise<string> {
     return this._makeSafe(
@@ -107,7 +132,7 @@ export const descriptor: DriverDescriptor<Record<string, never>> = {
   model: 'cpobench-pd-kit',
   title: 'photodiode receiver evaluation kit (per-lane power, photocurrent, error counters)',
   speaks: 'virtual: the cpobench PD kit command table',
-  capabilities: ['error-detector', 'lane-power-monitor'],
+  capabilities: ['error-detector', 'decision-threshold', 'lane-deskew', 'lane-power-monitor'],
   identity: ',PDRX-',
   settings: {},
   create: (c) =>

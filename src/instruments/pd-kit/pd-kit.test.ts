@@ -17,6 +17,7 @@ describe('PdReceiver protocol (photodiode receiver kit, virtual instrument)', ()
       ['MEAS:CURR? (@4,9)', '2.5E-06,2.6E-06'],
       ...ok('SENS:PATT PRBS31,(@1:400)'),
       ...ok('SENS:THR 0.5'),
+      ['SENS:THR?', '0.5'],
       ...ok('SENS:GATE:TIME 10'),
       ...ok('SENS:GATE:STAT ON'),
       ['SENS:GATE:STAT?', '1'],
@@ -25,6 +26,10 @@ describe('PdReceiver protocol (photodiode receiver kit, virtual instrument)', ()
       ['FETC:ERR? (@1:3)', '0,3,0'],
       ['STAT:SYNC? (@1:3)', '1,0,1'],
       ['STAT:LOS? (@1:3)', '0,1,0'],
+      ['MEAS:SKEW? (@1:2)', '0.0E+00,1.5E-10'],
+      ...ok('SENS:DESK ON'),
+      ['SENS:DESK?', '1'],
+      ['STAT:AGGR:SYNC?', '1'],
       send('SENS:GATE:STAT OFF'),
       ['SENS:GATE:STAT?', '0'],
     ]);
@@ -40,12 +45,17 @@ describe('PdReceiver protocol (photodiode receiver kit, virtual instrument)', ()
       'PRBS31',
     );
     await rx.setThreshold(0.5);
+    expect(await rx.threshold()).toBe(0.5);
     await rx.startGate(10);
     expect(await rx.gateRunning()).toBe(true);
     await rx.stopGate();
     expect(await rx.readCounters([1, 2, 3])).toEqual({ lanes: [1, 2, 3], bits: [2e10, 2e10, 2e10], errors: [0, 3, 0] });
     expect(await rx.syncStatus([1, 2, 3])).toEqual([true, false, true]);
     expect(await rx.lossOfSignal([1, 2, 3])).toEqual([false, true, false]);
+    expect(await rx.skew([1, 2])).toEqual([0, 1.5e-10]);
+    await rx.setDeskew(true);
+    expect(await rx.deskew()).toBe(true);
+    expect(await rx.aggregateSync()).toBe(true);
     await rx.safeState();
     await p.done();
   });
@@ -86,6 +96,8 @@ describe('PdReceiver against the simulated kit over TCP', () => {
     expect((await rx.photocurrent([1, 2])).every((a) => a > 0)).toBe(true);
 
     await rx.setCheckerPattern(all, 'PRBS7');
+    await rx.setThreshold(0.3);
+    expect(await rx.threshold()).toBe(0.3); // the simulated kit keeps it (one threshold for every lane)
     await rx.setThreshold(0.5);
     await rx.startGate(1);
     await until(async () => !(await rx.gateRunning()), 'the gate to end');

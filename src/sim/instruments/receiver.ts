@@ -10,6 +10,7 @@
  */
 import { PD_KIT } from '../../instruments/pd-kit/commands.ts';
 import type { LinkModel } from '../model/link-model.ts';
+import { aggregateAligned, laneDelays, relativeSkew } from '../model/skew.ts';
 import { type InstrumentOptions, ScpiInstrument } from '../server/instrument.ts';
 import { inRange, pick } from './lanes.ts';
 import type { BenchLink } from './link.ts';
@@ -22,6 +23,8 @@ interface Gate {
   rate: number;
   /** Errors drawn for the full gate, per lane (index lane - 1). */
   errors: Float64Array;
+  /** The aggregate of the lanes in sync at the start held frame alignment (their skew, the deskew). */
+  aligned: boolean;
 }
 
 export const DEFAULT_GATE_S = 1;
@@ -34,12 +37,16 @@ export abstract class ReceiverInstrument extends ScpiInstrument {
   private gate: Gate | undefined;
   /** The checker's inversion per lane (the model keeps it too but has no getter). */
   private readonly checkerInvert: Uint8Array;
+  /** Each lane's arrival delay (src/sim/model/skew.ts), s. */
+  readonly delays: Float64Array;
+  private deskew = false;
 
   constructor(link: BenchLink, options: InstrumentOptions) {
     super(options);
     this.link = link;
     this.lanes = link.model.lanes;
     this.checkerInvert = new Uint8Array(this.lanes);
+    this.delays = laneDelays(this.lanes, link.model.seed);
     const n = this.lanes;
     const m = (): LinkModel => link.sync();
 
@@ -98,13 +105,36 @@ export abstract class ReceiverInstrument extends ScpiInstrument {
     const flags = (a: Uint8Array, ch: number[]) => ch.map((l) => a[l - 1] !== 0);
     this.implement(PD_KIT.sync, { get: (ch) => flags(m().sync(), ch!) }, lanes);
     this.implement(PD_KIT.los, { get: (ch) => flags(m().los(), ch!) }, lanes);
+    this.implement(PD_KIT.skew, { get: (ch) => relativeSkew(this.delays, ch!) }, lanes);
+    this.implement(PD_KIT.deskew, {
+      set: ([on]) => {
+        this.deskew = on!;
+      },
+      get: () => this.deskew,
+    });
+    this.implement(PD_KIT.aggregateSync, { get: () => this.gate?.aligned ?? this.aligned() });
+  }
+
+  /** The lanes in pattern sync now hold frame alignment as an aggregate. */
+  private aligned(): boolean {
+    const m = this.link.sync();
+    const sync = m.sync();
+    const inSync = m.allLanes().filter((l) => sync[l - 1] === 1);
+    return aggregateAligned(this.delays, inSync, this.deskew, m.rate);
   }
 
   private startGate(): void {
     const m = this.link.sync();
     const bits = m.rate * this.gateLengthS;
     const errors = m.drawErrors(bits, m.ber(), this.link.nextRng('gate'));
-    this.gate = { startS: this.clock.now(), lengthS: this.gateLengthS, stoppedS: undefined, rate: m.rate, errors };
+    this.gate = {
+      startS: this.clock.now(),
+      lengthS: this.gateLengthS,
+      stoppedS: undefined,
+      rate: m.rate,
+      errors,
+      aligned: this.aligned(),
+    };
   }
 
   private stopGate(): void {
@@ -141,5 +171,6 @@ export abstract class ReceiverInstrument extends ScpiInstrument {
     m.setThreshold(0.5);
     this.gateLengthS = DEFAULT_GATE_S;
     this.gate = undefined;
+    this.deskew = false;
   }
 }

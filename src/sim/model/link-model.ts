@@ -17,6 +17,7 @@ import type { Rng } from '../../core/rng.ts';
 import { accelerationFactor, currentDensity } from './ageing.ts';
 import { applyChannel, type CouplingMap, couplingMap, crosstalkSum, neighbourTable } from './channel.ts';
 import { drawDefects, type LaneDefects } from './defects.ts';
+import { type ElectricalFault, FAULT_CODE, faultedCurrent, faultedForwardVoltage } from './electrical-faults.ts';
 import { bandwidthAt, type EmitterParams, forwardVoltageAt, opticalPowerAt } from './emitter.ts';
 import { energyPerBit, type RailState, railPowers } from './power.ts';
 import { type LinkProfile, laneCount } from './profile.ts';
@@ -60,12 +61,16 @@ export interface LinkModelOptions {
 /** Faults a fault plan can inject into the link. Lanes are 1-based. */
 export type LinkFault =
   | { kind: 'dead-lanes'; lanes: number[] }
+  | { kind: 'open-lanes'; lanes: number[] }
+  | { kind: 'short-lanes'; lanes: number[] }
   | { kind: 'weak-lanes'; lanes: number[]; factor: number }
   | { kind: 'misaligned-bundle'; dx: number; dy: number }
   | { kind: 'thermal-drift'; celsiusPerHour: number };
 
 export const linkFaultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('dead-lanes'), lanes: z.array(z.number().int().min(1)).min(1) }),
+  z.strictObject({ kind: z.literal('open-lanes'), lanes: z.array(z.number().int().min(1)).min(1) }),
+  z.strictObject({ kind: z.literal('short-lanes'), lanes: z.array(z.number().int().min(1)).min(1) }),
   z.strictObject({
     kind: z.literal('weak-lanes'),
     lanes: z.array(z.number().int().min(1)).min(1),
@@ -125,6 +130,8 @@ export class LinkModel {
   private readonly checker: Uint8Array;
   private readonly checkerInvert: Uint8Array;
   private readonly forcedDead: Uint8Array;
+  /** Electrical fault per lane (electrical-faults.ts FAULT_CODE; 0: none). */
+  private readonly electrical: Uint8Array;
   private readonly faultFactor: Float64Array;
   private readonly effHours: Float64Array;
   private readonly isSpare: Uint8Array;
@@ -177,6 +184,7 @@ export class LinkModel {
     this.invert = new Uint8Array(n);
     this.checkerInvert = new Uint8Array(n);
     this.forcedDead = new Uint8Array(n);
+    this.electrical = new Uint8Array(n);
     this.faultFactor = new Float64Array(n).fill(1);
     this.effHours = new Float64Array(n);
     this.isSpare = new Uint8Array(n);
@@ -568,6 +576,22 @@ export class LinkModel {
       this.forcedDead[i] = 1;
     });
   }
+  /** An open or shorted emitter on each lane: dead, and its V_f readback shows it (electrical-faults.ts). */
+  setElectricalFault(lanes: Lanes, fault: ElectricalFault): void {
+    this.each(lanes, 1, (i) => {
+      this.forcedDead[i] = 1;
+      this.electrical[i] = FAULT_CODE[fault];
+    });
+  }
+  /** The lanes with an open or a shorted emitter (the truth an open/short screen is checked against). */
+  electricalFaults(): { open: number[]; short: number[] } {
+    const out = { open: [] as number[], short: [] as number[] };
+    this.electrical.forEach((c, i) => {
+      if (c === FAULT_CODE.open) out.open.push(i + 1);
+      else if (c === FAULT_CODE.short) out.short.push(i + 1);
+    });
+    return out;
+  }
   /** Multiplies the lanes' optical output by factor (0..1). */
   weakenLanes(lanes: Lanes, factor: number): void {
     if (!(factor >= 0 && factor <= 1)) throw new RangeError(`factor must be in 0..1, got ${factor}`);
@@ -679,6 +703,7 @@ export class LinkModel {
     const vf = new Float64Array(n);
     const density = new Float64Array(n);
     let ledWatts = 0;
+    let ledAmps = 0;
     // most lanes share a drive point: memoize the emitter per current (temperature is fixed within a derive)
     const memo = new Map<number, [number, number]>();
     const emit = (current: number): [number, number] => {
@@ -710,7 +735,16 @@ export class LinkModel {
       if (!this.outputOn[i] || !driverUp) continue;
       const i0 = this.biasA[i];
       const i1 = i0 + this.modA[i];
-      if (!alive[i]) continue; // a dead (shorted) lane: no light, no I·V
+      if (!alive[i]) {
+        // a dead lane: no light; an open or a short shows in the V_f readback (and a short draws its current)
+        const code = this.electrical[i];
+        if (code) {
+          const iMean = (1 - dens) * i0 + dens * i1;
+          vf[i] = faultedForwardVoltage(code, iMean, this.railVolts[0]);
+          ledAmps += faultedCurrent(code, iMean);
+        }
+        continue;
+      }
       lit[i] = 1;
       const f = this.laneFactor(i);
       const [e0, v0] = emit(i0);
@@ -721,6 +755,7 @@ export class LinkModel {
       oma[i] = pat === 'ONES' || pat === 'ZEROS' ? 0 : p1[i] - p0[i];
       vf[i] = (1 - dens) * v0 + dens * v1;
       ledWatts += (1 - dens) * i0 * v0 + dens * i1 * v1;
+      ledAmps += (1 - dens) * i0 + dens * i1;
     }
 
     const reaching = applyChannel(optical, this.coupling, this.nbIdx);
@@ -795,13 +830,18 @@ export class LinkModel {
     }
 
     let active = 0;
-    for (let i = 0; i < n; i++) if (this.outputOn[i]) active++;
+    let receivers = 0;
+    for (let i = 0; i < n; i++) {
+      if (this.outputOn[i]) active++;
+      if (!this.isSpare[i]) receivers++; // a spare's receiver is powered down until a remap
+    }
     const rails = railPowers({
       rails: prof.power.rails,
       setVolts: this.railVolts,
       on: this.railOn,
-      ledWatts: driverUp ? ledWatts : 0,
+      ledAmps: driverUp ? ledAmps : 0,
       activeLanes: active,
+      receiverLanes: receivers,
       rate,
       driverEnergyPerBitJ: prof.power.driverEnergyPerBitJ,
       rxPowerPerLaneW: prof.power.rxPowerPerLaneW,
@@ -936,6 +976,12 @@ export function applyLinkFaults(model: LinkModel, faults: readonly LinkFault[]):
     switch (f.kind) {
       case 'dead-lanes':
         model.killLanes(f.lanes);
+        break;
+      case 'open-lanes':
+        model.setElectricalFault(f.lanes, 'open');
+        break;
+      case 'short-lanes':
+        model.setElectricalFault(f.lanes, 'short');
         break;
       case 'weak-lanes':
         model.weakenLanes(f.lanes, f.factor);

@@ -1,10 +1,12 @@
 /**
  * Electrical power per rail, as the DC power analyzer sees it (4 rails):
- *   rail 1 `led`:    µLED anode supply, Σ over lit lanes of mean(I·V_f) over the two levels
+ *   rail 1 `led`:    µLED anode supply: the rail voltage × Σ over lit lanes of the mean current over the two levels
+ *                    (what the supply delivers; the part above V_f is dropped in the driver's current sinks) + static
  *   rail 2 `driver`: driver + gearbox, per active lane energy/bit × rate + static
- *   rail 3 `rx`:     receiver TIAs/slicers, per active lane + static
+ *   rail 3 `rx`:     receiver TIAs/slicers, per powered receiver lane (whatever the transmitters do) + static
  *   rail 4 `aux`:    control, clocks, housekeeping: static only
- * Rails 2..4 are CMOS: their power scales with (V/V_nom)². Current is P/V at the rail's set voltage.
+ * Rails 2..4 are CMOS: their power scales with (V/V_nom)². Current is P/V at the rail's set voltage, so each rail's
+ * power is its V × I.
  */
 
 export interface RailState {
@@ -28,10 +30,12 @@ export interface PowerInputs {
   setVolts: readonly number[];
   /** Output on per rail. */
   on: readonly boolean[];
-  /** Σ mean(I·V_f) over lit lanes, W. */
-  ledWatts: number;
-  /** Lanes whose driver and receiver are active. */
+  /** Σ mean current over lit lanes, A (drawn from the LED rail). */
+  ledAmps: number;
+  /** Lanes whose transmitter output is on (the driver's dynamic power). */
   activeLanes: number;
+  /** Receiver lanes powered (TIAs draw whether or not a transmitter sends). */
+  receiverLanes: number;
   rate: number;
   driverEnergyPerBitJ: number;
   rxPowerPerLaneW: number;
@@ -45,9 +49,9 @@ export function railPowers(inp: PowerInputs): RailState[] {
     let w = 0;
     if (inp.on[r] && v > 0) {
       const scale = (v / cfg.volts) ** 2;
-      if (r === 0) w = inp.ledWatts + cfg.staticW * scale;
+      if (r === 0) w = v * inp.ledAmps + cfg.staticW * scale;
       else if (r === 1) w = (inp.activeLanes * inp.driverEnergyPerBitJ * inp.rate + cfg.staticW) * scale;
-      else if (r === 2) w = (inp.activeLanes * inp.rxPowerPerLaneW + cfg.staticW) * scale;
+      else if (r === 2) w = (inp.receiverLanes * inp.rxPowerPerLaneW + cfg.staticW) * scale;
       else w = cfg.staticW * scale;
     }
     out.push({ rail: r + 1, name: cfg.name, volts: v, amps: v > 0 ? w / v : 0, watts: w });

@@ -77,6 +77,23 @@ describe('calibration', () => {
     expect(l.energyPerBit() * 1e12).toBeLessThan(2);
   });
 
+  it('each rail is its V × I; the LED rail is V_rail × ΣI, and receiver power does not follow the transmitters', () => {
+    const m = LinkModel.operating(mosaic);
+    const load = m.railPower();
+    for (const r of load) expect(r.watts).toBeCloseTo(r.volts * r.amps, 12);
+    // every lane lit at bias + mod/2 on PRBS31: the LED rail delivers 400 × 200 µA at 3.3 V, plus its static draw
+    const op = mosaic.operatingPoint;
+    const iMean = op.biasA + 0.5 * op.modA;
+    expect(load[0]!.watts).toBeCloseTo(3.3 * 400 * iMean + mosaic.power.rails[0].staticW, 9);
+    m.setOutput(m.allLanes(), false);
+    const idle = m.railPower();
+    expect(idle[0]!.watts).toBeCloseTo(mosaic.power.rails[0].staticW, 12); // LEDs dark
+    expect(idle[1]!.watts).toBeCloseTo(mosaic.power.rails[1].staticW, 12); // no switching
+    expect(idle[2]!.watts).toBeCloseTo(load[2]!.watts, 12); // the TIAs still draw
+    expect(idle[2]!.watts).toBeCloseTo(400 * mosaic.power.rxPowerPerLaneW + mosaic.power.rails[2].staticW, 12);
+    expect(idle[3]!.watts).toBeCloseTo(0.8, 12); // aux: static
+  });
+
   it('optical power at 85 °C is 0.90 of 25 °C (T1 = 569 K) and V_f drops ~3 mV/K', () => {
     const m = LinkModel.operating(mosaic);
     const p25 = m.opticalPower();
@@ -214,7 +231,7 @@ describe('link behaviour', () => {
     expect(ratios[200]).toBeLessThan(0.93);
   });
 
-  it('rails: names, Σ I·V_f on rail 1, rail off darkens the link', () => {
+  it('rails: names, V_rail × ΣI on rail 1 (not Σ I·V_f), rail off darkens the link', () => {
     const m = LinkModel.operating(mosaic);
     const rails = m.railPower();
     expect(rails.map((r) => r.name)).toEqual(['led', 'driver', 'rx', 'aux']);
@@ -224,7 +241,9 @@ describe('link behaviour', () => {
     const v0 = m.forwardVoltageAt(1, i0);
     const v1 = m.forwardVoltageAt(1, i1);
     expect(vf[0]).toBeCloseTo(0.5 * (v0 + v1), 12);
-    expect(rails[0].watts).toBeCloseTo(400 * 0.5 * (i0 * v0 + i1 * v1) + mosaic.power.rails[0].staticW, 9);
+    expect(rails[0].watts).toBeCloseTo(3.3 * 400 * 0.5 * (i0 + i1) + mosaic.power.rails[0].staticW, 9);
+    // at the '1' level the forward voltage is above the 3.3 V rail: the record must flag it (energy-per-bit)
+    expect(v1).toBeGreaterThan(3.3);
     for (const r of rails) expect(r.amps * r.volts).toBeCloseTo(r.watts, 12);
     m.setRailOutput(1, false);
     expect(m.railPower()[0].watts).toBe(0);

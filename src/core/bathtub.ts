@@ -1,0 +1,116 @@
+/**
+ * A vertical bathtub (domain.md §2.3): BER against the decision threshold t (relative to the eye, 0.5 = centre),
+ * error-counted points on both sides of the centre. Near an edge only one level errs (the spaces below the centre,
+ * the marks above it), half the bits, so an edge's BER is ½·Φc(Q): Q = berToQ(2·BER); and Q is a straight line in t (the distance from the threshold to the level, over the level's
+ * noise). Each edge is fitted on the Q scale (src/core/q-line.ts) and extrapolated to the Q of the target BER: the
+ * two thresholds where the lane reaches it, and the eye opening between them with its confidence interval.
+ */
+import { berToQ } from './ber.ts';
+import { type CountedPoint, fitQLine, risesSignificantly, solveQLine, zForConfidence } from './q-line.ts';
+
+export interface BathtubPoint {
+  /** Decision threshold, relative (0.5 = centre). */
+  t: number;
+  bits: number;
+  errors: number;
+}
+
+export type EdgeStatus = 'fit' | 'better-than' | 'floor';
+
+export interface EdgeFit {
+  status: EdgeStatus;
+  /** Points with errors used in the fit. */
+  used: number;
+  /** Threshold where the edge reaches the target BER (null unless 'fit'). */
+  threshold: number | null;
+  /** Half-width of its confidence interval (null unless 'fit'). */
+  halfWidth: number | null;
+  /** For 'better-than': the outermost threshold counted with zero errors (the edge lies beyond it). */
+  bound?: number;
+}
+
+export interface BathtubFit {
+  status: EdgeStatus;
+  low: EdgeFit;
+  high: EdgeFit;
+  /** high.threshold − low.threshold, when both edges are fitted. */
+  opening: number | null;
+  /** Half-width of the opening's confidence interval (the edges' in quadrature). */
+  halfWidth: number | null;
+  /** When an edge has too few errors: the opening is at least this (from the bound of that edge). */
+  atLeast?: number;
+}
+
+export interface BathtubOptions {
+  targetBer: number;
+  confidence: number;
+  /** Points with fewer errors are not fitted. */
+  minErrors?: number;
+  /** Points above this BER are past the knee (both levels err): not fitted. */
+  maxBer?: number;
+  /** The eye's centre on the threshold scale. */
+  centre?: number;
+}
+
+function fitEdge(points: readonly BathtubPoint[], side: 'low' | 'high', o: BathtubOptions): EdgeFit {
+  const minErrors = o.minErrors ?? 5;
+  const maxBer = o.maxBer ?? 1e-3;
+  // u grows toward the centre on both sides, so Q rises with u
+  const u = (t: number) => (side === 'low' ? t : 1 - t);
+  const usable = points.filter((p) => p.bits > 0 && p.errors >= minErrors && p.errors / p.bits <= maxBer);
+  const clean = points.filter((p) => p.bits > 0 && p.errors === 0).sort((a, b) => u(a.t) - u(b.t));
+  const bound = clean[0]?.t;
+  const betterThan: EdgeFit = {
+    status: 'better-than',
+    used: usable.length,
+    threshold: null,
+    halfWidth: null,
+    ...(bound !== undefined ? { bound } : {}),
+  };
+  if (usable.length < 2) return betterThan;
+  const line = fitQLine(
+    usable.map((p): CountedPoint => ({ u: u(p.t), bits: p.bits, errors: p.errors })),
+    2,
+  );
+  if (!line) return betterThan;
+  const z = zForConfidence(o.confidence);
+  const floor: EdgeFit = { status: 'floor', used: usable.length, threshold: null, halfWidth: null };
+  if (!risesSignificantly(line, z)) return floor;
+  const { u: uStar, halfWidth } = solveQLine(line, berToQ(2 * o.targetBer), z);
+  if (!Number.isFinite(uStar)) return floor;
+  return { status: 'fit', used: usable.length, threshold: side === 'low' ? uStar : 1 - uStar, halfWidth };
+}
+
+export function fitBathtub(points: readonly BathtubPoint[], o: BathtubOptions): BathtubFit {
+  const c = o.centre ?? 0.5;
+  const low = fitEdge(
+    points.filter((p) => p.t < c),
+    'low',
+    o,
+  );
+  const high = fitEdge(
+    points.filter((p) => p.t > c),
+    'high',
+    o,
+  );
+  if (low.status === 'fit' && high.status === 'fit') {
+    return {
+      status: 'fit',
+      low,
+      high,
+      opening: high.threshold! - low.threshold!,
+      halfWidth: Math.hypot(low.halfWidth!, high.halfWidth!),
+    };
+  }
+  const status: EdgeStatus = low.status === 'floor' || high.status === 'floor' ? 'floor' : 'better-than';
+  const lo = low.status === 'fit' ? low.threshold : low.bound;
+  const hi = high.status === 'fit' ? high.threshold : high.bound;
+  return {
+    status,
+    low,
+    high,
+    opening: null,
+    halfWidth: null,
+    ...(status === 'better-than' && lo != null && hi != null ? { atLeast: hi - lo } : {}),
+  };
+}
