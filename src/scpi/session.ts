@@ -266,7 +266,8 @@ export class ScpiSession {
       this.transport.readWith(this.reader, timeoutMs, opts.signal, tx);
       this.trace('tx', command);
       try {
-        if (!this.transport.writeNow(command + this.terminator)) void this.transport.drain();
+        // A full send buffer (false) needs no wait here: the reply can only come after the whole command went.
+        this.transport.writeNow(command + this.terminator);
       } catch (err) {
         this.transport.cancelRead(err as Error);
       }

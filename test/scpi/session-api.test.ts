@@ -2,9 +2,10 @@
  * ScpiSession's API over an in-process pair (no sockets): which messages each call puts on the wire, how replies
  * of the wrong kind and queued instrument errors are reported, and the refusals.
  */
+import { getEventListeners } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AbortedError, CpobenchError, FramingError, InstrumentError } from '../../src/core/errors.ts';
+import { AbortedError, CpobenchError, FramingError, InstrumentError, TimeoutError } from '../../src/core/errors.ts';
 import { encodeBlock } from '../../src/scpi/block.ts';
 import { isQueryMessage, ScpiSession, type SessionOptions } from '../../src/scpi/session.ts';
 import { PairTransport } from '../../src/transport/pair.ts';
@@ -257,6 +258,8 @@ describe('ScpiSession details', () => {
     expect(records[1].ms).toBeGreaterThanOrEqual(0);
     expect(records[1].ms).toBeLessThan(5000);
     expect(Math.round(records[1].ms! * 1000)).toBeCloseTo(records[1].ms! * 1000, 6);
+    // the same time as the transcript's, rounded to the microsecond
+    expect(records[1].ms).toBe(Math.round(s.transcript.entries()[1].ms! * 1000) / 1000);
   });
 
   it('write with error checking refuses a block answer to SYST:ERR? as a framing error', async () => {
@@ -324,14 +327,17 @@ describe('ScpiSession details', () => {
     expect(maxInFlight).toBe(1);
   });
 
-  it('a call aborted while queued is rejected with the signal as its cause and never sent', async () => {
-    const { s, lines } = await pair((l) => (l === 'SLOW?' ? null : 'x'), { timeoutMs: 200 });
+  it('a call aborted while queued is rejected at once, with the signal as its cause, and never sent', async () => {
+    const { s, lines } = await pair((l) => (l === 'SLOW?' ? null : 'x'), { timeoutMs: 2000 });
     const blocked = s.query('SLOW?');
     const ac = new AbortController();
     const queued = s.query('Q?', { signal: ac.signal });
     const reason = new Error('operator');
+    const t0 = performance.now();
     ac.abort(reason);
     const err = await queued.catch((e) => e);
+    // it leaves the queue when aborted, not when its turn comes (after the 2 s of the query in flight)
+    expect(performance.now() - t0).toBeLessThan(1000);
     expect(err).toBeInstanceOf(AbortedError);
     expect(err.message).toBe('PAIR::api: aborted before it was sent');
     expect(err.cause).toBe(reason);
@@ -360,5 +366,143 @@ describe('ScpiSession details', () => {
     const err = await s.query('Q?').catch((e) => e);
     expect(err.message).toMatch(/connection refused by the in-process peer/);
     expect(performance.now() - t0).toBeLessThan(1000); // not the 2 s timeout
+  });
+});
+
+describe('ScpiSession options, error checks and cancellation', () => {
+  it('keeps as many transcript entries as asked', async () => {
+    const { s } = await pair(() => 'ok', { transcriptSize: 3 });
+    expect(s.transcript.capacity).toBe(3);
+    await s.query('A?');
+    await s.query('B?');
+    expect(s.transcript.entries().map((e) => `${e.dir} ${e.text}`)).toEqual(['rx ok', 'tx B?', 'rx ok']);
+  });
+
+  it('queryBlock with error checking drains the queue after the block and raises what it held; without, sends no SYST:ERR?', async () => {
+    const queue = withErrorQueue();
+    const { s, lines } = await pair((l) => (l === 'BLK?' ? encodeBlock(Buffer.from([9, 8])) : queue(l)));
+    expect([...(await s.queryBlock('BLK?'))]).toEqual([9, 8]);
+    expect(lines).toEqual(['BLK?']);
+    expect([...(await s.queryBlock('BLK?', { checkErrors: true }))]).toEqual([9, 8]);
+    expect(lines.slice(1)).toEqual(['BLK?', 'SYST:ERR?']);
+    await s.write('ERR!');
+    const err = await s.queryBlock('BLK?', { checkErrors: true }).catch((e) => e);
+    expect(err).toBeInstanceOf(InstrumentError);
+    expect(err.command).toBe('BLK?');
+    expect(err.errors.map((e: { code: number }) => e.code)).toEqual([-222, -100]);
+  });
+
+  it("the error-queue reads of a checked write are bounded by the write's own timeout", async () => {
+    // the compound message is answered with an error; the instrument then hangs on the plain SYST:ERR?
+    const { s } = await pair((l) => (l.includes(';') ? '-222,"Data out of range"' : null), { timeoutMs: 2000 });
+    const t0 = performance.now();
+    const err = await s.write('VOLT 99', { checkErrors: true, timeoutMs: 100 }).catch((e) => e);
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect(err.message).toBe('PAIR::api: no reply to "SYST:ERR?" within 100 ms');
+    expect(performance.now() - t0).toBeLessThan(1500);
+  });
+
+  it('a checked write cancelled as its first reply arrives sends nothing more', async () => {
+    const { s, lines } = await pair(withErrorQueue());
+    const ac = new AbortController();
+    const reason = new Error('operator');
+    // the signal fires while the reply to the compound message is being taken (the read is already over)
+    s.transcript.subscribe((e) => {
+      if (e.dir === 'rx') ac.abort(reason);
+    });
+    const err = await s.write('ERR!', { checkErrors: true, signal: ac.signal }).catch((e) => e);
+    expect(err).toBeInstanceOf(AbortedError);
+    expect(err.message).toBe('PAIR::api: aborted');
+    expect(err.cause).toBe(reason);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(lines).toEqual(['ERR!;:SYST:ERR?']);
+  });
+
+  it('a call with an already aborted signal is refused at once, also while another transaction is in flight', async () => {
+    const { s, lines } = await pair((l) => (l === 'SLOW?' ? null : 'x'), { timeoutMs: 2000 });
+    const blocked = s.query('SLOW?').catch((e) => e);
+    const t0 = performance.now();
+    for (const call of [
+      () => s.query('Q?', { signal: AbortSignal.abort() }),
+      () => s.write('SET 1', { signal: AbortSignal.abort() }),
+      () => s.queryBlock('B?', { signal: AbortSignal.abort() }),
+    ]) {
+      const err = await call().catch((e) => e);
+      expect(err).toBeInstanceOf(AbortedError);
+      expect(err.message).toBe('PAIR::api: aborted');
+    }
+    expect(performance.now() - t0).toBeLessThan(1000); // not after the 2 s of SLOW?
+    await s.close();
+    await blocked;
+    expect(lines).toEqual(['SLOW?']);
+  });
+
+  it('leaves no abort listener behind on the signals of queued calls', async () => {
+    const { s } = await pair((l) => (l === 'SLOW?' ? null : 'x'), { timeoutMs: 100 });
+    const step = new AbortController(); // one signal over many calls, as a step passes it
+    const replies = Array.from({ length: 8 }, (_, i) => s.request(`Q${i}?`, { signal: step.signal }));
+    expect(await Promise.all(replies)).toEqual(Array.from({ length: 8 }, () => ({ kind: 'line', text: 'x' })));
+    // the link keeps one listener on the signal of its last read; the session keeps none
+    expect(getEventListeners(step.signal, 'abort').length).toBeLessThanOrEqual(1);
+    // a call aborted while queued drops its listener too
+    const blocked = s.query('SLOW?').catch((e) => e);
+    const ac = new AbortController();
+    const queued = s.query('Q?', { signal: ac.signal }).catch((e) => e);
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(1);
+    ac.abort();
+    expect(await queued).toBeInstanceOf(AbortedError);
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+    await blocked;
+  });
+
+  it('calls of every kind made together run one at a time, in order', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const t = new PairTransport(
+      'PAIR::mixed',
+      (end: Duplex) => {
+        let buf = '';
+        end.on('data', (d: Buffer) => {
+          buf += d.toString('latin1');
+          for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+            const line = buf.slice(0, i);
+            buf = buf.slice(i + 1);
+            if (!line.includes('?')) continue;
+            inFlight++;
+            maxInFlight = Math.max(maxInFlight, inFlight);
+            setTimeout(() => {
+              inFlight--;
+              if (line.startsWith('B')) end.write(encodeBlock(Buffer.from(line)));
+              else if (line.includes('SYST:ERR?')) end.write('0,"No error"\n');
+              else end.write(`${line}\n`);
+            }, 3);
+          }
+        });
+        return true;
+      },
+      { reconnect: false },
+    );
+    const s = new ScpiSession(t, { timeoutMs: 2000 });
+    await s.open();
+    cleanups.push(() => s.close());
+    const all = await Promise.all([
+      s.request('R1?'),
+      s.write('SET 1', { checkErrors: true }),
+      s.queryBlock('B1?'),
+      s.query('Q1?', { checkErrors: true }),
+      s.drainErrors(),
+      s.request('R2?'),
+      s.queryBlock('B2?'),
+    ]);
+    expect(all.map((r) => (Buffer.isBuffer(r) ? r.toString() : r))).toEqual([
+      { kind: 'line', text: 'R1?' },
+      undefined,
+      'B1?',
+      'Q1?',
+      [],
+      { kind: 'line', text: 'R2?' },
+      'B2?',
+    ]);
+    expect(maxInFlight).toBe(1);
   });
 });
