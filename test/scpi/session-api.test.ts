@@ -15,8 +15,13 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-/** A peer that records every line and answers through `reply` (a string line, a Buffer as is, null nothing). */
-async function pair(reply: (line: string) => string | Buffer | null, opts: SessionOptions = {}) {
+type Answer = string | Buffer | null;
+
+/**
+ * A peer that records every line and answers through `reply` (a string line, a Buffer as is, null nothing; a
+ * promise of one of them answers when it settles).
+ */
+async function pair(reply: (line: string) => Answer | Promise<Answer>, opts: SessionOptions = {}) {
   const lines: string[] = [];
   const raw: string[] = [];
   const t = new PairTransport(
@@ -31,8 +36,12 @@ async function pair(reply: (line: string) => string | Buffer | null, opts: Sessi
           buf = buf.slice(i + 1);
           if (line === '') continue;
           lines.push(line);
+          const answer = (r: Answer) => {
+            if (r !== null) end.write(typeof r === 'string' ? `${r}\n` : r);
+          };
           const r = reply(line);
-          if (r !== null) end.write(typeof r === 'string' ? `${r}\n` : r);
+          if (r instanceof Promise) void r.then(answer);
+          else answer(r);
         }
       });
       return true;
@@ -403,19 +412,28 @@ describe('ScpiSession options, error checks and cancellation', () => {
   });
 
   it('a checked write cancelled as its first reply arrives sends nothing more', async () => {
-    const { s, lines } = await pair(withErrorQueue());
+    const queue = withErrorQueue();
+    // VAL? takes 30 ms to answer
+    const { s, lines } = await pair((l) =>
+      l === 'VAL?' ? new Promise<Answer>((r) => setTimeout(() => r(queue(l)), 30)) : queue(l),
+    );
     const ac = new AbortController();
     const reason = new Error('operator');
     // the signal fires while the reply to the compound message is being taken (the read is already over)
     s.transcript.subscribe((e) => {
       if (e.dir === 'rx') ac.abort(reason);
     });
-    const err = await s.write('ERR!', { checkErrors: true, signal: ac.signal }).catch((e) => e);
+    const checked = s.write('ERR!', { checkErrors: true, signal: ac.signal });
+    const queued = s.query('VAL?'); // waits behind the checked write
+    const err = await checked.catch((e) => e);
     expect(err).toBeInstanceOf(AbortedError);
     expect(err.message).toBe('PAIR::api: aborted');
     expect(err.cause).toBe(reason);
-    await new Promise((r) => setTimeout(r, 20));
-    expect(lines).toEqual(['ERR!;:SYST:ERR?']);
+    // the session is busy with the queued query now: a new call waits its turn, not sent beside it
+    const next = s.query('VAL?');
+    expect(await next).toBe('7');
+    expect(await queued).toBe('7');
+    expect(lines).toEqual(['ERR!;:SYST:ERR?', 'VAL?', 'VAL?']);
   });
 
   it('a call with an already aborted signal is refused at once, also while another transaction is in flight', async () => {

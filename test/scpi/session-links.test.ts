@@ -162,6 +162,22 @@ describe('replies owed by timed-out queries', () => {
     expect(inst.log).toEqual(['rx SLOW?']);
   });
 
+  it('after a call cancelled during the owed wait, the next queued call has the session to itself', async () => {
+    const inst = await inOrderInstrument(300);
+    const s = await tcpSession(inst.port, { timeoutMs: 40, lateReplyGraceMs: 1000 });
+    await expect(s.query('SLOW?')).rejects.toBeInstanceOf(TimeoutError);
+    const ac = new AbortController();
+    const cancelled = s.request('FAST?', { signal: ac.signal });
+    const queued = s.query('FAST?', { timeoutMs: 2000 });
+    setTimeout(() => ac.abort(), 50);
+    await expect(cancelled).rejects.toBeInstanceOf(AbortedError);
+    // the queued query now waits for the owed reply; a new call waits behind it, not beside it
+    const next = s.query('FAST?', { timeoutMs: 2000 });
+    expect(await next).toBe('fresh');
+    expect(await queued).toBe('fresh');
+    expect(inst.log).toEqual(['rx SLOW?', 'tx stale', 'rx FAST?', 'tx fresh', 'rx FAST?', 'tx fresh']);
+  });
+
   it('a late block reply is dropped and traced by its size', async () => {
     const inst = await inOrderInstrument(150);
     const s = await tcpSession(inst.port, { timeoutMs: 60, lateReplyGraceMs: 1000 });
