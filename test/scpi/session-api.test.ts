@@ -98,6 +98,8 @@ describe('ScpiSession API', () => {
     expect(isQueryMessage('SYST:BEEP "x;MEAS?"')).toBe(false);
     expect(isQueryMessage("SYST:BEEP 'x;MEAS?'")).toBe(false);
     expect(isQueryMessage('SYST:BEEP "";MEAS?')).toBe(true);
+    // a string is cut out whole: a ? right after it is outside it
+    expect(isQueryMessage('"a b"?')).toBe(true);
   });
 
   it('write with error checking: one compound message; the whole queue is raised with the command', async () => {

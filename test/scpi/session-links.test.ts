@@ -141,7 +141,7 @@ describe('a lost link', () => {
 
 describe('replies owed by timed-out queries', () => {
   it('a command written after a timed-out query goes after the owed reply, not before it', async () => {
-    const inst = await inOrderInstrument(150);
+    const inst = await inOrderInstrument(400);
     const s = await tcpSession(inst.port, { timeoutMs: 60, lateReplyGraceMs: 1000 });
     await expect(s.query('SLOW?')).rejects.toBeInstanceOf(TimeoutError);
     await s.write('SET 1');

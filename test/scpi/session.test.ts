@@ -115,6 +115,14 @@ describe('ScpiSession against a simulated instrument over TCP', () => {
     await expect(s.query('SLOW?')).rejects.toBeInstanceOf(TimeoutError);
     await new Promise((r) => setTimeout(r, 200));
     expect(await s.query('FAST?')).toBe('fresh');
+    // it came after the grace: no longer counted as the owed reply, it went as unsolicited input
+    expect(s.transcript.entries().map((e) => e.text)).toEqual([
+      'SLOW?',
+      'timeout after 50 ms',
+      'discarded 5 bytes of unsolicited input',
+      'FAST?',
+      'fresh',
+    ]);
   });
 
   it('cancels a query with an AbortSignal, queued ones without sending them', async () => {
