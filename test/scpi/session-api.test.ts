@@ -184,9 +184,14 @@ describe('ScpiSession API', () => {
 
   it('refuses work after close and with an already aborted signal, sending nothing', async () => {
     const { s, lines } = await pair(() => 'x');
-    await expect(s.query('A?', { signal: AbortSignal.abort() })).rejects.toThrow(
-      new AbortedError('PAIR::api: aborted'),
-    );
+    const reason = new Error('operator');
+    const err = await s.query('A?', { signal: AbortSignal.abort(reason) }).catch((e) => e);
+    expect(err).toEqual(new AbortedError('PAIR::api: aborted'));
+    expect(err.cause).toBe(reason);
+    expect(lines).toEqual([]);
+    // the refused call left the session free
+    expect(await s.query('B?')).toBe('x');
+    lines.length = 0;
     await s.close();
     await expect(s.query('A?')).rejects.toThrow('PAIR::api: session closed');
     expect(lines).toEqual([]);
@@ -245,9 +250,12 @@ describe('ScpiSession details', () => {
     const s = new ScpiSession(t, { timeoutMs: 500 });
     await s.open();
     cleanups.push(() => s.close());
+    const discards: [number, string][] = [];
+    t.on('discard', (bytes, why) => discards.push([bytes, why]));
     end!.write('junk\n');
     await new Promise((r) => setTimeout(r, 20));
     expect(await s.query('Q?')).toBe('mine');
+    expect(discards).toEqual([[4, 'unsolicited input before a command']]);
     expect(s.transcript.entries().map((e) => [e.dir, e.text])).toEqual([
       ['err', 'discarded 4 bytes of unsolicited input'], // the line "junk", its terminator not counted
       ['tx', 'Q?'],
@@ -442,14 +450,16 @@ describe('ScpiSession options, error checks and cancellation', () => {
     const { s, lines } = await pair((l) => (l === 'SLOW?' ? null : 'x'), { timeoutMs: 2000 });
     const blocked = s.query('SLOW?').catch((e) => e);
     const t0 = performance.now();
+    const reason = new Error('operator');
     for (const call of [
-      () => s.query('Q?', { signal: AbortSignal.abort() }),
-      () => s.write('SET 1', { signal: AbortSignal.abort() }),
-      () => s.queryBlock('B?', { signal: AbortSignal.abort() }),
+      () => s.query('Q?', { signal: AbortSignal.abort(reason) }),
+      () => s.write('SET 1', { signal: AbortSignal.abort(reason) }),
+      () => s.queryBlock('B?', { signal: AbortSignal.abort(reason) }),
     ]) {
       const err = await call().catch((e) => e);
       expect(err).toBeInstanceOf(AbortedError);
       expect(err.message).toBe('PAIR::api: aborted');
+      expect(err.cause).toBe(reason);
     }
     expect(performance.now() - t0).toBeLessThan(1000); // not after the 2 s of SLOW?
     await s.close();
@@ -524,5 +534,24 @@ describe('ScpiSession options, error checks and cancellation', () => {
       'B2?',
     ]);
     expect(maxInFlight).toBe(1);
+  });
+});
+
+describe('ScpiSession queued calls that fail', () => {
+  it('a queued query that times out is rejected and the next one runs', async () => {
+    const { s, lines } = await pair((l) => (l === 'HANG?' ? null : 'x'), { timeoutMs: 50, lateReplyGraceMs: 1 });
+    const first = s.query('HANG?');
+    const second = s.query('HANG?'); // queued behind the first
+    await expect(first).rejects.toBeInstanceOf(TimeoutError);
+    await expect(second).rejects.toThrow('PAIR::api: no reply to "HANG?" within 50 ms');
+    expect(await s.query('A?')).toBe('x');
+    expect(lines).toEqual(['HANG?', 'HANG?', 'A?']);
+  });
+
+  it('a block where SYST:ERR? should answer is a framing error naming SYST:ERR?', async () => {
+    const { s } = await pair(() => encodeBlock(Buffer.from('xy')));
+    await expect(s.drainErrors()).rejects.toThrow(
+      new FramingError('PAIR::api: "SYST:ERR?" answered a 2-byte block where text was expected'),
+    );
   });
 });
