@@ -180,7 +180,8 @@ export function shortForm(header: string): string {
     .replace(/\[[^\]]*\]/g, '')
     .split(':')
     .filter(Boolean);
-  return (header.startsWith('*') ? nodes : nodes.map((n) => n.replace(/[a-z#]+$/, '').replace(/#/g, ''))).join(':');
+  // A node's optional tail is its lower-case letters and a `#` suffix, at its end; a common command (`*RST`) has none.
+  return nodes.map((n) => n.replace(/[a-z#]+$/, '')).join(':');
 }
 
 interface CommandOptions {
