@@ -11,7 +11,8 @@ export function withSuffix<T>(cmd: ScpiCommand<T>, ...suffixes: number[]): ScpiC
   let i = 0;
   const send = cmd.send.replace(/#/g, () => {
     const n = suffixes[i++];
-    if (n === undefined || !Number.isInteger(n) || n < 1) {
+    // Number.isInteger(undefined) is false: a missing suffix fails the first test
+    if (!Number.isInteger(n) || n! < 1) {
       throw new Error(`${cmd.send}: expected a suffix >= 1 for each #, got ${suffixes.join(', ') || 'none'}`);
     }
     return String(n);

@@ -180,7 +180,8 @@ export function shortForm(header: string): string {
     .replace(/\[[^\]]*\]/g, '')
     .split(':')
     .filter(Boolean);
-  return (header.startsWith('*') ? nodes : nodes.map((n) => n.replace(/[a-z#]+$/, '').replace(/#/g, ''))).join(':');
+  // A node's optional tail is its lower-case letters and a `#` suffix, at its end; a common command (`*RST`) has none.
+  return nodes.map((n) => n.replace(/[a-z#]+$/, '')).join(':');
 }
 
 interface CommandOptions {
@@ -266,6 +267,7 @@ export function formatQuery<T>(cmd: ScpiCommand<T>, channels?: readonly number[]
 export function parseReply<T>(cmd: ScpiCommand<T>, reply: string, channels?: readonly number[]): T[] {
   if (!cmd.value) throw new Error(`${cmd.send} has no reply`);
   if (cmd.value.block) throw new Error(`${cmd.send}? answers a block: read it with a block query`);
+  // Stryker disable next-line MethodExpression: every value type's read trims its text too
   const items = cmd.channels === 'list' ? splitList(reply) : [reply.trim()];
   const expected = cmd.channels === 'list' ? (channels?.length ?? items.length) : 1;
   if (items.length !== expected) throw new Error(`expected ${expected} values, got ${items.length}`);

@@ -11,10 +11,10 @@ export interface Identity {
 export function parseIdn(raw: string): Identity {
   const f = raw.split(',').map((s) => s.trim());
   return {
-    manufacturer: f[0] ?? '',
+    manufacturer: f[0]!, // split() gives at least one field
     model: f[1] ?? '',
     serial: f[2] ?? '',
-    firmware: f.slice(3).join(',') ?? '',
+    firmware: f.slice(3).join(','),
     raw: raw.trim(),
   };
 }

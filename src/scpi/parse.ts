@@ -32,12 +32,9 @@ export function splitList(text: string): string[] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (quote) {
+      // a doubled quote inside a string (`"a ""b"""`) closes it and opens it again: the same item either way
       cur += c;
-      if (c === quote) {
-        if (text[i + 1] === quote) {
-          cur += text[++i];
-        } else quote = null;
-      }
+      if (c === quote) quote = null;
     } else if (c === '"' || c === "'") {
       quote = c;
       cur += c;
@@ -50,8 +47,8 @@ export function splitList(text: string): string[] {
   return out;
 }
 
+/** Numbers of a comma-separated reply; a blank reply is no numbers. */
 export function parseNumberList(text: string, what = 'reply'): number[] {
-  if (text.trim() === '') return [];
   return splitList(text).map((v, i) => parseNumber(v, `${what} item ${i + 1}`));
 }
 
@@ -63,7 +60,6 @@ export function parseBool(text: string, what = 'reply'): boolean {
 }
 
 export function parseBoolList(text: string, what = 'reply'): boolean[] {
-  if (text.trim() === '') return [];
   return splitList(text).map((v, i) => parseBool(v, `${what} item ${i + 1}`));
 }
 
@@ -86,6 +82,7 @@ export function quoteString(s: string): string {
 
 /** Parses a `SYST:ERR?` reply: `-222,"Data out of range"`. */
 export function parseErrorEntry(text: string): InstrumentErrorEntry {
+  // Stryker disable next-line Regex: `(.*)` with the s flag runs to the end anyway, so `$` changes nothing
   const m = /^\s*([+-]?\d+)\s*,\s*(.*)$/s.exec(text);
   if (!m) throw new ParseError(`SYST:ERR? reply "${preview(text)}" is not <code>,"<message>"`);
   return { code: Number(m[1]), message: parseString(m[2]!) };
@@ -97,6 +94,7 @@ export function formatErrorEntry(e: InstrumentErrorEntry): string {
 
 /** A short printable preview of text or bytes, for error messages. */
 export function preview(text: string | Buffer, max = 60): string {
+  // Stryker disable next-line ConditionalExpression: a string's toString ignores the encoding and returns it as is
   const s = typeof text === 'string' ? text : text.toString('latin1');
   const clipped = s.length > max ? `${s.slice(0, max)}… (${s.length} chars)` : s;
   return clipped.replace(/[\x00-\x1f\x7f-\xff]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);

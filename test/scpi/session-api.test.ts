@@ -2,9 +2,10 @@
  * ScpiSession's API over an in-process pair (no sockets): which messages each call puts on the wire, how replies
  * of the wrong kind and queued instrument errors are reported, and the refusals.
  */
+import { getEventListeners } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AbortedError, CpobenchError, FramingError, InstrumentError } from '../../src/core/errors.ts';
+import { AbortedError, CpobenchError, FramingError, InstrumentError, TimeoutError } from '../../src/core/errors.ts';
 import { encodeBlock } from '../../src/scpi/block.ts';
 import { isQueryMessage, ScpiSession, type SessionOptions } from '../../src/scpi/session.ts';
 import { PairTransport } from '../../src/transport/pair.ts';
@@ -14,8 +15,13 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-/** A peer that records every line and answers through `reply` (a string line, a Buffer as is, null nothing). */
-async function pair(reply: (line: string) => string | Buffer | null, opts: SessionOptions = {}) {
+type Answer = string | Buffer | null;
+
+/**
+ * A peer that records every line and answers through `reply` (a string line, a Buffer as is, null nothing; a
+ * promise of one of them answers when it settles).
+ */
+async function pair(reply: (line: string) => Answer | Promise<Answer>, opts: SessionOptions = {}) {
   const lines: string[] = [];
   const raw: string[] = [];
   const t = new PairTransport(
@@ -30,8 +36,12 @@ async function pair(reply: (line: string) => string | Buffer | null, opts: Sessi
           buf = buf.slice(i + 1);
           if (line === '') continue;
           lines.push(line);
+          const answer = (r: Answer) => {
+            if (r !== null) end.write(typeof r === 'string' ? `${r}\n` : r);
+          };
           const r = reply(line);
-          if (r !== null) end.write(typeof r === 'string' ? `${r}\n` : r);
+          if (r instanceof Promise) void r.then(answer);
+          else answer(r);
         }
       });
       return true;
@@ -88,6 +98,8 @@ describe('ScpiSession API', () => {
     expect(isQueryMessage('SYST:BEEP "x;MEAS?"')).toBe(false);
     expect(isQueryMessage("SYST:BEEP 'x;MEAS?'")).toBe(false);
     expect(isQueryMessage('SYST:BEEP "";MEAS?')).toBe(true);
+    // a string is cut out whole: a ? right after it is outside it
+    expect(isQueryMessage('"a b"?')).toBe(true);
   });
 
   it('write with error checking: one compound message; the whole queue is raised with the command', async () => {
@@ -172,9 +184,14 @@ describe('ScpiSession API', () => {
 
   it('refuses work after close and with an already aborted signal, sending nothing', async () => {
     const { s, lines } = await pair(() => 'x');
-    await expect(s.query('A?', { signal: AbortSignal.abort() })).rejects.toThrow(
-      new AbortedError('PAIR::api: aborted'),
-    );
+    const reason = new Error('operator');
+    const err = await s.query('A?', { signal: AbortSignal.abort(reason) }).catch((e) => e);
+    expect(err).toEqual(new AbortedError('PAIR::api: aborted'));
+    expect(err.cause).toBe(reason);
+    expect(lines).toEqual([]);
+    // the refused call left the session free
+    expect(await s.query('B?')).toBe('x');
+    lines.length = 0;
     await s.close();
     await expect(s.query('A?')).rejects.toThrow('PAIR::api: session closed');
     expect(lines).toEqual([]);
@@ -233,9 +250,12 @@ describe('ScpiSession details', () => {
     const s = new ScpiSession(t, { timeoutMs: 500 });
     await s.open();
     cleanups.push(() => s.close());
+    const discards: [number, string][] = [];
+    t.on('discard', (bytes, why) => discards.push([bytes, why]));
     end!.write('junk\n');
     await new Promise((r) => setTimeout(r, 20));
     expect(await s.query('Q?')).toBe('mine');
+    expect(discards).toEqual([[4, 'unsolicited input before a command']]);
     expect(s.transcript.entries().map((e) => [e.dir, e.text])).toEqual([
       ['err', 'discarded 4 bytes of unsolicited input'], // the line "junk", its terminator not counted
       ['tx', 'Q?'],
@@ -257,6 +277,8 @@ describe('ScpiSession details', () => {
     expect(records[1].ms).toBeGreaterThanOrEqual(0);
     expect(records[1].ms).toBeLessThan(5000);
     expect(Math.round(records[1].ms! * 1000)).toBeCloseTo(records[1].ms! * 1000, 6);
+    // the same time as the transcript's, rounded to the microsecond
+    expect(records[1].ms).toBe(Math.round(s.transcript.entries()[1].ms! * 1000) / 1000);
   });
 
   it('write with error checking refuses a block answer to SYST:ERR? as a framing error', async () => {
@@ -324,14 +346,17 @@ describe('ScpiSession details', () => {
     expect(maxInFlight).toBe(1);
   });
 
-  it('a call aborted while queued is rejected with the signal as its cause and never sent', async () => {
-    const { s, lines } = await pair((l) => (l === 'SLOW?' ? null : 'x'), { timeoutMs: 200 });
+  it('a call aborted while queued is rejected at once, with the signal as its cause, and never sent', async () => {
+    const { s, lines } = await pair((l) => (l === 'SLOW?' ? null : 'x'), { timeoutMs: 2000 });
     const blocked = s.query('SLOW?');
     const ac = new AbortController();
     const queued = s.query('Q?', { signal: ac.signal });
     const reason = new Error('operator');
+    const t0 = performance.now();
     ac.abort(reason);
     const err = await queued.catch((e) => e);
+    // it leaves the queue when aborted, not when its turn comes (after the 2 s of the query in flight)
+    expect(performance.now() - t0).toBeLessThan(1000);
     expect(err).toBeInstanceOf(AbortedError);
     expect(err.message).toBe('PAIR::api: aborted before it was sent');
     expect(err.cause).toBe(reason);
@@ -360,5 +385,173 @@ describe('ScpiSession details', () => {
     const err = await s.query('Q?').catch((e) => e);
     expect(err.message).toMatch(/connection refused by the in-process peer/);
     expect(performance.now() - t0).toBeLessThan(1000); // not the 2 s timeout
+  });
+});
+
+describe('ScpiSession options, error checks and cancellation', () => {
+  it('keeps as many transcript entries as asked', async () => {
+    const { s } = await pair(() => 'ok', { transcriptSize: 3 });
+    expect(s.transcript.capacity).toBe(3);
+    await s.query('A?');
+    await s.query('B?');
+    expect(s.transcript.entries().map((e) => `${e.dir} ${e.text}`)).toEqual(['rx ok', 'tx B?', 'rx ok']);
+  });
+
+  it('queryBlock with error checking drains the queue after the block and raises what it held; without, sends no SYST:ERR?', async () => {
+    const queue = withErrorQueue();
+    const { s, lines } = await pair((l) => (l === 'BLK?' ? encodeBlock(Buffer.from([9, 8])) : queue(l)));
+    expect([...(await s.queryBlock('BLK?'))]).toEqual([9, 8]);
+    expect(lines).toEqual(['BLK?']);
+    expect([...(await s.queryBlock('BLK?', { checkErrors: true }))]).toEqual([9, 8]);
+    expect(lines.slice(1)).toEqual(['BLK?', 'SYST:ERR?']);
+    await s.write('ERR!');
+    const err = await s.queryBlock('BLK?', { checkErrors: true }).catch((e) => e);
+    expect(err).toBeInstanceOf(InstrumentError);
+    expect(err.command).toBe('BLK?');
+    expect(err.errors.map((e: { code: number }) => e.code)).toEqual([-222, -100]);
+  });
+
+  it("the error-queue reads of a checked write are bounded by the write's own timeout", async () => {
+    // the compound message is answered with an error; the instrument then hangs on the plain SYST:ERR?
+    const { s } = await pair((l) => (l.includes(';') ? '-222,"Data out of range"' : null), { timeoutMs: 2000 });
+    const t0 = performance.now();
+    const err = await s.write('VOLT 99', { checkErrors: true, timeoutMs: 100 }).catch((e) => e);
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect(err.message).toBe('PAIR::api: no reply to "SYST:ERR?" within 100 ms');
+    expect(performance.now() - t0).toBeLessThan(1500);
+  });
+
+  it('a checked write cancelled as its first reply arrives sends nothing more', async () => {
+    const queue = withErrorQueue();
+    // VAL? takes 30 ms to answer
+    const { s, lines } = await pair((l) =>
+      l === 'VAL?' ? new Promise<Answer>((r) => setTimeout(() => r(queue(l)), 30)) : queue(l),
+    );
+    const ac = new AbortController();
+    const reason = new Error('operator');
+    // the signal fires while the reply to the compound message is being taken (the read is already over)
+    s.transcript.subscribe((e) => {
+      if (e.dir === 'rx') ac.abort(reason);
+    });
+    const checked = s.write('ERR!', { checkErrors: true, signal: ac.signal });
+    const queued = s.query('VAL?'); // waits behind the checked write
+    const err = await checked.catch((e) => e);
+    expect(err).toBeInstanceOf(AbortedError);
+    expect(err.message).toBe('PAIR::api: aborted');
+    expect(err.cause).toBe(reason);
+    // the session is busy with the queued query now: a new call waits its turn, not sent beside it
+    const next = s.query('VAL?');
+    expect(await next).toBe('7');
+    expect(await queued).toBe('7');
+    expect(lines).toEqual(['ERR!;:SYST:ERR?', 'VAL?', 'VAL?']);
+  });
+
+  it('a call with an already aborted signal is refused at once, also while another transaction is in flight', async () => {
+    const { s, lines } = await pair((l) => (l === 'SLOW?' ? null : 'x'), { timeoutMs: 2000 });
+    const blocked = s.query('SLOW?').catch((e) => e);
+    const t0 = performance.now();
+    const reason = new Error('operator');
+    for (const call of [
+      () => s.query('Q?', { signal: AbortSignal.abort(reason) }),
+      () => s.write('SET 1', { signal: AbortSignal.abort(reason) }),
+      () => s.queryBlock('B?', { signal: AbortSignal.abort(reason) }),
+    ]) {
+      const err = await call().catch((e) => e);
+      expect(err).toBeInstanceOf(AbortedError);
+      expect(err.message).toBe('PAIR::api: aborted');
+      expect(err.cause).toBe(reason);
+    }
+    expect(performance.now() - t0).toBeLessThan(1000); // not after the 2 s of SLOW?
+    await s.close();
+    await blocked;
+    expect(lines).toEqual(['SLOW?']);
+  });
+
+  it('leaves no abort listener behind on the signals of queued calls', async () => {
+    const { s } = await pair((l) => (l === 'SLOW?' ? null : 'x'), { timeoutMs: 100 });
+    const step = new AbortController(); // one signal over many calls, as a step passes it
+    const replies = Array.from({ length: 8 }, (_, i) => s.request(`Q${i}?`, { signal: step.signal }));
+    expect(await Promise.all(replies)).toEqual(Array.from({ length: 8 }, () => ({ kind: 'line', text: 'x' })));
+    // the link keeps one listener on the signal of its last read; the session keeps none
+    expect(getEventListeners(step.signal, 'abort').length).toBeLessThanOrEqual(1);
+    // a call aborted while queued drops its listener too
+    const blocked = s.query('SLOW?').catch((e) => e);
+    const ac = new AbortController();
+    const queued = s.query('Q?', { signal: ac.signal }).catch((e) => e);
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(1);
+    ac.abort();
+    expect(await queued).toBeInstanceOf(AbortedError);
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+    await blocked;
+  });
+
+  it('calls of every kind made together run one at a time, in order', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const t = new PairTransport(
+      'PAIR::mixed',
+      (end: Duplex) => {
+        let buf = '';
+        end.on('data', (d: Buffer) => {
+          buf += d.toString('latin1');
+          for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+            const line = buf.slice(0, i);
+            buf = buf.slice(i + 1);
+            if (!line.includes('?')) continue;
+            inFlight++;
+            maxInFlight = Math.max(maxInFlight, inFlight);
+            setTimeout(() => {
+              inFlight--;
+              if (line.startsWith('B')) end.write(encodeBlock(Buffer.from(line)));
+              else if (line.includes('SYST:ERR?')) end.write('0,"No error"\n');
+              else end.write(`${line}\n`);
+            }, 3);
+          }
+        });
+        return true;
+      },
+      { reconnect: false },
+    );
+    const s = new ScpiSession(t, { timeoutMs: 2000 });
+    await s.open();
+    cleanups.push(() => s.close());
+    const all = await Promise.all([
+      s.request('R1?'),
+      s.write('SET 1', { checkErrors: true }),
+      s.queryBlock('B1?'),
+      s.query('Q1?', { checkErrors: true }),
+      s.drainErrors(),
+      s.request('R2?'),
+      s.queryBlock('B2?'),
+    ]);
+    expect(all.map((r) => (Buffer.isBuffer(r) ? r.toString() : r))).toEqual([
+      { kind: 'line', text: 'R1?' },
+      undefined,
+      'B1?',
+      'Q1?',
+      [],
+      { kind: 'line', text: 'R2?' },
+      'B2?',
+    ]);
+    expect(maxInFlight).toBe(1);
+  });
+});
+
+describe('ScpiSession queued calls that fail', () => {
+  it('a queued query that times out is rejected and the next one runs', async () => {
+    const { s, lines } = await pair((l) => (l === 'HANG?' ? null : 'x'), { timeoutMs: 50, lateReplyGraceMs: 1 });
+    const first = s.query('HANG?');
+    const second = s.query('HANG?'); // queued behind the first
+    await expect(first).rejects.toBeInstanceOf(TimeoutError);
+    await expect(second).rejects.toThrow('PAIR::api: no reply to "HANG?" within 50 ms');
+    expect(await s.query('A?')).toBe('x');
+    expect(lines).toEqual(['HANG?', 'HANG?', 'A?']);
+  });
+
+  it('a block where SYST:ERR? should answer is a framing error naming SYST:ERR?', async () => {
+    const { s } = await pair(() => encodeBlock(Buffer.from('xy')));
+    await expect(s.drainErrors()).rejects.toThrow(
+      new FramingError('PAIR::api: "SYST:ERR?" answered a 2-byte block where text was expected'),
+    );
   });
 });

@@ -115,6 +115,14 @@ describe('ScpiSession against a simulated instrument over TCP', () => {
     await expect(s.query('SLOW?')).rejects.toBeInstanceOf(TimeoutError);
     await new Promise((r) => setTimeout(r, 200));
     expect(await s.query('FAST?')).toBe('fresh');
+    // it came after the grace: no longer counted as the owed reply, it went as unsolicited input
+    expect(s.transcript.entries().map((e) => e.text)).toEqual([
+      'SLOW?',
+      'timeout after 50 ms',
+      'discarded 5 bytes of unsolicited input',
+      'FAST?',
+      'fresh',
+    ]);
   });
 
   it('cancels a query with an AbortSignal, queued ones without sending them', async () => {
@@ -128,10 +136,13 @@ describe('ScpiSession against a simulated instrument over TCP', () => {
     const ac = new AbortController();
     const blocked = s.query('NEVER?', { signal: ac.signal });
     const queued = s.query('QUEUED?', { signal: ac.signal });
-    setTimeout(() => ac.abort(), 50);
+    const reason = new Error('operator');
+    setTimeout(() => ac.abort(reason), 50);
     const t0 = performance.now();
     await expect(blocked).rejects.toBeInstanceOf(AbortedError);
-    await expect(queued).rejects.toThrow(/aborted before it was sent/);
+    const err = await queued.catch((e) => e);
+    expect(err.message).toMatch(/aborted before it was sent/);
+    expect(err.cause).toBe(reason);
     expect(performance.now() - t0).toBeLessThan(1000);
     expect(await s.query('FAST?')).toBe('ok');
     expect(seen).not.toContain('QUEUED?');
