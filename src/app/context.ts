@@ -11,7 +11,7 @@ import { parseIdn } from '../scpi/idn.ts';
 import { type Bench, type BenchOptions, planBench, startBench } from '../sim/bench.ts';
 import { type BenchLockOptions, lockStation } from '../station/bench-lock.ts';
 import { loadStation, type StationConfig, stationFromObject } from '../station/schema.ts';
-import { openStation, type Station } from '../station/station.ts';
+import { type OpenStationOptions, openStation, type Station } from '../station/station.ts';
 import { createStepRegistry } from '../steps/registry.ts';
 import { openStore } from '../store/index.ts';
 import type { RunStore } from '../store/types.ts';
@@ -31,6 +31,8 @@ export interface ContextOptions {
   lock?: Pick<BenchLockOptions, 'dir' | 'command'>;
   /** Driver calls kept in station.trace (default 1000). */
   traceSize?: number;
+  /** Builds each instrument's transport instead of createTransport (tests: a USBTMC device on its emulator). */
+  createTransport?: OpenStationOptions['createTransport'];
 }
 
 /** Everything a run needs, opened in an order that finds bad input before anything starts. */
@@ -85,6 +87,7 @@ export async function openContext(o: ContextOptions): Promise<AppContext> {
       logger,
       deviceLocks: true,
       ...(o.traceSize !== undefined ? { traceSize: o.traceSize } : {}),
+      ...(o.createTransport ? { createTransport: o.createTransport } : {}),
     });
     closers.push(() => station.close());
     if (o.requireAll ?? true) {

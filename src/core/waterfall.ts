@@ -53,27 +53,92 @@ export function zForConfidence(cl: number): number {
   const tail = (1 - cl) / 2;
   let lo = 0;
   let hi = 10;
+  // Stryker disable next-line EqualityOperator: 80 or 81 halvings of [0, 10] both end far below double precision
   for (let i = 0; i < 80; i++) {
     const mid = (lo + hi) / 2;
+    // Stryker disable next-line EqualityOperator: the tail equals the target at one point of measure zero
     if (0.5 * erfc(mid / Math.SQRT2) > tail) lo = mid;
     else hi = mid;
   }
   return (lo + hi) / 2;
 }
 
-/** dQ/dBER at a BER: −√(2π)·e^{Q²/2}, from BER = ½·erfc(Q/√2). */
-function dQdBer(q: number): number {
-  return -Math.sqrt(2 * Math.PI) * Math.exp((q * q) / 2);
+/** |dQ/dBER| at a BER: √(2π)·e^{Q²/2}, from BER = ½·erfc(Q/√2) (Q falls as the BER grows). */
+function dQdBerMagnitude(q: number): number {
+  return Math.sqrt(2 * Math.PI) * Math.exp((q * q) / 2);
 }
 
 export function fitWaterfall(points: readonly WaterfallPoint[], o: FitOptions): WaterfallFit {
+  const line = fitQLine(
+    points.map((p) => ({ u: 10 ** (p.x / 10), bits: p.bits, errors: p.errors, at: p.x })),
+    o,
+    'rising',
+  );
+  const betterThan = line.betterThan ? { x: line.betterThan.at, ber: line.betterThan.ber } : undefined;
+  if (line.status !== 'fit') {
+    return {
+      status: line.status,
+      used: line.used,
+      a: line.a,
+      b: line.b,
+      xAtTarget: null,
+      interval: null,
+      ...(betterThan ? { betterThan } : {}), // fitQLine gives a bound with 'better-than' only
+    };
+  }
+  const [uLo, uHi] = line.interval!;
+  const lo = uLo > 0 ? 10 * Math.log10(uLo) : Number.NEGATIVE_INFINITY;
+  return {
+    status: 'fit',
+    used: line.used,
+    a: line.a,
+    b: line.b,
+    xAtTarget: 10 * Math.log10(line.uAtTarget!),
+    interval: [lo, 10 * Math.log10(uHi)],
+  };
+}
+
+/** An error-counted point on a linear axis u (signal amplitude, bit rate); `at` is how the caller names it. */
+export interface QPoint {
+  u: number;
+  bits: number;
+  errors: number;
+  at: number;
+}
+
+export interface QLineFit {
+  status: WaterfallStatus;
+  used: number;
+  /** Q = a + b·u. */
+  a: number;
+  b: number;
+  /** u where the line reaches the target BER (null unless 'fit'), and its confidence interval. */
+  uAtTarget: number | null;
+  interval: [number, number] | null;
+  /**
+   * For 'better-than': the zero-error gate nearest the failing side (the lowest u when Q rises with u, the highest
+   * when it falls) and its BER upper bound (one-sided, at the confidence level).
+   */
+  betterThan?: { at: number; ber: number };
+}
+
+/**
+ * Q against a linear axis u by weighted least squares: Q = a + b·u, each point weighted by the Poisson
+ * uncertainty of its error count, extrapolated to the Q of the target BER with a confidence interval from the
+ * fit's covariance. `slope` says which way Q must go for the line to hold: 'rising' (more signal, more Q) or
+ * 'falling' (a higher bit rate, less Q); a line that does not go that way by more than its own uncertainty is a
+ * floor (errors that do not go away).
+ */
+export function fitQLine(points: readonly QPoint[], o: FitOptions, slope: 'rising' | 'falling'): QLineFit {
   const minErrors = o.minErrors ?? 5;
   const maxBer = o.maxBer ?? 1e-3;
+  const sign = slope === 'rising' ? 1 : -1;
   const usable = points.filter((p) => p.bits > 0 && p.errors >= minErrors && p.errors / p.bits <= maxBer);
-  const none = { a: Number.NaN, b: Number.NaN, xAtTarget: null, interval: null };
-  const clean = points.filter((p) => p.bits > 0 && p.errors === 0).sort((p, q) => p.x - q.x);
+  const none = { a: Number.NaN, b: Number.NaN, uAtTarget: null, interval: null };
+  // the clean gate that says most: the least signal, or the highest rate, that still counted nothing
+  const clean = points.filter((p) => p.bits > 0 && p.errors === 0).sort((p, q) => sign * (p.u - q.u));
   const betterThan = clean[0]
-    ? { x: clean[0].x, ber: -Math.log(1 - o.confidence) / clean[0].bits } // zero errors: −ln(1−CL)/bits
+    ? { at: clean[0].at, ber: -Math.log(1 - o.confidence) / clean[0].bits } // zero errors: −ln(1−CL)/bits
     : undefined;
   if (usable.length < 2) {
     return { status: 'better-than', used: usable.length, ...none, ...(betterThan ? { betterThan } : {}) };
@@ -87,14 +152,13 @@ export function fitWaterfall(points: readonly WaterfallPoint[], o: FitOptions): 
   for (const p of usable) {
     const ber = p.errors / p.bits;
     const q = berToQ(ber);
-    const sigmaQ = Math.abs(dQdBer(q)) * (ber / Math.sqrt(p.errors));
+    const sigmaQ = dQdBerMagnitude(q) * (ber / Math.sqrt(p.errors));
     const w = 1 / (sigmaQ * sigmaQ);
-    const u = 10 ** (p.x / 10);
     sw += w;
-    su += w * u;
+    su += w * p.u;
     sq += w * q;
-    suu += w * u * u;
-    suq += w * u * q;
+    suu += w * p.u * p.u;
+    suq += w * p.u * q;
   }
   const det = sw * suu - su * su;
   if (!(det > 0)) return { status: 'better-than', used: usable.length, ...none, ...(betterThan ? { betterThan } : {}) };
@@ -105,19 +169,18 @@ export function fitWaterfall(points: readonly WaterfallPoint[], o: FitOptions): 
   const varB = sw / det;
   const covAB = -su / det;
   const z = zForConfidence(o.confidence);
-  // Q must rise with the signal by more than its own uncertainty, else the errors are a floor
-  if (!(b > z * Math.sqrt(varB)))
-    return { status: 'floor', used: usable.length, a, b, xAtTarget: null, interval: null };
+  // Q must move the expected way by more than its own uncertainty, else the errors are a floor
+  // Stryker disable next-line EqualityOperator: a slope exactly at its bound is a point of measure zero
+  if (!(sign * b > z * Math.sqrt(varB)))
+    return { status: 'floor', used: usable.length, a, b, uAtTarget: null, interval: null };
   const qt = berToQ(o.targetBer);
   const uStar = (qt - a) / b;
-  if (!(uStar > 0)) return { status: 'floor', used: usable.length, a, b, xAtTarget: null, interval: null };
+  // Stryker disable next-line EqualityOperator: u* exactly 0 is a point of measure zero (and log10(0) is −∞ anyway)
+  if (!(uStar > 0)) return { status: 'floor', used: usable.length, a, b, uAtTarget: null, interval: null };
   // u* = (qt − a)/b: ∂u*/∂a = −1/b, ∂u*/∂b = −u*/b
   const varU = (varA + uStar * uStar * varB + 2 * uStar * covAB) / (b * b);
   const du = z * Math.sqrt(Math.max(0, varU));
-  const xStar = 10 * Math.log10(uStar);
-  const lo = uStar - du > 0 ? 10 * Math.log10(uStar - du) : Number.NEGATIVE_INFINITY;
-  const hi = 10 * Math.log10(uStar + du);
-  return { status: 'fit', used: usable.length, a, b, xAtTarget: xStar, interval: [lo, hi] };
+  return { status: 'fit', used: usable.length, a, b, uAtTarget: uStar, interval: [uStar - du, uStar + du] };
 }
 
 /** BER the fitted line gives at level x (for plots and checks). */

@@ -145,6 +145,16 @@ export function checkStep(
     return { issues };
   }
   const p = parsed.data as Record<string, unknown>;
+  if (providers && def.requiresFor) {
+    for (const need of def.requiresFor(p as never)) {
+      if ((providers.get(need.capability) ?? []).length > 0) continue;
+      const have = [...providers.keys()].sort().join(', ') || 'none';
+      issues.push({
+        path: ['params', need.param],
+        message: `a station with a ${need.capability}: step ${step.id ? `${step.id} ` : ''}(${step.type}) needs one for ${need.param}: ${JSON.stringify(p[need.param])}, and no instrument of the station provides it (it provides: ${have})`,
+      });
+    }
+  }
   if (ctx.rateRange) {
     for (const key of ['rate', 'maxRate']) {
       const r = p[key];

@@ -84,6 +84,11 @@ export interface StepDefinition<P = Record<string, unknown>> {
   /** Capabilities the step needs of the station: a sequence using it on a station without one is refused at load. */
   requires: readonly Capability[];
   /**
+   * Capabilities the step needs given its params (e.g. `axis: attenuator`), keyed by the param that asks for each:
+   * refused at load like `requires`, at that param's line.
+   */
+  requiresFor?(params: P): readonly { param: string; capability: Capability }[];
+  /**
    * The step moves failed lanes to spares (and re-tests them): when it passes, an earlier step that failed only on
    * lanes no longer in the active lane map does not fail the run.
    */

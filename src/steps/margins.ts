@@ -5,17 +5,22 @@
  *   fails it. `driveMethod: screen`: lower I_mod in `stepDb` steps until a zero-error screen fails; the margin is
  *   the last passing step (a lower bound of maxSteps·stepDb if it never fails) — note that a zero-error screen
  *   across many lanes finds the first error on any lane, not where the BER reaches the target;
- * - rate margin: raise the lane rate from nominal in `rateStep` steps up to `maxRate` until the screen fails;
- *   reports the highest passing rate.
+ * - rate margin, `rateMethod: fit` (default): raise the lane rate from nominal in `rateStep` steps, counting errors at
+ *   the operating drive in gates long enough to count `rateMinErrors` at the target BER, until the typical lane is
+ *   past the knee or `maxRate`; each lane's Q is fitted against the rate (src/core/waterfall.ts fitQLine) and the
+ *   rate where it reaches the target BER read from the line; the worst lane's rate is the margin. A lane whose
+ *   errors jump past the fit's range between two steps gives its last clean rate (the last pass, never the first
+ *   failure). `rateMethod: screen`: zero-error screens, the highest passing rate.
  * The operating point and the nominal rate are restored at the end.
  */
 
 import { z } from 'zod';
 import { timerMs } from '../config/durations.ts';
+import { fitQLine, type QPoint } from '../core/waterfall.ts';
 import { PATTERNS, type Pattern } from '../instruments/capabilities.ts';
-import type { StepDefinition } from '../orchestrator/step.ts';
-import { runBerScreen } from './ber.ts';
-import { callOpts, finite, operatingPoint, restoreDrive, selectLanes } from './util.ts';
+import type { StepContext, StepDefinition } from '../orchestrator/step.ts';
+import { countErrors, runBerScreen } from './ber.ts';
+import { callOpts, ensureOperatingDrive, finite, median, operatingPoint, restoreDrive, selectLanes } from './util.ts';
 import { runWaterfall, waterfallParams } from './waterfall.ts';
 
 export const marginsParams = z.strictObject({
@@ -32,6 +37,14 @@ export const marginsParams = z.strictObject({
   maxSteps: z.number().int().min(1).max(200).default(20),
   minMarginDb: z.number().default(3),
   rate: z.boolean().default(true),
+  /** How the rate margin is measured: Q fitted against the rate (error-counted), or zero-error screens. */
+  rateMethod: z.enum(['fit', 'screen']).default('fit'),
+  /** Errors a rate point's gate is sized to count at the target BER (fit). */
+  rateMinErrors: z.number().int().min(1).default(20),
+  /** Longest gate per rate point, bits per lane (fit). */
+  rateMaxBits: z.number().positive().default(1e11),
+  /** Rate points whose typical lane is above this BER are past the knee: the walk stops there (fit). */
+  rateMaxBer: z.number().gt(0).lt(0.5).default(1e-3),
   /** Nominal rate; default the light source's current rate. */
   rateNominal: z.number().positive().optional(),
   maxRate: z.number().positive().default(4e9),
@@ -88,14 +101,31 @@ export const marginsStep: StepDefinition<MarginsParams> = {
           {
             name: 'rate_max_passing',
             unit: 'bit/s',
-            description: 'highest lane rate at which the BER screen passes',
+            description:
+              p.rateMethod === 'fit'
+                ? `the worst lane's rate at BER ${p.targetBer}, read from its Q fitted against the rate`
+                : 'highest lane rate at which the BER screen passes',
             limits: { low: p.minRate },
             dimensions: [],
           },
+          ...(p.rateMethod === 'fit'
+            ? [
+                {
+                  name: 'rate_lane_bps',
+                  unit: 'bit/s',
+                  description: `each lane's rate at BER ${p.targetBer} (fitted; its last clean rate where not fitted)`,
+                  limits: { low: p.minRate },
+                  dimensions: ['lane' as const],
+                },
+              ]
+            : []),
           {
             name: 'rate_worst_ber',
             unit: '',
-            description: 'worst lane BER upper bound at each rate (at.rate)',
+            description:
+              p.rateMethod === 'fit'
+                ? 'worst lane BER at each rate (counted; a zero-error lane by its upper bound) (at.rate)'
+                : 'worst lane BER upper bound at each rate (at.rate)',
             dimensions: ['rate' as const],
           },
         ]
@@ -121,6 +151,8 @@ export const marginsStep: StepDefinition<MarginsParams> = {
     if (params.drive && params.driveMethod === 'waterfall') {
       const w = await runWaterfall(ctx, {
         ...waterfallParams.parse({}),
+        // the drive margin is a margin of the modulation current, whatever else the station could attenuate
+        axis: 'modulation',
         lanes,
         pattern: params.pattern,
         targetBer: params.targetBer,
@@ -177,7 +209,9 @@ export const marginsStep: StepDefinition<MarginsParams> = {
       ctx.measure('drive_margin_db', margin);
     }
 
-    if (params.rate) {
+    if (params.rate && params.rateMethod === 'fit') {
+      await rateMarginByFit(ctx, params, lanes);
+    } else if (params.rate) {
       const nominal = params.rateNominal ?? (await gen.getRate(callOpts(ctx)));
       let best: number | null = null;
       try {
@@ -199,3 +233,81 @@ export const marginsStep: StepDefinition<MarginsParams> = {
     }
   },
 };
+
+/** The rate margin from Q fitted against the rate, lane by lane, at the operating drive. */
+async function rateMarginByFit(ctx: StepContext, params: MarginsParams, lanes: number[]): Promise<void> {
+  const gen = ctx.instruments.get('pattern-generator');
+  const nominal = params.rateNominal ?? (await gen.getRate(callOpts(ctx)));
+  const { op } = await ensureOperatingDrive(ctx);
+  const points = new Map<number, QPoint[]>(lanes.map((l) => [l, []]));
+  const bits = Math.min(params.rateMaxBits, params.rateMinErrors / params.targetBer);
+  const bound = -Math.log(1 - params.confidence) / bits; // a zero-error gate's upper bound
+  let highest = nominal;
+  try {
+    for (let k = 0; ; k++) {
+      const rate = nominal + k * params.rateStep;
+      if (rate > params.maxRate * (1 + 1e-9)) break;
+      const c = await countErrors(ctx, { lanes, gateBits: bits, rate, pattern: params.pattern, pollMs: params.pollMs });
+      highest = rate;
+      const bers = lanes.map((l, i) => {
+        if (c.lost.has(i)) return 0.5; // a lane out of sync counted nothing meaningful at this rate
+        points.get(l)!.push({ u: rate, bits: c.bits[i]!, errors: c.errors[i]!, at: rate });
+        return c.errors[i]! > 0 ? c.errors[i]! / Math.max(1, c.bits[i]!) : bound;
+      });
+      ctx.measure('rate_worst_ber', finite(Math.max(...bers)), { rate });
+      const typical = median(bers);
+      ctx.log(
+        'info',
+        `rate margin: ${rate} bit/s, ${bits.toExponential(2)} bits, median BER ${typical.toExponential(2)}`,
+      );
+      if (typical > params.rateMaxBer) break;
+    }
+  } finally {
+    if (!ctx.signal.aborted) {
+      await gen.setRate(nominal, callOpts(ctx));
+      await restoreDrive(ctx, op);
+    }
+  }
+  const perLane = lanes.map((lane) => {
+    const pts = points.get(lane)!;
+    const fit = fitQLine(
+      pts,
+      { targetBer: params.targetBer, confidence: params.confidence, maxBer: params.rateMaxBer, minErrors: 5 },
+      'falling',
+    );
+    if (fit.status === 'fit') return { lane, rate: fit.uAtTarget, fitted: true };
+    const firstBad = pts.find((p) => p.errors / p.bits > params.targetBer);
+    if (fit.status === 'better-than' && !firstBad) return { lane, rate: null, fitted: false }; // clean throughout
+    // errors that jumped past the fit's range between two steps, or a floor: the last clean rate, if any
+    const clean = pts.filter((p) => p.errors === 0 && (!firstBad || p.u < firstBad.u)).map((p) => p.u);
+    return { lane, rate: clean.length ? Math.max(...clean) : null, fitted: false, floor: fit.status === 'floor' };
+  });
+  const decided = perLane.filter((l) => l.rate !== null || l.floor || l.fitted);
+  ctx.measure('rate_lane_bps', {
+    lanes: decided.map((l) => l.lane),
+    values: decided.map((l) => finite(l.rate ?? undefined)),
+  });
+  let margin: number | null;
+  if (decided.length === 0) {
+    margin = highest;
+    ctx.log('info', `rate margin: no lane reached BER ${params.targetBer} up to ${highest} bit/s; a lower bound`);
+  } else if (decided.some((l) => l.rate === null)) {
+    margin = null;
+    ctx.log(
+      'info',
+      `rate margin: none (lanes ${decided
+        .filter((l) => l.rate === null)
+        .map((l) => l.lane)
+        .slice(0, 10)
+        .join(', ')} fail at the nominal rate)`,
+    );
+  } else {
+    const worstLane = decided.reduce((m, l) => (l.rate! < m.rate! ? l : m));
+    margin = worstLane.rate;
+    ctx.log(
+      'info',
+      `rate margin: ${(margin! / 1e9).toFixed(3)} Gb/s at BER ${params.targetBer} (lane ${worstLane.lane}, ${worstLane.fitted ? 'fitted' : 'its last clean rate'})`,
+    );
+  }
+  ctx.measure('rate_max_passing', margin);
+}

@@ -21,13 +21,18 @@ import { countErrors } from './ber.ts';
 import { callOpts, ensureOperatingDrive, finite, median, restoreDrive, SHARED, selectLanes } from './util.ts';
 
 export const waterfallParams = z.strictObject({
+  /**
+   * What sets the received signal: the variable optical attenuator (received power), or the modulation current
+   * (the emitted OMA); `auto`: the attenuator where the station has one.
+   */
+  axis: z.enum(['auto', 'attenuator', 'modulation']).default('auto'),
   lanes: z.union([z.enum(['active', 'all']), z.array(z.number().int().min(1))]).default('active'),
   pattern: z.enum(PATTERNS as [Pattern, ...Pattern[]]).default('PRBS31'),
   rate: z.number().positive().optional(),
   /** The BER the sensitivity is extrapolated to. */
   targetBer: z.number().gt(0).lt(1).default(1e-12),
   confidence: z.number().gt(0).lt(1).default(0.95),
-  /** Level steps, dB of modulation current. */
+  /** Level steps, dB (of received power through the attenuator, or of modulation current). */
   stepDb: z.number().positive().max(6).default(0.5),
   /** Lowest level tried, dB below the operating point. */
   maxDb: z.number().positive().max(30).default(12),
@@ -53,6 +58,8 @@ export interface LaneWaterfall {
 
 export interface WaterfallResult {
   targetBer: number;
+  /** What set the level: the attenuator (x is received power, dB) or the modulation current (x is I_mod, dB). */
+  axis: 'attenuator' | 'modulation';
   lanes: LaneWaterfall[];
   /** Levels swept, dB (negative: below the operating point), in the order measured. */
   levels: number[];
@@ -65,15 +72,32 @@ export async function runWaterfall(ctx: StepContext, p: WaterfallParams): Promis
   const src = ctx.instruments.get('current-source');
   const { op } = await ensureOperatingDrive(ctx);
   const modOp = lanes.map((l) => op.mod[op.lanes.indexOf(l)]!);
-  const points = new Map<number, WaterfallPoint[]>(lanes.map((l) => [l, []]));
-  const levels: number[] = [];
-  const gate = async (x: number, bits: number) => {
+  const axis = p.axis === 'auto' ? (ctx.instruments.has('attenuator') ? 'attenuator' : 'modulation') : p.axis;
+  const voa = axis === 'attenuator' ? ctx.instruments.get('attenuator') : undefined;
+  // the attenuator's operating setting, channel by channel: level x dB is x dB less light than that
+  const voaOp = voa ? await voa.attenuation(undefined, callOpts(ctx)) : [];
+  const setLevel = async (x: number) => {
+    if (voa) {
+      for (const [db, channels] of groupChannels(voaOp)) await voa.setAttenuation(db - x, channels, callOpts(ctx));
+      return;
+    }
     const scale = 10 ** (x / 10);
     await src.setModulation(
       lanes,
       modOp.map((m) => m * scale),
       callOpts(ctx),
     );
+  };
+  const points = new Map<number, WaterfallPoint[]>(lanes.map((l) => [l, []]));
+  const levels: number[] = [];
+  ctx.log(
+    'info',
+    voa
+      ? `waterfall: received power set with the attenuator (operating ${voaOp.join(', ')} dB)`
+      : 'waterfall: signal set with the modulation current',
+  );
+  const gate = async (x: number, bits: number) => {
+    await setLevel(x);
     const c = await countErrors(ctx, {
       lanes,
       gateBits: Math.ceil(bits),
@@ -115,10 +139,14 @@ export async function runWaterfall(ctx: StepContext, p: WaterfallParams): Promis
       await gate(x, bits);
     }
   } finally {
-    if (!ctx.signal.aborted) await restoreDrive(ctx, op);
+    if (!ctx.signal.aborted) {
+      if (voa) await setLevel(0);
+      await restoreDrive(ctx, op);
+    }
   }
   return {
     targetBer: p.targetBer,
+    axis,
     levels,
     lanes: lanes.map((lane) => ({
       lane,
@@ -131,6 +159,13 @@ export async function runWaterfall(ctx: StepContext, p: WaterfallParams): Promis
       }),
     })),
   };
+}
+
+/** Channels that share an operating attenuation, so each level is one command per distinct setting. */
+function groupChannels(dbs: readonly number[]): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  dbs.forEach((db, i) => out.set(db, [...(out.get(db) ?? []), i + 1]));
+  return out;
 }
 
 /** The typical lane's BER at level x from the points so far (a two-point Q-line through the last two medians). */
@@ -154,15 +189,16 @@ function predictMedianBer(points: Map<number, WaterfallPoint[]>, x: number, p: W
 export const waterfallStep: StepDefinition<WaterfallParams> = {
   type: 'waterfall',
   requires: ['current-source', 'pattern-generator', 'error-detector'],
+  requiresFor: (p) => (p.axis === 'attenuator' ? [{ param: 'axis', capability: 'attenuator' }] : []),
   description:
-    'Sensitivity per lane: BER against drive level, error-counted points, a Q-scale fit extrapolated to the target BER with its confidence',
+    'Sensitivity per lane: BER against received power (attenuator) or drive level (I_mod), error-counted points, a Q-scale fit extrapolated to the target BER with its confidence',
   params: waterfallParams,
   laneParams: ['lanes'],
   measurements: (p) => [
     {
       name: 'sensitivity_margin_db',
       unit: 'dB',
-      description: `how far below the operating drive (I_mod) the lane reaches BER ${p.targetBer} (fitted, Q scale)`,
+      description: `how far below the operating point (received power through the attenuator, else I_mod) the lane reaches BER ${p.targetBer} (fitted, Q scale)`,
       limits: { low: p.minMarginDb },
       dimensions: ['lane'],
     },
@@ -188,7 +224,7 @@ export const waterfallStep: StepDefinition<WaterfallParams> = {
     {
       name: 'waterfall_ber',
       unit: '',
-      description: 'BER counted per lane at each level (at.drive_db)',
+      description: 'BER counted per lane at each level (at.power_db through the attenuator, else at.drive_db)',
       dimensions: ['lane'],
     },
     {
@@ -220,7 +256,7 @@ export const waterfallStep: StepDefinition<WaterfallParams> = {
             return pt ? pt.errors / Math.max(1, pt.bits) : null;
           }),
         },
-        { drive_db: x },
+        r.axis === 'attenuator' ? { power_db: x } : { drive_db: x },
       );
     }
     // fitted lanes get their margin (a floor lane: no value, so it fails); lanes with too few errors to fit are

@@ -4,8 +4,11 @@
  * with a scripted instrument, exchange by exchange.
  */
 import { describe, expect, it } from 'vitest';
-import { laneRanges, NotSafeError } from '../../src/instruments/base.ts';
+import { laneRanges, NotSafeError, ScpiDriver } from '../../src/instruments/base.ts';
+import type { CallOptions } from '../../src/instruments/capabilities.ts';
 import { N6705c } from '../../src/instruments/keysight-n6705c/driver.ts';
+import { N7734a } from '../../src/instruments/keysight-n7734a/driver.ts';
+import { N7764a } from '../../src/instruments/keysight-n7764a/driver.ts';
 import { LedDriver } from '../../src/instruments/led-board/driver.ts';
 import { PdReceiver } from '../../src/instruments/pd-kit/driver.ts';
 import { expectProtocol, ok, send } from '../../src/instruments/testing/protocol.ts';
@@ -144,6 +147,64 @@ describe('power analyzer and optical meter safe state', () => {
     const p = await expectProtocol([]);
     const m = new Pm100d({ role: 'optical-meter', session: p.session });
     expect(await m.safeState()).toBe('passive: a power meter drives nothing');
+    await p.done();
+  });
+});
+
+/** The base's safe-state plumbing on its own: actions that fail and a read-back that confirms, or not. */
+class TwoStepDriver extends ScpiDriver {
+  confirmed = true;
+  async safeState(opts?: CallOptions): Promise<string> {
+    return this._makeSafe(
+      [
+        async () => {
+          throw new Error('relay 1 stuck');
+        },
+        async () => {
+          throw new Error('relay 2 stuck');
+        },
+      ],
+      async () => {
+        if (!this.confirmed) throw new NotSafeError(this.role, 'relays read back closed');
+        return 'relays open (read back)';
+      },
+      opts,
+    );
+  }
+}
+
+describe('safe-state plumbing: every failure named, one by one', () => {
+  it('two failed actions, a read-back that confirms: both named, apart', async () => {
+    const p = await expectProtocol([]);
+    const d = new TwoStepDriver({ role: 'relay', session: p.session });
+    expect(await d.safeState()).toBe(
+      'relays open (read back) (a command failed but the read-back confirms: relay 1 stuck; relay 2 stuck)',
+    );
+    d.confirmed = false;
+    const err = await d.safeState().catch((e) => e);
+    expect(err).toBeInstanceOf(NotSafeError);
+    expect(err.message).toBe('relay: NOT SAFE: relays read back closed (sending failed: relay 1 stuck; relay 2 stuck)');
+    await p.done();
+  });
+
+  it('attenuator: each shutter still open is named', async () => {
+    const p = await expectProtocol([
+      send(':OUTP1:STAT OFF;:OUTP2:STAT OFF;:OUTP3:STAT OFF;:OUTP4:STAT OFF'),
+      [':OUTP1:STAT?;:OUTP2:STAT?;:OUTP3:STAT?;:OUTP4:STAT?', '1;0;1;0'],
+    ]);
+    const voa = new N7764a({ role: 'voa', session: p.session, channels: 4, maxDb: 40, operatingDb: 3 });
+    const err = await voa.safeState().catch((e) => e);
+    expect(err).toBeInstanceOf(NotSafeError);
+    expect(err.message).toBe('voa: NOT SAFE: shutter still open on channel 1, 3 (read back)');
+    await p.done();
+  });
+
+  it('switch: routes that cannot be read back are NOT SAFE, saying why', async () => {
+    const p = await expectProtocol([[':ROUT2:CHAN1?;:ROUT2:CHAN2?', 'garbage']]);
+    const sw = new N7734a({ role: 'lane-switch', session: p.session, slot: 2, channels: 2, ports: 8 });
+    const err = await sw.safeState().catch((e) => e);
+    expect(err).toBeInstanceOf(NotSafeError);
+    expect(err.message).toMatch(/^lane-switch: NOT SAFE: routes could not be read back: .+/);
     await p.done();
   });
 });

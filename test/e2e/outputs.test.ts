@@ -104,5 +104,5 @@ describe('cpobench report --out', () => {
     const again = await cpobench(['report', id, '--db', db, '--format', 'json', '--out', out]);
     expect(again.code, again.stderr).toBe(0);
     expect(parseJson<RunRecord>(readFileSync(out, 'utf8'), 'report.json').id).toBe(id);
-  });
+  }, 120_000); // four CLI processes one after the other: a cap for a loaded machine, not a measured time
 });

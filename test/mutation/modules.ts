@@ -3,6 +3,11 @@
  * patterns (a file, or `file:startLine-endLine` for the part of a file that the module is about) and the test files
  * that exercise it (Stryker runs only those, and only the ones covering each mutant).
  */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
 export interface MutationModule {
   name: string;
   what: string;
@@ -37,19 +42,17 @@ export const MODULES: readonly MutationModule[] = [
   },
   {
     name: 'safe-state',
-    what: "Station.safeState and its bound (src/station/station.ts), every driver's safeState read-back (drivers/*.ts)",
+    what: "Station.safeState and its bound (src/station/station.ts), every driver's safeState read-back (src/instruments)",
     mutate: [
-      'src/station/station.ts:157-169',
-      'src/station/station.ts:203-243',
-      'drivers/base.ts:84-117',
-      'drivers/base.ts:187-198',
-      'drivers/led-driver.ts:122-151',
-      'drivers/pd-receiver.ts:81-90',
-      'drivers/n6705c.ts:93-113',
-      'drivers/ted4015.ts:83-112',
-      'drivers/pm100d.ts:58-61',
+      span('src/station/station.ts', /^ {2}async safeState\(/),
+      span('src/station/station.ts', /^async function bounded\(/),
+      span('src/instruments/base.ts', /^ {2}protected async _makeSafe\(/),
+      // a model that inherits its safe state (the CMOS kit from the PD kit) has none of its own
+      ...driverFiles()
+        .filter((f) => /^ {2}async safeState\(/m.test(readFileSync(join(ROOT, f), 'utf8')))
+        .map((f) => span(f, /^ {2}async safeState\(/)),
     ],
-    tests: ['test/station/station.test.ts', 'test/drivers/**/*.test.ts'],
+    tests: ['test/station/station.test.ts', 'test/drivers/**/*.test.ts', 'src/instruments/**/*.test.ts'],
   },
   {
     name: 'store-recovery',
@@ -68,7 +71,42 @@ export const MODULES: readonly MutationModule[] = [
     mutate: ['src/server/ws-hub.ts:103-170'],
     tests: ['test/server/ws-hub.test.ts', 'test/server/ws.test.ts'],
   },
+  {
+    name: 'waterfall',
+    what: 'the waterfall fit: Q-scale regression, sensitivity at the target BER, its confidence, better-than, floor',
+    mutate: ['src/core/waterfall.ts'],
+    tests: ['test/core/waterfall.test.ts', 'test/steps/**/*.test.ts'],
+  },
+  {
+    name: 'batching',
+    what: 'lanes in batches through a switch: the switching section, the detector and the meter behind it',
+    mutate: ['src/station/switching.ts', 'src/station/switched-detector.ts', 'src/station/switched-power-monitor.ts'],
+    tests: ['test/station/switching.test.ts', 'test/station/schema.test.ts'],
+  },
 ];
+
+/**
+ * `file:start-end` of the block that opens at the first line matching `opens` and closes at the next line holding
+ * only `}` at the same indentation: the ranges follow the code as it moves, no line numbers typed here.
+ */
+export function span(file: string, opens: RegExp): string {
+  const lines = readFileSync(join(ROOT, file), 'utf8').split('\n');
+  const start = lines.findIndex((l) => opens.test(l));
+  if (start < 0) throw new Error(`mutation scope: ${file} has no line matching ${opens}`);
+  const indent = /^\s*/.exec(lines[start]!)![0];
+  const end = lines.findIndex((l, i) => i > start && l === `${indent}}`);
+  if (end < 0) throw new Error(`mutation scope: ${file}:${start + 1}: no closing brace at its indentation`);
+  return `${file}:${start + 1}-${end + 1}`;
+}
+
+/** Every model's driver (src/instruments/<model>/driver.ts). */
+function driverFiles(): string[] {
+  const dir = join(ROOT, 'src', 'instruments');
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(join(dir, e.name, 'driver.ts')))
+    .map((e) => `src/instruments/${e.name}/driver.ts`)
+    .sort();
+}
 
 /** Which module a mutant at `file:line` belongs to (first match), or undefined. */
 export function moduleOf(file: string, line: number): MutationModule | undefined {

@@ -9,6 +9,7 @@ describe('margins', () => {
     const bench = createFakeBench({ omaMinW: 20e-6 });
     const ctx = await runStep(bench, marginsStep, {
       driveMethod: 'screen',
+      rateMethod: 'screen',
       stepDb: 0.5,
       rateStep: 0.25e9,
       maxRate: 4e9,
@@ -29,7 +30,11 @@ describe('margins', () => {
 
   it('fails the limits when the link has no margin', async () => {
     const bench = createFakeBench({ omaMinW: 40e-6 });
-    const ctx = await runStep(bench, marginsStep, { driveMethod: 'screen', minRate: 2.5e9 });
+    const ctx = await runStep(bench, marginsStep, {
+      driveMethod: 'screen',
+      rateMethod: 'screen',
+      minRate: 2.5e9,
+    });
     // 48·s < 40 → s < 0.833 → 0.79 dB: fails at −1.0 dB, last pass −0.5 dB
     expect(ctx.get('drive_margin_db').value).toBeCloseTo(0.5, 9);
     expect(ctx.get('drive_margin_db').verdict).toBe('FAIL');
@@ -44,5 +49,19 @@ describe('margins', () => {
     expect(ctx.all('drive_worst_ber').map((m) => m.at.drive_db)).toEqual([-0.5, -1, -1.5, -2, -2.5, -3]);
     expect(ctx.get('drive_margin_db').value).toBeCloseTo(2.5, 9);
     expect(ctx.get('drive_margin_db').verdict).toBe('FAIL');
+  });
+
+  it('rate by fit: a lane with no line to fit (a cliff, then a constant BER) gives its last clean rate', async () => {
+    // the fake link is a cliff: clean up to 3.098 Gb/s, then 1e-6 at every rate (a floor: Q does not fall)
+    const bench = createFakeBench({ omaMinW: 20e-6 });
+    const ctx = await runStep(bench, marginsStep, { drive: false, rateStep: 0.25e9, maxRate: 4e9, minRate: 2.5e9 });
+    expect(ctx.get('rate_max_passing').value).toBe(3.0e9);
+    expect(ctx.get('rate_max_passing').verdict).toBe('PASS');
+    // the typical lane never passes rateMaxBer (1e-3): the walk goes on to maxRate
+    expect(ctx.all('rate_worst_ber').map((m) => m.at.rate)).toEqual([
+      2e9, 2.25e9, 2.5e9, 2.75e9, 3e9, 3.25e9, 3.5e9, 3.75e9, 4e9,
+    ]);
+    expect(ctx.all('rate_worst_ber').at(-1)!.value).toBeCloseTo(1e-6, 12);
+    expect(bench.model.rate).toBe(2e9);
   });
 });
