@@ -24,8 +24,10 @@ const LAYER: Record<string, number> = {
   store: 4,
   report: 4,
   orchestrator: 5,
+  fleet: 5,
   steps: 6,
   server: 6,
+  hub: 6,
   app: 7,
   cli: 8,
 };

@@ -383,15 +383,15 @@ export async function startHub(o: HubOptions): Promise<Hub> {
       }
     }, 500),
   );
-  let reaping = false;
-  const reap = async () => {
-    if (reaping) return 0;
-    reaping = true;
-    try {
-      return (await reapLapsed(pool)).length;
-    } finally {
-      reaping = false;
-    }
+  // one pass at a time; a caller arriving during a pass gets that pass's result once it committed
+  let reaping: Promise<number> | null = null;
+  const reap = (): Promise<number> => {
+    reaping ??= reapLapsed(pool)
+      .then((jobs) => jobs.length)
+      .finally(() => {
+        reaping = null;
+      });
+    return reaping;
   };
   timers.push(setInterval(() => void reap().catch(() => undefined), o.reapEveryMs ?? 1000));
 
