@@ -185,14 +185,26 @@ function fakeSwitch(log: string[]): OpticalSwitch {
       log.push(`route ${routes.map((r) => `${r.channel}->${r.port}`).join(' ')}`);
     },
     routes: async (channels: readonly number[]) => channels.map(() => 0),
-    identify: async () => ({ manufacturer: 'Keysight', model: 'N7734A', serial: 'S', firmware: '1' }),
+    identify: async () => ({
+      manufacturer: 'Keysight',
+      model: 'N7734A',
+      serial: 'S',
+      firmware: '1',
+      raw: 'Keysight,N7734A,S,1',
+    }),
     selfTest: async () => 0,
     clearErrors: async () => [],
     safeState: async () => 'all channels disconnected',
   };
 }
 
-const DETECTOR_ID: Identity = { manufacturer: 'Anritsu', model: 'MP1900A', serial: '7', firmware: '2' };
+const DETECTOR_ID: Identity = {
+  manufacturer: 'Anritsu',
+  model: 'MP1900A',
+  serial: '7',
+  firmware: '2',
+  raw: 'ANRITSU,MP1900A,7,2',
+};
 
 /** A 4-input detector that records what it is asked; `running` is what gateRunning answers. */
 function fakeDetector(log: string[], running: { value: boolean }): ErrorDetector {
@@ -322,7 +334,13 @@ function recordingClock(log: string[]): InstrumentClock {
   };
 }
 
-const METER_ID: Identity = { manufacturer: 'Thorlabs', model: 'PM100D', serial: 'M', firmware: '3' };
+const METER_ID: Identity = {
+  manufacturer: 'Thorlabs',
+  model: 'PM100D',
+  serial: 'M',
+  firmware: '3',
+  raw: 'Thorlabs,PM100D,M,3',
+};
 
 function switchedMeter(log: string[], settleMs: number) {
   let reading = 0;
