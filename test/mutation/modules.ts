@@ -87,7 +87,11 @@ export const MODULES: readonly MutationModule[] = [
     name: 'batching',
     what: 'lanes in batches through a switch: the switching section, the detector and the meter behind it',
     mutate: ['src/station/switching.ts', 'src/station/switched-detector.ts', 'src/station/switched-power-monitor.ts'],
-    tests: ['test/station/switching.test.ts', 'test/station/schema.test.ts'],
+    tests: [
+      'test/station/switching.test.ts',
+      'test/station/schema.test.ts',
+      'test/station/switched-composites.test.ts',
+    ],
   },
 ];
 
