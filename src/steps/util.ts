@@ -22,6 +22,8 @@ export const SHARED = {
   energy: 'steps.energy',
   /** WaterfallResult from the latest waterfall step. */
   waterfall: 'steps.waterfall',
+  /** BurnInResult from the latest burn-in step. */
+  burnIn: 'steps.burnIn',
   /** True once the operating point has been applied to the light source in this run. */
   driveApplied: 'steps.driveApplied',
 } as const;
