@@ -215,7 +215,7 @@ export const burnInStep: StepDefinition<BurnInParams> = {
   ],
   async run(ctx, params) {
     const r = await runBurnIn(ctx, params);
-    ctx.shared.set('steps.burnIn', r);
+    ctx.shared.set(SHARED.burnIn, r);
   },
 };
 

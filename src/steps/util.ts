@@ -27,6 +27,8 @@ export const SHARED = {
   bathtub: 'steps.bathtub',
   /** OpenShortResult from the open-short step. */
   openShort: 'steps.openShort',
+  /** BurnInResult from the latest burn-in step. */
+  burnIn: 'steps.burnIn',
   /** True once the operating point has been applied to the light source in this run. */
   driveApplied: 'steps.driveApplied',
 } as const;

@@ -91,7 +91,7 @@ export class BenchLink {
   sync(): LinkModel {
     const now = this.clock.now();
     if (now > this.agedToS) {
-      this.model.advance(now - this.agedToS);
+      if (this.profile.defects.ageWithClock) this.model.advance(now - this.agedToS);
       this.agedToS = now;
     }
     const t = this.deviceTemperature(now);

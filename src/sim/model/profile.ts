@@ -179,6 +179,11 @@ export const linkProfileSchema = z
       currentExponent: nonneg().default(2),
       /** The current alpha is quoted at, A; default the operating point's mean current (bias + modulation/2). */
       agingRefCurrentA: pos().optional(),
+      /**
+       * The simulated bench ages the DUT by its instrument clock (src/sim/instruments/link.ts). Off for a bench whose
+       * clock runs so fast that the controller's own overhead would age the DUT by months in one qualification.
+       */
+      ageWithClock: z.boolean().default(true),
       /** Sudden-death rate per lane per effective hour. */
       suddenDeathPerHour: nonneg().default(1e-8),
     }),
