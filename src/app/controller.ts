@@ -76,7 +76,13 @@ export class AppController implements BenchController {
       .sort()) {
       try {
         const s = loadSequenceFor(this.ctx, join(this.sequenceDir, f));
-        out.push({ name: s.name, file: f, description: s.description, steps: countSteps(s.steps) });
+        out.push({
+          name: s.name,
+          file: f,
+          description: s.description,
+          steps: countSteps(s.steps),
+          dutRequired: s.dutRequired,
+        });
       } catch {
         // a sequence that does not load is not offered
       }

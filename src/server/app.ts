@@ -230,6 +230,7 @@ export async function createServer(opts: ServerOptions): Promise<BenchServer> {
                 file: { type: 'string' },
                 description: { type: 'string' },
                 steps: { type: 'integer' },
+                dutRequired: { type: 'boolean' },
               },
               required: ['name', 'file', 'steps'],
             },

@@ -35,6 +35,8 @@ export interface SequenceView {
   file: string;
   description?: string;
   steps: number;
+  /** False when the sequence runs without a DUT serial. */
+  dutRequired?: boolean;
 }
 
 export interface RunFilter {

@@ -155,3 +155,21 @@ describe('cpobench report --format pdf', () => {
     expect(bare.stderr).toContain('--format pdf needs --out FILE');
   }, 150_000);
 });
+
+describe('a sequence written for another array', () => {
+  it('is refused on this station, naming the lane counts (exit 2, nothing run)', async () => {
+    const r = await cpobench(['run', 'lightbundle-512g-qual', '--sim', 'mosaic-800g', '--db', join(dir, 'other.db')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      "lightbundle-512g-qual.yaml:5:8 lanes: a sequence for this station's 400 lanes (it is written for 320)",
+    );
+  });
+
+  it('a run without --dut says it is stored as UNSPECIFIED', async () => {
+    const r = await cpobench(['run', 'smoke', '--sim', 'mosaic-800g', '--db', join(dir, 'other.db')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      'warning: no --dut: the run is stored with DUT UNSPECIFIED; give the serial with --dut SN',
+    );
+  });
+});

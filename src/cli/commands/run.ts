@@ -23,7 +23,7 @@ import {
 import { progressDisplay, type RunDisplay, type TerminalResponder, terminalResponder } from './run-terminal.ts';
 
 interface RunOptions extends BenchCliOptions {
-  dut: string;
+  dut?: string;
   operator: string;
   json?: string;
   junit?: string;
@@ -48,7 +48,7 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
         'sequence file, or the name of a shipped one (smoke, mosaic-800g-qual, lightbundle-512g-qual)',
       ),
   )
-    .option('--dut <serial>', 'DUT serial number', 'UNSPECIFIED')
+    .option('--dut <serial>', 'DUT serial number (a run without one is stored as UNSPECIFIED, with a warning)')
     .option('--operator <name>', 'operator name', process.env.USER ?? 'operator')
     .option('--json <file>', 'write the run record as JSON')
     .option('--junit <file>', 'write JUnit XML: one testcase per step')
@@ -68,7 +68,10 @@ function runLabels(opts: RunOptions): { dut: string; operator: string } {
     if (!r.ok) throw new CliError(`${option}: ${r.message}`);
     return r.value;
   };
-  return { dut: label('dut', '--dut', opts.dut), operator: label('operator', '--operator', opts.operator) };
+  return {
+    dut: label('dut', '--dut', opts.dut ?? 'UNSPECIFIED'),
+    operator: label('operator', '--operator', opts.operator),
+  };
 }
 
 export async function runCommand(sequenceArg: string, opts: RunOptions): Promise<number> {
@@ -114,6 +117,9 @@ export async function runCommand(sequenceArg: string, opts: RunOptions): Promise
       });
     }
     display.say(`run ${handle.id}: ${seq.name} on ${ctx.stationConfig.name}, DUT ${who.dut}\n`);
+    if (opts.dut === undefined && seq.dutRequired) {
+      display.say(`warning: no --dut: the run is stored with DUT ${who.dut}; give the serial with --dut SN\n`);
+    }
     if (ctx.sim) {
       display.say(
         `simulated bench ${ctx.sim.profile.name}: seed ${ctx.sim.seed}, instrument clock ${ctx.sim.timeScale}x real time\n`,
