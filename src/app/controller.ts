@@ -9,6 +9,7 @@ import type {
   BenchController,
   BenchSnapshot,
   ExportedRun,
+  ExportFormat,
   InstrumentView,
   RunFilter,
   SequenceView,
@@ -164,7 +165,7 @@ export class AppController implements BenchController {
     }
   }
 
-  exportRun(id: string, format: 'json' | 'csv' | 'junit' | 'html'): ExportedRun | undefined {
+  exportRun(id: string, format: ExportFormat): ExportedRun | undefined {
     const rec = this.getRun(id);
     if (!rec || !isReportFormat(format)) return undefined;
     const r = renderReport(rec, format);

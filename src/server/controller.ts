@@ -46,7 +46,7 @@ export interface RunFilter {
   limit?: number;
 }
 
-export type ExportFormat = 'json' | 'csv' | 'junit' | 'html';
+export type ExportFormat = 'json' | 'csv' | 'junit' | 'html' | 'parquet';
 
 export interface ExportedRun {
   contentType: string;
