@@ -9,6 +9,7 @@ import type {
   BenchController,
   BenchSnapshot,
   ExportedRun,
+  ExportFormat,
   InstrumentView,
   RunFilter,
   SequenceView,
@@ -76,7 +77,13 @@ export class AppController implements BenchController {
       .sort()) {
       try {
         const s = loadSequenceFor(this.ctx, join(this.sequenceDir, f));
-        out.push({ name: s.name, file: f, description: s.description, steps: countSteps(s.steps) });
+        out.push({
+          name: s.name,
+          file: f,
+          description: s.description,
+          steps: countSteps(s.steps),
+          dutRequired: s.dutRequired,
+        });
       } catch {
         // a sequence that does not load is not offered
       }
@@ -158,7 +165,7 @@ export class AppController implements BenchController {
     }
   }
 
-  exportRun(id: string, format: 'json' | 'csv' | 'junit' | 'html'): ExportedRun | undefined {
+  exportRun(id: string, format: ExportFormat): ExportedRun | undefined {
     const rec = this.getRun(id);
     if (!rec || !isReportFormat(format)) return undefined;
     const r = renderReport(rec, format);

@@ -72,6 +72,10 @@ export interface LoadedSequence {
   hash: string;
   steps: SequenceStep[];
   watch: Watch[];
+  /** The physical lane count of the arrays the sequence is written for, when it says; else any station. */
+  lanes?: number;
+  /** False when the sequence may run without a DUT serial (a bench check); true by default. */
+  dutRequired: boolean;
 }
 
 /** What the station allows, for the checks a sequence file alone cannot make. */
@@ -271,9 +275,19 @@ export function parseSequence(
       description: z.string().default(''),
       steps: z.array(stepSchema).min(1),
       watch: z.array(watchSchema).default([]),
+      lanes: z.number().int().positive().optional(),
+      dutRequired: z.boolean().default(true),
     })
     .strict()
     .superRefine((seq, issues) => {
+      // a sequence written for another array is not offered on this station (and refused if named)
+      if (seq.lanes !== undefined && ctx.laneCount !== undefined && seq.lanes !== ctx.laneCount) {
+        issues.addIssue({
+          code: 'custom',
+          path: ['lanes'],
+          message: `a sequence for this station's ${ctx.laneCount} lanes (it is written for ${seq.lanes})`,
+        });
+      }
       const ids = new Set<string>();
       const check = (steps: RawStep[], base: (string | number)[]) => {
         steps.forEach((step, i) => {
@@ -331,6 +345,8 @@ export function parseSequence(
     hash: createHash('sha256').update(text).digest('hex').slice(0, 16),
     steps: raw.steps.map(build),
     watch: raw.watch,
+    ...(raw.lanes !== undefined ? { lanes: raw.lanes } : {}),
+    dutRequired: raw.dutRequired,
   };
 }
 

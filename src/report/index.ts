@@ -1,16 +1,17 @@
-/** Report writers for a stored run: JSON record, CSV tables, JUnit XML, self-contained HTML. */
+/** Report writers for a stored run: JSON record, CSV tables, JUnit XML, self-contained HTML, Parquet. */
 import type { RunRecord } from '../core/record.ts';
 import { renderCsv } from './csv.ts';
 import { renderHtml } from './html.ts';
 import { type JsonReportOptions, renderJson } from './json.ts';
 import { renderJunit } from './junit.ts';
+import { renderParquet } from './parquet.ts';
 
 export { csvTables, renderCsv, renderTidyCsv, TIDY_CSV_FILE, writeCsvDir } from './csv.ts';
 export { renderHtml } from './html.ts';
 export { type JsonRecord, type JsonReportOptions, renderJson, toJsonRecord } from './json.ts';
 export { describeFailure, renderJunit } from './junit.ts';
 
-export const REPORT_FORMATS = ['json', 'csv', 'junit', 'html'] as const;
+export const REPORT_FORMATS = ['json', 'csv', 'junit', 'html', 'parquet'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 export function isReportFormat(s: string): s is ReportFormat {
@@ -20,7 +21,7 @@ export function isReportFormat(s: string): s is ReportFormat {
 export interface RenderedReport {
   contentType: string;
   extension: string;
-  body: string;
+  body: string | Buffer;
 }
 
 /** One document per format (CSV: the tidy long table, see renderCsv; use writeCsvDir for a directory). */
@@ -34,5 +35,7 @@ export function renderReport(record: RunRecord, format: ReportFormat, opts: Json
       return { contentType: 'application/xml; charset=utf-8', extension: 'xml', body: renderJunit(record) };
     case 'html':
       return { contentType: 'text/html; charset=utf-8', extension: 'html', body: renderHtml(record) };
+    case 'parquet':
+      return { contentType: 'application/vnd.apache.parquet', extension: 'parquet', body: renderParquet(record) };
   }
 }

@@ -230,6 +230,7 @@ export async function createServer(opts: ServerOptions): Promise<BenchServer> {
                 file: { type: 'string' },
                 description: { type: 'string' },
                 steps: { type: 'integer' },
+                dutRequired: { type: 'boolean' },
               },
               required: ['name', 'file', 'steps'],
             },
@@ -280,7 +281,7 @@ export async function createServer(opts: ServerOptions): Promise<BenchServer> {
         params: runIdParam,
         querystring: {
           type: 'object',
-          properties: { format: { type: 'string', enum: ['json', 'csv', 'junit', 'html'] } },
+          properties: { format: { type: 'string', enum: ['json', 'csv', 'junit', 'html', 'parquet'] } },
           required: ['format'],
         },
         response: { ...errors },

@@ -35,6 +35,8 @@ export interface SequenceView {
   file: string;
   description?: string;
   steps: number;
+  /** False when the sequence runs without a DUT serial. */
+  dutRequired?: boolean;
 }
 
 export interface RunFilter {
@@ -44,7 +46,7 @@ export interface RunFilter {
   limit?: number;
 }
 
-export type ExportFormat = 'json' | 'csv' | 'junit' | 'html';
+export type ExportFormat = 'json' | 'csv' | 'junit' | 'html' | 'parquet';
 
 export interface ExportedRun {
   contentType: string;

@@ -71,6 +71,17 @@ describe('GET /api/openapi.json', () => {
   });
 });
 
+describe('GET /api/sequences', () => {
+  it('offers only the sequences this station can run: no LightBundle qualification on a MOSAIC bench', async () => {
+    const seqs = (await (await fetch(`${srv.url}/api/sequences`)).json()) as { name: string; dutRequired: boolean }[];
+    const names = seqs.map((s) => s.name);
+    expect(names).toContain('mosaic-800g-qual');
+    expect(names).toContain('smoke');
+    expect(names).not.toContain('lightbundle-512g-qual');
+    expect(seqs.find((s) => s.name === 'mosaic-800g-qual')?.dutRequired).toBe(true);
+  });
+});
+
 describe('the Python client', () => {
   it('starts a run, follows its events to the end, fetches the record and the tidy CSV, twice', async () => {
     const script = `

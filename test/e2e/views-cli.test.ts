@@ -154,4 +154,53 @@ describe('cpobench report --format pdf', () => {
     expect(bare.code).toBe(2);
     expect(bare.stderr).toContain('--format pdf needs --out FILE');
   }, 150_000);
+
+  it('--format parquet is the tidy table, typed, read back by another Parquet implementation', async () => {
+    const out = join(dir, 'pass.parquet');
+    const id = runIdFrom(pass.stderr);
+    const r = await cpobench(['report', id, '--db', db, '--format', 'parquet', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const csv = csvRows(readFileSync(join(dir, 'csv', 'measurements.csv'), 'utf8'));
+    // @dsnp/parquetjs: a separate implementation of the format, not the writer's companion reader
+    const { ParquetReader } = await import('@dsnp/parquetjs');
+    const reader = await ParquetReader.openFile(out);
+    const fields = Object.keys(reader.getSchema().fields);
+    expect(fields).toEqual(csv[0]);
+    expect(Number(reader.getRowCount())).toBe(csv.length - 1);
+    const cursor = reader.getCursor();
+    const rows: Record<string, unknown>[] = [];
+    for (let row = await cursor.next(); row; row = await cursor.next()) rows.push(row as Record<string, unknown>);
+    await reader.close();
+    const p85 = rows.filter((x) => x.step === 't-li' && x.measurement === 'p_op_dbm' && x.temperature === 85);
+    expect(p85).toHaveLength(400);
+    expect(typeof p85[0]!.value).toBe('number');
+    expect(p85[0]!.lane).toBe(1);
+    // the same values as the CSV, row for row
+    const col = (n: string) => csv[0]!.indexOf(n);
+    const i = csv.findIndex(
+      (x) => x[col('step')] === 't-li' && x[col('measurement')] === 'p_op_dbm' && x[col('temperature')] === '85',
+    );
+    expect(Number(csv[i]![col('value')])).toBe(p85[0]!.value);
+    const epb = rows.find((x) => x.measurement === 'energy_per_bit')!;
+    expect(epb.lane).toBeNull(); // a scalar has no lane: null in the file
+    expect(epb.unit).toBe('pJ/bit');
+  }, 150_000);
+});
+
+describe('a sequence written for another array', () => {
+  it('is refused on this station, naming the lane counts (exit 2, nothing run)', async () => {
+    const r = await cpobench(['run', 'lightbundle-512g-qual', '--sim', 'mosaic-800g', '--db', join(dir, 'other.db')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      "lightbundle-512g-qual.yaml:5:8 lanes: a sequence for this station's 400 lanes (it is written for 320)",
+    );
+  });
+
+  it('a run without --dut says it is stored as UNSPECIFIED', async () => {
+    const r = await cpobench(['run', 'smoke', '--sim', 'mosaic-800g', '--db', join(dir, 'other.db')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      'warning: no --dut: the run is stored with DUT UNSPECIFIED; give the serial with --dut SN',
+    );
+  });
 });

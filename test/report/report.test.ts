@@ -275,7 +275,7 @@ describe('HTML report', () => {
 
 describe('renderReport', () => {
   it('renders every format with a content type', () => {
-    expect(JSON.parse(renderReport(rec, 'json').body).id).toBe(rec.id);
+    expect(JSON.parse(String(renderReport(rec, 'json').body)).id).toBe(rec.id);
     expect(renderReport(rec, 'junit').contentType).toContain('xml');
     expect(renderReport(rec, 'html').body).toContain('<svg');
     expect(renderReport(rec, 'csv').body).toMatch(/^run,step_index,step,step_name,measurement,/);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { isReportFormat, REPORT_FORMATS, renderReport } from '../../report/index.ts';
+import { isReportFormat, REPORT_FORMATS, renderHtml, renderReport } from '../../report/index.ts';
 import { htmlToPdf } from '../../report/pdf.ts';
 import { isUnknownRun } from '../../store/index.ts';
 import { CliError, describeError, EXIT, openStoreOrFail, writeOutput } from './common.ts';
@@ -17,13 +17,14 @@ export function registerReport(program: Command, setExit: (code: number) => void
       const pdf = o.format === 'pdf';
       if (!isReportFormat(o.format) && !pdf)
         throw new CliError(`--format must be one of ${[...REPORT_FORMATS, 'pdf'].join(', ')}, got "${o.format}"`);
-      if (pdf && !o.out) throw new CliError('--format pdf needs --out FILE (a PDF is not written to a terminal)');
+      if ((pdf || o.format === 'parquet') && !o.out)
+        throw new CliError(`--format ${o.format} needs --out FILE (a binary file is not written to a terminal)`);
       const store = openStoreOrFail(o.db);
       try {
         const rec = store.getRun(runId);
         // the PDF is the HTML report as headless Chromium prints it
         const r = pdf
-          ? { body: await htmlToPdf(renderReport(rec, 'html').body) }
+          ? { body: await htmlToPdf(renderHtml(rec)) }
           : renderReport(rec, o.format as Exclude<typeof o.format, 'pdf'> & Parameters<typeof renderReport>[1]);
         if (o.out) {
           writeOutput(o.out, r.body);

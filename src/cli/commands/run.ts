@@ -37,7 +37,7 @@ export interface RunOutputOptions {
 }
 
 interface RunOptions extends BenchCliOptions, RunOutputOptions {
-  dut: string;
+  dut?: string;
   operator: string;
 }
 
@@ -55,7 +55,7 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
         'sequence file, or the name of a shipped one (smoke, mosaic-800g-qual, lightbundle-512g-qual)',
       ),
   )
-    .option('--dut <serial>', 'DUT serial number', 'UNSPECIFIED')
+    .option('--dut <serial>', 'DUT serial number (a run without one is stored as UNSPECIFIED, with a warning)')
     .option('--operator <name>', 'operator name', process.env.USER ?? 'operator')
     .option('--json <file>', 'write the run record as JSON')
     .option('--junit <file>', 'write JUnit XML: one testcase per step')
@@ -75,7 +75,10 @@ function runLabels(opts: RunOptions): { dut: string; operator: string } {
     if (!r.ok) throw new CliError(`${option}: ${r.message}`);
     return r.value;
   };
-  return { dut: label('dut', '--dut', opts.dut), operator: label('operator', '--operator', opts.operator) };
+  return {
+    dut: label('dut', '--dut', opts.dut ?? 'UNSPECIFIED'),
+    operator: label('operator', '--operator', opts.operator),
+  };
 }
 
 export async function runCommand(sequenceArg: string, opts: RunOptions): Promise<number> {
@@ -93,6 +96,9 @@ export async function runCommand(sequenceArg: string, opts: RunOptions): Promise
     return await superviseRun(ctx, seq, opts, table, () => startSequenceRun(ctx, seq, who), {
       dut: who.dut,
       verb: 'run',
+      ...(opts.dut === undefined && seq.dutRequired
+        ? { warning: `no --dut: the run is stored with DUT ${who.dut}; give the serial with --dut SN` }
+        : {}),
     });
   } catch (err) {
     throw new CliError(describeError(err));
@@ -129,7 +135,7 @@ export async function superviseRun(
   opts: RunOutputOptions,
   table: { match?: string; answer: Answer }[] | undefined,
   start: () => RunHandle,
-  label: { dut: string; verb: string },
+  label: { dut: string; verb: string; warning?: string },
 ): Promise<number> {
   const display = progressDisplay(
     ctx.bus,
@@ -148,6 +154,7 @@ export async function superviseRun(
     });
   }
   display.say(`${label.verb} ${handle.id}: ${seq.name} on ${ctx.stationConfig.name}, DUT ${label.dut}\n`);
+  if (label.warning) display.say(`warning: ${label.warning}\n`);
   if (ctx.sim) {
     display.say(
       `simulated bench ${ctx.sim.profile.name}: seed ${ctx.sim.seed}, instrument clock ${ctx.sim.timeScale}x real time\n`,
