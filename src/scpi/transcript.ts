@@ -18,7 +18,7 @@ export class TranscriptRing {
     this.items[this.next] = entry;
     this.next = (this.next + 1) % this.capacity;
     if (this.count < this.capacity) this.count++;
-    // Stryker disable next-line EqualityOperator: `>=` only loops over an empty set
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: true and `>=` only loop over an empty set
     if (this.listeners.size > 0) for (const l of this.listeners) l(entry);
   }
 
