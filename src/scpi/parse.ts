@@ -82,8 +82,8 @@ export function quoteString(s: string): string {
 
 /** Parses a `SYST:ERR?` reply: `-222,"Data out of range"`. */
 export function parseErrorEntry(text: string): InstrumentErrorEntry {
-  // Stryker disable next-line Regex: `(.*)` with the s flag runs to the end anyway, so `$` changes nothing
-  const m = /^\s*([+-]?\d+)\s*,\s*(.*)$/s.exec(text);
+  // `(.*)` with the s flag runs to the end: no `$` needed
+  const m = /^\s*([+-]?\d+)\s*,\s*(.*)/s.exec(text);
   if (!m) throw new ParseError(`SYST:ERR? reply "${preview(text)}" is not <code>,"<message>"`);
   return { code: Number(m[1]), message: parseString(m[2]!) };
 }
