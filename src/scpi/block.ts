@@ -5,8 +5,11 @@ export function encodeBlock(payload: Buffer | Uint8Array): Buffer {
   const len = String(payload.length);
   if (len.length > 9) throw new ParseError(`block of ${payload.length} bytes is too long for a definite-length header`);
   return Buffer.concat([
-    // Stryker disable next-line StringLiteral: the header is ASCII (# and digits), the same bytes in Buffer's default UTF-8
-    Buffer.from(`#${len.length}${len}`, 'latin1'),
+    Buffer.from(
+      `#${len.length}${len}`,
+      // Stryker disable next-line StringLiteral: the header is ASCII (# and digits), the same bytes in Buffer's default UTF-8
+      'latin1',
+    ),
     Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
   ]);
 }

@@ -42,7 +42,7 @@ export function parseChannelList(text: string, maxChannels = 100_000): number[] 
     if (!r) throw new ParseError(`channel list item "${item}" is not N or N:M`);
     const a = Number(r[1]);
     const b = r[2] === undefined ? a : Number(r[2]);
-    // Stryker disable next-line EqualityOperator: for a == b either step gives the one channel a
+    // Stryker disable next-line EqualityOperator: for a == b either step gives the one channel a (`<` is caught)
     const step = b >= a ? 1 : -1;
     if (out.length + Math.abs(b - a) + 1 > maxChannels) {
       throw new ParseError(`channel list "${text.slice(0, 40)}" selects more than ${maxChannels} channels`);

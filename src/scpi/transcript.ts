@@ -18,8 +18,7 @@ export class TranscriptRing {
     this.items[this.next] = entry;
     this.next = (this.next + 1) % this.capacity;
     if (this.count < this.capacity) this.count++;
-    // Stryker disable next-line EqualityOperator: `>=` only loops over an empty set
-    if (this.listeners.size > 0) for (const l of this.listeners) l(entry);
+    for (const l of this.listeners) l(entry);
   }
 
   /** Subscribes to new entries (a run record appends them to its store); returns unsubscribe. */

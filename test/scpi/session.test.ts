@@ -112,17 +112,20 @@ describe('ScpiSession against a simulated instrument over TCP', () => {
     });
     cleanups.push(() => peer.close());
     const s = await tcpSession(peer.port, { timeoutMs: 50, lateReplyGraceMs: 10 });
+    const discards: [number, string][] = [];
+    s.transport.on('discard', (bytes, why) => discards.push([bytes, why]));
     await expect(s.query('SLOW?')).rejects.toBeInstanceOf(TimeoutError);
     await new Promise((r) => setTimeout(r, 200));
     expect(await s.query('FAST?')).toBe('fresh');
     // it came after the grace: no longer counted as the owed reply, it went as unsolicited input
-    expect(s.transcript.entries().map((e) => e.text)).toEqual([
-      'SLOW?',
-      'timeout after 50 ms',
-      'discarded 5 bytes of unsolicited input',
-      'FAST?',
-      'fresh',
+    expect(s.transcript.entries().map((e) => [e.dir, e.text])).toEqual([
+      ['tx', 'SLOW?'],
+      ['err', 'timeout after 50 ms'],
+      ['err', 'discarded 5 bytes of unsolicited input'],
+      ['tx', 'FAST?'],
+      ['rx', 'fresh'],
     ]);
+    expect(discards).toEqual([[5, 'unsolicited input before a command']]);
   });
 
   it('cancels a query with an AbortSignal, queued ones without sending them', async () => {

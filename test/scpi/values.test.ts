@@ -68,6 +68,7 @@ describe('value types of a table line', () => {
     expect(int.write(42)).toBe('42');
     expect(int.parse(param('7'))).toBe(7);
     expect(bool.write(false)).toBe('OFF');
+    expect(bool.write(true)).toBe('ON');
     expect(bool.parse(param('ON'))).toBe(true);
     expect(bool.reply(true)).toBe(true);
     expect(str.read('"a ""b"""')).toBe('a "b"');
@@ -128,6 +129,9 @@ describe('table lines', () => {
     expect(() => withSuffix(att, 1.5)).toThrow('INP#:ATT: expected a suffix >= 1 for each #, got 1.5');
     expect(() => withSuffix(route, 2)).toThrow('ROUT#:CHAN#: expected a suffix >= 1 for each #, got 2');
     expect(withSuffix(route, 2, 3).send).toBe('ROUT2:CHAN3');
+    expect(() => withSuffix(route, 2, 3, 4)).toThrow('ROUT#:CHAN#: 3 suffixes for 2 # in the header');
+    const three = control('A#:B#:C#', int, 'three', { send: 'A#:B#:C#' });
+    expect(() => withSuffix(three, 1, 2)).toThrow('A#:B#:C#: expected a suffix >= 1 for each #, got 1, 2');
   });
 });
 
@@ -183,6 +187,7 @@ describe('parsing helpers', () => {
 
   it('a lone quote is not a quoted string; bytes are previewed as latin1', () => {
     expect(parseString('"')).toBe('"');
+    expect(parseString('xyx')).toBe('xyx'); // begins and ends alike, but not with a quote
     expect(preview(Buffer.from([0xe9, 0x41]))).toBe('\\xe9A');
   });
 
