@@ -15,6 +15,7 @@ const SRC = new URL('../src', import.meta.url).pathname;
 const LAYER: Record<string, number> = {
   core: 0,
   config: 0,
+  shared: 1,
   transport: 1,
   scpi: 2,
   instruments: 3,

@@ -3,7 +3,7 @@
  * coordinates it ran at and its verdict at each ("L-I check @ 25 °C, 45 °C, 65 °C, 85 °C").
  */
 import type { StepRecord, Verdict } from '../core/record.ts';
-import { worst } from '../orchestrator/limits.ts';
+import { worst } from '../core/verdict.ts';
 import { coordLabel } from '../shared/coordinates.js';
 
 export interface StepGroup {

@@ -1,6 +1,6 @@
 /** Types of fold.js (a plain ES module the browser dashboard imports as-is). */
 import type { BenchEvent } from '../core/record.ts';
-import type { BenchSnapshot, InstrumentView, LanesFrame } from '../server/controller.ts';
+import type { BenchSnapshot, InstrumentView, LanesFrame } from './snapshot.ts';
 
 export interface FoldOptions {
   station?: string;

@@ -43,7 +43,7 @@ export const MODULES: readonly MutationModule[] = [
   {
     name: 'limits',
     what: 'verdicts and limits (src/orchestrator/limits.ts)',
-    mutate: ['src/orchestrator/limits.ts'],
+    mutate: ['src/orchestrator/limits.ts', 'src/core/verdict.ts'],
     tests: ['test/orchestrator/**/*.test.ts', 'test/steps/**/*.test.ts'],
   },
   {
