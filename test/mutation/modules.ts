@@ -68,11 +68,12 @@ export const MODULES: readonly MutationModule[] = [
   },
   {
     name: 'store-recovery',
-    what: 'store open (WAL), markInterrupted (src/store/sqlite-store.ts) and the owner identity (src/core/owner.ts)',
+    what: "the store's constructor (open, WAL, pragmas), markInterrupted (src/store/sqlite-store.ts) and the owner identity (src/core/owner.ts)",
     mutate: [
-      'src/store/sqlite-store.ts:217-231',
-      'src/store/sqlite-store.ts:241-241',
-      'src/store/sqlite-store.ts:815-848',
+      // the store's constructor (open, read-only checks, WAL, pragmas, migrations, marking on open) and
+      // markInterrupted, found by their opening lines so the ranges follow the code
+      span('src/store/sqlite-store.ts', /^ {2}constructor\(/),
+      span('src/store/sqlite-store.ts', /^ {2}markInterrupted\(\): string\[\] \{/),
       'src/core/owner.ts',
     ],
     tests: ['test/store/**/*.test.ts'],
@@ -80,7 +81,7 @@ export const MODULES: readonly MutationModule[] = [
   {
     name: 'ws-hub',
     what: "the WebSocket hub's ring and resume (publish, attach in src/server/ws-hub.ts)",
-    mutate: ['src/server/ws-hub.ts:103-170'],
+    mutate: [span('src/server/ws-hub.ts', /^ {2}publish\(/), span('src/server/ws-hub.ts', /^ {2}attach\(/)],
     tests: ['test/server/ws-hub.test.ts', 'test/server/ws.test.ts'],
   },
   {
