@@ -378,7 +378,10 @@ function renderCharts(run) {
   const epb = ms.findLast((x) => x.measurement.spec.name === 'energy_per_bit');
   if (epb && epb.measurement.value !== null) {
     const same = ms.filter((x) => x.step === epb.step && x.measurement.kind === 'scalar');
-    const rails = same.filter((x) => /^rail_.*_w$/.test(x.measurement.spec.name));
+    // each rail's power at full load (rail_<name>_w), not its idle power (rail_<name>_idle_w)
+    const rails = same.filter(
+      (x) => /^rail_.*_w$/.test(x.measurement.spec.name) && !/_idle_w$/.test(x.measurement.spec.name),
+    );
     const total =
       same.find((x) => x.measurement.spec.name === 'total_power_w')?.measurement.value ??
       rails.reduce((a, x) => a + (x.measurement.value ?? 0), 0);

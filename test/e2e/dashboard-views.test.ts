@@ -172,7 +172,7 @@ describe('the dashboard as a person sees it', () => {
     const banner = tid('failure-banner');
     await expect(banner.isVisible()).resolves.toBe(true);
     const text = (await banner.textContent()) ?? '';
-    expect(text).toContain('4 failing, 0 marginal');
+    expect(text).toContain('5 failing, 0 marginal'); // open/short, lane map, crosstalk, remap ×2
     expect(text).toContain('Spare-lane remap and re-test: unrepaired_lanes = 18, limit ≤ 0');
     expect(text).toMatch(
       /Lane map \(walking-one\), all 320 lanes including spares: lane_map_ok on 81 lane\(s\) \(limit ≥ 1\)/,
