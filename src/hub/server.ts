@@ -399,17 +399,22 @@ export async function startHub(o: HubOptions): Promise<Hub> {
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : o.port;
   const host = o.host && o.host !== '0.0.0.0' ? o.host : '127.0.0.1';
+  let closing: Promise<void> | undefined;
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     adminToken,
     pool,
     reap,
-    async close() {
-      for (const t of timers) clearInterval(t);
-      for (const ws of clients) ws.terminate();
-      wss.close();
-      await app.close();
-      await pool.end();
+    close() {
+      // once: a second close (a test's finally, a signal during shutdown) waits for the first
+      closing ??= (async () => {
+        for (const t of timers) clearInterval(t);
+        for (const ws of clients) ws.terminate();
+        wss.close();
+        await app.close();
+        await pool.end();
+      })();
+      return closing;
     },
   };
 }
