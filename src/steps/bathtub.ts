@@ -21,7 +21,7 @@ import { fitQLine } from '../core/q-line.ts';
 import { PATTERNS, type Pattern } from '../instruments/capabilities.ts';
 import type { StepContext, StepDefinition } from '../orchestrator/step.ts';
 import { countErrors } from './ber.ts';
-import { callOpts, ensureOperatingDrive, finite, median, SHARED, selectLanes } from './util.ts';
+import { callOpts, ensureOperatingDrive, finite, measureCountedBer, median, SHARED, selectLanes } from './util.ts';
 
 export const bathtubParams = z.strictObject({
   lanes: z.union([z.enum(['active', 'all']), z.array(z.number().int().min(1))]).default('active'),
@@ -235,19 +235,14 @@ export const bathtubStep: StepDefinition<BathtubParams> = {
     const r = await runBathtub(ctx, p);
     ctx.shared.set(SHARED.bathtub, r);
     const lanes = r.lanes.map((l) => l.lane);
-    for (const t of [...new Set(r.thresholds)].sort((a, b) => a - b)) {
-      ctx.measure(
-        'bathtub_ber',
-        {
-          lanes,
-          values: r.lanes.map((l) => {
-            const pt = l.points.find((q) => q.t === t);
-            return pt ? pt.errors / Math.max(1, pt.bits) : null;
-          }),
-        },
-        { threshold: t },
-      );
-    }
+    measureCountedBer(
+      ctx,
+      'bathtub_ber',
+      r.lanes,
+      (q) => q.t,
+      r.thresholds,
+      (t) => ({ threshold: t }),
+    );
     // fitted lanes and floors are judged (a floor has no value, so it fails); "better than" lanes apart
     const judged = r.lanes.filter((l) => l.fit.status !== 'better-than');
     const judgedLanes = judged.map((l) => l.lane);

@@ -187,3 +187,31 @@ export function interpolate(xs: readonly number[], ys: readonly number[], x: num
   }
   return ys[ys.length - 1];
 }
+
+/**
+ * The BER counted at each level of a sweep (waterfall levels, bathtub thresholds), one lane measurement per level
+ * at its coordinate: each lane's errors/bits there, null where the lane has no point at that level.
+ */
+export function measureCountedBer<P extends { bits: number; errors: number }>(
+  ctx: StepContext,
+  name: string,
+  lanes: readonly { lane: number; points: readonly P[] }[],
+  levelOf: (p: P) => number,
+  levels: readonly number[],
+  coordinate: (level: number) => Record<string, number>,
+): void {
+  const laneNumbers = lanes.map((l) => l.lane);
+  for (const level of [...new Set(levels)].sort((a, b) => a - b)) {
+    ctx.measure(
+      name,
+      {
+        lanes: laneNumbers,
+        values: lanes.map((l) => {
+          const pt = l.points.find((q) => levelOf(q) === level);
+          return pt ? pt.errors / Math.max(1, pt.bits) : null;
+        }),
+      },
+      coordinate(level),
+    );
+  }
+}

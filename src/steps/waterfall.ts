@@ -18,7 +18,16 @@ import { fitWaterfall, type WaterfallFit, type WaterfallPoint } from '../core/wa
 import { PATTERNS, type Pattern } from '../instruments/capabilities.ts';
 import type { StepContext, StepDefinition } from '../orchestrator/step.ts';
 import { countErrors } from './ber.ts';
-import { callOpts, ensureOperatingDrive, finite, median, restoreDrive, SHARED, selectLanes } from './util.ts';
+import {
+  callOpts,
+  ensureOperatingDrive,
+  finite,
+  measureCountedBer,
+  median,
+  restoreDrive,
+  SHARED,
+  selectLanes,
+} from './util.ts';
 
 export const waterfallParams = z.strictObject({
   /**
@@ -248,19 +257,14 @@ export const waterfallStep: StepDefinition<WaterfallParams> = {
     const r = await runWaterfall(ctx, p);
     ctx.shared.set(SHARED.waterfall, r);
     const lanes = r.lanes.map((l) => l.lane);
-    for (const x of [...new Set(r.levels)].sort((a, b) => a - b)) {
-      ctx.measure(
-        'waterfall_ber',
-        {
-          lanes,
-          values: r.lanes.map((l) => {
-            const pt = l.points.find((q) => q.x === x);
-            return pt ? pt.errors / Math.max(1, pt.bits) : null;
-          }),
-        },
-        r.axis === 'attenuator' ? { power_db: x } : { drive_db: x },
-      );
-    }
+    measureCountedBer(
+      ctx,
+      'waterfall_ber',
+      r.lanes,
+      (q) => q.x,
+      r.levels,
+      (x): Record<string, number> => (r.axis === 'attenuator' ? { power_db: x } : { drive_db: x }),
+    );
     // fitted lanes get their margin (a floor lane: no value, so it fails); lanes with too few errors to fit are
     // reported apart, "better than", never as a fitted number
     const judged = r.lanes.filter((l) => l.fit.status !== 'better-than');
