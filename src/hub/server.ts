@@ -56,6 +56,8 @@ export interface HubOptions {
   defaultLeaseMs?: number;
   /** How often lapsed leases are looked for (default 1 s). */
   reapEveryMs?: number;
+  /** On close, how long requests in flight may take before their connections are cut (default 5 s). */
+  closeGraceMs?: number;
   /** Connections to PostgreSQL (default 10). */
   poolSize?: number;
 }
@@ -411,7 +413,16 @@ export async function startHub(o: HubOptions): Promise<Hub> {
         for (const t of timers) clearInterval(t);
         for (const ws of clients) ws.terminate();
         wss.close();
-        await app.close();
+        // requests in flight finish (a batch commits whole), then their keep-alive connections are closed too:
+        // app.close() alone closes only the connections idle at that moment and waits for the others forever
+        const idle = setInterval(() => app.server.closeIdleConnections(), 25);
+        const hard = setTimeout(() => app.server.closeAllConnections(), o.closeGraceMs ?? 5000);
+        try {
+          await app.close();
+        } finally {
+          clearInterval(idle);
+          clearTimeout(hard);
+        }
         await pool.end();
       })();
       return closing;

@@ -3,6 +3,7 @@
  * duplicated batch, a PostgreSQL outage while two benches write, a hub restart mid-forward, skewed bench clocks;
  * a revoked bench is refused and keeps its data.
  */
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/core/record.ts';
 import type { Hub } from '../../src/hub/server.ts';
@@ -218,5 +219,31 @@ describe('forwarding', () => {
       await b!.close();
       await hub.close();
     }
+  });
+
+  it('a hub closed with a request in flight lets it finish, then closes its keep-alive connection too', async () => {
+    const hub = await startTestHub(pgsrv.url, { closeGraceMs: 30_000 });
+    const sock = connect(Number(new URL(hub.url).port), '127.0.0.1');
+    await new Promise((r) => sock.once('connect', r));
+    let answer = '';
+    sock.on('data', (d) => (answer += d.toString()));
+    const ended = new Promise((r) => sock.once('close', r));
+    // headers and half the body: a request the hub is still reading when it is told to close
+    const body = JSON.stringify({ reason: 'close test' });
+    sock.write(
+      `POST /api/benches/close-a/token HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n` +
+        `authorization: Bearer ${hub.adminToken}\r\ncontent-type: application/json\r\n` +
+        `content-length: ${body.length}\r\n\r\n${body.slice(0, 5)}`,
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = Date.now();
+    const closed = hub.close();
+    await new Promise((r) => setTimeout(r, 100));
+    sock.write(body.slice(5));
+    await closed;
+    await ended;
+    // answered, then the connection was closed well before the grace period would have cut it
+    expect(answer).toMatch(/^HTTP\/1\.1 200/);
+    expect(Date.now() - t0).toBeLessThan(10_000);
   });
 });
