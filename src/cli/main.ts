@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerCalibrate } from './commands/calibrate.ts';
 import { registerDiscover } from './commands/discover.ts';
 import { registerDrivers } from './commands/drivers.ts';
 import { registerInstruments } from './commands/instruments.ts';
@@ -28,6 +29,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerRuns(program, setExit);
   registerReport(program, setExit);
   registerServe(program, setExit);
+  registerCalibrate(program, setExit);
   return program;
 }
 

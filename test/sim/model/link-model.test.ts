@@ -77,15 +77,21 @@ describe('calibration', () => {
     expect(l.energyPerBit() * 1e12).toBeLessThan(2);
   });
 
-  it('optical power at 85 °C is 0.90 of 25 °C (T1 = 569 K) and V_f drops ~3 mV/K', () => {
+  it('optical power at 85 °C: > 0.90 of 25 °C at I_op (DC), less when modulated (the 1 level nears rollover); V_f drops ~3 mV/K', () => {
     const m = LinkModel.operating(mosaic);
+    const iOp = mosaic.operatingPoint.biasA + mosaic.operatingPoint.modA / 2;
+    const dc25 = m.emittedPowerAt(1, iOp);
     const p25 = m.opticalPower();
     const v25 = m.forwardVoltage();
     m.setTemperature(85);
+    const dc85 = m.emittedPowerAt(1, iOp);
     const p85 = m.opticalPower();
     const v85 = m.forwardVoltage();
-    expect(p85[0] / p25[0]).toBeCloseTo(0.9, 3);
-    expect((v85[0] - v25[0]) / 60).toBeCloseTo(-0.003, 6);
+    expect(dc85 / dc25).toBeGreaterThan(0.9);
+    expect(dc85 / dc25).toBeLessThan(0.93);
+    expect(p85[0] / p25[0]).toBeLessThan(dc85 / dc25); // the leakage term bites at the 360 µA '1' level
+    expect(p85[0] / p25[0]).toBeGreaterThan(0.85);
+    expect((v85[0] - v25[0]) / 60).toBeCloseTo(-0.003, 4);
     expect(Math.max(...m.ber())).toBeLessThan(1e-15); // still passes hot
   });
 
@@ -223,8 +229,11 @@ describe('link behaviour', () => {
     const i1 = i0 + mosaic.operatingPoint.modA;
     const v0 = m.forwardVoltageAt(1, i0);
     const v1 = m.forwardVoltageAt(1, i1);
-    expect(vf[0]).toBeCloseTo(0.5 * (v0 + v1), 12);
-    expect(rails[0].watts).toBeCloseTo(400 * 0.5 * (i0 * v0 + i1 * v1) + mosaic.power.rails[0].staticW, 9);
+    // the modulated lane's junction sits at its pattern-averaged dissipation, the DC points each at their own:
+    // the levels' V_f differ from the DC ones by the junction's few tenths of a kelvin × 3 mV/K
+    expect(Math.abs(vf[0] - 0.5 * (v0 + v1))).toBeLessThan(1e-4);
+    const dcWatts = 400 * 0.5 * (i0 * v0 + i1 * v1) + mosaic.power.rails[0].staticW;
+    expect(Math.abs(rails[0].watts - dcWatts) / dcWatts).toBeLessThan(2e-3);
     for (const r of rails) expect(r.amps * r.volts).toBeCloseTo(r.watts, 12);
     m.setRailOutput(1, false);
     expect(m.railPower()[0].watts).toBe(0);
