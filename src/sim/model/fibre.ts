@@ -30,18 +30,22 @@ export interface FibreParams {
 }
 
 /** Linear transmission of a length of fibre. */
-export function fibreTransmission(f: FibreParams, lengthM = f.lengthM): number {
+export function fibreTransmission(f: Pick<FibreParams, 'attenuationDbPerM' | 'lengthM'>, lengthM = f.lengthM): number {
   return 10 ** ((-f.attenuationDbPerM * lengthM) / 10);
 }
 
 /** Crosstalk growth against the reference length, dB (0 at L_ref). */
-export function crosstalkGrowthDb(f: FibreParams, lengthM = f.lengthM): number {
+export function crosstalkGrowthDb(f: Pick<FibreParams, 'refLengthM' | 'lengthM'>, lengthM = f.lengthM): number {
   const l = Math.max(lengthM, 0.05 * f.refLengthM);
   return 10 * Math.log10(l / f.refLengthM);
 }
 
 /** The channel parameters a length of fibre gives: coupling with the loss, crosstalk grown with length. */
-export function channelAtLength(ch: ChannelParams, f: FibreParams | undefined, lengthM?: number): ChannelParams {
+export function channelAtLength(
+  ch: ChannelParams,
+  f: Pick<FibreParams, 'attenuationDbPerM' | 'lengthM' | 'refLengthM'> | undefined,
+  lengthM?: number,
+): ChannelParams {
   if (!f) return ch;
   const L = lengthM ?? f.lengthM;
   const g = crosstalkGrowthDb(f, L);

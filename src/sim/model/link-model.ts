@@ -11,10 +11,11 @@
  */
 
 import { z } from 'zod';
-import { normalTail } from '../../core/ber.ts';
+import { erf, normalTail } from '../../core/ber.ts';
 import { isPrbsName, longestRuns, type PrbsName } from '../../core/prbs.ts';
 import type { Rng } from '../../core/rng.ts';
 import { applyChannel, type CouplingMap, couplingMap, crosstalkSum, neighbourTable } from './channel.ts';
+import { effectiveReceiver } from './cmos-sensor.ts';
 import { arrheniusFactor, drawDefects, type LaneDefects } from './defects.ts';
 import {
   bandwidthAt,
@@ -199,7 +200,8 @@ export class LinkModel {
     this.fibreM = opts.fibreLengthM ?? f?.lengthM ?? 0;
     this.coupling = couplingMap(channelAtLength(profile.channel, this.fibre, this.fibreM), 0, 0);
     this.emitter = { ...profile.emitter, wavelengthNm: profile.link.wavelengthNm };
-    this.rx = profile.receiver;
+    // a CMOS sensor's data path comes from its pixels (binning, QE, capacitance), a PD kit's as given
+    this.rx = effectiveReceiver(profile.receiver, profile.link.wavelengthNm);
     if (opts.operating) {
       for (let i = 0; i < n; i++) this.outputOn[i] = this.isSpare[i] ? 0 : 1;
     }
@@ -842,10 +844,18 @@ export class LinkModel {
     const px = w / this.cols;
     const py = h / this.rows;
     const sigma = Math.max(0.3, spotFrac * Math.min(px, py));
+    // The fibre's crosstalk is already in each lane's received power; the sensor adds its own: carriers diffusing
+    // between pixels spread a wide halo around each spot, sized so that a nearest neighbour's cell gets
+    // pixelCrosstalkDb of the spot (a halo of the fibre's crosstalk here would count it twice: the -18.1 dB a
+    // CMOS lane map used to read against -20 dB on a PD).
     const sigmaHalo = Math.max(sigma * 2, 0.7 * Math.min(px, py));
-    let haloFrac = 0;
-    for (let k = 0; k < 4; k++) haloFrac += this.coupling.neighbours[k];
-    haloFrac = Math.min(0.5, haloFrac / Math.max(1e-12, this.coupling.own));
+    const cell = Math.min(px, py);
+    const phiN = (x: number) => 0.5 * (1 + erf(x / Math.SQRT2));
+    const inNearest =
+      (phiN((1.5 * cell) / sigmaHalo) - phiN((0.5 * cell) / sigmaHalo)) *
+      (phiN((0.5 * cell) / sigmaHalo) - phiN((-0.5 * cell) / sigmaHalo));
+    const pixelXt = fr?.pixelCrosstalkDb;
+    const haloFrac = pixelXt === undefined ? 0 : Math.min(0.5, 10 ** (pixelXt / 10) / inNearest);
     const core = this.gaussWindow(sigma);
     const halo = this.gaussWindow(sigmaHalo);
     for (let i = 0; i < this.lanes; i++) {

@@ -184,6 +184,28 @@ export const linkProfileSchema = z
       darkCurrentDoublingK: pos().optional(),
       /** Relative responsivity change per kelvin. */
       responsivityTempCoeffPerK: z.number().default(0),
+      /**
+       * A CMOS sensor's pixels (type cmos): its data path is derived from them (src/sim/model/cmos-sensor.ts) and
+       * replaces responsivityAW, darkCurrentA, bandwidthHz (then the TIA's own) and noiseDensityAHz (then the
+       * TIA's at zero input capacitance).
+       */
+      sensor: z
+        .strictObject({
+          pixelPitchUm: pos(),
+          /** Pixels per lane side, summed into one TIA input. */
+          binning: z.number().int().min(1).max(64),
+          quantumEfficiency: z.number().gt(0).max(1),
+          fillFactor: z.number().gt(0).max(1),
+          pixelCapacitanceF: pos(),
+          pixelDarkCurrentA: nonneg(),
+          tiaInputOhm: pos(),
+          tiaVoltageNoiseVHz: nonneg(),
+          /** Frame path (lane map): full well, read noise, frames per second. */
+          fullWellE: pos().optional(),
+          readNoiseE: nonneg().optional(),
+          frameRateHz: pos().optional(),
+        })
+        .optional(),
       frame: z
         .strictObject({
           width: z.number().int().min(8).max(4096),
@@ -195,6 +217,8 @@ export const linkProfileSchema = z
           spotSigmaFrac: pos().default(0.22),
           blackLevel: nonneg().default(64),
           readNoise: nonneg().default(3),
+          /** Sensor crosstalk: the share of a spot a nearest neighbour's pixel cell gets by carrier diffusion, dB. */
+          pixelCrosstalkDb: z.number().max(0).optional(),
         })
         .optional(),
     }),
