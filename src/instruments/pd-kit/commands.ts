@@ -50,4 +50,10 @@ export const PD_KIT = {
   ber: measure('FETCh:BER', num(), 'errors / bits per lane', { ...lanes, send: 'FETC:BER' }),
   sync: measure('STATus:SYNC', bool, 'pattern sync per lane (1 = locked)', { ...lanes, send: 'STAT:SYNC' }),
   los: measure('STATus:LOS', bool, 'loss of signal per lane (1 = lost)', { ...lanes, send: 'STAT:LOS' }),
+  /** Each lane's arrival against the kit's reference: the fibre's propagation delay (its spread is the skew). */
+  delay: measure('FETCh:DELay', num('S'), 'arrival delay per lane (fibre propagation), s', {
+    ...lanes,
+    send: 'FETC:DEL',
+    unit: 's',
+  }),
 };

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { simStations, until } from '../../../test/helpers/sim-station.ts';
 import { allLanes } from '../../scpi/channels.ts';
+import { LinkModel } from '../../sim/model/link-model.ts';
+import { loadProfile } from '../../sim/model/profile.ts';
 import { DriverError, LimitError } from '../base.ts';
 import type { LedDriver } from '../led-board/driver.ts';
 import { expectProtocol, NO_ERROR, ok, send } from '../testing/protocol.ts';
@@ -25,6 +27,7 @@ describe('PdReceiver protocol (photodiode receiver kit, virtual instrument)', ()
       ['FETC:ERR? (@1:3)', '0,3,0'],
       ['STAT:SYNC? (@1:3)', '1,0,1'],
       ['STAT:LOS? (@1:3)', '0,1,0'],
+      ['FETC:DEL? (@1:2)', '4.9E-08,4.91E-08'],
       send('SENS:GATE:STAT OFF'),
       ['SENS:GATE:STAT?', '0'],
     ]);
@@ -46,6 +49,7 @@ describe('PdReceiver protocol (photodiode receiver kit, virtual instrument)', ()
     expect(await rx.readCounters([1, 2, 3])).toEqual({ lanes: [1, 2, 3], bits: [2e10, 2e10, 2e10], errors: [0, 3, 0] });
     expect(await rx.syncStatus([1, 2, 3])).toEqual([true, false, true]);
     expect(await rx.lossOfSignal([1, 2, 3])).toEqual([false, true, false]);
+    expect(await rx.laneDelays([1, 2])).toEqual([4.9e-8, 4.91e-8]);
     await rx.safeState();
     await p.done();
   });
@@ -84,6 +88,11 @@ describe('PdReceiver against the simulated kit over TCP', () => {
     expect(power).toHaveLength(400);
     expect(power.every((p) => p > 0)).toBe(true);
     expect((await rx.photocurrent([1, 2])).every((a) => a > 0)).toBe(true);
+    // the fibre's delay per lane, as the model draws it: 10 m at n_g 1.47 is 49 ns, spread by the skew
+    const delays = await rx.laneDelays(all);
+    const truth = new LinkModel(loadProfile('mosaic-800g'), { seed: 7 }).laneDelays(); // the helper's seed
+    delays.forEach((d, i) => expect(Math.abs(d - truth[i]!) / truth[i]!).toBeLessThan(1e-6)); // as sent: 7 digits
+    expect(Math.max(...delays) - Math.min(...delays)).toBeGreaterThan(50e-12);
 
     await rx.setCheckerPattern(all, 'PRBS7');
     await rx.setThreshold(0.5);

@@ -48,6 +48,7 @@ export abstract class ReceiverInstrument extends ScpiInstrument {
     this.implement(PD_KIT.laneCount, { get: () => n });
     this.implement(PD_KIT.power, { get: (ch) => pick(m().receivedPower(), ch!) }, lanes);
     this.implement(PD_KIT.photocurrent, { get: (ch) => pick(m().photocurrent(), ch!) }, lanes);
+    this.implement(PD_KIT.delay, { get: (ch) => pick(m().laneDelays(), ch!) }, lanes);
     this.implement(
       PD_KIT.checkerPattern,
       { set: ([p], ch) => m().setCheckerPattern(ch!, p!), get: (ch) => m().getCheckerPattern(ch!) },
