@@ -12,6 +12,8 @@ import { openContext, startSequenceRun } from '../../src/app/context.ts';
 import type { LaneMeasurement, RunRecord, ScalarMeasurement } from '../../src/core/record.ts';
 import type { LedBoardSettings } from '../../src/instruments/led-board/driver.ts';
 import { parseSequence } from '../../src/orchestrator/sequence.ts';
+import { renderHtml } from '../../src/report/html.ts';
+import { renderJson } from '../../src/report/json.ts';
 import { rolloverCurrent } from '../../src/sim/model/emitter.ts';
 import { loadProfile } from '../../src/sim/model/profile.ts';
 import { tempDirs } from './helpers.ts';
@@ -137,5 +139,11 @@ describe('heat on mosaic-800g', () => {
     expect(rec.summary?.device).toMatchObject({ class: 'mosaic-800g', fibreLengthM: 10, lanePitchUm: 45 });
     expect(rec.summary?.device?.lanesPerMm2).toBeCloseTo(400 / 0.81, 6);
     expect(rec.summary?.classCheck?.results.find((x) => x.metric === 'lanes_per_mm2')?.met).toBe(true);
+    // the JSON and HTML reports carry it
+    expect(JSON.parse(renderJson(rec)).summary.classCheck.class).toBe('mosaic-800g');
+    const html = renderHtml(rec);
+    expect(html).toContain('<h2>DUT against its class</h2>');
+    expect(html).toMatch(/lane density<\/td><td>≥ 400 lanes\/mm²<\/td><td class="num">493\.8/);
+    expect(html).toMatch(/energy per bit<\/td><td>3\.9\.\.6\.6 pJ\/bit<\/td><td class="num">—<\/td><td>not measured/);
   }, 240_000);
 });
