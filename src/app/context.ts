@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { CpobenchError } from '../core/errors.ts';
+import { loadClassTargets } from '../config/class-targets.ts';
+import { type ClassTargets, type DeviceSummary, deviceDensity } from '../core/class-check.ts';
+import { CpobenchError, errorMessage } from '../core/errors.ts';
 import type { RunRecord, TranscriptEntry } from '../core/record.ts';
 import { EventBus } from '../orchestrator/bus.ts';
 import { type EngineDeps, type RunHandle, startRun } from '../orchestrator/engine.ts';
@@ -41,6 +43,8 @@ export interface ContextOptions {
 export interface AppContext {
   station: Station;
   stationConfig: StationConfig;
+  /** The device under test as the station describes it, and its class's targets (the record's class check). */
+  device?: { summary: DeviceSummary; targets?: ClassTargets };
   sim?: Bench;
   store: RunStore;
   bus: EventBus;
@@ -103,6 +107,7 @@ export async function openContext(o: ContextOptions): Promise<AppContext> {
       closers.push(() => sim!.close());
     }
     const stationConfig = fileConfig ?? stationFromObject(sim!.station, `simulated ${sim!.profile.name}`);
+    const device = deviceOf(stationConfig);
     // no other process (or station of this one) drives these instruments until close(); taken before a
     // single byte goes to them
     const lock = await lockStation(stationConfig, o.lock);
@@ -136,6 +141,7 @@ export async function openContext(o: ContextOptions): Promise<AppContext> {
     return {
       station,
       stationConfig,
+      ...(device ? { device } : {}),
       sim,
       store,
       bus: new EventBus((err) => logger.error({ err }, 'event listener failed')),
@@ -150,6 +156,28 @@ export async function openContext(o: ContextOptions): Promise<AppContext> {
   } catch (err) {
     await closeAll();
     throw err;
+  }
+}
+
+/**
+ * The station's `device:` section as the record keeps it (its density from the lane pitch), with its class's
+ * targets loaded; an unknown class is refused before anything starts.
+ */
+export function deviceOf(cfg: StationConfig): { summary: DeviceSummary; targets?: ClassTargets } | undefined {
+  const d = cfg.device;
+  if (!d) return undefined;
+  const active = cfg.lanes.active ?? cfg.lanes.rows * cfg.lanes.cols - cfg.lanes.spares.length;
+  const summary: DeviceSummary = {
+    ...(d.class ? { class: d.class } : {}),
+    ...(d.fibreLengthM !== undefined ? { fibreLengthM: d.fibreLengthM } : {}),
+    ...(d.lanePitchUm !== undefined ? { lanePitchUm: d.lanePitchUm } : {}),
+    ...deviceDensity(cfg.lanes.rows, cfg.lanes.cols, active, d.lanePitchUm),
+  };
+  if (!d.class) return { summary };
+  try {
+    return { summary, targets: loadClassTargets(d.class) };
+  } catch (err) {
+    throw new CpobenchError('E_STATION', `station device.class: ${errorMessage(err)}`);
   }
 }
 
@@ -210,6 +238,7 @@ export function startSequenceRun(
       transcripts: { subscribe: (l: (e: TranscriptEntry) => void) => ctx.station.subscribeTranscripts(l) },
       logger: ctx.logger,
       safeStateTimeoutMs: 800,
+      ...(ctx.device ? { device: ctx.device } : {}),
       ...overrides,
     },
     {

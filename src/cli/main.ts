@@ -1,4 +1,6 @@
 import { Command, CommanderError } from 'commander';
+import { registerCalibrate } from './commands/calibrate.ts';
+import { registerCompareReceivers } from './commands/compare-receivers.ts';
 import { registerDiscover } from './commands/discover.ts';
 import { registerDrivers } from './commands/drivers.ts';
 import { registerHub } from './commands/hub.ts';
@@ -32,6 +34,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
   registerReport(program, setExit);
   registerServe(program, setExit);
   registerHub(program, setExit);
+  registerCalibrate(program, setExit);
+  registerCompareReceivers(program, setExit);
   return program;
 }
 

@@ -3,6 +3,7 @@
  * export and the dashboard shows. Keep them stable: the JSON report schema (RECORD_SCHEMA_VERSION) is public.
  */
 
+import type { ClassCheck, DeviceSummary } from './class-check.ts';
 export const RECORD_SCHEMA_VERSION = 1;
 
 export type Outcome = 'PASS' | 'FAIL' | 'ERROR' | 'ABORTED' | 'INTERRUPTED';
@@ -171,6 +172,10 @@ export interface RunRecord {
 }
 
 export interface RunSummary {
+  /** The device under test as its station describes it: class, fibre length, lane pitch, lanes per mm². */
+  device?: DeviceSummary;
+  /** The DUT against its class's published targets (fixtures/classes), when the station names a class. */
+  classCheck?: ClassCheck;
   energyPerBitPj?: number;
   lanesActive?: number;
   lanesDead?: number;

@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { type ClassTargets, checkClass, type DeviceSummary } from '../core/class-check.ts';
 import { AbortedError, errorMessage, isAbortError, isProgramError } from '../core/errors.ts';
 import {
   type BenchSafety,
@@ -46,6 +47,8 @@ export interface EngineDeps {
   logger?: Logger;
   /** Bound on bringing the bench to its safe state after abort, error or completion. Default 800 ms. */
   safeStateTimeoutMs?: number;
+  /** The device under test (from the station) and its class's targets: the record's "DUT against its class". */
+  device?: { summary: DeviceSummary; targets?: ClassTargets };
 }
 
 export interface RunRequest {
@@ -120,6 +123,8 @@ class Runner {
   private repairPassed = false;
   private readonly repairedSteps: { step: string; lanes: number[] }[] = [];
   private energyPerBit: number | undefined;
+  /** The largest drop of the median lane's p_op against the first L-I of the run (a temperature sweep), dB. */
+  private worstDriftDb: number | undefined;
   /** Per lane: its tightest BER upper bound, preferring nominal conditions. */
   private readonly berBound = new Map<number, { value: number; nominal: boolean }>();
   private transcriptBuffer: TranscriptEntry[] = [];
@@ -651,7 +656,38 @@ class Runner {
       });
     } else if (m.kind === 'scalar' && m.spec.summary === 'energy-per-bit' && m.value !== null) {
       this.energyPerBit = m.value;
+    } else if (m.kind === 'lanes' && m.spec.name === 'p_op_drift_db') {
+      const v = m.values.filter((x): x is number => x !== null && Number.isFinite(x)).sort((a, b) => a - b);
+      const med = v[v.length >> 1];
+      if (med !== undefined && (this.worstDriftDb === undefined || med < this.worstDriftDb)) this.worstDriftDb = med;
     }
+  }
+
+  /** The device and its class check for the summary (nothing without a device description). */
+  private classSummary(s: RunSummary): Pick<RunSummary, 'device' | 'classCheck'> {
+    const dev = this.deps.device;
+    if (!dev) return {};
+    if (!dev.targets) return { device: dev.summary };
+    const berTarget = dev.targets.targets.find((t) => t.metric === 'ber')?.max;
+    const reachMin = dev.targets.targets.find((t) => t.metric === 'reach_m')?.min ?? 0;
+    const ber = s.worstBerUpperBound;
+    const fibre = dev.summary.fibreLengthM;
+    return {
+      device: dev.summary,
+      classCheck: checkClass(dev.targets, {
+        lanes_active: s.lanesActive ?? null,
+        energy_pj_per_bit: s.energyPerBitPj ?? null,
+        ber: ber ?? null,
+        p85_over_p25: this.worstDriftDb === undefined ? null : 10 ** (this.worstDriftDb / 10),
+        // a run shows its fibre's length as reach when every lane met the class's BER through it; a fibre
+        // shorter than the class's reach measures nothing about it (not measured, rather than missed)
+        reach_m:
+          fibre !== undefined && fibre >= reachMin && ber !== undefined && berTarget !== undefined && ber <= berTarget
+            ? fibre
+            : null,
+        lanes_per_mm2: dev.summary.lanesPerMm2 ?? null,
+      }),
+    };
   }
 
   private async holdWhileOutOfBand(step: SequenceStep): Promise<void> {
@@ -703,7 +739,7 @@ class Runner {
         worstLane = lane;
       }
     }
-    return {
+    const s: RunSummary = {
       energyPerBitPj: this.energyPerBit,
       lanesActive: active.filter((l) => !this.lanes.dead.has(l)).length,
       lanesDead: this.lanes.dead.size,
@@ -712,6 +748,7 @@ class Runner {
       worstLane,
       ...(this.repairedSteps.length > 0 ? { repairedSteps: this.repairedSteps } : {}),
     };
+    return { ...s, ...this.classSummary(s) };
   }
 
   /** Writes the buffered SCPI transcript; a store failure is logged, never thrown (it must not stop safe state). */

@@ -2,6 +2,8 @@
  * A self-contained, printable HTML report: summary and verdict, instruments, per-step tables with limits,
  * lane heatmaps, L-I and BER plots as inline SVG. No scripts, no external URLs; every text is escaped.
  */
+
+import { targetRange } from '../core/class-check.ts';
 import type { LaneMeasurement, Measurement, RunRecord, StepRecord } from '../core/record.ts';
 import { findings } from '../shared/findings.js';
 import { heatmapSvg, plotSvg, type Series } from './svg.ts';
@@ -362,6 +364,7 @@ ${failures}
 ${kv(summaryRows)}
 ${signOff(record)}
 ${contents(record)}
+${classSection(record)}
 ${safety.table}
 ${instruments}
 ${laneMap}
@@ -371,4 +374,28 @@ ${steps}
 <p class="muted">cpobench record schema ${e(record.schema)} · generated ${e(new Date().toISOString())}</p>
 </body></html>
 `;
+}
+
+/** "DUT against its class": the device (fibre, pitch, lanes/mm²) and each published target, measured, met or not. */
+function classSection(record: RunRecord): string {
+  const d = record.summary?.device;
+  const c = record.summary?.classCheck;
+  if (!d && !c) return '';
+  const device = d
+    ? kv([
+        ['Class', e(d.class ?? '—')],
+        ['Fibre', d.fibreLengthM === undefined ? '—' : `${e(fmt(d.fibreLengthM))} m`],
+        ['Lane pitch', d.lanePitchUm === undefined ? '—' : `${e(fmt(d.lanePitchUm))} µm`],
+        ['Lanes per mm²', d.lanesPerMm2 === undefined ? '—' : e(fmt(d.lanesPerMm2))],
+      ])
+    : '';
+  const table = c
+    ? `<p>${e(c.title)}${c.copperReference ? `; copper reference ${e(fmt(c.copperReference.pjPerBit))} pJ/bit (${e(c.copperReference.note)})` : ''}</p><table><tr><th>target</th><th>published</th><th>measured</th><th>verdict</th><th>source</th></tr>${c.results
+        .map(
+          (r) =>
+            `<tr><td>${e(r.title)}</td><td>${e(targetRange(r))} ${e(r.unit)}</td><td class="num">${r.value === null ? '—' : e(fmt(r.value))}</td><td>${r.met === null ? 'not measured' : badge(r.met ? 'PASS' : 'FAIL')}</td><td>${e(r.source)}</td></tr>`,
+        )
+        .join('')}</table>`
+    : '';
+  return `<h2>DUT against its class</h2>${device}${table}`;
 }

@@ -46,6 +46,8 @@ export interface BenchOptions {
   defaultTimeScale?: number;
   /** A fault file (path or built-in name in fixtures/faults) or a fault-plan object. */
   faults?: string | object;
+  /** Fibre length, m (default the profile's fibre.lengthM; the profile needs a fibre section). */
+  fibreLengthM?: number;
   /** Serve each instrument behind a pty (socat) as `ASRL<path>::INSTR` as well as on TCP. */
   serial?: boolean;
   /** Listen address, default 127.0.0.1. */
@@ -114,6 +116,7 @@ export interface BenchPlan {
   seed: number;
   timeScale: number;
   faults: FaultPlan;
+  fibreLengthM?: number;
 }
 
 /** Checks and loads the inputs of a bench. Throws (ConfigError for files) without starting anything. */
@@ -131,7 +134,14 @@ export function planBench(options: BenchOptions = {}): BenchPlan {
     options.faults === undefined
       ? { link: [], instruments: {} }
       : loadFaults(options.faults, { maxLane: laneCount(profile) });
-  return { profile, seed, timeScale, faults };
+  const fibreLengthM = options.fibreLengthM;
+  if (fibreLengthM !== undefined) {
+    if (!profile.fibre)
+      throw new RangeError(`profile ${profile.name} has no fibre section: its fibre length cannot be set`);
+    if (!(fibreLengthM >= 0 && fibreLengthM <= 10_000))
+      throw new RangeError(`fibre length must be a number of metres in 0..10000, got ${fibreLengthM}`);
+  }
+  return { profile, seed, timeScale, faults, ...(fibreLengthM !== undefined ? { fibreLengthM } : {}) };
 }
 
 /** Starts a simulated bench. Rejects (with everything already started closed again) on failure. */
@@ -157,9 +167,9 @@ export async function startBench(options: BenchOptions = {}): Promise<Bench> {
     throw new RangeError(
       `station resources "${stationResources}" need the bench to serve them (--${stationResources})`,
     );
-  const { profile, seed, timeScale, faults } = plan;
+  const { profile, seed, timeScale, faults, fibreLengthM } = plan;
   const clock = new SimClock(timeScale);
-  const model = new LinkModel(profile, { seed });
+  const model = new LinkModel(profile, fibreLengthM === undefined ? { seed } : { seed, fibreLengthM });
   applyLinkFaults(
     model,
     faults.link.filter((f) => f.kind !== 'thermal-drift'),
@@ -317,6 +327,8 @@ export interface Station {
   /** The bench's instrument clock rate: the controller scales its physical waits by it. */
   timeScale: number;
   lanes: { rows: number; cols: number; order: 'row-major'; active: number; spares: number[] };
+  /** The simulated device: its class, the fibre length the bench runs at, its lane pitch. */
+  device?: { class?: string; fibreLengthM?: number; lanePitchUm?: number };
   instruments: Partial<Record<InstrumentRole, StationInstrumentDoc>>;
   /** A `bert` bench: how the switch reaches the lanes, the error detector's inputs and the meter. */
   switching?: SwitchingDoc;
@@ -350,7 +362,9 @@ function escapeRe(s: string): string {
 }
 
 /** The station description (the drivers' station.yaml shape) for a running bench. */
-export function benchStation(bench: Pick<Bench, 'profile' | 'instruments' | 'serial' | 'timeScale'>): Station {
+export function benchStation(
+  bench: Pick<Bench, 'profile' | 'instruments' | 'serial' | 'timeScale'> & { model?: Pick<LinkModel, 'fibreLength'> },
+): Station {
   const p = bench.profile;
   const spares = [...p.geometry.spareLanes].sort((a, b) => a - b);
   const station: Station = {
@@ -366,6 +380,12 @@ export function benchStation(bench: Pick<Bench, 'profile' | 'instruments' | 'ser
     },
     instruments: {},
   };
+  const device = {
+    ...(p.class ? { class: p.class } : {}),
+    ...(p.fibre ? { fibreLengthM: bench.model?.fibreLength ?? p.fibre.lengthM } : {}),
+    ...(p.geometry.pitchUm ? { lanePitchUm: p.geometry.pitchUm } : {}),
+  };
+  if (Object.keys(device).length > 0) station.device = device;
   for (const e of bench.instruments) {
     const id = e.instrument.identity;
     const doc: StationInstrumentDoc = {

@@ -193,6 +193,17 @@ export function stationSchema(registry: DriverRegistry = createDriverRegistry())
         /** Physical lane numbers reserved as spares. */
         spares: z.array(z.number().int().min(1)).default([]),
       }),
+      /**
+       * The device under test, for the record: its class (fixtures/classes/NAME.yaml, whose published targets the
+       * run is checked against), the fibre between its arrays, the lane pitch of its emitter array.
+       */
+      device: z
+        .strictObject({
+          class: z.string().min(1).optional(),
+          fibreLengthM: z.number().min(0).optional(),
+          lanePitchUm: z.number().gt(0).optional(),
+        })
+        .optional(),
       instruments,
       /** An error detector or a power meter behind an optical switch (src/station/switching.ts). */
       switching: switchingSchema.optional(),

@@ -46,7 +46,9 @@ export async function waitForSetpoint(
       inBandSince ??= now;
       if (now - inBandSince >= p.dwellS) return { settleS: inBandSince, temperature: t };
     } else inBandSince = undefined;
-    if (now > p.settleTimeoutS) {
+    // Past the timeout only a reading outside the band fails: one inside may finish its dwell (a poll that took
+    // long, on a fast instrument clock, must not fail a mount that has settled).
+    if (now > p.settleTimeoutS && inBandSince === undefined) {
       throw new Error(
         `temperature did not settle at ${setpoint} °C within ${p.settleTimeoutS} s (last reading ${t.toFixed(2)} °C, tolerance ±${p.toleranceC} °C)`,
       );

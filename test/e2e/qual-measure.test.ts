@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppContext, loadSequenceFor, openContext, startSequenceRun } from '../../src/app/context.ts';
 import type { LaneMeasurement, RunRecord, ScalarMeasurement } from '../../src/core/record.ts';
-import { laneDelays } from '../../src/sim/model/skew.ts';
 import { tempDirs } from './helpers.ts';
 
 const tmp = tempDirs();
@@ -96,7 +95,7 @@ describe('lightbundle-512g-qual with open/short, aggregate link, bathtub and sup
   });
 
   it("the aggregate link: each lane's skew is the device's own, deskewed, one gate over the 256 active lanes", () => {
-    const delays = laneDelays(320, ctx.sim!.model.seed);
+    const delays = ctx.sim!.model.laneDelays();
     for (const rec of recs) {
       const skew = lanes(rec, 'aggregate', 'lane_skew');
       expect(skew.lanes).toEqual(rec.laneMap?.logicalToPhysical.slice().sort((a, b) => a - b));

@@ -60,13 +60,23 @@ describe('waterfall on the simulated bench', () => {
       }
       return (lo + hi) / 2;
     };
+    // Each lane within 0.3 dB of the truth, or within the 95 % interval the step itself reports when that is
+    // wider (the best lanes count few errors at the levels they are fitted on: a lane 0.3 dB better than the
+    // typical one can carry a ±0.7 dB interval); and nearly every lane within 0.3 dB.
+    const interval = lanesOf('sensitivity_interval_db')!;
     let checked = 0;
+    let within = 0;
     for (let i = 0; i < margin.lanes.length; i += 13) {
+      const lane = margin.lanes[i]!;
       const fitted = margin.values[i]!;
-      expect(Math.abs(fitted - truth(margin.lanes[i]!)), `lane ${margin.lanes[i]}`).toBeLessThan(0.3);
+      const width = interval.values[interval.lanes.indexOf(lane)] ?? 0;
+      const err = Math.abs(fitted - truth(lane));
+      expect(err, `lane ${lane} (its interval ±${width})`).toBeLessThan(Math.max(0.3, width));
+      if (err < 0.3) within++;
       checked++;
     }
     expect(checked).toBeGreaterThan(20);
+    expect(within / checked).toBeGreaterThan(0.9);
     model.setModulation(all, op.modA);
   });
 

@@ -162,7 +162,7 @@ describe('invalid fault and profile files', () => {
     const { readFileSync } = await import('node:fs');
     const good = readFileSync('fixtures/profiles/mosaic-800g.yaml', 'utf8');
     const rate0 = file('rate0.yaml', good.replace('rate: 2.0e9 ', 'rate: 0     '));
-    expect(() => planBench({ profile: rate0 })).toThrow(/rate0\.yaml:14:9 link\.rate: expected a number > 0, got 0/);
+    expect(() => planBench({ profile: rate0 })).toThrow(/rate0\.yaml:15:9 link\.rate: expected a number > 0, got 0/);
     const neg = file('neg.yaml', good.replace('rows: 20', 'rows: -20'));
     expect(() => planBench({ profile: neg })).toThrow(/neg\.yaml:9:9 geometry\.rows: expected a number >= 1, got -20/);
   });

@@ -170,7 +170,7 @@ describe('cpobench sim (child process)', () => {
     );
     const cases: [string[], RegExp][] = [
       [['--profile', 'nope'], /unknown profile "nope"; available: .*mosaic-800g/],
-      [['--profile', badProfile], /p\.yaml:14:9 link\.rate: expected a number > 0, got 0/],
+      [['--profile', badProfile], /p\.yaml:15:9 link\.rate: expected a number > 0, got 0/],
       [['--faults', 'missing.yaml'], /unknown fault file "missing\.yaml"/],
       [['--time-scale', '0'], /--time-scale must be a number > 0, got "0"/],
       [['--time-scale', 'abc'], /--time-scale must be a number > 0, got "abc"/],

@@ -4,7 +4,6 @@
  * deskew (0.8 UI of skew at 2 Gb/s) and passing with it, in one gate over all 400 lanes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { laneDelays } from '../../src/sim/model/skew.ts';
 import { skewStep } from '../../src/steps/skew.ts';
 import { runStep } from './helpers.ts';
 import { openSimBench, type SimHarnessBench } from './sim-bench.ts';
@@ -17,7 +16,7 @@ describe('skew on the simulated MOSAIC bench', () => {
   afterAll(async () => bench?.close());
 
   it("measures each lane's skew as the device's delays; deskewed, the 400-lane aggregate passes in one gate", async () => {
-    const delays = laneDelays(400, bench.sim.model.seed);
+    const delays = bench.sim.model.laneDelays();
     const min = Math.min(...delays);
     for (let run = 0; run < 2; run++) {
       const ctx = await runStep(bench, skewStep, { rate: 2e9, targetBer: 1e-12 });

@@ -13,6 +13,7 @@ export interface BenchCliOptions {
   seed?: string;
   timeScale?: string;
   faults?: string;
+  fibreLength?: string;
   db?: string;
 }
 
@@ -30,6 +31,10 @@ export function addBenchOptions(cmd: Command): Command {
       `simulated bench: instrument time runs N times faster (default ${SIM_RUN_TIME_SCALE}, or the profile's runTimeScale; 1 is real time)`,
     )
     .option('--faults <file>', 'simulated bench: fault plan (fixtures/faults/*.yaml)')
+    .option(
+      '--fibre-length <m>',
+      "simulated bench: metres of the profile's fibre between the arrays (default the profile's)",
+    )
     .option('--db <path>', 'results database (SQLite)', 'data/cpobench.db');
 }
 
@@ -51,7 +56,8 @@ export function simOptions(o: BenchCliOptions): BenchOptions | undefined {
   if (o.station && o.sim) throw new CliError('give either --station FILE or --sim PROFILE, not both');
   if (!o.station && !o.sim) throw new CliError('give --station FILE or --sim PROFILE');
   if (!o.sim) {
-    if (o.seed || o.timeScale || o.faults) throw new CliError('--seed, --time-scale and --faults go with --sim');
+    if (o.seed || o.timeScale || o.faults || o.fibreLength)
+      throw new CliError('--seed, --time-scale, --faults and --fibre-length go with --sim');
     return undefined;
   }
   const seed = o.seed === undefined ? undefined : Number(o.seed);
@@ -63,7 +69,15 @@ export function simOptions(o: BenchCliOptions): BenchOptions | undefined {
     timeScale: positiveNumber('--time-scale', o.timeScale),
     defaultTimeScale: SIM_RUN_TIME_SCALE,
     faults: o.faults,
+    ...(o.fibreLength === undefined ? {} : { fibreLengthM: parseFibreLength(o.fibreLength) }),
   };
+}
+
+/** `--fibre-length M`: metres, 0..10000. */
+export function parseFibreLength(text: string): number {
+  const n = /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : Number.NaN;
+  if (!(n >= 0 && n <= 10_000)) throw new CliError(`--fibre-length must be metres in 0..10000, got "${text}"`);
+  return n;
 }
 
 /** One line for the terminal: config errors already say file:line:column and the key. */

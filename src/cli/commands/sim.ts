@@ -18,6 +18,7 @@ import {
   stationYaml,
 } from '../../sim/bench.ts';
 import { EXIT } from '../exit-codes.ts';
+import { parseFibreLength } from './common.ts';
 
 export interface SimCliOptions {
   profile: string;
@@ -25,6 +26,7 @@ export interface SimCliOptions {
   timeScale: string;
   seed: string;
   faults?: string;
+  fibreLength?: string;
   stationOut?: string;
   vxi11?: boolean;
   hislip?: boolean;
@@ -90,6 +92,7 @@ export async function runSim(opts: SimCliOptions, io: SimIo): Promise<number> {
       hislip: opts.hislip ?? false,
     };
     if (opts.faults !== undefined) options.faults = opts.faults;
+    if (opts.fibreLength !== undefined) options.fibreLengthM = parseFibreLength(opts.fibreLength);
     if (opts.hislipPort !== undefined) {
       const port = /^\d+$/.test(opts.hislipPort) ? Number(opts.hislipPort) : Number.NaN;
       if (!(port >= 0 && port <= 65535)) throw new Error(`--hislip-port must be 0..65535, got "${opts.hislipPort}"`);
@@ -191,6 +194,7 @@ export function registerSim(program: Command, setExit: (code: number) => void): 
     .option('--time-scale <n>', 'instrument seconds per real second (BER gates, TEC ramps)', '1')
     .option('--seed <n>', 'seed for defects, error counts and frame noise', '1')
     .option('--faults <file>', 'fault plan: a YAML file or a built-in name from fixtures/faults')
+    .option('--fibre-length <m>', "metres of the profile's fibre between the arrays (default the profile's)")
     .option('--station-out <file>', 'write a station file pointing at the simulated instruments')
     .option(
       '--station-resources <kind>',

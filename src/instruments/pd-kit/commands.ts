@@ -64,4 +64,10 @@ export const PD_KIT = {
     'the aggregate of the lanes in pattern sync held frame alignment over the current or last gate (1)',
     { send: 'STAT:AGGR:SYNC' },
   ),
+  /** Each lane's arrival against the kit's reference: the fibre's propagation delay (its spread is the skew). */
+  delay: measure('FETCh:DELay', num('S'), 'arrival delay per lane (fibre propagation), s', {
+    ...lanes,
+    send: 'FETC:DEL',
+    unit: 's',
+  }),
 };

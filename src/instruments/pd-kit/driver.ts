@@ -108,6 +108,11 @@ export class PdReceiver extends ScpiDriver implements ErrorDetector, DecisionThr
     return this._get1(PD_KIT.aggregateSync, opts);
   }
 
+  /** Arrival delay per lane, s (`FETC:DEL?`): the fibre's propagation delay; its spread is the lane skew. */
+  async laneDelays(lanes: Lanes, opts?: CallOptions): Promise<number[]> {
+    return this._get(PD_KIT.delay, this._checked(lanes), opts);
+  }
+
   /** A receiver drives nothing: its safe state is a stopped gate, read back with `SENS:GATE:STAT?`. */
   async safeState(opts?: CallOptions): Promise<string> {
     return this._makeSafe(

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { simStations, until } from '../../../test/helpers/sim-station.ts';
 import { allLanes } from '../../scpi/channels.ts';
+import { LinkModel } from '../../sim/model/link-model.ts';
+import { loadProfile } from '../../sim/model/profile.ts';
 import { DriverError, LimitError } from '../base.ts';
 import type { LedDriver } from '../led-board/driver.ts';
 import { expectProtocol, NO_ERROR, ok, send } from '../testing/protocol.ts';
@@ -30,6 +32,7 @@ describe('PdReceiver protocol (photodiode receiver kit, virtual instrument)', ()
       ...ok('SENS:DESK ON'),
       ['SENS:DESK?', '1'],
       ['STAT:AGGR:SYNC?', '1'],
+      ['FETC:DEL? (@1:2)', '4.9E-08,4.91E-08'],
       send('SENS:GATE:STAT OFF'),
       ['SENS:GATE:STAT?', '0'],
     ]);
@@ -56,6 +59,7 @@ describe('PdReceiver protocol (photodiode receiver kit, virtual instrument)', ()
     await rx.setDeskew(true);
     expect(await rx.deskew()).toBe(true);
     expect(await rx.aggregateSync()).toBe(true);
+    expect(await rx.laneDelays([1, 2])).toEqual([4.9e-8, 4.91e-8]);
     await rx.safeState();
     await p.done();
   });
@@ -94,6 +98,11 @@ describe('PdReceiver against the simulated kit over TCP', () => {
     expect(power).toHaveLength(400);
     expect(power.every((p) => p > 0)).toBe(true);
     expect((await rx.photocurrent([1, 2])).every((a) => a > 0)).toBe(true);
+    // the fibre's delay per lane, as the model draws it: 10 m at n_g 1.47 is 49 ns, spread by the skew
+    const delays = await rx.laneDelays(all);
+    const truth = new LinkModel(loadProfile('mosaic-800g'), { seed: 7 }).laneDelays(); // the helper's seed
+    for (const [i, d] of delays.entries()) expect(Math.abs(d - truth[i]!) / truth[i]!).toBeLessThan(1e-6); // 7 digits as sent
+    expect(Math.max(...delays) - Math.min(...delays)).toBeGreaterThan(50e-12);
 
     await rx.setCheckerPattern(all, 'PRBS7');
     await rx.setThreshold(0.3);

@@ -8,50 +8,9 @@ import { Rng } from '../../core/rng.ts';
 import type { SimClock } from '../clock.ts';
 import type { LinkModel } from '../model/link-model.ts';
 import type { LinkProfile } from '../model/profile.ts';
+import { ThermalPlant } from '../model/tec-plant.ts';
 
-/**
- * The TEC's plant: the mount temperature moves linearly toward the setpoint at `rateCPerS` (instrument
- * seconds) while the output is on, and toward ambient at the same rate while it is off. State changes rebase
- * the ramp at the current temperature.
- */
-export class ThermalPlant {
-  readonly ambientC: number;
-  readonly rateCPerS: number;
-  private startC: number;
-  private startS: number;
-  private targetC: number;
-
-  constructor(ambientC: number, rateCPerS: number, nowS = 0) {
-    this.ambientC = ambientC;
-    this.rateCPerS = rateCPerS;
-    this.startC = ambientC;
-    this.startS = nowS;
-    this.targetC = ambientC;
-  }
-
-  /** Actual temperature at instrument time `nowS`. */
-  actual(nowS: number): number {
-    const dt = Math.max(0, nowS - this.startS);
-    const gap = this.targetC - this.startC;
-    const step = this.rateCPerS * dt;
-    if (step >= Math.abs(gap)) return this.targetC;
-    return this.startC + Math.sign(gap) * step;
-  }
-
-  /** Heads for `targetC` from whatever temperature the plant has at `nowS`. */
-  retarget(targetC: number, nowS: number): void {
-    this.startC = this.actual(nowS);
-    this.startS = nowS;
-    this.targetC = targetC;
-  }
-
-  /** Back to ambient, at rest (a power cycle of the whole bench, used by tests). */
-  rest(nowS: number): void {
-    this.startC = this.ambientC;
-    this.startS = nowS;
-    this.targetC = this.ambientC;
-  }
-}
+export { ThermalPlant };
 
 export class BenchLink {
   readonly model: LinkModel;
@@ -74,7 +33,11 @@ export class BenchLink {
     this.profile = profile;
     this.clock = clock;
     this.seed = seed;
-    this.thermal = new ThermalPlant(profile.thermal.ambientC, profile.thermal.rampCPerS, clock.now());
+    const t = profile.thermal;
+    this.thermal = new ThermalPlant(
+      { ambientC: t.ambientC, rampCPerS: t.rampCPerS, tauS: t.plantTauS, kp: t.pid.kp, ki: t.pid.ki, kd: t.pid.kd },
+      clock.now(),
+    );
     this.agedToS = clock.now();
   }
 

@@ -10,7 +10,7 @@
  */
 import { PD_KIT } from '../../instruments/pd-kit/commands.ts';
 import type { LinkModel } from '../model/link-model.ts';
-import { aggregateAligned, laneDelays, relativeSkew } from '../model/skew.ts';
+import { aggregateAligned, relativeSkew } from '../model/skew.ts';
 import { type InstrumentOptions, ScpiInstrument } from '../server/instrument.ts';
 import { inRange, pick } from './lanes.ts';
 import type { BenchLink } from './link.ts';
@@ -37,8 +37,6 @@ export abstract class ReceiverInstrument extends ScpiInstrument {
   private gate: Gate | undefined;
   /** The checker's inversion per lane (the model keeps it too but has no getter). */
   private readonly checkerInvert: Uint8Array;
-  /** Each lane's arrival delay (src/sim/model/skew.ts), s. */
-  readonly delays: Float64Array;
   private deskew = false;
 
   constructor(link: BenchLink, options: InstrumentOptions) {
@@ -46,7 +44,6 @@ export abstract class ReceiverInstrument extends ScpiInstrument {
     this.link = link;
     this.lanes = link.model.lanes;
     this.checkerInvert = new Uint8Array(this.lanes);
-    this.delays = laneDelays(this.lanes, link.model.seed);
     const n = this.lanes;
     const m = (): LinkModel => link.sync();
 
@@ -55,6 +52,7 @@ export abstract class ReceiverInstrument extends ScpiInstrument {
     this.implement(PD_KIT.laneCount, { get: () => n });
     this.implement(PD_KIT.power, { get: (ch) => pick(m().receivedPower(), ch!) }, lanes);
     this.implement(PD_KIT.photocurrent, { get: (ch) => pick(m().photocurrent(), ch!) }, lanes);
+    this.implement(PD_KIT.delay, { get: (ch) => pick(m().laneDelays(), ch!) }, lanes);
     this.implement(
       PD_KIT.checkerPattern,
       { set: ([p], ch) => m().setCheckerPattern(ch!, p!), get: (ch) => m().getCheckerPattern(ch!) },
@@ -105,7 +103,7 @@ export abstract class ReceiverInstrument extends ScpiInstrument {
     const flags = (a: Uint8Array, ch: number[]) => ch.map((l) => a[l - 1] !== 0);
     this.implement(PD_KIT.sync, { get: (ch) => flags(m().sync(), ch!) }, lanes);
     this.implement(PD_KIT.los, { get: (ch) => flags(m().los(), ch!) }, lanes);
-    this.implement(PD_KIT.skew, { get: (ch) => relativeSkew(this.delays, ch!) }, lanes);
+    this.implement(PD_KIT.skew, { get: (ch) => relativeSkew(m().laneDelays(), ch!) }, lanes);
     this.implement(PD_KIT.deskew, {
       set: ([on]) => {
         this.deskew = on!;
@@ -120,7 +118,7 @@ export abstract class ReceiverInstrument extends ScpiInstrument {
     const m = this.link.sync();
     const sync = m.sync();
     const inSync = m.allLanes().filter((l) => sync[l - 1] === 1);
-    return aggregateAligned(this.delays, inSync, this.deskew, m.rate);
+    return aggregateAligned(m.laneDelays(), inSync, this.deskew, m.rate);
   }
 
   private startGate(): void {

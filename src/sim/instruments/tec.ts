@@ -1,7 +1,8 @@
 /**
- * Simulated TEC controller speaking Thorlabs TED4015 command strings (`tec`). The mount temperature ramps
- * toward the setpoint at the profile's rate (°C per instrument second) while the output is on and relaxes to
- * ambient while it is off, computed from the bench clock when read (no timers). The link model follows it:
+ * Simulated TEC controller speaking Thorlabs TED4015 command strings (`tec`). The mount is a first-order plant
+ * under the controller's PID (src/sim/model/tec-plant.ts): it heads for the setpoint at up to the profile's rate
+ * (°C per instrument second), overshoots and settles while the output is on, and relaxes to ambient while it is
+ * off, computed from the bench clock when read (no timers). The link model follows it:
  * every instrument pushes the current temperature into the model before it reads the model.
  */
 import { TED4015, type TEMPERATURE_UNITS } from '../../instruments/thorlabs-ted4015/commands.ts';
@@ -67,7 +68,7 @@ export class Tec extends ScpiInstrument {
   private setOutput(on: boolean): void {
     this.on = on;
     const now = this.clock.now();
-    this.link.thermal.retarget(on ? this.setpointC : this.link.thermal.ambientC, now);
+    this.link.thermal.retarget(on ? this.setpointC : this.link.thermal.ambientC, now, on);
     this.link.sync();
   }
 

@@ -11,17 +11,35 @@
  */
 
 import { z } from 'zod';
-import { normalTail } from '../../core/ber.ts';
+import { erf, normalTail } from '../../core/ber.ts';
 import { isPrbsName, longestRuns, type PrbsName } from '../../core/prbs.ts';
 import type { Rng } from '../../core/rng.ts';
 import { accelerationFactor, currentDensity } from './ageing.ts';
 import { applyChannel, type CouplingMap, couplingMap, crosstalkSum, neighbourTable } from './channel.ts';
-import { drawDefects, type LaneDefects } from './defects.ts';
+import { effectiveReceiver } from './cmos-sensor.ts';
+import { arrheniusFactor, drawDefects, type LaneDefects } from './defects.ts';
 import { type ElectricalFault, FAULT_CODE, faultedCurrent, faultedForwardVoltage } from './electrical-faults.ts';
-import { bandwidthAt, type EmitterParams, forwardVoltageAt, opticalPowerAt } from './emitter.ts';
+import {
+  bandwidthAt,
+  type EmitterParams,
+  emissionWavelengthNm,
+  forwardVoltageDc,
+  heatedDrive,
+  opticalPowerDc,
+} from './emitter.ts';
+import { channelAtLength, type FibreParams, laneDelays, modalBandwidth } from './fibre.ts';
 import { energyPerBit, type RailState, railPowers } from './power.ts';
 import { type LinkProfile, laneCount } from './profile.ts';
-import { combinedBandwidth, eyeBer, isiEyeOpening, noiseSigma, type ReceiverParams } from './receiver.ts';
+import {
+  combinedBandwidth,
+  eyeBer,
+  isiEyeOpening,
+  noiseSigma,
+  type ReceiverParams,
+  type ReceiverThermal,
+  receiverAt,
+} from './receiver.ts';
+import { channelDelays } from './skew.ts';
 
 export type LinkPattern = PrbsName | 'CLOCK' | 'ONES' | 'ZEROS';
 export const LINK_PATTERNS: readonly LinkPattern[] = [
@@ -56,6 +74,8 @@ export interface LinkModelOptions {
   seed?: number;
   /** Start with every non-spare lane lit at the operating point (default false: all outputs off). */
   operating?: boolean;
+  /** Fibre length, m (default the profile's fibre.lengthM; needs a fibre section). */
+  fibreLengthM?: number;
 }
 
 /** Faults a fault plan can inject into the link. Lanes are 1-based. */
@@ -93,6 +113,8 @@ interface AgeingRates {
 
 interface Derived {
   tempC: Float64Array; // [1]: effective temperature
+  /** Junction temperature per lane (case temperature for an unlit lane), °C. */
+  junction: Float64Array;
   alive: Uint8Array;
   lit: Uint8Array;
   /** Fraction of time at the '1' level (pattern density). */
@@ -157,7 +179,10 @@ export class LinkModel {
   private readonly nbIdx: Int32Array;
   private coupling: CouplingMap;
   private readonly emitter: EmitterParams;
-  private readonly rx: ReceiverParams;
+  private readonly rx: ReceiverParams & ReceiverThermal;
+  private readonly fibre: FibreParams | undefined;
+  private fibreM: number;
+  private delays: Float64Array | undefined;
 
   /** Ageing rates of the present state and the hours aged at them but not yet applied (see advance). */
   private rates: AgeingRates = { version: -1, af: new Float64Array(0), maxLoss: 0, toDeathH: 0, pendingH: 0 };
@@ -196,9 +221,15 @@ export class LinkModel {
     this.railVolts = profile.power.rails.map((r) => r.volts);
     this.defects = drawDefects(n, this.seed, profile.defects, profile.emitter.eqeSpread);
     this.nbIdx = neighbourTable(this.rows, this.cols);
-    this.coupling = couplingMap(profile.channel, 0, 0);
+    const f = profile.fibre;
+    this.fibre = f && { ...f, skewSPerM: f.skewPsPerM * 1e-12 };
+    this.fibreM = 0;
+    if (opts.fibreLengthM !== undefined) this.checkFibreLength(opts.fibreLengthM);
+    this.fibreM = opts.fibreLengthM ?? f?.lengthM ?? 0;
+    this.coupling = couplingMap(channelAtLength(profile.channel, this.fibre, this.fibreM), 0, 0);
     this.emitter = { ...profile.emitter, wavelengthNm: profile.link.wavelengthNm };
-    this.rx = profile.receiver;
+    // a CMOS sensor's data path comes from its pixels (binning, QE, capacitance), a PD kit's as given
+    this.rx = effectiveReceiver(profile.receiver, profile.link.wavelengthNm);
     if (opts.operating) {
       for (let i = 0; i < n; i++) this.outputOn[i] = this.isSpare[i] ? 0 : 1;
     }
@@ -371,8 +402,42 @@ export class LinkModel {
     if (!Number.isFinite(dx) || !Number.isFinite(dy)) throw new RangeError('misalignment must be finite');
     this.dx = dx;
     this.dy = dy;
-    this.coupling = couplingMap(this.profile.channel, dx, dy);
+    this.coupling = couplingMap(channelAtLength(this.profile.channel, this.fibre, this.fibreM), dx, dy);
     this.touch();
+  }
+
+  /** Fibre length, m (0 without a fibre section). */
+  get fibreLength(): number {
+    return this.fibreM;
+  }
+  /** Puts another length of the profile's fibre between the arrays (loss, crosstalk, modal bandwidth, delay). */
+  setFibreLength(metres: number): void {
+    this.checkFibreLength(metres);
+    this.fibreM = metres;
+    this.delays = undefined;
+    this.coupling = couplingMap(channelAtLength(this.profile.channel, this.fibre, metres), this.dx, this.dy);
+    this.touch();
+  }
+  private checkFibreLength(metres: number): void {
+    if (!this.fibre) throw new RangeError(`profile ${this.profile.name} has no fibre section: its length is fixed`);
+    if (!(metres >= 0 && metres <= 10_000)) throw new RangeError(`fibre length must be in 0..10000 m, got ${metres}`);
+  }
+  /** Modal bandwidth of the fibre at its length, Hz (Infinity: no modal limit). */
+  modalBandwidth(): number {
+    return modalBandwidth(this.fibre, this.fibreM);
+  }
+  /**
+   * Arrival delay per lane (index lane - 1), s: its propagation through the fibre plus its own channel's (driver
+   * and receiver, skew.ts). Their spread is the skew a deskew must absorb.
+   */
+  laneDelays(): Float64Array {
+    if (!this.delays) {
+      const d = laneDelays(this.fibre, this.lanes, this.seed, this.fibreM);
+      const ch = channelDelays(this.lanes, this.seed);
+      for (let i = 0; i < d.length; i++) d[i]! += ch[i]!;
+      this.delays = d;
+    }
+    return this.delays.slice();
   }
 
   /** Model time in seconds since construction. */
@@ -662,18 +727,31 @@ export class LinkModel {
     return energyPerBit(total, payload, this.rateBps);
   }
 
-  /** Emitted power of one lane at a DC current (L-I sweeps), including its EQE spread, ageing and faults. */
+  /** Junction temperature per lane at its drive (self-heating over the case), °C. */
+  junctionTemperature(): Float64Array {
+    return this.derive().junction.slice();
+  }
+  /** Emission peak per lane at its junction temperature, nm. */
+  emissionWavelength(): Float64Array {
+    const tj = this.derive().junction;
+    return tj.map((t) => emissionWavelengthNm(t, this.emitter));
+  }
+
+  /**
+   * Emitted power of one lane at a DC current (L-I sweeps, self-heating included), with its EQE spread, ageing
+   * and faults.
+   */
   emittedPowerAt(lane: number, currentA: number): number {
     const i = this.index(lane);
     const d = this.derive();
     if (!d.alive[i]) return 0;
-    return opticalPowerAt(currentA, this.temperature, this.emitter) * this.laneFactor(i);
+    return opticalPowerDc(currentA, this.temperature, this.emitter) * this.laneFactor(i);
   }
   /** Forward voltage of one lane at a DC current (0 for a dead lane: modelled as a short). */
   forwardVoltageAt(lane: number, currentA: number): number {
     const i = this.index(lane);
     if (!this.derive().alive[i]) return 0;
-    return forwardVoltageAt(currentA, this.temperature, this.emitter);
+    return forwardVoltageDc(currentA, this.temperature, this.emitter);
   }
 
   private laneFactor(i: number): number {
@@ -701,16 +779,27 @@ export class LinkModel {
     const optical = new Float64Array(n);
     const oma = new Float64Array(n);
     const vf = new Float64Array(n);
+    const junction = new Float64Array(n).fill(T);
     const density = new Float64Array(n);
     let ledWatts = 0;
     let ledAmps = 0;
-    // most lanes share a drive point: memoize the emitter per current (temperature is fixed within a derive)
-    const memo = new Map<number, [number, number]>();
-    const emit = (current: number): [number, number] => {
-      let r = memo.get(current);
+    // most lanes share a drive point: memoize the heated emitter per drive (the case temperature is fixed
+    // within a derive); the junction sees the pattern-averaged dissipation of the two levels
+    const memo = new Map<string, { tj: number; e0: number; v0: number; e1: number; v1: number }>();
+    const emit = (i0: number, i1: number, dens: number) => {
+      const key = `${i0},${i1},${dens}`;
+      let r = memo.get(key);
       if (!r) {
-        r = [opticalPowerAt(current, T, this.emitter), forwardVoltageAt(current, T, this.emitter)];
-        memo.set(current, r);
+        const h = heatedDrive(
+          [
+            { currentA: i0, weight: 1 - dens },
+            { currentA: i1, weight: dens },
+          ],
+          T,
+          this.emitter,
+        );
+        r = { tj: h.tjC, e0: h.power[0]!, v0: h.vf[0]!, e1: h.power[1]!, v1: h.vf[1]! };
+        memo.set(key, r);
       }
       return r;
     };
@@ -725,11 +814,12 @@ export class LinkModel {
         // an external DC source drives the emitter; the board's channel does not reach it
         if (!alive[i]) continue;
         lit[i] = 1;
-        const [e, v] = emit(ext);
-        p0[i] = e * this.laneFactor(i);
+        const h = emit(ext, ext, 1);
+        p0[i] = h.e1 * this.laneFactor(i);
         p1[i] = p0[i];
         optical[i] = p0[i];
-        vf[i] = v;
+        vf[i] = h.v1;
+        junction[i] = h.tj;
         continue;
       }
       if (!this.outputOn[i] || !driverUp) continue;
@@ -747,8 +837,8 @@ export class LinkModel {
       }
       lit[i] = 1;
       const f = this.laneFactor(i);
-      const [e0, v0] = emit(i0);
-      const [e1, v1] = emit(i1);
+      const { tj, e0, v0, e1, v1 } = emit(i0, i1, dens);
+      junction[i] = tj;
       p0[i] = e0 * f;
       p1[i] = e1 * f;
       optical[i] = p0[i] + dens * (p1[i] - p0[i]);
@@ -763,21 +853,25 @@ export class LinkModel {
     for (let i = 0; i < n; i++) received[i] = reaching[i] * this.pathGain[i];
     const xtalkOma = crosstalkSum(oma, this.coupling, this.nbIdx);
     const own = this.coupling.own;
-    const R = this.rx.responsivityAW;
+    // the receiver sits on the same temperature-controlled mount as the emitter array
+    const rx = receiverAt(this.rx, T);
+    const R = rx.responsivityAW;
+    const fModal = this.modalBandwidth();
     const photocurrent = new Float64Array(n);
     const q = new Float64Array(n);
     const ber = new Float64Array(n).fill(0.5);
     const sync = new Uint8Array(n);
     const los = new Uint8Array(n);
     const rate = this.rateBps;
-    const fTia = this.rx.bandwidthHz;
+    const fTia = rx.bandwidthHz;
     let lastSp = -1;
+    let lastTj = Number.NaN;
     let lastInv = -1;
     let lastMean = -1;
     let lastOpening = 1;
     for (let i = 0; i < n; i++) {
-      photocurrent[i] = rxUp ? R * received[i] + this.rx.darkCurrentA : 0;
-      if (!rxUp || received[i] < this.rx.losThresholdW) {
+      photocurrent[i] = rxUp ? R * received[i] + rx.darkCurrentA : 0;
+      if (!rxUp || received[i] < rx.losThresholdW) {
         los[i] = 1;
         continue;
       }
@@ -799,13 +893,14 @@ export class LinkModel {
       if (pat !== 'ONES' && pat !== 'ZEROS') {
         const iMean = this.biasA[i] + 0.5 * this.modA[i];
         // neighbouring lanes nearly always share pattern and drive: reuse the last lane's ISI result
-        if (sp !== lastSp || this.invert[i] !== lastInv || iMean !== lastMean) {
+        if (sp !== lastSp || this.invert[i] !== lastInv || iMean !== lastMean || junction[i] !== lastTj) {
           const runs = isPrbsName(pat) ? longestRuns(pat, this.invert[i] === 1) : { zeros: 1, ones: 1 };
-          const fFast = combinedBandwidth(bandwidthAt(iMean, this.emitter), fTia);
+          const fFast = combinedBandwidth(bandwidthAt(iMean, this.emitter, junction[i]), fTia, fModal);
           lastOpening = isiEyeOpening(rate, fFast, prof.emitter.tailFraction, prof.emitter.tailTauS, runs);
           lastSp = sp;
           lastInv = this.invert[i];
           lastMean = iMean;
+          lastTj = junction[i]!;
         }
         opening = lastOpening;
       }
@@ -813,8 +908,8 @@ export class LinkModel {
       const half = 0.5 * Rg * (ownOma * opening - xtalkOma[i]);
       const mu1 = mid + half;
       const mu0 = mid - half;
-      const s1 = noiseSigma(mid + 0.5 * Rg * ownOma, rate, this.rx);
-      const s0 = noiseSigma(mid - 0.5 * Rg * ownOma, rate, this.rx);
+      const s1 = noiseSigma(mid + 0.5 * Rg * ownOma, rate, rx);
+      const s0 = noiseSigma(mid - 0.5 * Rg * ownOma, rate, rx);
       const eye = eyeBer(mu1, mu0, s1, s0, this.thresholdRel);
       q[i] = Math.max(0, eye.q);
       if (pat === 'ONES' || pat === 'ZEROS') {
@@ -849,6 +944,7 @@ export class LinkModel {
 
     this.cache = {
       tempC: Float64Array.of(T),
+      junction,
       alive,
       lit,
       density,
@@ -910,10 +1006,18 @@ export class LinkModel {
     const px = w / this.cols;
     const py = h / this.rows;
     const sigma = Math.max(0.3, spotFrac * Math.min(px, py));
+    // The fibre's crosstalk is already in each lane's received power; the sensor adds its own: carriers diffusing
+    // between pixels spread a wide halo around each spot, sized so that a nearest neighbour's cell gets
+    // pixelCrosstalkDb of the spot (a halo of the fibre's crosstalk here would count it twice: the -18.1 dB a
+    // CMOS lane map used to read against -20 dB on a PD).
     const sigmaHalo = Math.max(sigma * 2, 0.7 * Math.min(px, py));
-    let haloFrac = 0;
-    for (let k = 0; k < 4; k++) haloFrac += this.coupling.neighbours[k];
-    haloFrac = Math.min(0.5, haloFrac / Math.max(1e-12, this.coupling.own));
+    const cell = Math.min(px, py);
+    const phiN = (x: number) => 0.5 * (1 + erf(x / Math.SQRT2));
+    const inNearest =
+      (phiN((1.5 * cell) / sigmaHalo) - phiN((0.5 * cell) / sigmaHalo)) *
+      (phiN((0.5 * cell) / sigmaHalo) - phiN((-0.5 * cell) / sigmaHalo));
+    const pixelXt = fr?.pixelCrosstalkDb;
+    const haloFrac = pixelXt === undefined ? 0 : Math.min(0.5, 10 ** (pixelXt / 10) / inNearest);
     const core = this.gaussWindow(sigma);
     const halo = this.gaussWindow(sigmaHalo);
     for (let i = 0; i < this.lanes; i++) {

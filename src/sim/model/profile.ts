@@ -83,7 +83,30 @@ export const linkProfileSchema = z
       cols: z.number().int().min(1).max(256),
       /** 1-based physical lanes reserved as spares (no payload until remapped). */
       spareLanes: z.array(z.number().int().min(1)).default([]),
+      /** Centre-to-centre lane pitch of the emitter array, µm (array area = rows·pitch × cols·pitch). */
+      pitchUm: pos().optional(),
     }),
+    /**
+     * The device class whose published targets the device is checked against (fixtures/classes/NAME.yaml).
+     */
+    class: z.string().min(1).optional(),
+    /**
+     * The fibre between the arrays. Absent: an ideal fibre (the channel's coupling and crosstalk as given, no
+     * modal limit, no delay). `lengthM` is the default; a bench can run at another length (--fibre-length).
+     */
+    fibre: z
+      .strictObject({
+        lengthM: nonneg(),
+        attenuationDbPerM: nonneg().default(0),
+        /** Modal bandwidth-length product, Hz·m. */
+        bandwidthLengthHzM: pos().default(1e12),
+        /** Length at which channel.nearestDb / diagonalDb hold; crosstalk grows ∝ length from there. */
+        refLengthM: pos().default(1),
+        groupIndex: pos().default(1.5),
+        /** 1σ lane-to-lane delay spread per metre, ps/m. */
+        skewPsPerM: nonneg().default(0),
+      })
+      .optional(),
     link: z.strictObject({
       /** Default lane rate, bit/s. */
       rate: pos(),
@@ -126,6 +149,18 @@ export const linkProfileSchema = z
       /** Slow carrier/thermal tail: fraction of the step response and its time constant (makes long runs hurt). */
       tailFraction: fraction().default(0.05),
       tailTauS: pos().default(3e-9),
+      /** Junction-to-case thermal resistance (self-heating), K/W. */
+      rthKPerW: nonneg().default(0),
+      /**
+       * Thermal rollover: P ∝ 1/(1 + (J/leakageJAcm2)^leakageExponent·exp((T_j-25)/leakageTempK)). Absent: none.
+       */
+      leakageJAcm2: pos().optional(),
+      leakageExponent: z.number().gt(1).default(6),
+      leakageTempK: pos().default(9),
+      /** Relative change of the modulation bandwidth per kelvin of junction temperature. */
+      bandwidthTempCoeffPerK: z.number().default(0),
+      /** Emission peak shift per kelvin of junction temperature, nm/K. */
+      wavelengthShiftNmPerK: z.number().default(0),
     }),
     channel: z.strictObject({
       /** Fraction of emitted power reaching the own receiver core when aligned (coupling × fibre loss). */
@@ -145,6 +180,32 @@ export const linkProfileSchema = z
       bandwidthHz: pos(),
       /** Average received power below this: loss of signal. */
       losThresholdW: pos(),
+      /** Dark current doubles every this many kelvin (absent: constant). */
+      darkCurrentDoublingK: pos().optional(),
+      /** Relative responsivity change per kelvin. */
+      responsivityTempCoeffPerK: z.number().default(0),
+      /**
+       * A CMOS sensor's pixels (type cmos): its data path is derived from them (src/sim/model/cmos-sensor.ts) and
+       * replaces responsivityAW, darkCurrentA, bandwidthHz (then the TIA's own) and noiseDensityAHz (then the
+       * TIA's at zero input capacitance).
+       */
+      sensor: z
+        .strictObject({
+          pixelPitchUm: pos(),
+          /** Pixels per lane side, summed into one TIA input. */
+          binning: z.number().int().min(1).max(64),
+          quantumEfficiency: z.number().gt(0).max(1),
+          fillFactor: z.number().gt(0).max(1),
+          pixelCapacitanceF: pos(),
+          pixelDarkCurrentA: nonneg(),
+          tiaInputOhm: pos(),
+          tiaVoltageNoiseVHz: nonneg(),
+          /** Frame path (lane map): full well, read noise, frames per second. */
+          fullWellE: pos().optional(),
+          readNoiseE: nonneg().optional(),
+          frameRateHz: pos().optional(),
+        })
+        .optional(),
       frame: z
         .strictObject({
           width: z.number().int().min(8).max(4096),
@@ -156,6 +217,8 @@ export const linkProfileSchema = z
           spotSigmaFrac: pos().default(0.22),
           blackLevel: nonneg().default(64),
           readNoise: nonneg().default(3),
+          /** Sensor crosstalk: the share of a spot a nearest neighbour's pixel cell gets by carrier diffusion, dB. */
+          pixelCrosstalkDb: z.number().max(0).optional(),
         })
         .optional(),
     }),
@@ -191,7 +254,12 @@ export const linkProfileSchema = z
       ambientC: z.number().default(25),
       minC: z.number(),
       maxC: z.number(),
+      /** Heating / cooling rate of the TEC at full drive, K per instrument second. */
       rampCPerS: pos(),
+      /** Time constant of the mount toward ambient, s (a first-order plant). */
+      plantTauS: pos().default(600),
+      /** The TEC controller's PID gains (drive fraction per K, per K·s, per K/s). */
+      pid: z.strictObject({ kp: nonneg(), ki: nonneg(), kd: nonneg() }).default({ kp: 0.3, ki: 0.045, kd: 0 }),
     }),
     bench: benchSchema.default({ kind: 'kit' }),
     instruments: z.strictObject({
@@ -303,6 +371,13 @@ export function parseProfile(text: string, label = '<profile>'): LinkProfile {
 /** Total physical lanes. */
 export function laneCount(p: LinkProfile): number {
   return p.geometry.rows * p.geometry.cols;
+}
+
+/** Emitter-array area from the lane pitch, mm² (undefined without a pitch). */
+export function arrayAreaMm2(p: LinkProfile): number | undefined {
+  const pitch = p.geometry.pitchUm;
+  if (pitch === undefined) return undefined;
+  return p.geometry.rows * pitch * 1e-3 * (p.geometry.cols * pitch * 1e-3);
 }
 
 /** 1-based active (non-spare) lanes. */

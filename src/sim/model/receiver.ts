@@ -38,10 +38,37 @@ export function noiseSigma(levelCurrentA: number, rate: number, p: ReceiverParam
   );
 }
 
-/** Combined single-pole bandwidth of the LED and the TIA (1/f² add). */
-export function combinedBandwidth(ledHz: number, tiaHz: number): number {
-  if (!(ledHz > 0) || !(tiaHz > 0)) return 0;
-  return 1 / Math.sqrt(1 / (ledHz * ledHz) + 1 / (tiaHz * tiaHz));
+/** Combined single-pole bandwidth of the LED, the TIA and any further pole (fibre) (1/f² add; Infinity: none). */
+export function combinedBandwidth(...poles: number[]): number {
+  let s = 0;
+  for (const f of poles) {
+    if (!(f > 0)) return 0;
+    s += 1 / (f * f);
+  }
+  return s > 0 ? 1 / Math.sqrt(s) : Number.POSITIVE_INFINITY;
+}
+
+/** Temperature laws of a receiver (all optional; absent: no change with temperature). */
+export interface ReceiverThermal {
+  /** Dark current doubles every this many kelvin. */
+  darkCurrentDoublingK?: number;
+  /** Relative responsivity change per kelvin. */
+  responsivityTempCoeffPerK?: number;
+}
+
+/**
+ * The receiver at a temperature: dark current ×2^((T-25)/doubling), responsivity ×(1 + k·(T-25)), input noise
+ * density ×√(T_K/298.15) (thermal noise of the feedback resistor).
+ */
+export function receiverAt<P extends ReceiverParams>(p: P & ReceiverThermal, tempC: number): P {
+  const dT = tempC - 25;
+  if (dT === 0) return p;
+  return {
+    ...p,
+    darkCurrentA: p.darkCurrentA * 2 ** (dT / (p.darkCurrentDoublingK ?? Number.POSITIVE_INFINITY)),
+    responsivityAW: p.responsivityAW * Math.max(0.1, 1 + (p.responsivityTempCoeffPerK ?? 0) * dT),
+    noiseDensityAHz: p.noiseDensityAHz * Math.sqrt((tempC + 273.15) / 298.15),
+  };
 }
 
 /** Worst-case normalized eye opening (fraction of OMA) for one pole. Runs in bits; Infinity = DC pattern. */

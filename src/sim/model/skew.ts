@@ -1,18 +1,18 @@
 /**
- * Lane-to-lane skew: each lane's light arrives after a delay set by its fibre's length in the bundle (and its
- * driver's and receiver's channel), drawn once per device from the seed: uniform in [0, maxSkewS]. The receiver's
+ * Lane-to-lane skew: each lane's light arrives after its fibre's propagation delay (fibre.ts) plus its own
+ * channel's (driver, receiver, their traces), drawn once per device from the seed: uniform in [0, maxSkewS]. The receiver's
  * aggregate deframer holds the link's frame alignment only while every lane's residual skew (after its deskew FIFO,
  * which takes up to DESKEW_RANGE_S out) lies within half a unit interval of the others'.
  */
 import { hashSeed, Rng } from '../../core/rng.ts';
 
-/** Largest lane delay of a device, s (0.8 UI at 2 Gb/s: without deskew the aggregate cannot align). */
+/** Largest channel delay of a device, s (0.8 UI at 2 Gb/s: without deskew the aggregate cannot align). */
 export const DEFAULT_MAX_SKEW_S = 400e-12;
 /** Delay a lane's deskew FIFO can take out, s. */
 export const DESKEW_RANGE_S = 2e-9;
 
-/** Each lane's delay (index lane − 1), s: the same for a seed every time. */
-export function laneDelays(lanes: number, seed: number, maxSkewS = DEFAULT_MAX_SKEW_S): Float64Array {
+/** Each lane's own channel delay (index lane − 1), s: the same for a seed every time. */
+export function channelDelays(lanes: number, seed: number, maxSkewS = DEFAULT_MAX_SKEW_S): Float64Array {
   const rng = new Rng(hashSeed(seed, 'lane-skew'));
   const d = new Float64Array(lanes);
   for (let i = 0; i < lanes; i++) d[i] = rng.range(0, maxSkewS);

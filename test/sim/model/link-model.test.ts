@@ -94,15 +94,21 @@ describe('calibration', () => {
     expect(idle[3]!.watts).toBeCloseTo(0.8, 12); // aux: static
   });
 
-  it('optical power at 85 °C is 0.90 of 25 °C (T1 = 569 K) and V_f drops ~3 mV/K', () => {
+  it('optical power at 85 °C: > 0.90 of 25 °C at I_op (DC), less when modulated (the 1 level nears rollover); V_f drops ~3 mV/K', () => {
     const m = LinkModel.operating(mosaic);
+    const iOp = mosaic.operatingPoint.biasA + mosaic.operatingPoint.modA / 2;
+    const dc25 = m.emittedPowerAt(1, iOp);
     const p25 = m.opticalPower();
     const v25 = m.forwardVoltage();
     m.setTemperature(85);
+    const dc85 = m.emittedPowerAt(1, iOp);
     const p85 = m.opticalPower();
     const v85 = m.forwardVoltage();
-    expect(p85[0] / p25[0]).toBeCloseTo(0.9, 3);
-    expect((v85[0] - v25[0]) / 60).toBeCloseTo(-0.003, 6);
+    expect(dc85 / dc25).toBeGreaterThan(0.9);
+    expect(dc85 / dc25).toBeLessThan(0.93);
+    expect(p85[0] / p25[0]).toBeLessThan(dc85 / dc25); // the leakage term bites at the 360 µA '1' level
+    expect(p85[0] / p25[0]).toBeGreaterThan(0.85);
+    expect((v85[0] - v25[0]) / 60).toBeCloseTo(-0.003, 4);
     expect(Math.max(...m.ber())).toBeLessThan(1e-15); // still passes hot
   });
 
@@ -240,7 +246,9 @@ describe('link behaviour', () => {
     const i1 = i0 + mosaic.operatingPoint.modA;
     const v0 = m.forwardVoltageAt(1, i0);
     const v1 = m.forwardVoltageAt(1, i1);
-    expect(vf[0]).toBeCloseTo(0.5 * (v0 + v1), 12);
+    // the modulated lane's junction sits at its pattern-averaged dissipation, the DC points each at their own:
+    // the levels' V_f differ from the DC ones by the junction's few tenths of a kelvin × 3 mV/K
+    expect(Math.abs(vf[0] - 0.5 * (v0 + v1))).toBeLessThan(1e-4);
     expect(rails[0].watts).toBeCloseTo(3.3 * 400 * 0.5 * (i0 + i1) + mosaic.power.rails[0].staticW, 9);
     // at the '1' level the forward voltage is above the 3.3 V rail: the record must flag it (energy-per-bit)
     expect(v1).toBeGreaterThan(3.3);

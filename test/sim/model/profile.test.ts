@@ -12,8 +12,14 @@ import {
 } from '../../../src/sim/model/profile.ts';
 
 describe('profiles', () => {
-  it('ships the four built-in profiles', () => {
-    expect(builtinProfileNames()).toEqual(['lightbundle-512g', 'mosaic-800g', 'mosaic-800g-bert', 'mosaic-800g-cmos']);
+  it('ships the five built-in profiles', () => {
+    expect(builtinProfileNames()).toEqual([
+      'alc-30m',
+      'lightbundle-512g',
+      'mosaic-800g',
+      'mosaic-800g-bert',
+      'mosaic-800g-cmos',
+    ]);
   });
 
   it('mosaic-800g-bert: the mosaic-800g link on a BERT bench (ED behind a switch, attenuator, SMU on lane 1)', () => {
@@ -63,7 +69,7 @@ describe('profiles', () => {
 
   it('lists the available names for an unknown profile', () => {
     expect(() => loadProfile('nope-9000')).toThrow(
-      /unknown profile "nope-9000"; available: lightbundle-512g, mosaic-800g/,
+      /unknown profile "nope-9000"; available: alc-30m, lightbundle-512g, mosaic-800g/,
     );
   });
 
