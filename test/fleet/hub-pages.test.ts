@@ -91,6 +91,9 @@ describe('hub views', () => {
   });
 
   it('analytics page draws a heatmap cell per lane position on the array', async () => {
+    // its own run (the tests may run in any order)
+    writeRecord(bench.store, sampleRecord({ dut: 'SN-HEAT' }));
+    await bench.forwarder.flush();
     const page = await open('/analytics');
     await page.locator('#heat .cell').first().waitFor();
     expect(await page.locator('#heat .cell').count()).toBe(400);
