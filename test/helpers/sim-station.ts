@@ -3,17 +3,20 @@
  * instruments: `open()` starts a bench and opens its station; `closeAll()` (in afterEach) ends them all.
  */
 import { expect } from 'vitest';
-import { startBench } from '../../src/sim/bench.ts';
+import { type Bench, startBench } from '../../src/sim/bench.ts';
 import { type StationConfig, stationFromObject } from '../../src/station/schema.ts';
 import { openStation, type Station } from '../../src/station/station.ts';
 
 export interface SimStations {
   open(profile: string, edit?: (c: StationConfig) => void): Promise<Station>;
+  /** The simulated bench behind a station `open` returned (its link model is the device's truth). */
+  benchOf(st: Station): Bench;
   closeAll(): Promise<void>;
 }
 
 export function simStations(options: { seed?: number; timeScale?: number } = {}): SimStations {
   const cleanups: (() => Promise<unknown> | unknown)[] = [];
+  const benches = new Map<Station, Bench>();
   return {
     async open(profile, edit) {
       const bench = await startBench({ profile, seed: options.seed ?? 7, timeScale: options.timeScale ?? 10_000 });
@@ -23,10 +26,17 @@ export function simStations(options: { seed?: number; timeScale?: number } = {})
       const st = await openStation(config);
       cleanups.push(() => st.close());
       expect(st.problems()).toEqual([]);
+      benches.set(st, bench);
       return st;
+    },
+    benchOf(st) {
+      const b = benches.get(st);
+      if (!b) throw new Error('not a station these benches opened');
+      return b;
     },
     async closeAll() {
       for (const c of cleanups.splice(0).reverse()) await c();
+      benches.clear();
     },
   };
 }

@@ -57,11 +57,13 @@ steps:
     const expectedDelta = (Math.exp(-1.054e-6 * 96 * af) - 1) * 100;
     expect(expectedDelta).toBeCloseTo(-0.2772, 3);
     const delta = lanesOf(rec, 'burnin_delta_p_pct')[0]!;
-    for (const v of delta.values) expect(Math.abs(v! / expectedDelta - 1)).toBeLessThan(0.03);
+    // measured through the light, not the efficiency: as the LED loses efficiency its junction runs a little hotter
+    // (less of the input leaves as light), which at 85 °C and 400 µA adds about 3 % to the drop (reach-heat.test.ts)
+    for (const v of delta.values) expect(Math.abs(v! / expectedDelta - 1)).toBeLessThan(0.05);
     const l70 = lanesOf(rec, 'burnin_l70_h')[0]!;
     const truth = lifetimeHours(1.054e-6, af, 0.7);
     expect(truth).toBeCloseTo(12336, -1);
-    for (const v of l70.values) expect(Math.abs(v! / truth - 1)).toBeLessThan(0.03);
+    for (const v of l70.values) expect(Math.abs(v! / truth - 1)).toBeLessThan(0.05);
     const lower = lanesOf(rec, 'burnin_l70_lower_h')[0]!;
     lower.values.forEach((v, i) => {
       expect(v!).toBeLessThanOrEqual(l70.values[i]! * 1.0001);

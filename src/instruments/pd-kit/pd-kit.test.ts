@@ -1,8 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { simStations, until } from '../../../test/helpers/sim-station.ts';
 import { allLanes } from '../../scpi/channels.ts';
-import { LinkModel } from '../../sim/model/link-model.ts';
-import { loadProfile } from '../../sim/model/profile.ts';
 import { DriverError, LimitError } from '../base.ts';
 import type { LedDriver } from '../led-board/driver.ts';
 import { expectProtocol, NO_ERROR, ok, send } from '../testing/protocol.ts';
@@ -98,9 +96,9 @@ describe('PdReceiver against the simulated kit over TCP', () => {
     expect(power).toHaveLength(400);
     expect(power.every((p) => p > 0)).toBe(true);
     expect((await rx.photocurrent([1, 2])).every((a) => a > 0)).toBe(true);
-    // the fibre's delay per lane, as the model draws it: 10 m at n_g 1.47 is 49 ns, spread by the skew
+    // each lane's arrival delay as the device has it: 10 m of fibre at n_g 1.47 is 49 ns, spread by the skew
     const delays = await rx.laneDelays(all);
-    const truth = new LinkModel(loadProfile('mosaic-800g'), { seed: 7 }).laneDelays(); // the helper's seed
+    const truth = benches.benchOf(st).model.laneDelays();
     for (const [i, d] of delays.entries()) expect(Math.abs(d - truth[i]!) / truth[i]!).toBeLessThan(1e-6); // 7 digits as sent
     expect(Math.max(...delays) - Math.min(...delays)).toBeGreaterThan(50e-12);
 

@@ -727,6 +727,11 @@ export class LinkModel {
     return energyPerBit(total, payload, this.rateBps);
   }
 
+  /** Electrical power into the LEDs themselves, Σ I·V_f over the lanes, W (the LED rail also feeds the driver's drop). */
+  ledPower(): number {
+    return this.derive().ledWatts;
+  }
+
   /** Junction temperature per lane at its drive (self-heating over the case), °C. */
   junctionTemperature(): Float64Array {
     return this.derive().junction.slice();
