@@ -507,6 +507,8 @@ class Runner {
     store.setLaneMap(this.id, laneMap);
     bus.emit({ type: 'lanemap', runId: this.id, laneMap });
     if (stepError !== undefined) {
+      // step code names itself ("li-sweep: no lanes"): the step's name below says it already
+      if (stepError.startsWith(`${step.type}: `)) stepError = stepError.slice(step.type.length + 2);
       this.finishStep(step, index, 'ERROR', attempts, stepError);
       throw new StepError(`step ${step.id} (${step.type}): ${stepError}`);
     }

@@ -188,6 +188,16 @@ function registry(bench: ReturnType<typeof demoBench>): Map<string, StepDefiniti
       ctx.measure('ok', 1);
     },
   };
+  const broken: StepDefinition = {
+    type: 'broken',
+    description: 'throws naming itself, as step code does',
+    requires: [],
+    params: z.object({}),
+    measurements: () => [],
+    run: async () => {
+      throw new Error('broken: no lanes to sweep');
+    },
+  };
   const ask: StepDefinition = {
     type: 'ask',
     description: 'asks the operator',
@@ -211,7 +221,7 @@ function registry(bench: ReturnType<typeof demoBench>): Map<string, StepDefiniti
     },
   };
   return new Map<string, StepDefinition>(
-    [set, lanes, remap, hang, flaky, ask, flood, figures, shuffle].map((d) => [d.type, d as unknown as StepDefinition]),
+    [set, lanes, remap, hang, flaky, broken, ask, flood, figures, shuffle].map((d) => [d.type, d as unknown as StepDefinition]),
   );
 }
 
@@ -433,6 +443,19 @@ steps:
     expect(bad.bench.safeCalls).toEqual(['VOLT 0', 'VOLT 0']); // before the first step, and at the end
   });
 
+  it("names a failing step once: its own type prefix is not repeated after the step's name", async () => {
+    const rec = await setup(`
+name: named
+steps:
+  - { id: sweep, type: broken }
+`)
+      .run()
+      .done;
+    expect(rec.outcome).toBe('ERROR');
+    expect(rec.error).toBe('step sweep (broken): no lanes to sweep');
+    expect(rec.steps[0]!.error).toBe('no lanes to sweep');
+  });
+
   it('ends as ERROR, keeping what was written, when the disk fills mid-run', async () => {
     const t = setup(
       `
@@ -494,7 +517,7 @@ describe('sequence loading', () => {
   const load = (yaml: string) => () => parseSequence(yaml, 'seq.yaml', reg, { rateRange: [1e8, 4e9] });
   it('refuses an unknown step type with file, line, column and the known types', () => {
     expect(load('name: x\nsteps:\n  - id: a\n    type: warp-drive\n')).toThrow(
-      /^seq\.yaml:4:11 steps\[0\]\.type: one of the step types: ask, figures, flaky, flood, hang, lane-check, remap, set-volts, shuffle,/,
+      /^seq\.yaml:4:11 steps\[0\]\.type: one of the step types: ask, broken, figures, flaky, flood, hang, lane-check, remap, set-volts, shuffle,/,
     );
   });
   it('refuses bad parameters, limits with low > high, unknown measurements and rates beyond the driver', () => {
