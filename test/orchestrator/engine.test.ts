@@ -221,7 +221,10 @@ function registry(bench: ReturnType<typeof demoBench>): Map<string, StepDefiniti
     },
   };
   return new Map<string, StepDefinition>(
-    [set, lanes, remap, hang, flaky, broken, ask, flood, figures, shuffle].map((d) => [d.type, d as unknown as StepDefinition]),
+    [set, lanes, remap, hang, flaky, broken, ask, flood, figures, shuffle].map((d) => [
+      d.type,
+      d as unknown as StepDefinition,
+    ]),
   );
 }
 
@@ -448,9 +451,7 @@ steps:
 name: named
 steps:
   - { id: sweep, type: broken }
-`)
-      .run()
-      .done;
+`).run().done;
     expect(rec.outcome).toBe('ERROR');
     expect(rec.error).toBe('step sweep (broken): no lanes to sweep');
     expect(rec.steps[0]!.error).toBe('no lanes to sweep');
