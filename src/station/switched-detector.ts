@@ -81,11 +81,11 @@ export class SwitchedErrorDetector implements ErrorDetector {
     return { lanes: [...lanes], bits: r.bits, errors: r.errors };
   }
 
-  syncStatus(lanes: Lanes, opts?: CallOptions): Promise<boolean[]> {
+  async syncStatus(lanes: Lanes, opts?: CallOptions): Promise<boolean[]> {
     return this.ed.syncStatus(this.inputs(lanes), opts);
   }
 
-  lossOfSignal(lanes: Lanes, opts?: CallOptions): Promise<boolean[]> {
+  async lossOfSignal(lanes: Lanes, opts?: CallOptions): Promise<boolean[]> {
     return this.ed.lossOfSignal(this.inputs(lanes), opts);
   }
 

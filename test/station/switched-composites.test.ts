@@ -301,8 +301,11 @@ describe('an error detector behind a switch', () => {
     );
     await ed.setCheckerPattern([5, 6], 'PRBS31');
     await ed.setCheckerPattern([7], 'PRBS31');
-    const stale = await stationErrorOf((async () => ed.syncStatus([5]))()); // syncStatus throws as it is called
+    // a rejected promise, like every instrument call (not an exception thrown as it is called)
+    const pending = ed.syncStatus([5]);
+    const stale = await stationErrorOf(pending);
     expect(stale.message).toMatch(/^bert via lane-switch: lane 5 is not routed to the detector/);
+    await expect(ed.lossOfSignal([5])).rejects.toThrow(/lane 5 is not routed/);
     expect(await ed.lossOfSignal([7])).toEqual([false]); // input 1
   });
 
