@@ -2,11 +2,10 @@
  * A vertical bathtub (domain.md §2.3): BER against the decision threshold t (relative to the eye, 0.5 = centre),
  * error-counted points on both sides of the centre. Near an edge only one level errs (the spaces below the centre,
  * the marks above it), half the bits, so an edge's BER is ½·Φc(Q): Q = berToQ(2·BER); and Q is a straight line in t (the distance from the threshold to the level, over the level's
- * noise). Each edge is fitted on the Q scale (src/core/q-line.ts) and extrapolated to the Q of the target BER: the
+ * noise). Each edge is fitted on the Q scale (src/core/q-curve.ts, BER scaled by 2) and extrapolated to the Q of the target BER: the
  * two thresholds where the lane reaches it, and the eye opening between them with its confidence interval.
  */
-import { berToQ } from './ber.ts';
-import { type CountedPoint, fitQLine, risesSignificantly, solveQLine, zForConfidence } from './q-line.ts';
+import { fitQCurve } from './q-curve.ts';
 
 export interface BathtubPoint {
   /** Decision threshold, relative (0.5 = centre). */
@@ -53,32 +52,26 @@ export interface BathtubOptions {
 }
 
 function fitEdge(points: readonly BathtubPoint[], side: 'low' | 'high', o: BathtubOptions): EdgeFit {
-  const minErrors = o.minErrors ?? 5;
-  const maxBer = o.maxBer ?? 1e-3;
   // u grows toward the centre on both sides, so Q rises with u
   const u = (t: number) => (side === 'low' ? t : 1 - t);
-  const usable = points.filter((p) => p.bits > 0 && p.errors >= minErrors && p.errors / p.bits <= maxBer);
-  const clean = points.filter((p) => p.bits > 0 && p.errors === 0).sort((a, b) => u(a.t) - u(b.t));
-  const bound = clean[0]?.t;
-  const betterThan: EdgeFit = {
-    status: 'better-than',
-    used: usable.length,
+  const fit = fitQCurve(
+    points.map((p) => ({ u: u(p.t), bits: p.bits, errors: p.errors, at: p.t })),
+    { targetBer: o.targetBer, confidence: o.confidence, minErrors: o.minErrors, maxBer: o.maxBer, berScale: 2 },
+    'rising',
+  );
+  if (fit.status === 'fit') {
+    const [lo, hi] = fit.interval!;
+    // u is its own inverse on either side: the threshold where the edge reaches the target
+    return { status: 'fit', used: fit.used, threshold: u(fit.uAtTarget!), halfWidth: (hi - lo) / 2 };
+  }
+  const bound = fit.status === 'better-than' ? fit.betterThan?.at : undefined;
+  return {
+    status: fit.status,
+    used: fit.used,
     threshold: null,
     halfWidth: null,
     ...(bound !== undefined ? { bound } : {}),
   };
-  if (usable.length < 2) return betterThan;
-  const line = fitQLine(
-    usable.map((p): CountedPoint => ({ u: u(p.t), bits: p.bits, errors: p.errors })),
-    2,
-  );
-  if (!line) return betterThan;
-  const z = zForConfidence(o.confidence);
-  const floor: EdgeFit = { status: 'floor', used: usable.length, threshold: null, halfWidth: null };
-  if (!risesSignificantly(line, z)) return floor;
-  const { u: uStar, halfWidth } = solveQLine(line, berToQ(2 * o.targetBer), z);
-  if (!Number.isFinite(uStar)) return floor;
-  return { status: 'fit', used: usable.length, threshold: side === 'low' ? uStar : 1 - uStar, halfWidth };
 }
 
 export function fitBathtub(points: readonly BathtubPoint[], o: BathtubOptions): BathtubFit {

@@ -3,7 +3,8 @@
  * BER, with what a test engineer needs around the straight line of q-line.ts: which points count (enough errors
  * to weigh, below the knee), a "better than" bound when too few do, a floor when Q does not move the way the axis
  * says it must, and u where the line reaches the target with its confidence interval. The waterfall (Q rising with
- * the signal) and the rate margin (Q falling with the bit rate) both read their curves through it.
+ * the signal), the rate margin (Q falling with the bit rate) and each edge of the bathtub (Q rising toward the eye's
+ * centre) read their curves through it.
  */
 import { berToQ } from './ber.ts';
 import { fitQLine, solveQLine, zForConfidence } from './q-line.ts';
@@ -24,6 +25,11 @@ export interface QCurveOptions {
   minErrors?: number;
   /** Points with a BER above this are not fitted (past the knee, the line no longer holds). */
   maxBer?: number;
+  /**
+   * Multiplies each BER (and the target) before it becomes Q: 2 for one edge of a bathtub, where only the marks or
+   * only the spaces err (default 1).
+   */
+  berScale?: number;
 }
 
 export type QCurveStatus =
@@ -61,7 +67,8 @@ export function fitQCurve(points: readonly QPoint[], o: QCurveOptions, slope: 'r
     ? { at: clean[0].at, ber: -Math.log(1 - o.confidence) / clean[0].bits } // zero errors: −ln(1−CL)/bits
     : undefined;
   const none = { used: usable.length, a: Number.NaN, b: Number.NaN, uAtTarget: null, interval: null };
-  const line = usable.length < 2 ? null : fitQLine(usable);
+  const scale = o.berScale ?? 1;
+  const line = usable.length < 2 ? null : fitQLine(usable, scale);
   if (!line) return { status: 'better-than', ...none, ...(betterThan ? { betterThan } : {}) };
   const { a, b } = line;
   const z = zForConfidence(o.confidence);
@@ -69,7 +76,7 @@ export function fitQCurve(points: readonly QPoint[], o: QCurveOptions, slope: 'r
   // Q must move the expected way by more than its own uncertainty, else the errors are a floor
   // Stryker disable next-line EqualityOperator: a slope exactly at its bound is a point of measure zero
   if (!(sign * b > z * Math.sqrt(line.varB))) return floor;
-  const { u, halfWidth } = solveQLine(line, berToQ(o.targetBer), z);
+  const { u, halfWidth } = solveQLine(line, berToQ(o.targetBer * scale), z);
   // Stryker disable next-line EqualityOperator: u exactly 0 is a point of measure zero
   if (!(u > 0)) return floor;
   return { status: 'fit', used: usable.length, a, b, uAtTarget: u, interval: [u - halfWidth, u + halfWidth] };

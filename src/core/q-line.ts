@@ -77,8 +77,3 @@ export function solveQLine(line: QLine, q: number, z: number): { u: number; half
   const varU = (line.varA + u * u * line.varB + 2 * u * line.covAB) / (line.b * line.b);
   return { u, halfWidth: z * Math.sqrt(Math.max(0, varU)) };
 }
-
-/** The slope is significant: it exceeds z of its own standard error. */
-export function risesSignificantly(line: QLine, z: number): boolean {
-  return line.b > z * Math.sqrt(line.varB);
-}
