@@ -1,12 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ScpiSession } from '../../src/scpi/session.ts';
 import { startBench, stationYaml } from '../../src/sim/bench.ts';
 import { lockStation } from '../../src/station/bench-lock.ts';
 import { stationFromObject } from '../../src/station/schema.ts';
 import { createTransport } from '../../src/transport/open.ts';
+import { cleanupsAfterEach } from '../helpers/cleanups.ts';
 import { cpobench } from '../helpers/cli.ts';
 import { rawPeer, refusingPort } from '../helpers/raw-peer.ts';
 import { tempDirs } from '../helpers/temp.ts';
@@ -15,10 +16,7 @@ const tmp = tempDirs('cpobench-instruments-');
 afterAll(() => tmp.cleanup());
 const dir = tmp.make();
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 describe('cpobench instruments', () => {
   it('--sim mosaic-800g lists the five instruments with their identities and exits 0', async () => {

@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { formatFound, runDiscover } from '../../src/cli/commands/discover.ts';
 import { discover } from '../../src/discover/discover.ts';
@@ -17,13 +17,11 @@ import { parseHosts, parsePorts } from '../../src/discover/targets.ts';
 import { createDriverRegistry } from '../../src/instruments/registry.ts';
 import { type Bench, startBench } from '../../src/sim/bench.ts';
 import { serveTcp } from '../../src/sim/server/tcp-server.ts';
+import { cleanupsAfterEach } from '../helpers/cleanups.ts';
 import { cpobench } from '../helpers/cli.ts';
 import { DemoInstrument } from '../helpers/demo-instrument.ts';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 function tempDir(): string {
   const d = mkdtempSync(join(tmpdir(), 'cpobench-discover-'));

@@ -8,17 +8,15 @@ import { type ChildProcess, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NO_ROOT_HELP } from '../../src/sim/server/vxi11-registration.ts';
+import { cleanupsAfterEach } from '../helpers/cleanups.ts';
 import { createNetNamespace, type NetNamespace } from '../helpers/netns.ts';
 import { requirePythonModules, SYSTEM_PYTHON } from '../helpers/python.ts';
 import { type SimProcess, startSimIn } from '../helpers/sim-process.ts';
 
 const NOBODY = 65534;
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 async function namespace(): Promise<NetNamespace> {
   const ns = await createNetNamespace();

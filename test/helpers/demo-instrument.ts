@@ -40,3 +40,15 @@ export class DemoInstrument extends ScpiInstrument {
     this.channelVolts.fill(0);
   }
 }
+
+/** A demo instrument whose `TEST:SLOW?` answers only after `ms` (a slow measurement). */
+export function slowDemoInstrument(ms: number): DemoInstrument {
+  const inst = new DemoInstrument();
+  inst.command('TEST:SLOW', {
+    query: async () => {
+      await new Promise((r) => setTimeout(r, ms));
+      return 'slow reply';
+    },
+  });
+  return inst;
+}

@@ -4,16 +4,14 @@
  * by the grace) for that owed reply before it sends the next command; otherwise the next query is handed the old
  * answer, a silent wrong value.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TimeoutError } from '../../src/core/errors.ts';
 import { ScpiSession } from '../../src/scpi/session.ts';
 import { createTransport } from '../../src/transport/open.ts';
+import { cleanupsAfterEach } from '../helpers/cleanups.ts';
 import { rawPeer } from '../helpers/raw-peer.ts';
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 /** An instrument that answers strictly in order; `slowMs` delays the answer to SLOW? (and so every later one). */
 async function inOrderInstrument(slowMs: number) {

@@ -6,19 +6,17 @@
  */
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AbortedError, TimeoutError } from '../../src/core/errors.ts';
 import { ScpiSession } from '../../src/scpi/session.ts';
 import { createTransport } from '../../src/transport/open.ts';
 import { PairTransport } from '../../src/transport/pair.ts';
-import { DemoInstrument } from '../helpers/demo-instrument.ts';
+import { cleanupsAfterEach } from '../helpers/cleanups.ts';
+import { slowDemoInstrument } from '../helpers/demo-instrument.ts';
 import { rawPeer } from '../helpers/raw-peer.ts';
 import { startVxi11Peer } from '../helpers/vxi11-peer.ts';
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 async function until(test: () => boolean, ms: number): Promise<void> {
   const t0 = Date.now();
@@ -209,14 +207,7 @@ describe('replies owed by timed-out queries', () => {
 describe('a link that clears the instrument after a failed read (VXI-11)', () => {
   /** A demo instrument whose TEST:SLOW? answers after 400 ms; the session's grace is long (3 s) on purpose. */
   async function vxi11Session() {
-    const inst = new DemoInstrument();
-    inst.command('TEST:SLOW', {
-      query: async () => {
-        await new Promise((r) => setTimeout(r, 400));
-        return 'slow reply';
-      },
-    });
-    const p = await startVxi11Peer([{ names: ['inst0'], instrument: inst }]);
+    const p = await startVxi11Peer([{ names: ['inst0'], instrument: slowDemoInstrument(400) }]);
     cleanups.push(() => p.close());
     const s = new ScpiSession(createTransport(p.resource('inst0'), { ...p.options, reconnect: false }), {
       name: 'inst0',

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AbortedError, ConnectionError, FramingError, InstrumentError, TimeoutError } from '../../src/core/errors.ts';
 import { ScpiSession } from '../../src/scpi/session.ts';
 import { serveStream } from '../../src/sim/server/connection.ts';
@@ -7,13 +7,11 @@ import { serveTcp } from '../../src/sim/server/tcp-server.ts';
 import { createTransport } from '../../src/transport/open.ts';
 import { PairTransport } from '../../src/transport/pair.ts';
 import type { ConnectionState } from '../../src/transport/transport.ts';
+import { cleanupsAfterEach } from '../helpers/cleanups.ts';
 import { DemoInstrument } from '../helpers/demo-instrument.ts';
 import { rawPeer, refusingPort } from '../helpers/raw-peer.ts';
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 async function tcpSession(port: number, opts: ConstructorParameters<typeof ScpiSession>[1] = {}) {
   const session = new ScpiSession(

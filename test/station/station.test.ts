@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DriverError } from '../../src/instruments/base.ts';
 import type { N6705c } from '../../src/instruments/keysight-n6705c/driver.ts';
 import type { LedDriver } from '../../src/instruments/led-board/driver.ts';
@@ -9,12 +9,10 @@ import { type Bench, startBench } from '../../src/sim/bench.ts';
 import { SessionPool } from '../../src/station/pool.ts';
 import { type StationConfig, stationDocument, stationFromObject } from '../../src/station/schema.ts';
 import { openStation, StationError } from '../../src/station/station.ts';
+import { cleanupsAfterEach } from '../helpers/cleanups.ts';
 import { rawPeer, refusingPort } from '../helpers/raw-peer.ts';
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 async function bench(profile = 'mosaic-800g'): Promise<{ bench: Bench; config: StationConfig }> {
   const b = await startBench({ profile, seed: 1, timeScale: 1000 });

@@ -4,7 +4,7 @@
  * bench: one error detector over every lane in gates of 4, one lane-power monitor from the meter.
  */
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stationLoadContext } from '../../src/app/context.ts';
 import type { OpticalSwitch } from '../../src/instruments/capabilities.ts';
 import type { Pm100d } from '../../src/instruments/thorlabs-pm100d/driver.ts';
@@ -15,12 +15,10 @@ import { serveTcp } from '../../src/sim/server/tcp-server.ts';
 import { parseStation, type StationConfig, stationFromObject } from '../../src/station/schema.ts';
 import { openStation, StationError } from '../../src/station/station.ts';
 import { createStepRegistry } from '../../src/steps/registry.ts';
+import { cleanupsAfterEach } from '../helpers/cleanups.ts';
 import { rawPeer, refusingPort } from '../helpers/raw-peer.ts';
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 const FIXTURE = readFileSync('fixtures/stations/mosaic-800g-bert.yaml', 'utf8');
 

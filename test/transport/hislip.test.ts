@@ -5,7 +5,7 @@
  * unreachable host and a refused connection.
  */
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AbortedError, ConnectionError, TimeoutError } from '../../src/core/errors.ts';
 import { ScpiSession } from '../../src/scpi/session.ts';
 import { type HislipServerHandle, serveHislip } from '../../src/sim/server/hislip-server.ts';
@@ -13,24 +13,11 @@ import type { ScpiInstrument } from '../../src/sim/server/instrument.ts';
 import { encodeMessage, MessageReader, MSG } from '../../src/transport/hislip/protocol.ts';
 import type { HislipTransport } from '../../src/transport/hislip/transport.ts';
 import { createTransport, type OpenOptions } from '../../src/transport/open.ts';
-import { DemoInstrument } from '../helpers/demo-instrument.ts';
+import { cleanupsAfterEach } from '../helpers/cleanups.ts';
+import { DemoInstrument, slowDemoInstrument } from '../helpers/demo-instrument.ts';
 import { hangingPort } from '../helpers/vxi11-peer.ts';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-function slowInstrument(ms: number): DemoInstrument {
-  const inst = new DemoInstrument();
-  inst.command('TEST:SLOW', {
-    query: async () => {
-      await new Promise((r) => setTimeout(r, ms));
-      return 'slow reply';
-    },
-  });
-  return inst;
-}
+const cleanups = cleanupsAfterEach();
 
 async function server(
   devices: { names: string[]; instrument: ScpiInstrument }[] = [
@@ -120,7 +107,7 @@ describe('cpobench over HiSLIP (TCPIP::host::hislipN,port::INSTR)', () => {
   });
 
   it('a timeout ends with a device clear; the late reply carries an old MessageID and never reaches the next query', async () => {
-    const srv = await server([{ names: ['hislip0'], instrument: slowInstrument(300) }]);
+    const srv = await server([{ names: ['hislip0'], instrument: slowDemoInstrument(300) }]);
     const s = await session(srv, 'hislip0', {}, 5000);
     await expect(s.query('TEST:SLOW?', { timeoutMs: 100 })).rejects.toBeInstanceOf(TimeoutError);
     expect(await s.query('*IDN?')).toBe('cpobench-sim,DEMO-1,SN0001,1.0');
@@ -130,7 +117,7 @@ describe('cpobench over HiSLIP (TCPIP::host::hislipN,port::INSTR)', () => {
   });
 
   it('an abort while a read is pending ends it at once; the next query gets its own reply', async () => {
-    const srv = await server([{ names: ['hislip0'], instrument: slowInstrument(400) }]);
+    const srv = await server([{ names: ['hislip0'], instrument: slowDemoInstrument(400) }]);
     const s = await session(srv, 'hislip0', {}, 5000);
     const ac = new AbortController();
     const t0 = Date.now();
@@ -201,7 +188,7 @@ describe('cpobench over HiSLIP (TCPIP::host::hislipN,port::INSTR)', () => {
   });
 
   it('a dropped connection fails the read naming the resource; the link comes back', async () => {
-    const srv = await server([{ names: ['hislip0'], instrument: slowInstrument(300) }]);
+    const srv = await server([{ names: ['hislip0'], instrument: slowDemoInstrument(300) }]);
     const s = new ScpiSession(createTransport(res(srv), { reconnect: { initialMs: 20, maxMs: 100 } }), {
       name: 'hislip0',
       timeoutMs: 2000,

@@ -1,22 +1,20 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { AbortedError, ConnectionError, TimeoutError } from '../../src/core/errors.ts';
 import { ScpiSession } from '../../src/scpi/session.ts';
 import { bridgePty } from '../../src/sim/server/pty-bridge.ts';
 import { serveTcp } from '../../src/sim/server/tcp-server.ts';
 import { createTransport } from '../../src/transport/open.ts';
+import { cleanupsAfterEach } from '../helpers/cleanups.ts';
 import { DemoInstrument } from '../helpers/demo-instrument.ts';
 import { tempDirs } from '../helpers/temp.ts';
 
 const tmp = tempDirs('cpobench-pty-');
 afterAll(() => tmp.cleanup());
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 async function ptyInstrument(banner?: string) {
   const server = await serveTcp(new DemoInstrument(), { banner });

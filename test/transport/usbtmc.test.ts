@@ -8,7 +8,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AbortedError, ConnectionError, FramingError, TimeoutError } from '../../src/core/errors.ts';
 import { ScpiSession } from '../../src/scpi/session.ts';
 import { UsbtmcDeviceEmulator, type UsbtmcDeviceFaults } from '../../src/sim/server/usbtmc-device.ts';
@@ -17,24 +17,11 @@ import { UsbtmcClient } from '../../src/transport/usbtmc/client.ts';
 import { ATTR, decodeHeader, encodeTransfer, MSG_ID } from '../../src/transport/usbtmc/protocol.ts';
 import { findUsbtmcInterfaces, listUsbtmcInterfaces } from '../../src/transport/usbtmc/sysfs.ts';
 import type { UsbtmcTransport } from '../../src/transport/usbtmc/transport.ts';
-import { DemoInstrument } from '../helpers/demo-instrument.ts';
+import { cleanupsAfterEach } from '../helpers/cleanups.ts';
+import { DemoInstrument, slowDemoInstrument } from '../helpers/demo-instrument.ts';
 
 const RES = 'USB0::0x0957::0x1A07::MY53200001::INSTR';
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-function slowInstrument(ms: number): DemoInstrument {
-  const inst = new DemoInstrument();
-  inst.command('TEST:SLOW', {
-    query: async () => {
-      await new Promise((r) => setTimeout(r, ms));
-      return 'slow reply';
-    },
-  });
-  return inst;
-}
+const cleanups = cleanupsAfterEach();
 
 async function open(
   o: {
@@ -145,7 +132,7 @@ describe('cpobench over USBTMC (against the bulk-endpoint emulator)', () => {
   });
 
   it('an abort while the reply is pending: aborted at once, the request aborted and the device cleared; the late reply never shows', async () => {
-    const { s, dev } = await open({ instrument: slowInstrument(300) });
+    const { s, dev } = await open({ instrument: slowDemoInstrument(300) });
     const ac = new AbortController();
     const t0 = Date.now();
     const q = s.query('TEST:SLOW?', { signal: ac.signal });
@@ -188,7 +175,7 @@ describe('cpobench over USBTMC (against the bulk-endpoint emulator)', () => {
   });
 
   it('an unplugged device fails the read naming the resource', async () => {
-    const { s, dev } = await open({ instrument: slowInstrument(300) });
+    const { s, dev } = await open({ instrument: slowDemoInstrument(300) });
     const q = s.query('TEST:SLOW?');
     setTimeout(() => dev.unplug(), 50);
     const err = await q.catch((e: unknown) => e);

@@ -5,7 +5,7 @@
  * another client, a read aborted or timed out while the device still owes its reply, a dropped connection.
  */
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AbortedError, ConnectionError, TimeoutError } from '../../src/core/errors.ts';
 import { ScpiSession } from '../../src/scpi/session.ts';
 import { servePortmapper } from '../../src/sim/server/portmapper-server.ts';
@@ -23,29 +23,15 @@ import {
 } from '../../src/transport/vxi11/rpc.ts';
 import type { Vxi11Transport } from '../../src/transport/vxi11/transport.ts';
 import { XdrError, XdrReader, XdrWriter } from '../../src/transport/vxi11/xdr.ts';
-import { DemoInstrument } from '../helpers/demo-instrument.ts';
+import { cleanupsAfterEach } from '../helpers/cleanups.ts';
+import { DemoInstrument, slowDemoInstrument } from '../helpers/demo-instrument.ts';
 import { hangingPort, startVxi11Peer, type Vxi11Peer } from '../helpers/vxi11-peer.ts';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 async function until(test: () => boolean, ms: number): Promise<void> {
   const t0 = Date.now();
   while (!test() && Date.now() - t0 < ms) await new Promise((r) => setTimeout(r, 5));
-}
-
-/** A demo instrument with a query that answers only after `ms` (a slow measurement). */
-function slowInstrument(ms: number): DemoInstrument {
-  const inst = new DemoInstrument();
-  inst.command('TEST:SLOW', {
-    query: async () => {
-      await new Promise((r) => setTimeout(r, ms));
-      return 'slow reply';
-    },
-  });
-  return inst;
 }
 
 async function peer(devices = [{ names: ['inst0', 'demo'], instrument: new DemoInstrument() }], maxRecvSize?: number) {
@@ -264,7 +250,7 @@ describe('cpobench over VXI-11 (TCPIP::host::device::INSTR)', () => {
   });
 
   it('an abort while a read is pending: device_abort ends it at once, the device is cleared, the next query gets its own reply', async () => {
-    const p = await peer([{ names: ['inst0'], instrument: slowInstrument(600) }]);
+    const p = await peer([{ names: ['inst0'], instrument: slowDemoInstrument(600) }]);
     const s = await session(p, 'inst0', {}, 5000);
     const ac = new AbortController();
     const t0 = Date.now();
@@ -282,7 +268,7 @@ describe('cpobench over VXI-11 (TCPIP::host::device::INSTR)', () => {
   });
 
   it('a timeout: the device is cleared, so neither a reply owed nor a grace wait reaches the next query', async () => {
-    const p = await peer([{ names: ['inst0'], instrument: slowInstrument(400) }]);
+    const p = await peer([{ names: ['inst0'], instrument: slowDemoInstrument(400) }]);
     const s = await session(p, 'inst0', {}, 5000);
     await expect(s.query('TEST:SLOW?', { timeoutMs: 150 })).rejects.toBeInstanceOf(TimeoutError);
     await expect(s.query('*IDN', { timeoutMs: 150 })).rejects.toThrow('inst0: no reply to "*IDN" within 150 ms');
@@ -307,7 +293,7 @@ describe('cpobench over VXI-11 (TCPIP::host::device::INSTR)', () => {
   });
 
   it('a dropped connection fails the read with the resource named, and the link comes back', async () => {
-    const p = await peer([{ names: ['inst0'], instrument: slowInstrument(300) }]);
+    const p = await peer([{ names: ['inst0'], instrument: slowDemoInstrument(300) }]);
     const s = new ScpiSession(
       createTransport(p.resource(), { ...p.options, reconnect: { initialMs: 20, maxMs: 100 } }),
       { name: 'inst0', timeoutMs: 2000 },
