@@ -51,9 +51,8 @@ export interface BathtubOptions {
   centre?: number;
 }
 
-function fitEdge(points: readonly BathtubPoint[], side: 'low' | 'high', o: BathtubOptions): EdgeFit {
-  // u grows toward the centre on both sides, so Q rises with u
-  const u = (t: number) => (side === 'low' ? t : 1 - t);
+/** One edge; `u` maps a threshold to a coordinate that grows toward the centre, so Q rises with it. */
+function fitEdge(points: readonly BathtubPoint[], u: (t: number) => number, o: BathtubOptions): EdgeFit {
   const fit = fitQCurve(
     points.map((p) => ({ u: u(p.t), bits: p.bits, errors: p.errors, at: p.t })),
     { targetBer: o.targetBer, confidence: o.confidence, minErrors: o.minErrors, maxBer: o.maxBer, berScale: 2 },
@@ -64,7 +63,8 @@ function fitEdge(points: readonly BathtubPoint[], side: 'low' | 'high', o: Batht
     // u is its own inverse on either side: the threshold where the edge reaches the target
     return { status: 'fit', used: fit.used, threshold: u(fit.uAtTarget!), halfWidth: (hi - lo) / 2 };
   }
-  const bound = fit.status === 'better-than' ? fit.betterThan?.at : undefined;
+  // only a 'better-than' curve carries a bound (the zero-error gate nearest the centre)
+  const bound = fit.betterThan?.at;
   return {
     status: fit.status,
     used: fit.used,
@@ -76,14 +76,15 @@ function fitEdge(points: readonly BathtubPoint[], side: 'low' | 'high', o: Batht
 
 export function fitBathtub(points: readonly BathtubPoint[], o: BathtubOptions): BathtubFit {
   const c = o.centre ?? 0.5;
+  // a point at the centre belongs to neither edge
   const low = fitEdge(
     points.filter((p) => p.t < c),
-    'low',
+    (t) => t,
     o,
   );
   const high = fitEdge(
     points.filter((p) => p.t > c),
-    'high',
+    (t) => 1 - t,
     o,
   );
   if (low.status === 'fit' && high.status === 'fit') {

@@ -61,13 +61,16 @@ export function fitQCurve(points: readonly QPoint[], o: QCurveOptions, slope: 'r
   const minErrors = o.minErrors ?? 5;
   const maxBer = o.maxBer ?? 1e-3;
   const sign = slope === 'rising' ? 1 : -1;
-  const usable = points.filter((p) => p.bits > 0 && p.errors >= minErrors && p.errors / p.bits <= maxBer);
+  // without bits, errors/bits is NaN or Infinity: never at or below maxBer
+  const usable = points.filter((p) => p.errors >= minErrors && p.errors / p.bits <= maxBer);
+  // Stryker disable next-line ArithmeticOperator: sign is ±1, so sign / d orders as sign · d does
   const clean = points.filter((p) => p.bits > 0 && p.errors === 0).sort((p, q) => sign * (p.u - q.u));
   const betterThan = clean[0]
     ? { at: clean[0].at, ber: -Math.log(1 - o.confidence) / clean[0].bits } // zero errors: −ln(1−CL)/bits
     : undefined;
   const none = { used: usable.length, a: Number.NaN, b: Number.NaN, uAtTarget: null, interval: null };
   const scale = o.berScale ?? 1;
+  // Stryker disable next-line ConditionalExpression: fitQLine of fewer than two points is null too
   const line = usable.length < 2 ? null : fitQLine(usable, scale);
   if (!line) return { status: 'better-than', ...none, ...(betterThan ? { betterThan } : {}) };
   const { a, b } = line;

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fitBathtub } from '../../src/core/bathtub.ts';
+import { fitQCurve } from '../../src/core/q-curve.ts';
 
 /** Normal tail Φc(q) (Abramowitz–Stegun 7.1.26 via erfc), written out here, not the module's. */
 function tail(q: number): number {
@@ -76,5 +77,70 @@ describe('bathtub fit on the Q scale', () => {
     const f = fitBathtub(pts, { targetBer: 1e-12, confidence: 0.95 });
     expect(f.status).toBe('floor');
     expect(f.opening).toBeNull();
+  });
+
+  it("each edge's interval is the Q-curve's at twice the BER: half its width, and the opening's in quadrature", () => {
+    const lowPts = [0.2, 0.25, 0.3].map((t) => point(t, 1e9));
+    const highPts = [0.7, 0.75, 0.8].map((t) => point(t, 1e9));
+    const f = fitBathtub([...lowPts, ...highPts], { targetBer: 1e-12, confidence: 0.95 });
+    const curve = fitQCurve(
+      lowPts.map((p) => ({ u: p.t, bits: p.bits, errors: p.errors, at: p.t })),
+      { targetBer: 2e-12, confidence: 0.95 },
+      'rising',
+    );
+    // the same line: BER × 2 on every point and on the target
+    const twice = fitQCurve(
+      lowPts.map((p) => ({ u: p.t, bits: p.bits / 2, errors: p.errors, at: p.t })),
+      { targetBer: 2e-12, confidence: 0.95 },
+      'rising',
+    );
+    expect(curve.status).toBe('fit');
+    expect(f.low.threshold!).toBeCloseTo(twice.uAtTarget!, 12);
+    const [lo, hi] = twice.interval!;
+    expect(f.low.halfWidth!).toBeCloseTo((hi - lo) / 2, 12);
+    expect(f.halfWidth!).toBeCloseTo(Math.hypot(f.low.halfWidth!, f.high.halfWidth!), 12);
+  });
+
+  it('a point at the centre belongs to neither edge', () => {
+    const pts = [0.2, 0.25, 0.3, 0.7, 0.75, 0.8].map((t) => point(t, 1e10));
+    const without = fitBathtub(pts, { targetBer: 1e-12, confidence: 0.95 });
+    const withCentre = fitBathtub([...pts, { t: 0.5, bits: 1e10, errors: 50 }], { targetBer: 1e-12, confidence: 0.95 });
+    expect(withCentre).toEqual(without);
+    expect(withCentre.low.used).toBe(3);
+    expect(withCentre.high.used).toBe(3);
+  });
+
+  it('one edge a floor and the other fitted: the bathtub is a floor, with no "at least"', () => {
+    const pts = [
+      ...[0.2, 0.25, 0.3].map((t) => point(t, 1e10)),
+      ...[0.7, 0.75, 0.8].map((t) => ({ t, bits: 1e10, errors: 1000 })),
+    ];
+    const f = fitBathtub(pts, { targetBer: 1e-12, confidence: 0.95 });
+    expect(f.low.status).toBe('fit');
+    expect(f.high.status).toBe('floor');
+    expect(f.status).toBe('floor');
+    expect(f).not.toHaveProperty('atLeast');
+    const mirrored = fitBathtub(
+      pts.map((p) => ({ ...p, t: 1 - p.t })),
+      { targetBer: 1e-12, confidence: 0.95 },
+    );
+    expect([mirrored.low.status, mirrored.high.status, mirrored.status]).toEqual(['floor', 'fit', 'floor']);
+  });
+
+  it('both edges without errors: the opening is at least the span between their zero-error gates', () => {
+    const clean = (t: number) => ({ t, bits: 1e10, errors: 0 });
+    const f = fitBathtub([clean(0.1), clean(0.2), clean(0.85), clean(0.9)], { targetBer: 1e-12, confidence: 0.95 });
+    expect(f.status).toBe('better-than');
+    expect(f.low.bound).toBe(0.1);
+    expect(f.high.bound).toBe(0.9);
+    expect(f.atLeast!).toBeCloseTo(0.8, 12);
+    // an edge with nothing counted on it has no bound, and so no "at least"
+    const oneSided = fitBathtub([clean(0.1), clean(0.2)], { targetBer: 1e-12, confidence: 0.95 });
+    expect(oneSided.status).toBe('better-than');
+    expect(oneSided.high).not.toHaveProperty('bound');
+    expect(oneSided).not.toHaveProperty('atLeast');
+    const otherSide = fitBathtub([clean(0.8), clean(0.9)], { targetBer: 1e-12, confidence: 0.95 });
+    expect(otherSide.low).not.toHaveProperty('bound');
+    expect(otherSide).not.toHaveProperty('atLeast');
   });
 });

@@ -48,6 +48,19 @@ describe('waterfall fit on the Q scale', () => {
     expect(f.xAtTarget).toBeNull();
     // zero errors in 1e10 bits at 95 %: −ln(0.05)/1e10 = 2.996e-10 (domain.md §2.2: 2.996/N)
     expect(f.betterThan).toEqual({ x: -2, ber: expect.closeTo(2.996e-10, 12) });
+    // a level never counted (no bits: the gate did not run) is neither a clean point nor a fitted one
+    const uncounted = fitWaterfall(
+      [
+        { x: -4, bits: 0, errors: 0 },
+        { x: -1, bits: 1e10, errors: 0 },
+        { x: -2, bits: 1e10, errors: 0 },
+        { x: -3, bits: 1e10, errors: 2 },
+        { x: -5, bits: 0, errors: 7 },
+      ],
+      { targetBer: 1e-12, confidence: 0.95, minErrors: 1 },
+    );
+    expect(uncounted.betterThan).toEqual({ x: -2, ber: expect.closeTo(2.996e-10, 12) });
+    expect(uncounted.status).toBe('better-than');
   });
 
   it('errors that do not fall with more signal are a floor, never extrapolated', () => {

@@ -18,8 +18,15 @@ export interface MutationModule {
 export const MODULES: readonly MutationModule[] = [
   {
     name: 'core',
-    what: 'src/core: BER math, PRBS, RNG, errors, record helpers (owner.ts is under store-recovery)',
-    mutate: ['src/core/ber.ts', 'src/core/prbs.ts', 'src/core/rng.ts', 'src/core/errors.ts', 'src/core/record.ts'],
+    what: 'src/core: BER math, PRBS, RNG, errors, record helpers, lifetime (owner.ts is under store-recovery)',
+    mutate: [
+      'src/core/ber.ts',
+      'src/core/prbs.ts',
+      'src/core/rng.ts',
+      'src/core/errors.ts',
+      'src/core/record.ts',
+      'src/core/lifetime.ts',
+    ],
     tests: ['test/core/**/*.test.ts', 'test/scpi/**/*.test.ts', 'test/report/**/*.test.ts'],
   },
   {
