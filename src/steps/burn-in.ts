@@ -22,7 +22,7 @@ import { timerMs, timerSeconds } from '../config/durations.ts';
 import { arrheniusFactor, currentFactor, type DecayFit, fitDecay } from '../core/lifetime.ts';
 import type { LaneMeasurement, Measurement } from '../core/record.ts';
 import { benchClock, type StepContext, type StepDefinition } from '../orchestrator/step.ts';
-import { waitForSetpoint } from './temperature-sweep.ts';
+import { settleAt } from './temperature-sweep.ts';
 import {
   callOpts,
   finite,
@@ -249,8 +249,7 @@ export async function runBurnIn(ctx: StepContext, p: BurnInParams): Promise<Burn
 
   // the burn-in state: temperature settled, stress current on every lane being stressed
   await tec.setOutput(true, callOpts(ctx));
-  await tec.setSetpoint(p.temperatureC, callOpts(ctx));
-  await waitForSetpoint(ctx, p.temperatureC, p);
+  await settleAt(ctx, p.temperatureC, p);
   await src.setModulation(lanes, 0, callOpts(ctx));
   await src.setBias(lit(), iStress, callOpts(ctx));
   await src.setOutput(lit(), true, callOpts(ctx));

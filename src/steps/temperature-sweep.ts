@@ -26,10 +26,11 @@ export const temperatureSweepParams = z.strictObject({
 export type TemperatureSweepParams = z.infer<typeof temperatureSweepParams>;
 
 /**
- * Waits for the TEC to settle at `setpoint`, timed on the bench's clock. Returns the instrument seconds until
- * the temperature entered the band for good.
+ * Sends the TEC its setpoint and waits for it to settle there, timed on the bench's clock from before the setpoint
+ * went out (a reply that takes long, on a fast instrument clock, must not shorten the settle). Returns the
+ * instrument seconds until the temperature entered the band for good.
  */
-export async function waitForSetpoint(
+export async function settleAt(
   ctx: StepContext,
   setpoint: number,
   p: Pick<TemperatureSweepParams, 'toleranceC' | 'dwellS' | 'settleTimeoutS' | 'pollMs'>,
@@ -37,6 +38,7 @@ export async function waitForSetpoint(
   const tec = ctx.instruments.get('thermal-controller');
   const clock = benchClock(ctx.instruments);
   const start = clock.now();
+  await tec.setSetpoint(setpoint, callOpts(ctx));
   const elapsed = () => clock.now() - start;
   let inBandSince: number | undefined;
   for (;;) {
@@ -85,8 +87,7 @@ export const temperatureSweepStep: StepDefinition<TemperatureSweepParams> = {
     try {
       for (const [i, sp] of params.setpoints.entries()) {
         ctx.log('info', `temperature sweep: ${sp} °C`);
-        await tec.setSetpoint(sp, callOpts(ctx));
-        const { settleS, temperature } = await waitForSetpoint(ctx, sp, params);
+        const { settleS, temperature } = await settleAt(ctx, sp, params);
         ctx.measure('tec_settle_s', settleS, { temperature: sp });
         ctx.measure('tec_temperature', temperature, { temperature: sp });
         ctx.progress(i + 0.5, params.setpoints.length, 'setpoints');

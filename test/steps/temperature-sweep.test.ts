@@ -30,6 +30,23 @@ describe('temperature-sweep', () => {
     expect(bench.tec.setpoints).toEqual([45, 65, 25]);
   });
 
+  it('times the settle from before the setpoint went out: a slow reply to it is part of the wait', async () => {
+    const bench = createFakeBench({ tecStep: 0.5 });
+    const send = bench.tec.setSetpoint.bind(bench.tec);
+    // the controller answers its setpoint command 3 instrument seconds later (a slow link on a fast clock)
+    bench.tec.setSetpoint = async (c, o) => {
+      await send(c, o);
+      await bench.clock.sleep(3);
+    };
+    const ctx = await runStep(bench, temperatureSweepStep, {
+      setpoints: [45],
+      toleranceC: 0.2,
+      dwellS: 1,
+      pollMs: 250,
+    });
+    expect(ctx.get('tec_settle_s', { temperature: 45 }).value).toBeCloseTo(3 + 1.5, 6);
+  });
+
   it('fails with a clear error when the TEC does not settle, and still returns to idle', async () => {
     const bench = createFakeBench({ tecStep: 0 });
     await expect(

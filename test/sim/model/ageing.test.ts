@@ -129,7 +129,7 @@ describe('ageing model (src/sim/model/ageing.ts)', () => {
     link.sync();
     expect(model.effectiveHours()[0] - before).toBeCloseTo(96 * 6.857994, 2);
     expect(model.time).toBeCloseTo(600 + 96 * 3600, 6);
-    // a profile that turns it off (the 100000x BERT bench): the clock moves, the DUT does not age
+    // a profile that turns it off (the 20000x BERT bench): the clock moves, the DUT does not age
     const off: LinkProfile = { ...uniform, defects: { ...uniform.defects, ageWithClock: false } };
     const still = LinkModel.operating(off);
     const link2 = new BenchLink(still, off, clock, 1);

@@ -26,7 +26,7 @@ describe('profiles', () => {
     const p = loadProfile('mosaic-800g-bert');
     const m = loadProfile('mosaic-800g');
     expect(p.bench).toEqual({ kind: 'bert', edChannels: 4, switchLossDb: 0.5, attenuatorMaxDb: 40, smuLane: 1 });
-    expect(p.runTimeScale).toBe(100000);
+    expect(p.runTimeScale).toBe(20000);
     expect({ ...p.emitter, ...p.channel, ...p.link }).toEqual({ ...m.emitter, ...m.channel, ...m.link });
     expect(p.instruments.bert).toMatchObject({ manufacturer: 'ANRITSU', model: 'MP1900A' });
     expect(m.bench).toEqual({ kind: 'kit' });
