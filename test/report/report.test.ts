@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RECORD_SCHEMA_VERSION, type RunRecord } from '../../src/core/record.ts';
-import { csvTables, renderCsv, writeCsvDir } from '../../src/report/csv.ts';
+import { csvTables, renderCsv, runCoordinates, tidyRows, writeCsvDir } from '../../src/report/csv.ts';
 import { renderHtml } from '../../src/report/html.ts';
 import { renderReport } from '../../src/report/index.ts';
 import { renderJson } from '../../src/report/json.ts';
 import { renderJunit } from '../../src/report/junit.ts';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite-store.ts';
-import { sampleRecord, tempDir, writeRecord } from '../store/fixtures.ts';
+import { laneFrame, sampleRecord, tempDir, writeRecord } from '../store/fixtures.ts';
 
 let tmp: ReturnType<typeof tempDir>;
 let store: SqliteStore;
@@ -125,6 +125,62 @@ describe('CSV report', () => {
     const tidy = parseCsv(renderCsv(rec));
     expect(new Set(tidy.map((r) => r.length))).toEqual(new Set([tidy[0].length]));
     expect(renderCsv(rec)).not.toMatch(/^# /m);
+  });
+});
+
+/** The tidy table written the plain way, row by row from tidyRows: the reference the fast writer must match. */
+function referenceTidyCsv(record: RunRecord): string {
+  const q = (v: unknown): string => {
+    if (v === null || v === undefined) return '';
+    if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
+    const s = String(v);
+    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  const coords = runCoordinates(record);
+  const cols = ['run', 'step_index', 'step', 'step_name', 'measurement', ...coords];
+  const lines = [[...cols, 'lane', 'value', 'unit', 'low', 'high', 'verdict'].map(q).join(',')];
+  for (const r of tidyRows(record)) {
+    const at = coords.map((k) => q(r.at?.[k]));
+    lines.push(
+      [q(r.run), r.stepIndex, q(r.step), q(r.stepName), q(r.measurement), ...at, q(r.lane), q(r.value)]
+        .concat([q(r.unit), q(r.low), q(r.high), r.verdict])
+        .join(','),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+describe('CSV export, streamed', () => {
+  it('writes the file byte for byte as the row-by-row table, across many 1 MiB buffers and multi-byte text', () => {
+    const r = sampleRecord();
+    r.id = 'run, "quoted"';
+    r.steps[0].name = 'L-I, "quoted"\nstep ± µA é 温度';
+    // about 2.5 MB of rows: a step of 60 frames × 400 lanes at two coordinates, odd values included
+    const big = {
+      ...r.steps[1],
+      index: 2,
+      id: 'sweep',
+      name: 'sweep µ',
+      measurements: Array.from({ length: 60 }, (_, k) =>
+        laneFrame(
+          `rx_power_${'温度'.repeat(12)}`,
+          400,
+          (l) => (l % 97 === 0 ? null : l % 89 === 0 ? Number.NaN : 1e-5 * (1 + l / 7) * k),
+          {
+            at: { point: k, temperature: 25 + (k % 3) },
+            low: 1e-6,
+          },
+        ),
+      ),
+    };
+    r.steps.push(big);
+    const expected = referenceTidyCsv(r);
+    expect(Buffer.byteLength(expected)).toBeGreaterThan(2 * (1 << 20));
+    expect(renderCsv(r)).toBe(expected);
+    const [path] = writeCsvDir(r, join(tmp.dir, 'big'));
+    expect(readFileSync(path).equals(Buffer.from(expected, 'utf8'))).toBe(true);
+    // the stored run too: what `report --format csv` and `run --csv` write
+    expect(readFileSync(writeCsvDir(rec, join(tmp.dir, 'stored'))[0], 'utf8')).toBe(referenceTidyCsv(rec));
   });
 });
 
