@@ -5,7 +5,7 @@ import { fmt, LaneMap } from '/lanemap.js';
 import { atKey, coordLabel } from '/shared/coordinates.js';
 import { findings } from '/shared/findings.js';
 import { applyEvent, createState, stateFromSnapshot } from '/shared/fold.js';
-import { fmtNum, limitText } from '/shared/format.js';
+import { fmtDuration, fmtNum, limitText, workText } from '/shared/format.js';
 import { laneIndex } from '/shared/lanes.js';
 
 const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
@@ -556,11 +556,12 @@ function measLines(list) {
   );
 }
 
+/** "1.5e12/3.0e12 bits · 2 errors · 50% · 12s left": the work in its unit, errors so far (a gate), time left. */
 function progressText(p) {
   if (!p) return '';
-  const n = (v) => (Math.abs(v) >= 1e6 ? v.toExponential(1) : String(Math.round(v * 10) / 10));
   const pct = `${Math.round((100 * p.done) / Math.max(1e-300, p.total))}%`;
-  return p.unit ? `${n(p.done)}/${n(p.total)} ${p.unit} · ${pct}` : pct;
+  const left = p.etaS !== undefined && p.done < p.total ? ` · ${fmtDuration(p.etaS)} left` : '';
+  return `${p.unit ? `${workText(p.done, p.total, p.unit, p.errors)} · ` : ''}${pct}${left}`;
 }
 
 function renderSteps() {
@@ -705,7 +706,7 @@ async function openRun(id) {
   const el = $('run-detail');
   try {
     const rec = await api('GET', `/api/runs/${encodeURIComponent(id)}`);
-    const links = ['json', 'csv', 'junit', 'html'].map((f) => {
+    const links = ['json', 'csv', 'junit', 'html', 'pdf'].map((f) => {
       const href = `/api/runs/${encodeURIComponent(id)}/export?format=${f}`;
       return h(
         'a',
