@@ -156,6 +156,7 @@ const charts = makeCharts({
   li: $('chart-li'),
   ber: $('chart-ber'),
   waterfall: $('chart-waterfall'),
+  bathtub: $('chart-bathtub'),
 });
 
 function geometry() {
@@ -372,6 +373,7 @@ function renderCharts(run) {
   $('li-lane').textContent = laneTitle(lane);
   $('ber-lane').textContent = laneTitle(lane);
   $('waterfall-lane').textContent = laneTitle(lane);
+  $('bathtub-lane').textContent = laneTitle(lane);
   if (!run) return;
   const ms = run.measurements;
   // energy: the last energy step's rails, in pJ/bit (each rail's share of the module's energy per bit)
@@ -444,12 +446,28 @@ function renderCharts(run) {
         const i = f.lanes.indexOf(lane);
         return i >= 0 ? f.values[i] : null;
       }),
-      median: sorted.map((f) => {
-        const v = f.values.filter((x) => x !== null && x > 0).sort((a, b) => a - b);
-        return v.length ? v[Math.floor(v.length / 2)] : null;
-      }),
+      median: sorted.map(medianBer),
     });
   }
+  // the bathtub: BER counted at each decision threshold, the selected lane over the median lane
+  const tub = Object.values(live.frames).filter((f) => f.metric === 'bathtub_ber' && f.at?.threshold !== undefined);
+  if (tub.length) {
+    const sorted = tub.slice().sort((a, b) => a.at.threshold - b.at.threshold);
+    charts.setBathtub({
+      xs: sorted.map((f) => f.at.threshold),
+      lane: sorted.map((f) => {
+        const i = f.lanes.indexOf(lane);
+        return i >= 0 ? f.values[i] : null;
+      }),
+      median: sorted.map(medianBer),
+    });
+  }
+}
+
+/** The median over a frame's lanes of the BER counted (lanes that counted no error left out: a log axis). */
+function medianBer(f) {
+  const v = f.values.filter((x) => x !== null && x > 0).sort((a, b) => a - b);
+  return v.length ? v[Math.floor(v.length / 2)] : null;
 }
 
 let promptKey = '';

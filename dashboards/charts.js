@@ -37,15 +37,21 @@ class Chart {
     let points = 0;
     let lo = Number.POSITIVE_INFINITY;
     let hi = Number.NEGATIVE_INFINITY;
+    const perSeries = [];
     for (let s = 1; s < data.length; s++) {
+      let n = 0;
       for (const v of data[s]) {
         if (v === null || v === undefined) continue;
-        points++;
+        n++;
         lo = Math.min(lo, v);
         hi = Math.max(hi, v);
       }
+      points += n;
+      perSeries.push(n);
     }
     this.el.dataset.points = String(points);
+    // points drawn per series, in legend order ("12|9": the median lane's, the selected lane's)
+    this.el.dataset.seriesPoints = perSeries.join('|');
     this.el.dataset.range = points ? `${lo},${hi}` : '';
   }
 
@@ -55,6 +61,7 @@ class Chart {
     this.key = '';
     this.el.replaceChildren();
     this.el.dataset.points = '0';
+    this.el.dataset.seriesPoints = '';
   }
 
   resize() {
@@ -154,6 +161,21 @@ function waterfallOpts() {
   };
 }
 
+function bathtubOpts() {
+  return {
+    scales: { x: { time: false, range: [0, 1] }, y: { distr: 3 } },
+    axes: [
+      { ...AXIS, label: 'decision threshold (fraction of the eye)' },
+      { ...AXIS, label: 'BER (counted)', size: 70, values: expLabels },
+    ],
+    series: [
+      { label: 'threshold' },
+      { label: 'all lanes median', stroke: '#8b95a366', width: 1, points: { show: false } },
+      { label: 'selected lane', stroke: '#d29922', width: 2, points: { size: 6 } },
+    ],
+  };
+}
+
 export function makeCharts(els) {
   const charts = {
     energy: new Chart(els.energy, energyOpts),
@@ -161,6 +183,7 @@ export function makeCharts(els) {
     li: new Chart(els.li, liOpts),
     ber: new Chart(els.ber, berOpts),
     waterfall: new Chart(els.waterfall, waterfallOpts),
+    bathtub: new Chart(els.bathtub, bathtubOpts),
   };
   window.addEventListener('resize', () => {
     for (const c of Object.values(charts)) c.resize();
@@ -201,6 +224,11 @@ export function makeCharts(els) {
     setWaterfall(w) {
       const pos = (a) => a.map((v) => (v !== null && v > 0 ? v : null));
       charts.waterfall.set([w.xs, pos(w.median), pos(w.lane)], 'waterfall', {});
+    },
+    /** b: {xs (threshold, fraction of the eye), median, lane}: a point that counted no error is not drawn (log) */
+    setBathtub(b) {
+      const pos = (a) => a.map((v) => (v !== null && v > 0 ? v : null));
+      charts.bathtub.set([b.xs, pos(b.median), pos(b.lane)], 'bathtub', {});
     },
   };
 }

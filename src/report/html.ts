@@ -146,8 +146,60 @@ function berPlot(m: LaneMeasurement, title: string): string {
   }).replace('class="plot"', 'class="plot ber"');
 }
 
+/** The sweep coordinate a counted-BER curve is drawn against, and its axis label. */
+const BER_CURVES: Record<string, { key: string; xLabel: string; title: string }> = {
+  bathtub_ber: { key: 'threshold', xLabel: 'decision threshold (fraction of the eye)', title: 'Bathtub' },
+  waterfall_ber: { key: 'drive_db', xLabel: 'drive relative to nominal (dB)', title: 'Waterfall' },
+};
+
+/**
+ * BER counted against the swept coordinate (bathtub: decision threshold; waterfall: drive), on a log axis: the
+ * median lane, and the worst lane (the most errors deepest into the eye: the highest mean log BER) drawn apart.
+ * A point that counted no error is not drawn (log axis).
+ */
+function berCurvePlot(g: LaneGroup, key: string, xLabel: string, title: string, id: string): string | null {
+  const frames = g.frames
+    .filter((f): f is LaneMeasurement => f.kind === 'lanes' && f.at?.[key] !== undefined)
+    .sort((a, b) => a.at![key]! - b.at![key]!);
+  if (frames.length < 2) return null;
+  const score = new Map<number, number>();
+  for (const f of frames)
+    f.lanes.forEach((l, i) => {
+      const v = f.values[i];
+      score.set(l, (score.get(l) ?? 0) + Math.log10(Math.max(v ?? 1e-18, 1e-18)));
+    });
+  let worst: number | null = null;
+  for (const [l, s] of score) if (worst === null || s > score.get(worst)!) worst = l;
+  const pos = (v: number | null | undefined) => (v !== null && v !== undefined && v > 0 ? v : null);
+  const series: Series[] = [
+    {
+      name: `median over ${frames[0]!.lanes.length} lanes`,
+      points: frames.map((f) => [f.at![key]!, pos(laneStats(f).median)]),
+      markers: true,
+    },
+  ];
+  if (worst !== null)
+    series.push({
+      name: `worst lane ${worst}`,
+      points: frames.map((f) => [f.at![key]!, pos(f.values[f.lanes.indexOf(worst!)])]),
+      markers: true,
+      colour: '#d00',
+    });
+  return plotSvg(series, { title: `${title}: ${g.name}`, xLabel, yLabel: 'BER (counted, log)', logY: true }).replace(
+    'class="plot"',
+    `class="plot ber-curve" id="${e(id)}"`,
+  );
+}
+
 function groupFigures(record: RunRecord, g: LaneGroup, gi: number): string {
   const figs: string[] = [];
+  const curve = BER_CURVES[g.name];
+  const plot = curve ? berCurvePlot(g, curve.key, curve.xLabel, curve.title, `curve-${gi}`) : null;
+  if (plot) {
+    // a sweep of thresholds or drives reads as one curve, not as a heatmap per level
+    figs.push(plot);
+    return `<div class="figs">${figs.join('\n')}</div>`;
+  }
   const shown = g.frames.length <= MAX_HEATMAPS_PER_GROUP ? g.frames : [g.frames[g.frames.length - 1]];
   shown.forEach((f, fi) => {
     const geo = laneGeometry(record, f.lanes);

@@ -9,6 +9,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AppContext, openContext } from '../../src/app/context.ts';
 import { AppController } from '../../src/app/controller.ts';
+import type { RunRecord } from '../../src/core/record.ts';
 import { type BenchServer, createServer } from '../../src/server/app.ts';
 import { ARTIFACTS, launchChromium } from '../helpers/browser.ts';
 import { tempDirs } from './helpers.ts';
@@ -208,6 +209,48 @@ describe('the dashboard as a person sees it', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'views-fail.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
   }, 120_000);
+
+  it('a LightBundle qualification draws the bathtub of the selected lane, reset for the next run on the bench', async () => {
+    await openBench('lightbundle-512g');
+    for (const dut of ['SN-TUB-1', 'SN-TUB-2']) {
+      await start('lightbundle-512g-qual', dut);
+      await tid('run-outcome').filter({ hasText: 'RUNNING' }).waitFor({ timeout: 10_000 });
+      // a new run starts with an empty bathtub (the previous run's is gone)
+      if (dut === 'SN-TUB-2') expect((await chart('chart-bathtub')).points).toBe(0);
+      await tid('run-outcome')
+        .filter({ hasText: /PASS|FAIL/ })
+        .waitFor({ timeout: 90_000 });
+      const tub = await chart('chart-bathtub');
+      expect(tub.axes).toEqual(['decision threshold (fraction of the eye)', 'BER (counted)']);
+      // thresholds on both sides of the eye, for the median lane and the selected one: BER falling decades
+      expect(tub.points).toBeGreaterThanOrEqual(8);
+      expect(tub.range[0]).toBeGreaterThan(0);
+      expect(tub.range[1] / tub.range[0]).toBeGreaterThan(1e3);
+      await expect(tid('bathtub-lane').textContent()).resolves.toMatch(/^1 /);
+    }
+    // the selected lane is the one drawn bold: lane 23 clicked on the map, its own points (those that counted errors)
+    const runs = (await (await fetch(`${srv!.url}/api/runs`)).json()) as { id: string }[];
+    const rec = (await (await fetch(`${srv!.url}/api/runs/${runs[0]!.id}`)).json()) as RunRecord;
+    const counted = (lane: number) =>
+      rec.steps
+        .find((s) => s.id === 'bathtub')!
+        .measurements.filter((m) => m.spec.name === 'bathtub_ber' && m.kind === 'lanes')
+        .filter((m) => {
+          const lm = m as { lanes: number[]; values: (number | null)[] };
+          return (lm.values[lm.lanes.indexOf(lane)] ?? 0) > 0;
+        }).length;
+    const series = async () =>
+      ((await tid('chart-bathtub').getAttribute('data-series-points')) ?? '').split('|').map(Number);
+    expect((await series())[1]).toBe(counted(1));
+    await hoverLane(23, 16, 20);
+    await page.mouse.down();
+    await page.mouse.up();
+    await tid('bathtub-lane').filter({ hasText: /^23\b/ }).waitFor();
+    expect(counted(23)).toBeGreaterThanOrEqual(4);
+    expect((await series())[1]).toBe(counted(23));
+    await page.screenshot({ path: join(ARTIFACTS, 'views-bathtub.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  }, 240_000);
 
   it('a lost server: the run state is unknown and the controls are off until it is back', async () => {
     await openBench('mosaic-800g');

@@ -252,6 +252,36 @@ describe('JUnit report', () => {
 });
 
 describe('HTML report', () => {
+  it('draws the bathtub: BER counted against the decision threshold, median and worst lane, log axis labelled', () => {
+    const thresholds = [0.1, 0.15, 0.2, 0.25, 0.75, 0.8, 0.85, 0.9];
+    // BER falls toward the centre of the eye; lane 7 errs ten times as often as the others; 0 counted at the centre
+    const ber = (t: number, lane: number) => {
+      const d = Math.min(t, 1 - t);
+      const v = 10 ** (-2 - (d - 0.1) * 40) * (lane === 7 ? 10 : 1);
+      return d >= 0.25 && lane !== 7 ? 0 : v;
+    };
+    const frames = thresholds.map((t) =>
+      laneFrame('bathtub_ber', 16, (l) => ber(t, l), { unit: '', at: { threshold: t } }),
+    );
+    const r = sampleRecord();
+    r.steps = [{ ...r.steps[0], id: 'bathtub', name: 'Eye opening', type: 'bathtub', measurements: frames }];
+    const html = renderHtml(r);
+    const svg = /<svg[^>]*class="plot ber-curve"[\s\S]*?<\/svg>/.exec(html)?.[0];
+    expect(svg).toBeDefined();
+    expect(svg).toContain('Bathtub: bathtub_ber');
+    expect(svg).toContain('>decision threshold (fraction of the eye)</text>');
+    expect(svg).toContain('>BER (counted, log)</text>');
+    expect(svg).toContain('>median over 16 lanes</text>');
+    expect(svg).toContain('>worst lane 7</text>');
+    // whole decades on the log axis
+    expect(svg).toContain('>1e-2</text>');
+    expect(svg).toContain('>1e-7</text>');
+    // points: the median where it counted (6 of 8 thresholds), lane 7 at all 8
+    expect(svg!.match(/<circle /g)).toHaveLength(6 + 8);
+    // not one heatmap per threshold
+    expect(html.match(/class="heatmap"/g) ?? []).toHaveLength(0);
+  });
+
   it('is self-contained with a verdict, step tables, heatmaps and plots', () => {
     const html = renderHtml(rec);
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
