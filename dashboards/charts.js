@@ -104,7 +104,7 @@ function tecOpts() {
   };
 }
 
-function liOpts({ temps }) {
+function liOpts({ temps, outliers }) {
   return {
     scales: { x: { time: false } },
     axes: [
@@ -118,9 +118,10 @@ function liOpts({ temps }) {
       ...temps.map((t, i) => ({
         label: `selected lane ${t}`,
         stroke: PALETTE[i % PALETTE.length],
-        width: 2,
+        width: 2.5,
         points: { size: 5 },
       })),
+      ...outliers.map((o) => ({ label: o, stroke: '#f85149', width: 1, dash: [4, 3], points: { size: 3 } })),
     ],
   };
 }
@@ -205,10 +206,15 @@ export function makeCharts(els) {
     setTec(points) {
       charts.tec.set([points.map((p) => p[0]), points.map((p) => p[1])], 'tec', {});
     },
-    /** curves: {xs (mA), min, max, byTemp: [{label, ys}]} */
+    /** curves: {xs (mA), min, max, byTemp: [{label, ys}], outliers: [{label, ys}]} (outliers drawn red, dashed) */
     setLi(c) {
       const temps = c.byTemp.map((t) => t.label);
-      charts.li.set([c.xs, c.min, c.max, ...c.byTemp.map((t) => t.ys)], `li:${temps.join(',')}`, { temps });
+      const outliers = (c.outliers ?? []).map((o) => o.label);
+      charts.li.set(
+        [c.xs, c.min, c.max, ...c.byTemp.map((t) => t.ys), ...(c.outliers ?? []).map((o) => o.ys)],
+        `li:${temps.join(',')}:${outliers.join(',')}`,
+        { temps, outliers },
+      );
     },
     /** screens: [{label, value, target}] */
     setBer(screens) {

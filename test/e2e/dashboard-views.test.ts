@@ -4,6 +4,7 @@
  * lane map at the coordinates asked for, the page at 800 px; a failing LightBundle run with its failures first and
  * its dead lanes marked; a lost server shown as an unknown state with the controls off.
  */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -83,6 +84,18 @@ async function chart(id: string): Promise<{ points: number; axes: string[]; rang
   return { points, axes, range };
 }
 
+/** The series labels in a chart's legend, in order (the x series left out). */
+async function legend(id: string): Promise<string[]> {
+  const labels = await tid(id)
+    .locator('.u-legend .u-series .u-label')
+    .evaluateAll((els) => els.map((e) => e.textContent ?? ''));
+  return labels.slice(1);
+}
+
+async function seriesPoints(id: string): Promise<number[]> {
+  return ((await tid(id).getAttribute('data-series-points')) ?? '').split('|').filter(Boolean).map(Number);
+}
+
 /** Moves the pointer over a lane of a 20-column map (row-major) and returns the tooltip text. */
 async function hoverLane(lane: number, rows: number, cols: number): Promise<string> {
   const box = (await tid('lane-map').boundingBox())!;
@@ -107,6 +120,20 @@ describe('the dashboard as a person sees it', () => {
     const li = await chart('chart-li');
     expect(li.points).toBeGreaterThan(0);
     expect(li.axes).toEqual(['drive current (mA)', 'received power (µW)']);
+    // every temperature overlaid: the nominal sweep as measured, each temperature's nested L-I from its stored fit
+    // (the temperature sweep's L-I streams no frame per point), each curve with points
+    expect(await legend('chart-li')).toEqual([
+      'all lanes min',
+      'all lanes max',
+      'selected lane (nominal)',
+      'selected lane 25 °C (fit)',
+      'selected lane 45 °C (fit)',
+      'selected lane 65 °C (fit)',
+      'selected lane 85 °C (fit)',
+    ]);
+    const perSeries = await seriesPoints('chart-li');
+    expect(perSeries).toHaveLength(7);
+    for (const n of perSeries) expect(n).toBeGreaterThanOrEqual(4);
     const ber = await chart('chart-ber');
     expect(ber.axes).toEqual(['gate / screen', 'BER (95 % upper bound)']);
     expect(ber.points).toBe(2 * 5); // the 1e-12 gate and four 1e-9 screens, each with its target: 5 + 5 points
@@ -207,6 +234,27 @@ describe('the dashboard as a person sees it', () => {
     const dead = tid('step-lane-map').locator('.meas span', { hasText: 'lanes_dead = 81' });
     await expect(dead.getAttribute('class')).resolves.toBe('info');
     await page.screenshot({ path: join(ARTIFACTS, 'views-fail.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+
+  it('L-I outliers: a lane weaker than the array (not failing) is marked on the chart and named', async () => {
+    const dir = tmp.make();
+    const faults = join(dir, 'weak-57.yaml');
+    // lane 57 at 80 % of its light: about −1 dB, inside the 3 dB failing rule, outside the array's robust band
+    writeFileSync(faults, 'name: weak-57\nlink:\n  - { kind: weak-lanes, lanes: [57], factor: 0.8 }\n');
+    await openBench('mosaic-800g', faults);
+    await start('mosaic-800g-qual', 'SN-VIEWS-LI');
+    await tid('run-outcome')
+      .filter({ hasText: /PASS|FAIL/ })
+      .waitFor({ timeout: 90_000 });
+    await expect(tid('li-outliers').textContent()).resolves.toMatch(/^outliers \(power at I_op\): lane 57 -[\d.]+ dB$/);
+    const labels = await legend('chart-li');
+    expect(labels.at(-1)).toBe('outlier lane 57');
+    // drawn: the outlier's curve has the nominal sweep's points
+    const perSeries = await seriesPoints('chart-li');
+    expect(perSeries.at(-1)).toBe(perSeries[2]);
+    expect(perSeries.at(-1)).toBeGreaterThanOrEqual(4);
+    await page.screenshot({ path: join(ARTIFACTS, 'views-li-outlier.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
   }, 120_000);
 
