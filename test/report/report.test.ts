@@ -282,6 +282,49 @@ describe('HTML report', () => {
     expect(html.match(/class="heatmap"/g) ?? []).toHaveLength(0);
   });
 
+  it('condenses a passing run: worst lanes against the limit, swept values in one row, figures collapsed', () => {
+    const r = sampleRecord({ outcome: 'PASS' });
+    // BER against a high limit: the worst lanes are the highest values, largest first
+    const ber = laneFrame('ber_upper', 400, (l) => (l === 17 ? 9e-13 : l === 5 ? 8e-13 : 1e-15 * l), {
+      unit: '',
+      high: 1e-12,
+    });
+    // power against a low limit: the worst lanes are the lowest
+    const pow = laneFrame('p_op_dbm', 400, (l) => (l === 9 ? -20 : -14 + l / 100), { unit: 'dBm', low: -30 });
+    const curve = [1e-5, 1e-4, 1e-3].map((i, k) => ({
+      kind: 'scalar' as const,
+      spec: { name: 'li_curve', unit: 'W', dimensions: ['point' as const] },
+      value: i * 0.15,
+      verdict: 'PASS' as const,
+      at: { current: i, point: k, temperature: 45 },
+    }));
+    const info = {
+      kind: 'scalar' as const,
+      spec: { name: 'i_op', unit: 'A', dimensions: [] },
+      value: 2e-4,
+      verdict: 'PASS' as const,
+      at: { temperature: 45 },
+    };
+    r.steps = [{ ...r.steps[0], verdict: 'PASS', at: { temperature: 45 }, measurements: [info, ber, pow, ...curve] }];
+    const html = renderHtml(r);
+    expect(html).toContain('worst: lane 17 = 9e-13, lane 5 = 8e-13, lane 400 = 4e-13');
+    expect(html).toContain('worst: lane 9 = -20, lane 1 = -13.99, lane 2 = -13.98');
+    // the three li_curve points are one row, the step's own temperature not repeated on it
+    expect(html.match(/<td>li_curve<\/td>/g)).toHaveLength(1);
+    expect(html).toContain(
+      '<td>li_curve</td><td></td><td class="num">3 points over current 1e-5 … 0.001: 1.5e-6 … 1.5e-4</td>',
+    );
+    // a single informational value is a phrase of the information line
+    expect(html).toContain('<span class="muted">information:</span> i_op = 2e-4 A</p>');
+    // its figures collapsed
+    expect(html).toMatch(/<details class="perlane"><summary>per-lane figures \(\d+\)/);
+    expect(html).not.toMatch(/<details class="perlane" open/);
+    // the same run failing: every row and figure open
+    const failing = renderHtml({ ...r, outcome: 'FAIL' });
+    expect(failing).not.toContain('<details class="perlane"');
+    expect(failing.match(/<td>li_curve<\/td>/g)).toHaveLength(3);
+  });
+
   it('is self-contained with a verdict, step tables, heatmaps and plots', () => {
     const html = renderHtml(rec);
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
