@@ -5,7 +5,7 @@ import { fmt, LaneMap } from '/lanemap.js';
 import { atKey, coordLabel } from '/shared/coordinates.js';
 import { findings } from '/shared/findings.js';
 import { applyEvent, createState, stateFromSnapshot } from '/shared/fold.js';
-import { fmtNum, limitText } from '/shared/format.js';
+import { fmtDuration, fmtNum, limitText, workText } from '/shared/format.js';
 import { laneIndex } from '/shared/lanes.js';
 
 const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
@@ -156,6 +156,7 @@ const charts = makeCharts({
   li: $('chart-li'),
   ber: $('chart-ber'),
   waterfall: $('chart-waterfall'),
+  bathtub: $('chart-bathtub'),
 });
 
 function geometry() {
@@ -372,6 +373,7 @@ function renderCharts(run) {
   $('li-lane').textContent = laneTitle(lane);
   $('ber-lane').textContent = laneTitle(lane);
   $('waterfall-lane').textContent = laneTitle(lane);
+  $('bathtub-lane').textContent = laneTitle(lane);
   if (!run) return;
   const ms = run.measurements;
   // energy: the last energy step's rails, in pJ/bit (each rail's share of the module's energy per bit)
@@ -398,28 +400,12 @@ function renderCharts(run) {
     (x) => x.measurement.kind === 'scalar' && x.measurement.spec.unit === 'degC' && x.measurement.value !== null,
   );
   if (tec.length) charts.setTec(tec.map((x) => [x.ts / 1000, x.measurement.value]));
-  // L-I of the selected lane, one curve per temperature, all lanes' range faint behind
-  const li = Object.values(live.frames).filter((f) => f.metric === 'received_power' && f.at?.current !== undefined);
-  if (li.length) {
-    const xs = [...new Set(li.map((f) => f.at.current))].sort((a, b) => a - b);
-    const temps = [...new Set(li.map((f) => f.at.temperature ?? null))];
-    const byTemp = temps.map((t) => {
-      const ys = xs.map((x) => {
-        const f = li.find((g) => g.at.current === x && (g.at.temperature ?? null) === t);
-        const i = f ? f.lanes.indexOf(lane) : -1;
-        return i >= 0 && f.values[i] !== null ? f.values[i] * 1e6 : null;
-      });
-      return { label: t === null ? '(nominal)' : `${t} °C`, ys };
-    });
-    const first = temps[0];
-    const range = (pick) =>
-      xs.map((x) => {
-        const f = li.find((g) => g.at.current === x && (g.at.temperature ?? null) === first);
-        const vals = (f?.values ?? []).filter((v) => v !== null).map((v) => v * 1e6);
-        return vals.length ? pick(...vals) : null;
-      });
-    charts.setLi({ xs: xs.map((x) => x * 1e3), min: range(Math.min), max: range(Math.max), byTemp });
-  }
+  // L-I of the selected lane, one curve per temperature, all lanes' range faint behind, outlier lanes marked
+  const li = liView(run, lane);
+  $('li-outliers').textContent = li?.outliers.length
+    ? `outliers (power at I_op): ${li.outliers.map((o) => `lane ${o.lane} ${o.db > 0 ? '+' : ''}${fmtNum(o.db)} dB`).join(', ')}`
+    : '';
+  if (li) charts.setLi(li);
   // BER of each gate and screen, for the selected lane, each its own point
   const screens = Object.values(live.frames).filter((f) => f.metric === 'ber_upper_bound');
   if (screens.length) {
@@ -444,12 +430,113 @@ function renderCharts(run) {
         const i = f.lanes.indexOf(lane);
         return i >= 0 ? f.values[i] : null;
       }),
-      median: sorted.map((f) => {
-        const v = f.values.filter((x) => x !== null && x > 0).sort((a, b) => a - b);
-        return v.length ? v[Math.floor(v.length / 2)] : null;
-      }),
+      median: sorted.map(medianBer),
     });
   }
+  // the bathtub: BER counted at each decision threshold, the selected lane over the median lane
+  const tub = Object.values(live.frames).filter((f) => f.metric === 'bathtub_ber' && f.at?.threshold !== undefined);
+  if (tub.length) {
+    const sorted = tub.slice().sort((a, b) => a.at.threshold - b.at.threshold);
+    charts.setBathtub({
+      xs: sorted.map((f) => f.at.threshold),
+      lane: sorted.map((f) => {
+        const i = f.lanes.indexOf(lane);
+        return i >= 0 ? f.values[i] : null;
+      }),
+      median: sorted.map(medianBer),
+    });
+  }
+}
+
+/**
+ * The L-I chart's curves from what the run recorded. Per temperature (a top-level sweep is "nominal"): the points
+ * streamed per current (`received_power` frames) where the step streamed them, else its stored per-lane fit
+ * (li_slope·(I − li_threshold), 0 below threshold) at the currents of its median-lane curve (li_curve). The range
+ * of all lanes and the outliers come from the first temperature; outliers are the lanes li_outlier_db names
+ * (power at I_op outside the array's median ± k·MAD, computed by the step). Currents in mA, powers in µW.
+ */
+function liView(run, lane) {
+  const frames = Object.values(live.frames).filter((f) => f.metric === 'received_power' && f.at?.current !== undefined);
+  const tempOf = (at) => at?.temperature ?? null;
+  const temps = [];
+  const addTemp = (t) => {
+    if (!temps.includes(t)) temps.push(t);
+  };
+  const fits = new Map();
+  const xsAll = new Set();
+  for (const f of frames) {
+    addTemp(tempOf(f.at));
+    xsAll.add(f.at.current);
+  }
+  for (const x of run.measurements) {
+    const m = x.measurement;
+    const name = m.spec.name;
+    if (!['li_slope', 'li_threshold', 'li_outlier_db', 'li_curve'].includes(name)) continue;
+    const t = tempOf(m.at);
+    addTemp(t);
+    const fit = fits.get(t) ?? { currents: new Set() };
+    if (name === 'li_curve') {
+      if (m.at?.current !== undefined) fit.currents.add(m.at.current);
+    } else fit[name] = m;
+    fits.set(t, fit);
+  }
+  const measured = (t) => frames.filter((f) => tempOf(f.at) === t);
+  for (const t of temps) if (measured(t).length === 0) for (const c of fits.get(t)?.currents ?? []) xsAll.add(c);
+  const xs = [...xsAll].sort((a, b) => a - b);
+  if (xs.length === 0 || temps.length === 0) return null;
+  const laneValue = (m, l) => {
+    const i = m ? m.lanes.indexOf(l) : -1;
+    return i >= 0 ? m.values[i] : null;
+  };
+  // one lane's curve at one temperature, µW at each current of xs (null where that temperature has no point)
+  const curve = (t, l) => {
+    const own = measured(t);
+    if (own.length)
+      return xs.map((x) => {
+        const v = laneValue(
+          own.find((f) => f.at.current === x),
+          l,
+        );
+        return v === null ? null : v * 1e6;
+      });
+    const fit = fits.get(t);
+    const slope = laneValue(fit?.li_slope, l);
+    const thr = laneValue(fit?.li_threshold, l);
+    return xs.map((x) =>
+      slope === null || thr === null || !fit.currents.has(x) ? null : Math.max(0, slope * (x - thr)) * 1e6,
+    );
+  };
+  const first = temps[0];
+  const firstFit = fits.get(first);
+  const laneSet = measured(first).length
+    ? [...new Set(measured(first).flatMap((f) => f.lanes))]
+    : (firstFit?.li_slope?.lanes ?? []);
+  const all = laneSet.map((l) => curve(first, l));
+  const range = (pick) =>
+    xs.map((_, k) => {
+      const vals = all.map((c) => c[k]).filter((v) => v !== null);
+      return vals.length ? pick(...vals) : null;
+    });
+  const out = firstFit?.li_outlier_db;
+  const outliers = out ? out.lanes.map((l, i) => ({ lane: l, db: out.values[i] })) : [];
+  return {
+    xs: xs.map((x) => x * 1e3),
+    min: range(Math.min),
+    max: range(Math.max),
+    byTemp: temps.map((t) => ({
+      label: `${t === null ? '(nominal)' : `${t} °C`}${measured(t).length ? '' : ' (fit)'}`,
+      ys: curve(t, lane),
+    })),
+    outliers: outliers
+      .slice(0, 6)
+      .map((o) => ({ label: `outlier lane ${o.lane}`, lane: o.lane, db: o.db, ys: curve(first, o.lane) })),
+  };
+}
+
+/** The median over a frame's lanes of the BER counted (lanes that counted no error left out: a log axis). */
+function medianBer(f) {
+  const v = f.values.filter((x) => x !== null && x > 0).sort((a, b) => a - b);
+  return v.length ? v[Math.floor(v.length / 2)] : null;
 }
 
 let promptKey = '';
@@ -556,11 +643,12 @@ function measLines(list) {
   );
 }
 
+/** "1.5e12/3.0e12 bits · 2 errors · 50% · 12s left": the work in its unit, errors so far (a gate), time left. */
 function progressText(p) {
   if (!p) return '';
-  const n = (v) => (Math.abs(v) >= 1e6 ? v.toExponential(1) : String(Math.round(v * 10) / 10));
   const pct = `${Math.round((100 * p.done) / Math.max(1e-300, p.total))}%`;
-  return p.unit ? `${n(p.done)}/${n(p.total)} ${p.unit} · ${pct}` : pct;
+  const left = p.etaS !== undefined && p.done < p.total ? ` · ${fmtDuration(p.etaS)} left` : '';
+  return `${p.unit ? `${workText(p.done, p.total, p.unit, p.errors)} · ` : ''}${pct}${left}`;
 }
 
 function renderSteps() {
@@ -705,7 +793,7 @@ async function openRun(id) {
   const el = $('run-detail');
   try {
     const rec = await api('GET', `/api/runs/${encodeURIComponent(id)}`);
-    const links = ['json', 'csv', 'junit', 'html'].map((f) => {
+    const links = ['json', 'csv', 'junit', 'html', 'pdf'].map((f) => {
       const href = `/api/runs/${encodeURIComponent(id)}/export?format=${f}`;
       return h(
         'a',

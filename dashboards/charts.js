@@ -37,15 +37,21 @@ class Chart {
     let points = 0;
     let lo = Number.POSITIVE_INFINITY;
     let hi = Number.NEGATIVE_INFINITY;
+    const perSeries = [];
     for (let s = 1; s < data.length; s++) {
+      let n = 0;
       for (const v of data[s]) {
         if (v === null || v === undefined) continue;
-        points++;
+        n++;
         lo = Math.min(lo, v);
         hi = Math.max(hi, v);
       }
+      points += n;
+      perSeries.push(n);
     }
     this.el.dataset.points = String(points);
+    // points drawn per series, in legend order ("12|9": the median lane's, the selected lane's)
+    this.el.dataset.seriesPoints = perSeries.join('|');
     this.el.dataset.range = points ? `${lo},${hi}` : '';
   }
 
@@ -55,6 +61,7 @@ class Chart {
     this.key = '';
     this.el.replaceChildren();
     this.el.dataset.points = '0';
+    this.el.dataset.seriesPoints = '';
   }
 
   resize() {
@@ -97,7 +104,7 @@ function tecOpts() {
   };
 }
 
-function liOpts({ temps }) {
+function liOpts({ temps, outliers }) {
   return {
     scales: { x: { time: false } },
     axes: [
@@ -111,9 +118,10 @@ function liOpts({ temps }) {
       ...temps.map((t, i) => ({
         label: `selected lane ${t}`,
         stroke: PALETTE[i % PALETTE.length],
-        width: 2,
+        width: 2.5,
         points: { size: 5 },
       })),
+      ...outliers.map((o) => ({ label: o, stroke: '#f85149', width: 1, dash: [4, 3], points: { size: 3 } })),
     ],
   };
 }
@@ -154,6 +162,21 @@ function waterfallOpts() {
   };
 }
 
+function bathtubOpts() {
+  return {
+    scales: { x: { time: false, range: [0, 1] }, y: { distr: 3 } },
+    axes: [
+      { ...AXIS, label: 'decision threshold (fraction of the eye)' },
+      { ...AXIS, label: 'BER (counted)', size: 70, values: expLabels },
+    ],
+    series: [
+      { label: 'threshold' },
+      { label: 'all lanes median', stroke: '#8b95a366', width: 1, points: { show: false } },
+      { label: 'selected lane', stroke: '#d29922', width: 2, points: { size: 6 } },
+    ],
+  };
+}
+
 export function makeCharts(els) {
   const charts = {
     energy: new Chart(els.energy, energyOpts),
@@ -161,6 +184,7 @@ export function makeCharts(els) {
     li: new Chart(els.li, liOpts),
     ber: new Chart(els.ber, berOpts),
     waterfall: new Chart(els.waterfall, waterfallOpts),
+    bathtub: new Chart(els.bathtub, bathtubOpts),
   };
   window.addEventListener('resize', () => {
     for (const c of Object.values(charts)) c.resize();
@@ -182,10 +206,15 @@ export function makeCharts(els) {
     setTec(points) {
       charts.tec.set([points.map((p) => p[0]), points.map((p) => p[1])], 'tec', {});
     },
-    /** curves: {xs (mA), min, max, byTemp: [{label, ys}]} */
+    /** curves: {xs (mA), min, max, byTemp: [{label, ys}], outliers: [{label, ys}]} (outliers drawn red, dashed) */
     setLi(c) {
       const temps = c.byTemp.map((t) => t.label);
-      charts.li.set([c.xs, c.min, c.max, ...c.byTemp.map((t) => t.ys)], `li:${temps.join(',')}`, { temps });
+      const outliers = (c.outliers ?? []).map((o) => o.label);
+      charts.li.set(
+        [c.xs, c.min, c.max, ...c.byTemp.map((t) => t.ys), ...(c.outliers ?? []).map((o) => o.ys)],
+        `li:${temps.join(',')}:${outliers.join(',')}`,
+        { temps, outliers },
+      );
     },
     /** screens: [{label, value, target}] */
     setBer(screens) {
@@ -201,6 +230,11 @@ export function makeCharts(els) {
     setWaterfall(w) {
       const pos = (a) => a.map((v) => (v !== null && v > 0 ? v : null));
       charts.waterfall.set([w.xs, pos(w.median), pos(w.lane)], 'waterfall', {});
+    },
+    /** b: {xs (threshold, fraction of the eye), median, lane}: a point that counted no error is not drawn (log) */
+    setBathtub(b) {
+      const pos = (a) => a.map((v) => (v !== null && v > 0 ? v : null));
+      charts.bathtub.set([b.xs, pos(b.median), pos(b.lane)], 'bathtub', {});
     },
   };
 }

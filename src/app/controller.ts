@@ -4,7 +4,8 @@ import { ConfigError, describeIssue } from '../config/load-yaml.ts';
 import type { BenchEvent, RunRecord } from '../core/record.ts';
 import type { RunHandle } from '../orchestrator/engine.ts';
 import { applyParams, builtinSequenceDir, countSteps, type LoadedSequence } from '../orchestrator/sequence.ts';
-import { isReportFormat, renderReport } from '../report/index.ts';
+import { exportReport, isExportFormat } from '../report/index.ts';
+import { PdfError } from '../report/pdf.ts';
 import type {
   BenchController,
   BenchSnapshot,
@@ -17,6 +18,7 @@ import type {
 } from '../server/controller.ts';
 import {
   BenchBusyError,
+  ReportUnavailableError,
   UnknownPromptError,
   UnknownRunError,
   UnknownSequenceError,
@@ -165,11 +167,20 @@ export class AppController implements BenchController {
     }
   }
 
-  exportRun(id: string, format: ExportFormat): ExportedRun | undefined {
+  async exportRun(
+    id: string,
+    format: ExportFormat,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<ExportedRun | undefined> {
     const rec = this.getRun(id);
-    if (!rec || !isReportFormat(format)) return undefined;
-    const r = renderReport(rec, format);
-    return { contentType: r.contentType, filename: `${id}.${r.extension}`, body: r.body };
+    if (!rec || !isExportFormat(format)) return undefined;
+    try {
+      const r = await exportReport(rec, format, { signal: opts.signal });
+      return { contentType: r.contentType, filename: `${id}.${r.extension}`, body: r.body };
+    } catch (err) {
+      if (err instanceof PdfError) throw new ReportUnavailableError(`no PDF of run ${id}: ${err.message}`);
+      throw err;
+    }
   }
 
   snapshot(): BenchSnapshot {

@@ -235,6 +235,8 @@ export type BenchEvent =
       unit?: string;
       /** More about where the work is ("errors so far 0, 3.0e12 bits per lane to go"). */
       detail?: string;
+      /** Errors counted so far (a BER gate: summed over its lanes with sync; the finished gates' included). */
+      errors?: number;
     }
   | { type: 'hold'; runId: string; hold: HoldRecord };
 

@@ -88,8 +88,12 @@ export function ensureDir(dir: string, what: string = dir): void {
   }
 }
 
-/** Writes `body` to `file` atomically (temp file, fsync, rename); creates the directory. Throws OutputError. */
-export function writeFileAtomic(file: string, body: string | Buffer): void {
+/**
+ * Writes `body` to `file` atomically (temp file, fsync, rename); creates the directory. Throws OutputError.
+ * `body` may be a sequence of chunks (strings or buffers), written as they come through one reused buffer: a
+ * large export is never held whole in memory.
+ */
+export function writeFileAtomic(file: string, body: string | Buffer | Iterable<string | Buffer>): void {
   const target = resolve(file);
   ensureDir(dirname(target), file);
   let existing: Stats | undefined;
@@ -101,19 +105,28 @@ export function writeFileAtomic(file: string, body: string | Buffer): void {
   if (existing?.isDirectory()) throw new OutputError(file, 'it is a directory');
   if (existing && !existing.isFile()) {
     try {
-      writeFileSync(target, body);
+      if (typeof body === 'string' || Buffer.isBuffer(body)) writeFileSync(target, body);
+      else {
+        const fd = openSync(target, 'w');
+        try {
+          writeChunks(fd, body);
+        } finally {
+          closeSync(fd);
+        }
+      }
     } catch (err) {
       throw new OutputError(file, fsReason(err), { cause: err });
     }
     return;
   }
-  const data = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   let fd: number | undefined;
   try {
     fd = openSync(tmp, 'wx');
     if (existing) fchmodSync(fd, existing.mode & 0o7777);
-    for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
+    if (typeof body === 'string') writeAll(fd, Buffer.from(body, 'utf8'));
+    else if (Buffer.isBuffer(body)) writeAll(fd, body);
+    else writeChunks(fd, body);
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
@@ -134,6 +147,37 @@ export function writeFileAtomic(file: string, body: string | Buffer): void {
     throw new OutputError(file, fsReason(err), { cause: err });
   }
   syncDir(dirname(target));
+}
+
+function writeAll(fd: number, data: Buffer, length = data.length): void {
+  for (let off = 0; off < length; ) off += writeSync(fd, data, off, length - off);
+}
+
+const CHUNK_BYTES = 1 << 20;
+
+/** Encodes string chunks into one reused 1 MiB buffer, written whenever it fills (buffers go through as they are). */
+function writeChunks(fd: number, chunks: Iterable<string | Buffer>): void {
+  const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  let used = 0;
+  for (const c of chunks) {
+    if (typeof c !== 'string') {
+      writeAll(fd, buf, used);
+      used = 0;
+      writeAll(fd, c);
+      continue;
+    }
+    // a UTF-16 unit is at most 3 UTF-8 bytes: flush first when the chunk might not fit
+    if (used + c.length * 3 > CHUNK_BYTES) {
+      writeAll(fd, buf, used);
+      used = 0;
+      if (c.length * 3 > CHUNK_BYTES) {
+        writeAll(fd, Buffer.from(c, 'utf8'));
+        continue;
+      }
+    }
+    used += buf.write(c, used, 'utf8');
+  }
+  writeAll(fd, buf, used);
 }
 
 /** Makes the rename durable; a filesystem that cannot fsync a directory is left as it is. */

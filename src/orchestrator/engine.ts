@@ -623,8 +623,17 @@ class Runner {
           values: [...data.values],
           ...(Object.keys(frameAt).length > 0 ? { at: { ...frameAt } } : {}),
         }),
-      progress: (done, total, etaS, unit) =>
-        bus.emit({ type: 'progress', runId, step: step.id, done, total, etaS, ...(unit ? { unit } : {}) }),
+      progress: (done, total, etaS, unit, errors) =>
+        bus.emit({
+          type: 'progress',
+          runId,
+          step: step.id,
+          done,
+          total,
+          etaS,
+          ...(unit ? { unit } : {}),
+          ...(errors !== undefined ? { errors } : {}),
+        }),
       log: (level, msg) => this.emitLog(level, `${step.id}: ${msg}`),
       prompt: async (kind, message) => {
         const { prompt, answer } = this.deps.prompts.ask({ step: step.id, kind, message }, signal);

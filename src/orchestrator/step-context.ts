@@ -104,7 +104,7 @@ export interface StepContextOptions {
   /** Receives every judged measurement, in order: persist it, then stream it. */
   record(m: Measurement): void;
   lanesFrame(metric: string, unit: string, data: LaneValues, at: Record<string, number>): void;
-  progress(done: number, total: number, etaS: number | undefined, unit: string | undefined): void;
+  progress(done: number, total: number, etaS: number | undefined, unit: string | undefined, errors?: number): void;
   log(level: 'debug' | 'info' | 'warn' | 'error', msg: string): void;
   prompt(kind: PromptRecord['kind'], message: string): Promise<string | number | boolean>;
   sleep(ms: number): Promise<void>;
@@ -144,9 +144,10 @@ export function createStepContext(o: StepContextOptions): StepContext {
         { lanes: [...data.lanes], values: [...data.values] },
         extra ? { ...o.at, ...extra } : o.at,
       ),
-    progress: (done, total, unit) => {
+    progress: (done, total, unit, more) => {
       const elapsed = (performance.now() - t0) / 1000;
-      o.progress(done, total, done > 0 && total > done ? (elapsed / done) * (total - done) : undefined, unit);
+      const etaS = more?.etaS ?? (done > 0 && total > done ? (elapsed / done) * (total - done) : undefined);
+      o.progress(done, total, etaS, unit, more?.errors);
     },
     log: (level, msg) => o.log(level, msg),
     prompt: (kind, message) => o.prompt(kind, message),

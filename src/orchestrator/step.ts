@@ -45,6 +45,11 @@ export interface LaneState {
 
 export type LaneValues = { lanes: readonly number[]; values: readonly (number | null)[] };
 
+export interface ProgressMore {
+  errors?: number;
+  etaS?: number;
+}
+
 export interface StepContext {
   readonly runId: string;
   readonly stepId: string;
@@ -65,8 +70,12 @@ export interface StepContext {
   measure(name: string, value: number | null | LaneValues, at?: Record<string, number>): Verdict;
   /** Streams a per-lane frame for the dashboard heatmap (not a measurement); `at` adds coordinates over ctx.at. */
   lanesFrame(metric: string, unit: string, data: LaneValues, at?: Record<string, number>): void;
-  /** Progress in the unit of the work: `unit` says what done and total count ("bits", "frames", "points"...). */
-  progress(done: number, total: number, unit?: string): void;
+  /**
+   * Progress in the unit of the work: `unit` says what done and total count ("bits", "frames", "points"...).
+   * `more.errors`: errors counted so far (a BER gate); `more.etaS`: the step's own estimate of the time left (a
+   * gate knows its pace), else it is estimated from the step's elapsed time.
+   */
+  progress(done: number, total: number, unit?: string, more?: ProgressMore): void;
   log(level: 'debug' | 'info' | 'warn' | 'error', msg: string): void;
   /** Asks the operator (CLI, API or scripted responder); resolves with the answer. */
   prompt(kind: PromptRecord['kind'], message: string): Promise<string | number | boolean>;

@@ -134,8 +134,12 @@ export function* tidyRows(record: RunRecord): Generator<TidyRow> {
   }
 }
 
-/** The tidy long table: one row per value, the same columns on every row. */
-export function renderTidyCsv(record: RunRecord): string {
+/**
+ * The tidy long table in chunks (the header, then one chunk per measurement: its rows, each ending in `\n`), so
+ * a million values are written to a file without ever being one string. The cells shared by a measurement's rows
+ * (run, step, measurement, coordinates; unit, limits) are built once per measurement, not once per value.
+ */
+export function* tidyCsvChunks(record: RunRecord): Generator<string> {
   const coords = runCoordinates(record);
   const header = [
     'run',
@@ -151,23 +155,36 @@ export function renderTidyCsv(record: RunRecord): string {
     'high',
     'verdict',
   ].map(cell);
-  const out: string[] = [header.join(',')];
-  // the rows of tidyRows, written with each measurement's shared cells built once (a million lane values a second)
+  yield `${header.join(',')}\n`;
+  const runCell = cell(record.id);
   for (const step of record.steps) {
-    const stepCells = `${cell(record.id)},${step.index},${cell(step.id)},${cell(step.name)}`;
+    const stepCells = `${runCell},${step.index},${cell(step.id)},${cell(step.name)}`;
     for (const m of step.measurements) {
       const l = m.spec.limits;
-      const head = `${stepCells},${cell(m.spec.name)}${coords.map((k) => `,${cell(m.at?.[k])}`).join('')},`;
+      let head = `${stepCells},${cell(m.spec.name)}`;
+      for (const k of coords) head += `,${cell(m.at?.[k])}`;
+      head += ',';
       const tail = `,${cell(m.spec.unit)},${cell(l?.low)},${cell(l?.high)},`;
       if (m.kind === 'scalar') {
-        out.push(`${head},${cell(m.value)}${tail}${m.verdict}`);
+        yield `${head},${cell(m.value)}${tail}${m.verdict}\n`;
         continue;
       }
-      for (let i = 0; i < m.lanes.length; i++)
-        out.push(`${head}${m.lanes[i]},${cell(m.values[i])}${tail}${m.verdicts[i]}`);
+      const { lanes, values, verdicts } = m;
+      let chunk = '';
+      for (let i = 0; i < lanes.length; i++) {
+        const v = values[i];
+        chunk += `${head}${lanes[i]},${v === null || v === undefined || !Number.isFinite(v) ? '' : v}${tail}${verdicts[i]}\n`;
+      }
+      yield chunk;
     }
   }
-  return `${out.join('\n')}\n`;
+}
+
+/** The tidy long table: one row per value, the same columns on every row. */
+export function renderTidyCsv(record: RunRecord): string {
+  let out = '';
+  for (const chunk of tidyCsvChunks(record)) out += chunk;
+  return out;
 }
 
 /**
@@ -177,7 +194,7 @@ export function renderTidyCsv(record: RunRecord): string {
  */
 export function writeCsvDir(record: RunRecord, dir: string, opts: { tables?: boolean } = {}): string[] {
   ensureDir(dir);
-  const files = new Map<string, string>([[TIDY_CSV_FILE, renderTidyCsv(record)]]);
+  const files = new Map<string, string | Iterable<string>>([[TIDY_CSV_FILE, tidyCsvChunks(record)]]);
   if (opts.tables) for (const [name, text] of csvTables(record)) files.set(name, text);
   const paths: string[] = [];
   for (const [name, text] of files) {

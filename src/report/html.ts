@@ -31,7 +31,9 @@ th{background:#f2f2f2}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .PASS{background:#2a7d2a}.FAIL{background:#c62828}.MARGINAL{background:#e08a00}.ERROR{background:#6a1b9a}
 .SKIPPED{background:#777}.ABORTED{background:#444}.INTERRUPTED{background:#8d6e00}.RUNNING{background:#1565c0}
 .big{font-size:18px;padding:4px 14px}.muted{color:#666}.figs{display:flex;flex-wrap:wrap;gap:12px}
-svg{background:#fff}section.step{page-break-inside:avoid}
+svg{background:#fff}section.step{page-break-inside:avoid}section.step h2{margin-top:14px}section.step h2 small{font-size:11px;font-weight:normal}
+details.perlane summary{cursor:pointer;color:#444;margin:2px 0 8px}
+table.condensed td,table.condensed th{padding:1px 5px;font-size:12px;line-height:1.3}p.info{font-size:12px;margin:4px 0 6px}
 .signoff td{min-width:150px;height:26px}.contents ol{margin:2px 0 2px 18px;padding:0}.toc{columns:2}
 .contents{page-break-after:always}table.failures td{font-size:12px}
 .notsafe{border:3px solid #c62828;background:#fdecea;color:#7f0000;padding:8px 12px;margin:8px 0 12px;font-weight:600}
@@ -61,15 +63,47 @@ function isInformational(m: Measurement): boolean {
   return !l || (l.low === undefined && l.high === undefined);
 }
 
-function measurementRow(m: Measurement): string {
+/**
+ * The lanes nearest their limit (past it first): the largest values against a high limit, the smallest against a
+ * low one; none for information (no limit). "lane 57 = 1.2e-13, lane 3 = 1.1e-13".
+ */
+function worstLanes(m: LaneMeasurement, n = 3): string {
+  const l = m.spec.limits;
+  const high = l?.high !== undefined && l.high !== null;
+  const low = l?.low !== undefined && l.low !== null;
+  if (!high && !low) return '';
+  const s = laneStats(m);
+  if (s.min === s.max) return ''; // every lane alike: no lane is worst
+  // distance inside the limit, relative to the limit's scale (negative: past it)
+  const room = (v: number) => {
+    const up = high ? (l!.high! - v) / Math.max(Math.abs(l!.high!), 1e-300) : Number.POSITIVE_INFINITY;
+    const down = low ? (v - l!.low!) / Math.max(Math.abs(l!.low!), 1e-300) : Number.POSITIVE_INFINITY;
+    return Math.min(up, down);
+  };
+  const ranked = m.lanes
+    .map((lane, i) => ({ lane, v: m.values[i] }))
+    .filter((x): x is { lane: number; v: number } => x.v !== null && Number.isFinite(x.v))
+    .sort((a, b) => room(a.v) - room(b.v))
+    .slice(0, n);
+  return ranked.length ? `; worst: ${ranked.map((x) => `lane ${x.lane} = ${e(fmt(x.v))}`).join(', ')}` : '';
+}
+
+/** The coordinates of `at` that are not the step's own (a nested step's temperature is in its heading). */
+function ownAt(at: Record<string, number> | undefined, stepAt: Record<string, number> | undefined) {
+  if (!at || !stepAt) return at;
+  const own = Object.entries(at).filter(([k, v]) => stepAt[k] !== v);
+  return own.length ? Object.fromEntries(own) : undefined;
+}
+
+function measurementRow(m: Measurement, stepAt?: Record<string, number>): string {
   const l = m.spec.limits;
   let value: string;
   if (m.kind === 'scalar') value = e(fmt(m.value));
   else {
     const s = laneStats(m);
-    value = `${s.n} lanes: min ${e(fmt(s.min))} / median ${e(fmt(s.median))} / max ${e(fmt(s.max))}${s.fails ? `; <b>${s.fails} failing</b>` : ''}${s.marginal ? `; ${s.marginal} marginal` : ''}`;
+    value = `${s.n} lanes: min ${e(fmt(s.min))} / median ${e(fmt(s.median))} / max ${e(fmt(s.max))}${s.fails ? `; <b>${s.fails} failing</b>` : ''}${s.marginal ? `; ${s.marginal} marginal` : ''}${worstLanes(m)}`;
   }
-  return `<tr><td>${e(m.spec.name)}</td><td>${e(atLabel(m.at))}</td><td class="num">${value}</td><td>${e(m.spec.unit)}</td><td class="num">${e(fmt(l?.low))}</td><td class="num">${e(fmt(l?.high))}</td><td class="num">${e(fmt(l?.marginal))}</td><td>${isInformational(m) ? '<span class="muted">info</span>' : badge(m.verdict)}</td></tr>`;
+  return `<tr><td>${e(m.spec.name)}</td><td>${e(atLabel(ownAt(m.at, stepAt)))}</td><td class="num">${value}</td><td>${e(m.spec.unit)}</td><td class="num">${e(fmt(l?.low))}</td><td class="num">${e(fmt(l?.high))}</td><td class="num">${e(fmt(l?.marginal))}</td><td>${isInformational(m) ? '<span class="muted">info</span>' : badge(m.verdict)}</td></tr>`;
 }
 
 function isBer(name: string): boolean {
@@ -146,8 +180,60 @@ function berPlot(m: LaneMeasurement, title: string): string {
   }).replace('class="plot"', 'class="plot ber"');
 }
 
+/** The sweep coordinate a counted-BER curve is drawn against, and its axis label. */
+const BER_CURVES: Record<string, { key: string; xLabel: string; title: string }> = {
+  bathtub_ber: { key: 'threshold', xLabel: 'decision threshold (fraction of the eye)', title: 'Bathtub' },
+  waterfall_ber: { key: 'drive_db', xLabel: 'drive relative to nominal (dB)', title: 'Waterfall' },
+};
+
+/**
+ * BER counted against the swept coordinate (bathtub: decision threshold; waterfall: drive), on a log axis: the
+ * median lane, and the worst lane (the most errors deepest into the eye: the highest mean log BER) drawn apart.
+ * A point that counted no error is not drawn (log axis).
+ */
+function berCurvePlot(g: LaneGroup, key: string, xLabel: string, title: string, id: string): string | null {
+  const frames = g.frames
+    .filter((f): f is LaneMeasurement => f.kind === 'lanes' && f.at?.[key] !== undefined)
+    .sort((a, b) => a.at![key]! - b.at![key]!);
+  if (frames.length < 2) return null;
+  const score = new Map<number, number>();
+  for (const f of frames)
+    f.lanes.forEach((l, i) => {
+      const v = f.values[i];
+      score.set(l, (score.get(l) ?? 0) + Math.log10(Math.max(v ?? 1e-18, 1e-18)));
+    });
+  let worst: number | null = null;
+  for (const [l, s] of score) if (worst === null || s > score.get(worst)!) worst = l;
+  const pos = (v: number | null | undefined) => (v !== null && v !== undefined && v > 0 ? v : null);
+  const series: Series[] = [
+    {
+      name: `median over ${frames[0]!.lanes.length} lanes`,
+      points: frames.map((f) => [f.at![key]!, pos(laneStats(f).median)]),
+      markers: true,
+    },
+  ];
+  if (worst !== null)
+    series.push({
+      name: `worst lane ${worst}`,
+      points: frames.map((f) => [f.at![key]!, pos(f.values[f.lanes.indexOf(worst!)])]),
+      markers: true,
+      colour: '#d00',
+    });
+  return plotSvg(series, { title: `${title}: ${g.name}`, xLabel, yLabel: 'BER (counted, log)', logY: true }).replace(
+    'class="plot"',
+    `class="plot ber-curve" id="${e(id)}"`,
+  );
+}
+
 function groupFigures(record: RunRecord, g: LaneGroup, gi: number): string {
   const figs: string[] = [];
+  const curve = BER_CURVES[g.name];
+  const plot = curve ? berCurvePlot(g, curve.key, curve.xLabel, curve.title, `curve-${gi}`) : null;
+  if (plot) {
+    // a sweep of thresholds or drives reads as one curve, not as a heatmap per level
+    figs.push(plot);
+    return `<div class="figs">${figs.join('\n')}</div>`;
+  }
   const shown = g.frames.length <= MAX_HEATMAPS_PER_GROUP ? g.frames : [g.frames[g.frames.length - 1]];
   shown.forEach((f, fi) => {
     const geo = laneGeometry(record, f.lanes);
@@ -179,22 +265,105 @@ function scalarLiFigures(step: StepRecord, si: number): string {
   return figs.length ? `<div class="figs">${figs.join('\n')}</div>` : '';
 }
 
-function stepSection(record: RunRecord, step: StepRecord, si: number, groups: LaneGroup[], gOffset: number): string {
-  const rows = step.measurements.slice(0, MAX_ROWS_PER_STEP).map(measurementRow).join('\n');
+/**
+ * A passing run's rows: the values of one measurement over a sweep (li_curve at 8 currents, a rail's power at each
+ * supply level, the waterfall's BER at each drive) folded into one row giving how many points, over what, and their
+ * range; single informational values gathered into one line; the rest as it is.
+ */
+function condensedRows(
+  ms: Measurement[],
+  stepAt: Record<string, number> | undefined,
+): { rows: string[]; info: string[] } {
+  const rows: string[] = [];
+  const info: string[] = [];
+  const curves = new Map<string, Measurement[]>();
+  for (const m of ms) {
+    // swept: coordinates of its own beyond the step's (a nested step's temperature is not a sweep of its rows)
+    const swept = m.at && Object.keys(m.at).some((k) => stepAt?.[k] === undefined);
+    if (!swept) continue;
+    const list = curves.get(m.spec.name) ?? [];
+    list.push(m);
+    curves.set(m.spec.name, list);
+  }
+  const done = new Set<string>();
+  for (const m of ms) {
+    const curve = curves.get(m.spec.name);
+    if (!curve || curve.length < 2) {
+      // a single informational value: one phrase of the step's information line, not a row of its own
+      if (m.kind === 'scalar' && isInformational(m)) {
+        const u = m.spec.unit && m.spec.unit !== 'count' && m.spec.unit !== 'bool' ? ` ${m.spec.unit}` : '';
+        const own = Object.entries(m.at ?? {}).filter(([k]) => stepAt?.[k] === undefined);
+        info.push(
+          `${e(m.spec.name)}${own.length ? ` @ ${e(atLabel(Object.fromEntries(own)))}` : ''} = ${e(fmt(m.value))}${e(u)}`,
+        );
+      } else rows.push(measurementRow(m, stepAt));
+      continue;
+    }
+    if (done.has(m.spec.name)) continue;
+    done.add(m.spec.name);
+    const vals = curve
+      .flatMap((c) => (c.kind === 'scalar' ? [c.value] : c.values))
+      .filter((v): v is number => v !== null && Number.isFinite(v));
+    const lanes = curve[0]!.kind === 'lanes' ? ` of ${curve[0]!.lanes.length} lanes` : '';
+    const x = xKey(curve);
+    const xs = x ? curve.map((c) => c.at?.[x]).filter((v): v is number => v !== undefined) : [];
+    const over = xs.length ? ` over ${e(x)} ${e(fmt(Math.min(...xs)))} … ${e(fmt(Math.max(...xs)))}` : '';
+    const range = vals.length ? `: ${e(fmt(Math.min(...vals)))} … ${e(fmt(Math.max(...vals)))}` : '';
+    const worst = worstVerdict(curve.map((c) => c.verdict));
+    const atCommon = ownAt(
+      Object.fromEntries(Object.entries(curve[0]!.at ?? {}).filter(([k]) => k !== 'point' && k !== x)),
+      stepAt,
+    );
+    rows.push(
+      `<tr><td>${e(m.spec.name)}</td><td>${e(atLabel(atCommon && Object.keys(atCommon).length ? atCommon : undefined))}</td><td class="num">${curve.length} points${lanes}${over}${range}</td><td>${e(m.spec.unit)}</td><td></td><td></td><td></td><td>${isInformational(m) ? '<span class="muted">info</span>' : badge(worst)}</td></tr>`,
+    );
+  }
+  return { rows, info };
+}
+
+function worstVerdict(vs: string[]): string {
+  for (const v of ['ERROR', 'FAIL', 'MARGINAL', 'PASS']) if (vs.includes(v)) return v;
+  return vs[0] ?? 'PASS';
+}
+
+function stepSection(
+  record: RunRecord,
+  step: StepRecord,
+  si: number,
+  groups: LaneGroup[],
+  gOffset: number,
+  condensed: boolean,
+): string {
+  const c = condensed
+    ? condensedRows(step.measurements, step.at)
+    : { rows: step.measurements.map((m) => measurementRow(m)), info: [] };
+  const all = c.rows;
+  const infoLine = c.info.length
+    ? `<p class="info"><span class="muted">information:</span> ${c.info.join(' · ')}</p>`
+    : '';
+  const rows = all.slice(0, MAX_ROWS_PER_STEP).join('\n');
   const more =
-    step.measurements.length > MAX_ROWS_PER_STEP
-      ? `<p class="muted">… ${step.measurements.length - MAX_ROWS_PER_STEP} more measurements (see the CSV or JSON export)</p>`
+    all.length > MAX_ROWS_PER_STEP
+      ? `<p class="muted">… ${all.length - MAX_ROWS_PER_STEP} more measurements (see the CSV or JSON export)</p>`
       : '';
   const table = step.measurements.length
-    ? `<table><tr><th>measurement</th><th>at</th><th>value</th><th>unit</th><th>low</th><th>high</th><th>marginal</th><th>verdict</th></tr>\n${rows}</table>${more}`
+    ? `${all.length ? `<table${condensed ? ' class="condensed"' : ''}><tr><th>measurement</th><th>at</th><th>value</th><th>unit</th><th>low</th><th>high</th><th>marginal</th><th>verdict</th></tr>\n${rows}</table>` : ''}${more}${infoLine}`
     : '<p class="muted">no measurements</p>';
-  const figs = groups.map((g, k) => `<h3>${e(g.name)}</h3>${groupFigures(record, g, gOffset + k)}`).join('\n');
+  const shown = groups.map((g, k) => `<h3>${e(g.name)}</h3>${groupFigures(record, g, gOffset + k)}`).join('\n');
+  const scalarFigs = scalarLiFigures(step, si);
+  const nFigs = groups.length + (scalarFigs ? 1 : 0);
+  // a passing run's per-lane figures are collapsed (every value is in the CSV and Parquet exports)
+  const figs =
+    condensed && nFigs > 0
+      ? `<details class="perlane"><summary>per-lane figures (${nFigs}): heatmaps and plots; every value is in the CSV/Parquet export</summary>${scalarFigs}${shown}</details>`
+      : `${scalarFigs}${shown}`;
   const at = step.at ? ` @ ${e(atLabel(step.at))}` : '';
-  return `<section class="step" id="step-${step.index}"><h2>${step.index}. ${e(step.name)}${at} ${badge(step.verdict)}</h2>
-<p class="muted">${e(step.id)} · ${e(step.type)} · ${e(step.startedAt)} · ${duration(step.startedAt, step.finishedAt)}${step.attempts && step.attempts > 1 ? ` · ${step.attempts} attempts` : ''}</p>
+  const meta = `${e(step.id)} · ${e(step.type)} · ${e(step.startedAt)} · ${duration(step.startedAt, step.finishedAt)}${step.attempts && step.attempts > 1 ? ` · ${step.attempts} attempts` : ''}`;
+  // condensed: the step's id, type, start and duration on its heading's line
+  return `<section class="step" id="step-${step.index}"><h2>${step.index}. ${e(step.name)}${at} ${badge(step.verdict)}${condensed ? ` <small class="muted">${meta}</small>` : ''}</h2>
+${condensed ? '' : `<p class="muted">${meta}</p>`}
 ${step.error ? `<p><b>Error:</b> ${e(step.error)}</p>` : ''}
 ${table}
-${scalarLiFigures(step, si)}
 ${figs}
 </section>`;
 }
@@ -340,12 +509,15 @@ export function renderHtml(record: RunRecord): string {
         )
         .join('')}</table>`
     : `<h2 id="failures">Failures first</h2><p>No failing or marginal measurement.</p>`;
+  // the passing report is short: a first page to sign, then each step condensed (distributions and worst lanes,
+  // curve points folded, per-lane figures collapsed); a run that did not pass shows everything open
+  const condensed = record.outcome === 'PASS';
   const groups = laneGroups(record);
   let gOffset = 0;
   const steps = record.steps
     .map((st, si) => {
       const mine = groups.filter((g) => g.step === st);
-      const html = stepSection(record, st, si, mine, gOffset);
+      const html = stepSection(record, st, si, mine, gOffset, condensed);
       gOffset += mine.length;
       return html;
     })
@@ -361,6 +533,7 @@ export function renderHtml(record: RunRecord): string {
 ${safety.banner}
 <p>${stepCounts}</p>
 ${failures}
+${condensed ? '<p class="muted">Passed: each step below shows its distributions and worst lanes; its per-lane figures are collapsed, and every value is in the CSV and Parquet exports.</p>' : ''}
 ${kv(summaryRows)}
 ${signOff(record)}
 ${contents(record)}

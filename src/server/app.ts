@@ -9,8 +9,14 @@ import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { WebSocketServer } from 'ws';
 import { checkRunLabel, type RunLabelField } from '../core/run-labels.ts';
-import type { BenchController, ExportFormat, RunFilter, StartRunRequest } from './controller.ts';
-import { statusOf, ValidationError } from './errors.ts';
+import {
+  type BenchController,
+  EXPORT_FORMATS,
+  type ExportFormat,
+  type RunFilter,
+  type StartRunRequest,
+} from './controller.ts';
+import { BenchError, statusOf, ValidationError } from './errors.ts';
 import { openApiCollector } from './openapi.ts';
 import { loadAssets } from './static.ts';
 import { WsHub, type WsHubOptions } from './ws-hub.ts';
@@ -161,7 +167,8 @@ export async function createServer(opts: ServerOptions): Promise<BenchServer> {
     }
     if (status >= 500) {
       req.log.error({ err }, 'request failed');
-      message = 'internal error';
+      // a BenchError's message is written for the client (what is unavailable and why); anything else is not
+      if (!(err instanceof BenchError)) message = 'internal error';
     }
     return fail(reply, status, message, field);
   });
@@ -281,14 +288,27 @@ export async function createServer(opts: ServerOptions): Promise<BenchServer> {
         params: runIdParam,
         querystring: {
           type: 'object',
-          properties: { format: { type: 'string', enum: ['json', 'csv', 'junit', 'html', 'parquet'] } },
+          properties: {
+            format: {
+              type: 'string',
+              enum: [...EXPORT_FORMATS],
+              description: 'pdf: the html report printed by headless Chromium (seconds; 503 saying why when it cannot)',
+            },
+          },
           required: ['format'],
         },
         response: { ...errors },
       },
     },
     async (req: FastifyRequest<{ Params: { id: string }; Querystring: { format: ExportFormat } }>, reply) => {
-      const out = controller.exportRun(req.params.id, req.query.format);
+      // a client that goes away ends the work done for it (Chromium printing a PDF)
+      const gone = new AbortController();
+      const onClose = () => {
+        if (!reply.raw.writableFinished) gone.abort();
+      };
+      reply.raw.once('close', onClose);
+      const out = await controller.exportRun(req.params.id, req.query.format, { signal: gone.signal });
+      reply.raw.off('close', onClose);
       if (!out) return fail(reply, 404, `unknown run: ${req.params.id}`);
       const filename = out.filename.replace(/[^A-Za-z0-9._-]/g, '_');
       return reply

@@ -14,6 +14,7 @@ import type {
   StepPlan,
   Verdict,
 } from '../core/record.ts';
+import type { ExportFormat } from '../report/index.ts';
 import type { BenchSnapshot, InstrumentView, LanesFrame, RunView, StepRunView, StepState } from '../shared/snapshot.ts';
 
 export type { BenchSnapshot, InstrumentView, LanesFrame, RunView, StepRunView, StepState };
@@ -42,7 +43,7 @@ export interface RunFilter {
   limit?: number;
 }
 
-export type ExportFormat = 'json' | 'csv' | 'junit' | 'html' | 'parquet';
+export { EXPORT_FORMATS, type ExportFormat } from '../report/index.ts';
 
 export interface ExportedRun {
   contentType: string;
@@ -62,7 +63,8 @@ export interface BenchController {
   answerPrompt(runId: string, promptId: string, answer: unknown, by: string): Promise<void>;
   listRuns(filter: RunFilter): unknown[];
   getRun(id: string): RunRecord | undefined;
-  exportRun(id: string, format: ExportFormat): ExportedRun | undefined;
+  /** undefined for an unknown run. `pdf` may take seconds; `signal` ends it. Throws ReportUnavailableError (503). */
+  exportRun(id: string, format: ExportFormat, opts?: { signal?: AbortSignal }): Promise<ExportedRun | undefined>;
   /** Current run state, instruments, last lane frame per metric. Should be a BenchSnapshot. */
   snapshot(): BenchSnapshot | unknown;
   /** Subscribe to bus events; returns unsubscribe. Events must be delivered synchronously, in order. */

@@ -56,6 +56,13 @@ export class BenchBusyError extends BenchError {
   }
 }
 
+/** 503: a report the server cannot produce now (headless Chromium missing or failing for the PDF); says why. */
+export class ReportUnavailableError extends BenchError {
+  constructor(message: string) {
+    super(message, 503);
+  }
+}
+
 export function statusOf(err: unknown): number {
   if (err instanceof BenchError) return err.statusCode;
   const code = (err as { statusCode?: unknown } | null)?.statusCode;

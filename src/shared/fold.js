@@ -125,6 +125,7 @@ export function applyEvent(s, e, ts = Date.now()) {
         if (e.etaS !== undefined) st.progress.etaS = e.etaS;
         if (e.unit !== undefined) st.progress.unit = e.unit;
         if (e.detail !== undefined) st.progress.detail = e.detail;
+        if (e.errors !== undefined) st.progress.errors = e.errors;
       }
       break;
     }

@@ -27,3 +27,22 @@ export function limitText(limits, unit) {
   if (lo !== undefined && lo !== null) return `≥ ${fmtNum(lo)}${u}`;
   return '';
 }
+
+/** Seconds as `45s`, `3m05s`, `1h02m`; `--` when unknown. */
+export function fmtDuration(s) {
+  if (s === undefined || s === null || !Number.isFinite(s) || s < 0) return '--';
+  const t = Math.ceil(s);
+  if (t < 60) return `${t}s`;
+  if (t < 3600) return `${Math.floor(t / 60)}m${String(t % 60).padStart(2, '0')}s`;
+  return `${Math.floor(t / 3600)}h${String(Math.floor((t % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/**
+ * Progress in the unit of the work: "1.5e12/3.0e12 bits", "12/40 frames"; with errors counted so far (a BER
+ * gate) "1.5e12/3.0e12 bits · 0 errors".
+ */
+export function workText(done, total, unit, errors) {
+  const n = (v) => (Math.abs(v) >= 1e6 ? v.toExponential(1).replace('e+', 'e') : String(Math.round(v * 10) / 10));
+  const errs = errors === undefined || errors === null ? '' : ` · ${n(errors)} error${errors === 1 ? '' : 's'}`;
+  return `${n(done)}/${n(total)} ${unit}${errs}`;
+}

@@ -31,7 +31,7 @@ export interface StepState {
   error?: string;
   startedAt?: string;
   finishedAt?: string;
-  progress?: { done: number; total: number; etaS?: number; unit?: string; detail?: string };
+  progress?: { done: number; total: number; etaS?: number; unit?: string; detail?: string; errors?: number };
   /** Coordinates of the run of a nested step now going or last done. */
   at?: Record<string, number>;
 }

@@ -132,6 +132,7 @@ export async function countErrors(
     `BER gate: ${o.gateBits.toExponential(3)} bits per lane = ${seconds.toFixed(3)} s at ${rate} bit/s` +
       (batches > 1 ? `, ${batches} gates of up to ${batch} lanes` : ''),
   );
+  let errorsBefore = 0;
   for (let k = 0; k < batches; k++) {
     const idx = lanes.map((_, i) => i).slice(k * batch, (k + 1) * batch);
     const counts = await gateOnce(ctx, rx, o, {
@@ -139,15 +140,16 @@ export async function countErrors(
       rxLanes: idx.map((i) => rxOf(ctx, lanes[i]!)),
       gateBits: o.gateBits,
       seconds,
-      progress: { done: k * o.gateBits, total: batches * o.gateBits },
+      progress: { done: k * o.gateBits, total: batches * o.gateBits, errors: errorsBefore },
     });
     idx.forEach((i, j) => {
       out.bits[i] = counts.bits[j]!;
       out.errors[i] = counts.errors[j]!;
       if (counts.lost.has(j)) out.lost.add(i);
     });
+    errorsBefore += errorsWithSync(counts.errors, counts.lost);
   }
-  ctx.progress(batches * o.gateBits, batches * o.gateBits, 'bits');
+  ctx.progress(batches * o.gateBits, batches * o.gateBits, 'bits', { errors: errorsBefore, etaS: 0 });
   return out;
 }
 
@@ -186,7 +188,20 @@ export async function runBerScreen(ctx: StepContext, o: BerScreenOptions): Promi
   return result;
 }
 
-/** One gate on lanes the detector counts at once: returns bits, errors and the lanes (by index) without sync. */
+/** Errors summed over the lanes that kept sync (a lane without sync counts noise, not errors of the link). */
+function errorsWithSync(errors: readonly number[], lost: ReadonlySet<number>): number {
+  let n = 0;
+  errors.forEach((e, i) => {
+    if (!lost.has(i) && Number.isFinite(e)) n += e;
+  });
+  return n;
+}
+
+/**
+ * One gate on lanes the detector counts at once: returns bits, errors and the lanes (by index) without sync.
+ * Each poll reads every lane's counters (one query) and reports the gate's progress: bits counted against the
+ * gate, errors so far (the earlier gates' and this one's, lanes with sync) and the time left at the pace counted.
+ */
 async function gateOnce(
   ctx: StepContext,
   rx: ErrorDetector,
@@ -196,7 +211,7 @@ async function gateOnce(
     rxLanes: number[];
     gateBits: number;
     seconds: number;
-    progress: { done: number; total: number };
+    progress: { done: number; total: number; errors: number };
   },
 ): Promise<{ bits: number[]; errors: number[]; lost: Set<number> }> {
   const opts = callOpts(ctx);
@@ -229,10 +244,15 @@ async function gateOnce(
         break;
       }
       const probe = lanes.findIndex((_, i) => !lost.has(i));
-      const c = await rx.readCounters([rxLanes[probe]!], opts);
-      const counted = Math.min(gateBits, c.bits[0] ?? 0);
-      ctx.progress(g.progress.done + counted, g.progress.total, 'bits');
-      waitMs = nextPollMs(counted, gateBits, performance.now() - gateStarted, waitMs, o.pollMs);
+      const c = await rx.readCounters(rxLanes, opts);
+      const counted = Math.min(gateBits, c.bits[probe] ?? 0);
+      const elapsedMs = performance.now() - gateStarted;
+      const done = g.progress.done + counted;
+      ctx.progress(done, g.progress.total, 'bits', {
+        errors: g.progress.errors + errorsWithSync(c.errors.slice(0, lanes.length), lost),
+        ...(counted > 0 ? { etaS: (elapsedMs / 1000 / counted) * (g.progress.total - done) } : {}),
+      });
+      waitMs = nextPollMs(counted, gateBits, elapsedMs, waitMs, o.pollMs);
     }
   } catch (err) {
     if (ctx.signal.aborted) await rx.stopGate({ timeoutMs: 1000 }).catch(() => undefined);

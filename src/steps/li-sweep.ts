@@ -5,10 +5,13 @@
  *
  * Per lane: slope (W/A) and threshold (x-intercept) from a straight-line fit over the points between
  * fitLow·I_op and fitHigh·I_op, received power at I_op (dBm, interpolated), V_f at I_op. A lane more than
- * `outlierDb` below the array median at I_op is an outlier and goes on ctx.lanes.failed.
+ * `outlierDb` below the array median at I_op is an outlier and goes on ctx.lanes.failed. The lanes whose power at
+ * I_op is unusual either way, robustly (outside median ± max(outlierMad·MAD, outlierFloorDb) of p_op_dbm: a few
+ * bad lanes do not move the band), are recorded with their deviation (`li_outlier_db`) for the charts to mark.
  */
 
 import { z } from 'zod';
+import { outliers } from '../core/robust.ts';
 import type { StepContext, StepDefinition } from '../orchestrator/step.ts';
 import {
   callOpts,
@@ -41,6 +44,9 @@ export const liSweepParams = z.strictObject({
   pOpMinDbm: z.number().default(-30),
   /** Outlier rule: p_op below the array median by more than this fails the lane. */
   outlierDb: z.number().positive().default(3),
+  /** Charted outliers (li_outlier_db): p_op_dbm outside median ± max(outlierMad·MAD, outlierFloorDb). */
+  outlierMad: z.number().positive().default(5),
+  outlierFloorDb: z.number().min(0).default(0.5),
   /** Forward voltage at I_op must stay below this. */
   vfMaxV: z.number().positive().default(4),
   /**
@@ -223,6 +229,12 @@ export const liSweepStep: StepDefinition<LiSweepParams> = {
       dimensions: ['lane'],
     },
     { name: 'i_op', unit: 'A', description: 'operating current used', dimensions: [] },
+    {
+      name: 'li_outlier_db',
+      unit: 'dB',
+      description: `lanes whose p_op is outside median ± max(${p.outlierMad} MAD, ${p.outlierFloorDb} dB), and by how much (information: the charts mark them)`,
+      dimensions: ['lane'],
+    },
     { name: 'li_outliers', unit: 'count', description: 'lanes below median − outlierDb', dimensions: [] },
     {
       name: 'li_curve',
@@ -261,6 +273,11 @@ export const liSweepStep: StepDefinition<LiSweepParams> = {
     if (!ref) ctx.shared.set(refKey, new Map(lanes.map((l, j) => [l, pOpDbm[j]])));
     ctx.measure('p_op_drift_db', lv(lanes.map((l, j) => (ref ? pOpDbm[j] - (ref.get(l) ?? Number.NaN) : 0))));
     ctx.measure('li_outliers', r.outliers.length);
+    const unusual = outliers(pOpDbm, params.outlierMad, params.outlierFloorDb).outside;
+    ctx.measure('li_outlier_db', {
+      lanes: unusual.map((j) => lanes[j]!),
+      values: unusual.map((j) => finite(delta[j])),
+    });
     const m = lanes.indexOf(r.medianLane);
     currents.forEach((i, k) => {
       ctx.measure('li_curve', finite(r.power[k][m]), { current: i, point: k });

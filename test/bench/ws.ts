@@ -54,7 +54,7 @@ async function child(): Promise<void> {
     answerPrompt: async () => {},
     listRuns: () => [],
     getRun: () => undefined,
-    exportRun: () => undefined,
+    exportRun: async () => undefined,
     snapshot: () => live.snapshot(),
     onEvent: (l) => {
       listeners.add(l);

@@ -4,11 +4,13 @@
  * lane map at the coordinates asked for, the page at 800 px; a failing LightBundle run with its failures first and
  * its dead lanes marked; a lost server shown as an unknown state with the controls off.
  */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AppContext, openContext } from '../../src/app/context.ts';
 import { AppController } from '../../src/app/controller.ts';
+import type { RunRecord } from '../../src/core/record.ts';
 import { type BenchServer, createServer } from '../../src/server/app.ts';
 import { ARTIFACTS, launchChromium } from '../helpers/browser.ts';
 import { tempDirs } from './helpers.ts';
@@ -82,6 +84,18 @@ async function chart(id: string): Promise<{ points: number; axes: string[]; rang
   return { points, axes, range };
 }
 
+/** The series labels in a chart's legend, in order (the x series left out). */
+async function legend(id: string): Promise<string[]> {
+  const labels = await tid(id)
+    .locator('.u-legend .u-series .u-label')
+    .evaluateAll((els) => els.map((e) => e.textContent ?? ''));
+  return labels.slice(1);
+}
+
+async function seriesPoints(id: string): Promise<number[]> {
+  return ((await tid(id).getAttribute('data-series-points')) ?? '').split('|').filter(Boolean).map(Number);
+}
+
 /** Moves the pointer over a lane of a 20-column map (row-major) and returns the tooltip text. */
 async function hoverLane(lane: number, rows: number, cols: number): Promise<string> {
   const box = (await tid('lane-map').boundingBox())!;
@@ -106,6 +120,20 @@ describe('the dashboard as a person sees it', () => {
     const li = await chart('chart-li');
     expect(li.points).toBeGreaterThan(0);
     expect(li.axes).toEqual(['drive current (mA)', 'received power (µW)']);
+    // every temperature overlaid: the nominal sweep as measured, each temperature's nested L-I from its stored fit
+    // (the temperature sweep's L-I streams no frame per point), each curve with points
+    expect(await legend('chart-li')).toEqual([
+      'all lanes min',
+      'all lanes max',
+      'selected lane (nominal)',
+      'selected lane 25 °C (fit)',
+      'selected lane 45 °C (fit)',
+      'selected lane 65 °C (fit)',
+      'selected lane 85 °C (fit)',
+    ]);
+    const perSeries = await seriesPoints('chart-li');
+    expect(perSeries).toHaveLength(7);
+    for (const n of perSeries) expect(n).toBeGreaterThanOrEqual(4);
     const ber = await chart('chart-ber');
     expect(ber.axes).toEqual(['gate / screen', 'BER (95 % upper bound)']);
     expect(ber.points).toBe(2 * 5); // the 1e-12 gate and four 1e-9 screens, each with its target: 5 + 5 points
@@ -208,6 +236,69 @@ describe('the dashboard as a person sees it', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'views-fail.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
   }, 120_000);
+
+  it('L-I outliers: a lane weaker than the array (not failing) is marked on the chart and named', async () => {
+    const dir = tmp.make();
+    const faults = join(dir, 'weak-57.yaml');
+    // lane 57 at 80 % of its light: about −1 dB, inside the 3 dB failing rule, outside the array's robust band
+    writeFileSync(faults, 'name: weak-57\nlink:\n  - { kind: weak-lanes, lanes: [57], factor: 0.8 }\n');
+    await openBench('mosaic-800g', faults);
+    await start('mosaic-800g-qual', 'SN-VIEWS-LI');
+    await tid('run-outcome')
+      .filter({ hasText: /PASS|FAIL/ })
+      .waitFor({ timeout: 90_000 });
+    await expect(tid('li-outliers').textContent()).resolves.toMatch(/^outliers \(power at I_op\): lane 57 -[\d.]+ dB$/);
+    const labels = await legend('chart-li');
+    expect(labels.at(-1)).toBe('outlier lane 57');
+    // drawn: the outlier's curve has the nominal sweep's points
+    const perSeries = await seriesPoints('chart-li');
+    expect(perSeries.at(-1)).toBe(perSeries[2]);
+    expect(perSeries.at(-1)).toBeGreaterThanOrEqual(4);
+    await page.screenshot({ path: join(ARTIFACTS, 'views-li-outlier.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+
+  it('a LightBundle qualification draws the bathtub of the selected lane, reset for the next run on the bench', async () => {
+    await openBench('lightbundle-512g');
+    for (const dut of ['SN-TUB-1', 'SN-TUB-2']) {
+      await start('lightbundle-512g-qual', dut);
+      await tid('run-outcome').filter({ hasText: 'RUNNING' }).waitFor({ timeout: 10_000 });
+      // a new run starts with an empty bathtub (the previous run's is gone)
+      if (dut === 'SN-TUB-2') expect((await chart('chart-bathtub')).points).toBe(0);
+      await tid('run-outcome')
+        .filter({ hasText: /PASS|FAIL/ })
+        .waitFor({ timeout: 90_000 });
+      const tub = await chart('chart-bathtub');
+      expect(tub.axes).toEqual(['decision threshold (fraction of the eye)', 'BER (counted)']);
+      // thresholds on both sides of the eye, for the median lane and the selected one: BER falling decades
+      expect(tub.points).toBeGreaterThanOrEqual(8);
+      expect(tub.range[0]).toBeGreaterThan(0);
+      expect(tub.range[1] / tub.range[0]).toBeGreaterThan(1e3);
+      await expect(tid('bathtub-lane').textContent()).resolves.toMatch(/^1 /);
+    }
+    // the selected lane is the one drawn bold: lane 23 clicked on the map, its own points (those that counted errors)
+    const runs = (await (await fetch(`${srv!.url}/api/runs`)).json()) as { id: string }[];
+    const rec = (await (await fetch(`${srv!.url}/api/runs/${runs[0]!.id}`)).json()) as RunRecord;
+    const counted = (lane: number) =>
+      rec.steps
+        .find((s) => s.id === 'bathtub')!
+        .measurements.filter((m) => m.spec.name === 'bathtub_ber' && m.kind === 'lanes')
+        .filter((m) => {
+          const lm = m as { lanes: number[]; values: (number | null)[] };
+          return (lm.values[lm.lanes.indexOf(lane)] ?? 0) > 0;
+        }).length;
+    const series = async () =>
+      ((await tid('chart-bathtub').getAttribute('data-series-points')) ?? '').split('|').map(Number);
+    expect((await series())[1]).toBe(counted(1));
+    await hoverLane(23, 16, 20);
+    await page.mouse.down();
+    await page.mouse.up();
+    await tid('bathtub-lane').filter({ hasText: /^23\b/ }).waitFor();
+    expect(counted(23)).toBeGreaterThanOrEqual(4);
+    expect((await series())[1]).toBe(counted(23));
+    await page.screenshot({ path: join(ARTIFACTS, 'views-bathtub.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  }, 240_000);
 
   it('a lost server: the run state is unknown and the controls are off until it is back', async () => {
     await openBench('mosaic-800g');

@@ -52,7 +52,7 @@ describe('cpobench run on a terminal', () => {
     expect(bars).toEqual([
       // progress in the unit of the work: instruments, bits
       expect.stringMatching(/^step 1\/3 \|=+\| 100% · (\d+)\/\1 instruments · ETA 0s · Inv/),
-      expect.stringMatching(/^step 2\/3 \|=+\| 100% · ([\d.e]+)\/\1 bits · ETA 0s · BER/),
+      expect.stringMatching(/^step 2\/3 \|=+\| 100% · ([\d.e]+)\/\1 bits · 0 errors · ETA 0s · B/),
       expect.stringMatching(/^step 3\/3 \|=+\| 100% · ETA 0s · Energy per bit$/),
     ]);
     for (const b of bars) expect(b.length).toBeLessThanOrEqual(80);
@@ -221,8 +221,11 @@ describe('Ctrl-C typed during a step, against a bench in another process', () =>
 
   it('the terminal sends SIGINT: the run aborts, ABORTED, exit 2, and the LED driver reads back dark', async () => {
     const { t, json } = runInPty(['run', 'mosaic-800g-qual', '--station', station]);
-    // in the BER gate, its bar moving with an ETA
-    await t.waitForScreen(/^step 6\/12 \|=*-+\| \d+% · [\d.e]+\/[\d.e]+ bits · ETA \d+s · Per-lane BER/m, 60_000);
+    // in the BER gate, its bar moving: bits against the gate, errors so far, its time left
+    await t.waitForScreen(
+      /^step 6\/12 \|=*-+\| \d+% · [\d.e]+\/[\d.e]+ bits · \d+ errors? · ETA \d+s · Per-lane BER/m,
+      60_000,
+    );
     t.type('\x03');
     expect(await t.exited, t.screen().text()).toBe(2);
     const screen = lines(t);

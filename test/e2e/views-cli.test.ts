@@ -204,3 +204,54 @@ describe('a sequence written for another array', () => {
     );
   });
 });
+
+describe('the passing report is short', () => {
+  it('a passing mosaic-800g-qual reads in under 8,000 px at 1280 wide: a page to sign, then each step condensed', async () => {
+    const { launchChromium } = await import('../helpers/browser.ts');
+    const passHtml = join(dir, 'pass.html');
+    const failHtml = join(dir, 'fail.html');
+    for (const [run, out] of [
+      [pass, passHtml],
+      [fail, failHtml],
+    ] as const) {
+      const r = await cpobench(['report', runIdFrom(run.stderr), '--db', db, '--format', 'html', '--out', out]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const chromium = await launchChromium('cpobench-report-height-');
+    try {
+      const page = await chromium.browser.newPage();
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await page.goto(`file://${passHtml}`);
+      const height = await page.evaluate(() => document.documentElement.scrollHeight);
+      // a product requirement of the report a technician signs (it was 35,000-45,000 px)
+      expect(height).toBeLessThan(8000);
+      // the first page: the verdict, failures first, the summary and the sign-off, all above the steps
+      const top = async (sel: string) =>
+        page
+          .locator(sel)
+          .first()
+          .evaluate((el) => el.getBoundingClientRect().top);
+      expect(await top('#sign-off')).toBeLessThan(await top('section.step'));
+      await expect(page.locator('h1').textContent()).resolves.toContain('PASS');
+      // per-lane tables condensed: distributions with their worst lanes, curve points folded into one row
+      const text = (await page.locator('body').textContent()) ?? '';
+      expect(text).toMatch(/p_op_dbm400 lanes: min -?[\d.]+ \/ median -?[\d.]+ \/ max -?[\d.]+; worst: lane \d+ = /);
+      expect(text).toMatch(/li_curve8 points over current 1e-5 … [\d.e-]+: /);
+      expect(text).toMatch(/waterfall_ber13 points of 400 lanes over drive_db /);
+      // per-lane figures collapsed, one click away; every heatmap hidden until opened
+      const details = page.locator('details.perlane');
+      expect(await details.count()).toBeGreaterThanOrEqual(10);
+      expect(await page.locator('details.perlane[open]').count()).toBe(0);
+      const heat = page.locator('section#step-5 svg.heatmap').first();
+      await expect(heat.isVisible()).resolves.toBe(false);
+      await page.locator('section#step-5 details.perlane summary').click();
+      await expect(heat.isVisible()).resolves.toBe(true);
+      // a run that did not pass shows everything open
+      await page.goto(`file://${failHtml}`);
+      expect(await page.locator('details.perlane').count()).toBe(0);
+      expect(await page.locator('svg.heatmap').first().isVisible()).toBe(true);
+    } finally {
+      await chromium.close();
+    }
+  }, 120_000);
+});

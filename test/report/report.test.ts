@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RECORD_SCHEMA_VERSION, type RunRecord } from '../../src/core/record.ts';
-import { csvTables, renderCsv, writeCsvDir } from '../../src/report/csv.ts';
+import { csvTables, renderCsv, runCoordinates, tidyRows, writeCsvDir } from '../../src/report/csv.ts';
 import { renderHtml } from '../../src/report/html.ts';
 import { renderReport } from '../../src/report/index.ts';
 import { renderJson } from '../../src/report/json.ts';
 import { renderJunit } from '../../src/report/junit.ts';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite-store.ts';
-import { sampleRecord, tempDir, writeRecord } from '../store/fixtures.ts';
+import { laneFrame, sampleRecord, tempDir, writeRecord } from '../store/fixtures.ts';
 
 let tmp: ReturnType<typeof tempDir>;
 let store: SqliteStore;
@@ -128,6 +128,62 @@ describe('CSV report', () => {
   });
 });
 
+/** The tidy table written the plain way, row by row from tidyRows: the reference the fast writer must match. */
+function referenceTidyCsv(record: RunRecord): string {
+  const q = (v: unknown): string => {
+    if (v === null || v === undefined) return '';
+    if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
+    const s = String(v);
+    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  const coords = runCoordinates(record);
+  const cols = ['run', 'step_index', 'step', 'step_name', 'measurement', ...coords];
+  const lines = [[...cols, 'lane', 'value', 'unit', 'low', 'high', 'verdict'].map(q).join(',')];
+  for (const r of tidyRows(record)) {
+    const at = coords.map((k) => q(r.at?.[k]));
+    lines.push(
+      [q(r.run), r.stepIndex, q(r.step), q(r.stepName), q(r.measurement), ...at, q(r.lane), q(r.value)]
+        .concat([q(r.unit), q(r.low), q(r.high), r.verdict])
+        .join(','),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+describe('CSV export, streamed', () => {
+  it('writes the file byte for byte as the row-by-row table, across many 1 MiB buffers and multi-byte text', () => {
+    const r = sampleRecord();
+    r.id = 'run, "quoted"';
+    r.steps[0].name = 'L-I, "quoted"\nstep ± µA é 温度';
+    // about 2.5 MB of rows: a step of 60 frames × 400 lanes at two coordinates, odd values included
+    const big = {
+      ...r.steps[1],
+      index: 2,
+      id: 'sweep',
+      name: 'sweep µ',
+      measurements: Array.from({ length: 60 }, (_, k) =>
+        laneFrame(
+          `rx_power_${'温度'.repeat(12)}`,
+          400,
+          (l) => (l % 97 === 0 ? null : l % 89 === 0 ? Number.NaN : 1e-5 * (1 + l / 7) * k),
+          {
+            at: { point: k, temperature: 25 + (k % 3) },
+            low: 1e-6,
+          },
+        ),
+      ),
+    };
+    r.steps.push(big);
+    const expected = referenceTidyCsv(r);
+    expect(Buffer.byteLength(expected)).toBeGreaterThan(2 * (1 << 20));
+    expect(renderCsv(r)).toBe(expected);
+    const [path] = writeCsvDir(r, join(tmp.dir, 'big'));
+    expect(readFileSync(path).equals(Buffer.from(expected, 'utf8'))).toBe(true);
+    // the stored run too: what `report --format csv` and `run --csv` write
+    expect(readFileSync(writeCsvDir(rec, join(tmp.dir, 'stored'))[0], 'utf8')).toBe(referenceTidyCsv(rec));
+  });
+});
+
 describe('JUnit report', () => {
   it('has one testcase per step, failures with limits and values, an error for ERROR steps', () => {
     const xml = renderJunit(rec);
@@ -196,6 +252,79 @@ describe('JUnit report', () => {
 });
 
 describe('HTML report', () => {
+  it('draws the bathtub: BER counted against the decision threshold, median and worst lane, log axis labelled', () => {
+    const thresholds = [0.1, 0.15, 0.2, 0.25, 0.75, 0.8, 0.85, 0.9];
+    // BER falls toward the centre of the eye; lane 7 errs ten times as often as the others; 0 counted at the centre
+    const ber = (t: number, lane: number) => {
+      const d = Math.min(t, 1 - t);
+      const v = 10 ** (-2 - (d - 0.1) * 40) * (lane === 7 ? 10 : 1);
+      return d >= 0.25 && lane !== 7 ? 0 : v;
+    };
+    const frames = thresholds.map((t) =>
+      laneFrame('bathtub_ber', 16, (l) => ber(t, l), { unit: '', at: { threshold: t } }),
+    );
+    const r = sampleRecord();
+    r.steps = [{ ...r.steps[0], id: 'bathtub', name: 'Eye opening', type: 'bathtub', measurements: frames }];
+    const html = renderHtml(r);
+    const svg = /<svg[^>]*class="plot ber-curve"[\s\S]*?<\/svg>/.exec(html)?.[0];
+    expect(svg).toBeDefined();
+    expect(svg).toContain('Bathtub: bathtub_ber');
+    expect(svg).toContain('>decision threshold (fraction of the eye)</text>');
+    expect(svg).toContain('>BER (counted, log)</text>');
+    expect(svg).toContain('>median over 16 lanes</text>');
+    expect(svg).toContain('>worst lane 7</text>');
+    // whole decades on the log axis
+    expect(svg).toContain('>1e-2</text>');
+    expect(svg).toContain('>1e-7</text>');
+    // points: the median where it counted (6 of 8 thresholds), lane 7 at all 8
+    expect(svg!.match(/<circle /g)).toHaveLength(6 + 8);
+    // not one heatmap per threshold
+    expect(html.match(/class="heatmap"/g) ?? []).toHaveLength(0);
+  });
+
+  it('condenses a passing run: worst lanes against the limit, swept values in one row, figures collapsed', () => {
+    const r = sampleRecord({ outcome: 'PASS' });
+    // BER against a high limit: the worst lanes are the highest values, largest first
+    const ber = laneFrame('ber_upper', 400, (l) => (l === 17 ? 9e-13 : l === 5 ? 8e-13 : 1e-15 * l), {
+      unit: '',
+      high: 1e-12,
+    });
+    // power against a low limit: the worst lanes are the lowest
+    const pow = laneFrame('p_op_dbm', 400, (l) => (l === 9 ? -20 : -14 + l / 100), { unit: 'dBm', low: -30 });
+    const curve = [1e-5, 1e-4, 1e-3].map((i, k) => ({
+      kind: 'scalar' as const,
+      spec: { name: 'li_curve', unit: 'W', dimensions: ['point' as const] },
+      value: i * 0.15,
+      verdict: 'PASS' as const,
+      at: { current: i, point: k, temperature: 45 },
+    }));
+    const info = {
+      kind: 'scalar' as const,
+      spec: { name: 'i_op', unit: 'A', dimensions: [] },
+      value: 2e-4,
+      verdict: 'PASS' as const,
+      at: { temperature: 45 },
+    };
+    r.steps = [{ ...r.steps[0], verdict: 'PASS', at: { temperature: 45 }, measurements: [info, ber, pow, ...curve] }];
+    const html = renderHtml(r);
+    expect(html).toContain('worst: lane 17 = 9e-13, lane 5 = 8e-13, lane 400 = 4e-13');
+    expect(html).toContain('worst: lane 9 = -20, lane 1 = -13.99, lane 2 = -13.98');
+    // the three li_curve points are one row, the step's own temperature not repeated on it
+    expect(html.match(/<td>li_curve<\/td>/g)).toHaveLength(1);
+    expect(html).toContain(
+      '<td>li_curve</td><td></td><td class="num">3 points over current 1e-5 … 0.001: 1.5e-6 … 1.5e-4</td>',
+    );
+    // a single informational value is a phrase of the information line
+    expect(html).toContain('<span class="muted">information:</span> i_op = 2e-4 A</p>');
+    // its figures collapsed
+    expect(html).toMatch(/<details class="perlane"><summary>per-lane figures \(\d+\)/);
+    expect(html).not.toMatch(/<details class="perlane" open/);
+    // the same run failing: every row and figure open
+    const failing = renderHtml({ ...r, outcome: 'FAIL' });
+    expect(failing).not.toContain('<details class="perlane"');
+    expect(failing.match(/<td>li_curve<\/td>/g)).toHaveLength(3);
+  });
+
   it('is self-contained with a verdict, step tables, heatmaps and plots', () => {
     const html = renderHtml(rec);
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);

@@ -253,7 +253,13 @@ describe('history and export', () => {
     expect(await junit.text()).toMatch(/<testsuite name="mosaic-qual"/);
     const js = await fetch(`${srv.url}/api/runs/${a}/export?format=json`);
     expect(((await js.json()) as { id: string }).id).toBe(a);
-    expect((await fetch(`${srv.url}/api/runs/${a}/export?format=pdf`)).status).toBe(400);
+    // a PDF the bench cannot print: 503 saying why, not "internal error"
+    const pdf = await fetch(`${srv.url}/api/runs/${a}/export?format=pdf`);
+    expect(pdf.status).toBe(503);
+    expect(((await pdf.json()) as { message: string }).message).toBe(
+      `no PDF of run ${a}: Chromium (/nonexistent/chromium) cannot be started`,
+    );
+    expect((await fetch(`${srv.url}/api/runs/${a}/export?format=xls`)).status).toBe(400);
     expect((await fetch(`${srv.url}/api/runs/${a}/export`)).status).toBe(400);
     expect((await fetch(`${srv.url}/api/runs/nope/export?format=csv`)).status).toBe(404);
     await until(() => ctl.health().running === null);

@@ -28,6 +28,7 @@ import type {
 } from '../../src/server/controller.ts';
 import {
   BenchBusyError,
+  ReportUnavailableError,
   UnknownPromptError,
   UnknownRunError,
   UnknownSequenceError,
@@ -223,7 +224,7 @@ export class FakeController implements BenchController {
     return r ? structuredClone(r) : undefined;
   }
 
-  exportRun(id: string, format: ExportFormat): ExportedRun | undefined {
+  async exportRun(id: string, format: ExportFormat): Promise<ExportedRun | undefined> {
     const r = this.records.get(id);
     if (!r) return undefined;
     const rows: string[][] = [];
@@ -259,6 +260,9 @@ export class FakeController implements BenchController {
           filename: `${id}.html`,
           body: `<!doctype html><title>${r.id}</title><h1>${r.id}: ${r.outcome}</h1>`,
         };
+      case 'pdf':
+        // the real controller prints through Chromium (test/e2e/server.test.ts); this one has none, as a bench may not
+        throw new ReportUnavailableError(`no PDF of run ${id}: Chromium (/nonexistent/chromium) cannot be started`);
     }
   }
 

@@ -46,6 +46,24 @@ describe('ber', () => {
     expect(nextPollMs(0, 1e9, 5, 150, 200)).toBe(200);
   });
 
+  it('reports gate progress as bits against the gate, errors so far and time left', async () => {
+    // lane 5 counts errors at 1e-6, lane 6 has no signal; the fake reads half the counts while the gate runs
+    const bench = createFakeBench({ noisy: [5], dead: [6], badBer: 1e-6, gatePolls: 3 });
+    const ctx = await runStep(bench, berStep, { targetBer: 1e-9 });
+    const gate = ctx.get('gate_bits').value as number;
+    const errors = ctx.lanesOf('ber_errors').get(5)!;
+    expect(errors).toBeGreaterThan(100);
+    const during = ctx.progressEvents.filter((p) => p.done < p.total);
+    expect(during.length).toBeGreaterThanOrEqual(1);
+    for (const p of during) {
+      expect(p).toMatchObject({ unit: 'bits', total: gate, errors: Math.round(errors / 2) });
+      expect(p.done).toBe(Math.round(gate / 2));
+      expect(p.etaS).toBeGreaterThanOrEqual(0);
+    }
+    // the gate's end: every bit, every error of the lanes with sync, nothing left
+    expect(ctx.progressEvents.at(-1)).toEqual({ done: gate, total: gate, etaS: 0, unit: 'bits', errors });
+  });
+
   it('reports the upper bound when errors occur, fails fast on sync loss and marks the lanes', async () => {
     const bench = createFakeBench({ noisy: [5], dead: [6], badBer: 1e-6 });
     const ctx = await runStep(bench, berStep, { targetBer: 1e-9 });

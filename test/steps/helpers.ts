@@ -51,6 +51,8 @@ export interface TestContext extends StepContext {
   readonly frames: { metric: string; unit: string; data: LaneValues }[];
   readonly logs: { level: string; msg: string }[];
   readonly progressCalls: [number, number][];
+  /** Every progress call as the engine gets it: unit, errors so far, time left. */
+  readonly progressEvents: { done: number; total: number; etaS?: number; unit?: string; errors?: number }[];
   readonly nested: { at: Record<string, number>; steps: readonly SequenceStep[]; temperature: number }[];
   sleptMs: number;
   /** The measurement of that name (last one unless `at` filters). */
@@ -95,6 +97,7 @@ export function makeContext<P>(
     frames,
     logs,
     progressCalls: [] as [number, number][],
+    progressEvents: [] as TestContext['progressEvents'],
     nested: [] as TestContext['nested'],
     sleptMs: 0,
   };
@@ -125,8 +128,15 @@ export function makeContext<P>(
     lanesFrame(metric, unit, data) {
       frames.push({ metric, unit, data });
     },
-    progress(done, total) {
+    progress(done, total, etaS, unit, errors) {
       extras.progressCalls.push([done, total]);
+      extras.progressEvents.push({
+        done,
+        total,
+        ...(etaS !== undefined ? { etaS } : {}),
+        ...(unit !== undefined ? { unit } : {}),
+        ...(errors !== undefined ? { errors } : {}),
+      });
     },
     log(level, msg) {
       logs.push({ level, msg });

@@ -26,6 +26,11 @@ describe('li-sweep', () => {
     expect(ctx.get('li_outliers').value).toBe(1);
     expect(ctx.lanes.failed.has(7)).toBe(true);
     expect(ctx.lanes.failed.size).toBe(1);
+    // and the charted outliers (median ± 5 MAD, at least 0.5 dB): lane 7 alone, with its deviation
+    const unusual = ctx.lanesOf('li_outlier_db');
+    expect([...unusual.keys()]).toEqual([7]);
+    expect(unusual.get(7)).toBeCloseTo(ctx.lanesOf('p_op_delta_db').get(7)!, 9);
+    expect(ctx.get('li_outlier_db').verdict).toBe('PASS'); // information, no limit
     // streamed: a frame per point and p_op_dbm; the median lane's curve as 20 points with at.current
     expect(ctx.frames.filter((f) => f.metric === 'received_power')).toHaveLength(20);
     expect(ctx.frames.some((f) => f.metric === 'p_op_dbm')).toBe(true);

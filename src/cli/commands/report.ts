@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { isReportFormat, REPORT_FORMATS, renderHtml, renderReport } from '../../report/index.ts';
-import { htmlToPdf } from '../../report/pdf.ts';
+import { EXPORT_FORMATS, exportReport, isExportFormat } from '../../report/index.ts';
 import { isUnknownRun } from '../../store/index.ts';
 import { CliError, describeError, EXIT, openStoreOrFail, writeOutput } from './common.ts';
 
@@ -9,23 +8,20 @@ export function registerReport(program: Command, setExit: (code: number) => void
     .command('report')
     .description('export a stored run')
     .argument('<run-id>', 'run id (see cpobench runs)')
-    .requiredOption('--format <format>', `one of ${[...REPORT_FORMATS, 'pdf'].join(', ')}`)
+    .requiredOption('--format <format>', `one of ${EXPORT_FORMATS.join(', ')}`)
     .option('--db <path>', 'results database', 'data/cpobench.db')
     .option('--out <file>', 'write to this file instead of stdout')
     .addHelpText('after', '\nExit codes: 0 written, 2 unknown run or bad input.')
     .action(async (runId: string, o: { format: string; db: string; out?: string }) => {
-      const pdf = o.format === 'pdf';
-      if (!isReportFormat(o.format) && !pdf)
-        throw new CliError(`--format must be one of ${[...REPORT_FORMATS, 'pdf'].join(', ')}, got "${o.format}"`);
-      if ((pdf || o.format === 'parquet') && !o.out)
+      if (!isExportFormat(o.format))
+        throw new CliError(`--format must be one of ${EXPORT_FORMATS.join(', ')}, got "${o.format}"`);
+      if ((o.format === 'pdf' || o.format === 'parquet') && !o.out)
         throw new CliError(`--format ${o.format} needs --out FILE (a binary file is not written to a terminal)`);
       const store = openStoreOrFail(o.db);
       try {
         const rec = store.getRun(runId);
         // the PDF is the HTML report as headless Chromium prints it
-        const r = pdf
-          ? { body: await htmlToPdf(renderHtml(rec)) }
-          : renderReport(rec, o.format as Exclude<typeof o.format, 'pdf'> & Parameters<typeof renderReport>[1]);
+        const r = await exportReport(rec, o.format);
         if (o.out) {
           writeOutput(o.out, r.body);
           process.stderr.write(`wrote ${o.out}\n`);

@@ -11,6 +11,7 @@ import type { BenchEvent, PromptRecord } from '../../core/record.ts';
 import type { EventBus } from '../../orchestrator/bus.ts';
 import type { PromptBroker } from '../../orchestrator/prompts.ts';
 import { coordLabel } from '../../shared/coordinates.js';
+import { fmtDuration, workText } from '../../shared/format.js';
 import { describeError } from './common.ts';
 
 export interface RunDisplay {
@@ -18,22 +19,6 @@ export interface RunDisplay {
   say(text: string): void;
   /** Stops listening and leaves the terminal as it found it (cursor shown, line wrapping on). */
   stop(): void;
-}
-
-/** Seconds as `45s`, `3m05s`, `1h02m`; `--` when unknown. */
-export function formatEta(s: number | undefined): string {
-  if (s === undefined || !Number.isFinite(s) || s < 0) return '--';
-  const t = Math.ceil(s);
-  if (t < 60) return `${t}s`;
-  if (t < 3600) return `${Math.floor(t / 60)}m${String(t % 60).padStart(2, '0')}s`;
-  return `${Math.floor(t / 3600)}h${String(Math.floor((t % 3600) / 60)).padStart(2, '0')}m`;
-}
-
-/** Progress in the unit of the work: "1.5e12/3.0e12 bits", "12/40 frames". */
-export function workText(done: number, total: number, unit: string): string {
-  const n = (v: number) =>
-    Math.abs(v) >= 1e6 ? v.toExponential(1).replace('e+', 'e') : String(Math.round(v * 10) / 10);
-  return `${n(done)}/${n(total)} ${unit}`;
 }
 
 export function progressDisplay(bus: EventBus, topLevel: readonly string[], tty: boolean): RunDisplay {
@@ -82,8 +67,9 @@ export function progressDisplay(bus: EventBus, topLevel: readonly string[], tty:
     } else if (e.type === 'progress' && bar && barStarted) {
       payload = {
         ...payload,
-        remaining: e.done >= e.total ? '0s' : formatEta(e.etaS),
-        work: e.unit ? `${workText(e.done, e.total, e.unit)} · ` : '',
+        remaining: e.done >= e.total ? '0s' : fmtDuration(e.etaS),
+        // a BER gate: bits against the gate, errors so far; the ETA is its time left
+        work: e.unit ? `${workText(e.done, e.total, e.unit, e.errors)} · ` : '',
       };
       bar.setTotal(e.total);
       bar.update(e.done, payload);
