@@ -2,18 +2,7 @@
  * The seam between the server and the bench. The server (routes, WebSocket hub) only talks to this
  * interface; the real implementation wraps the orchestrator, the store and the station.
  */
-import type {
-  BenchEvent,
-  BenchSafety,
-  LaneMapRecord,
-  Measurement,
-  PromptRecord,
-  RunRecord,
-  RunStatus,
-  RunSummary,
-  StepPlan,
-  Verdict,
-} from '../core/record.ts';
+import type { BenchEvent, RunRecord } from '../core/record.ts';
 import type { ExportFormat } from '../report/index.ts';
 import type { BenchSnapshot, InstrumentView, LanesFrame, RunView, StepRunView, StepState } from '../shared/snapshot.ts';
 
