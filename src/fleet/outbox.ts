@@ -98,7 +98,8 @@ export class Outbox {
       last: db.prepare("SELECT COALESCE(seq, 0) FROM sqlite_sequence WHERE name = 'fleet_outbox'").pluck(),
       run: db.prepare(`SELECT id, record_schema, sequence_name, sequence_version, sequence_hash, sequence_file,
         station_name, station_snapshot, dut, operator, software_version, software_revision, started_at, started_ms,
-        finished_at, outcome, summary, error, abort, start_state, safe_state FROM runs WHERE id = ?`),
+        finished_at, outcome, summary, error, abort, start_state, safe_state, lot, wafer, die_x, die_y
+        FROM runs WHERE id = ?`),
       instruments: db.prepare('SELECT * FROM instruments WHERE run_id = ? ORDER BY idx'),
       step: db.prepare(`SELECT pk, idx, step_id, name, type, started_at, finished_at, verdict, error, attempts, at
         FROM steps WHERE pk = ?`),

@@ -54,6 +54,10 @@ const RUN_COLS = [
   'abort',
   'start_state',
   'safe_state',
+  'lot',
+  'wafer',
+  'die_x',
+  'die_y',
   'energy_pj',
   'worst_ber',
 ] as const;

@@ -5,6 +5,7 @@
 import type {
   BenchEvent,
   BenchSafety,
+  DutOrigin,
   LaneMapRecord,
   Measurement,
   PromptRecord,
@@ -18,7 +19,7 @@ import type { BenchSnapshot, InstrumentView, LanesFrame, RunView, StepRunView, S
 
 export type { BenchSnapshot, InstrumentView, LanesFrame, RunView, StepRunView, StepState };
 
-export interface StartRunRequest {
+export interface StartRunRequest extends DutOrigin {
   sequence: string;
   dut: string;
   operator: string;

@@ -93,7 +93,19 @@ describe('run queue', () => {
   it('refuses a bad job request naming the field, and a request without the admin token', async () => {
     const bad = await postJob({ sequence: 'seq-a', dut: 'D', die: { x: 1.5, y: 0 } });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(/^job die\.x: /);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toBe(
+      'job die: x: expected an integer within ±100000, got 1.5',
+    );
+    // lot and wafer are checked as a bench checks a run's (the bench will run the job with them)
+    const ctl = await postJob({ sequence: 'seq-a', dut: 'D', lot: 'L\u001b[31m' });
+    expect(ctl.status).toBe(400);
+    expect(((await ctl.json()) as { error: { message: string } }).error.message).toMatch(
+      /^job lot: no control characters, got \\x1b at position 2/,
+    );
+    const empty = await postJob({ sequence: 'seq-a', dut: 'D', wafer: '  ' });
+    expect(((await empty.json()) as { error: { message: string } }).error.message).toBe(
+      'job wafer: a wafer name, when given, is not empty',
+    );
     const missing = await postJob({ dut: 'D' });
     expect(((await missing.json()) as { error: { message: string } }).error.message).toMatch(/^job sequence: /);
     expect((await postJob({ sequence: 'seq-a', dut: 'D' }, 'not-the-admin-token')).status).toBe(401);
@@ -149,8 +161,12 @@ describe('analytics', () => {
         const job = (await b.client.claimJob()).job!;
         const f = fails[i]!;
         const frame = laneFrame('rx_power', 399, (l) => (f.includes(l) ? 5 : 1), { high: 2 });
+        // the bench starts the job's run with its lot, wafer and die (src/app/fleet-agent.ts): they travel in its record
         const rec = sampleRecord({
           dut: `A-${i}`,
+          lot: job.lot,
+          wafer: job.wafer,
+          die: job.die,
           outcome: f.length ? 'FAIL' : 'PASS',
           startedAt: `2026-03-0${i + 1}T10:00:00.000Z`,
           summary: { energyPerBitPj: 1 + i, worstBerUpperBound: 10 ** -(9 + i) },
