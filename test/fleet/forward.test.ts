@@ -5,12 +5,20 @@
  */
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunRecord } from '../../src/core/record.ts';
 import type { Hub } from '../../src/hub/server.ts';
 import { startTempPg, type TempPg } from '../helpers/pg.ts';
 import { tempDirs } from '../helpers/temp.ts';
 import { sampleRecord, writeRecord } from '../store/fixtures.ts';
-import { counts, issueBenchToken, openTestBench, startTestHub, type TestBench, waitFor } from './helpers.ts';
+import {
+  counts,
+  expectSame,
+  hubRecord,
+  issueBenchToken,
+  openTestBench,
+  startTestHub,
+  type TestBench,
+  waitFor,
+} from './helpers.ts';
 
 let pgsrv: TempPg;
 const dirs = tempDirs('cpobench-fleet-');
@@ -22,19 +30,6 @@ afterAll(async () => {
   await pgsrv?.close();
   dirs.cleanup();
 });
-
-async function hubRecord(hub: Hub, id: string): Promise<RunRecord & { lab: { bench: string } }> {
-  const r = await fetch(`${hub.url}/api/runs/${id}`);
-  expect(r.status, `GET /api/runs/${id}`).toBe(200);
-  return (await r.json()) as RunRecord & { lab: { bench: string } };
-}
-
-/** The hub's record equals the bench's own (the lab fields aside). */
-async function expectSame(hub: Hub, b: TestBench, id: string): Promise<void> {
-  const { lab, ...there } = await hubRecord(hub, id);
-  expect(lab.bench).toBe(b.name);
-  expect(there).toEqual(JSON.parse(JSON.stringify(b.store.getRun(id))));
-}
 
 async function benchPair(hub: Hub, names: string[], opts?: { batchLines?: number }): Promise<TestBench[]> {
   const dir = dirs.make();
