@@ -9,8 +9,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
-import type { HoldRow, InstrumentRow, MeasurementRow, PromptRow, StepRow } from '../store/assemble.ts';
-import { type ForwardBatch, type ForwardItem, toWireBlob, type WireRun } from './wire.ts';
+import type { HoldRow, InstrumentRow, PromptRow, StepRow } from '../store/assemble.ts';
+import type { ForwardBatch, ForwardItem, WireMeasurement, WireRun } from './wire.ts';
 
 const TRIGGERS: [string, string, string, string][] = [
   // name, event on table, kind, ref expression
@@ -163,13 +163,8 @@ export class Outbox {
         return row ? { t: 'step', runId, row } : null;
       }
       case 'measurement': {
-        const m = this.st.measurement.get(l.ref) as (MeasurementRow & { pk: number }) | undefined;
-        if (!m) return null;
-        return {
-          t: 'measurement',
-          runId,
-          row: { ...m, lanes: toWireBlob(m.lanes), vals: toWireBlob(m.vals), verdicts: toWireBlob(m.verdicts) },
-        };
+        const m = this.st.measurement.get(l.ref) as WireMeasurement | undefined;
+        return m ? { t: 'measurement', runId, row: m } : null;
       }
       case 'lane_map': {
         const data = this.st.laneMap.get(runId) as string | undefined;

@@ -11,7 +11,7 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { BenchRegistration, BenchStatus } from '../fleet/hub-client.ts';
-import type { ForwardBatch } from '../fleet/wire.ts';
+import { BATCH_CONTENT_TYPE, decodeBatch, type ForwardBatch, fromJsonBatch } from '../fleet/wire.ts';
 import { isReportFormat, renderReport } from '../report/index.ts';
 import { laneYield, trends, waferMap } from './analytics.ts';
 import {
@@ -136,6 +136,14 @@ export async function startHub(o: HubOptions): Promise<Hub> {
   const offlineAfterMs = o.offlineAfterMs ?? 10_000;
   const defaultLeaseMs = o.defaultLeaseMs ?? 60_000;
   const app = Fastify({ logger: false, bodyLimit: 256 * 1024 * 1024 });
+  // a bench's batch in the binary form (src/fleet/wire.ts): the BLOBs stay views of the body
+  app.addContentTypeParser(BATCH_CONTENT_TYPE, { parseAs: 'buffer' }, (_req, body, done) => {
+    try {
+      done(null, decodeBatch(body as Buffer));
+    } catch (err) {
+      done(new HttpError(400, (err as Error).message), undefined);
+    }
+  });
 
   // the fleet view's state, kept here so a heartbeat reaches browsers without another database round trip
   const fleet = new Map<string, BenchView>();
@@ -267,7 +275,9 @@ export async function startHub(o: HubOptions): Promise<Hub> {
   app.get('/api/benches/:name/cursor', async (req) => ({ cursor: await benchCursor(pool, await bench(req)) }));
   app.post('/api/benches/:name/batches', async (req) => {
     const name = await bench(req);
-    const batch = req.body as ForwardBatch;
+    const batch = req.headers['content-type']?.startsWith(BATCH_CONTENT_TYPE)
+      ? (req.body as ForwardBatch)
+      : fromJsonBatch(req.body as ForwardBatch);
     if (!batch || batch.bench !== name || !Number.isInteger(batch.after) || !Number.isInteger(batch.upTo))
       throw new HttpError(400, `batch: expected {bench: "${name}", after, upTo, items[]}`);
     const ack = await applyBatch(pool, batch);
