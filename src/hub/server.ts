@@ -5,11 +5,8 @@
  * queueing jobs and issuing/revoking bench tokens take the hub's admin token.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type pg from 'pg';
-import { type WebSocket, WebSocketServer } from 'ws';
 import type { BenchRegistration, BenchStatus } from '../fleet/hub-client.ts';
 import { BATCH_CONTENT_TYPE, decodeBatch, type ForwardBatch, fromJsonBatch } from '../fleet/wire.ts';
 import { isReportFormat, renderReport } from '../report/index.ts';
@@ -26,6 +23,7 @@ import {
   registerBench,
   revokeToken,
 } from './benches.ts';
+import { FleetStream } from './fleet-stream.ts';
 import { applyBatch, BatchGapError, OriginError } from './ingest.ts';
 import {
   claimJob,
@@ -60,6 +58,8 @@ export interface HubOptions {
   closeGraceMs?: number;
   /** Connections to PostgreSQL (default 10). */
   poolSize?: number;
+  /** The fleet view's updates: changes closer together than this are merged into one message (default 20 ms). */
+  fleetMinGapMs?: number;
 }
 
 export interface Hub {
@@ -148,11 +148,8 @@ export async function startHub(o: HubOptions): Promise<Hub> {
   // the fleet view's state, kept here so a heartbeat reaches browsers without another database round trip
   const fleet = new Map<string, BenchView>();
   for (const b of await listBenches(pool, offlineAfterMs)) fleet.set(b.name, b);
-  const clients = new Set<WebSocket>();
-  const broadcast = (b: BenchView) => {
-    const msg = JSON.stringify({ type: 'bench', bench: b, ts: Date.now() });
-    for (const ws of clients) if (ws.bufferedAmount < 1 << 20) ws.send(msg);
-  };
+  const stream = new FleetStream(app.server, () => [...fleet.values()], { minGapMs: o.fleetMinGapMs });
+  const broadcast = (b: BenchView) => stream.changed(b);
 
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
     if (err instanceof HttpError) return reply.code(err.status).send({ error: { message: err.message }, ...err.extra });
@@ -369,18 +366,6 @@ export async function startHub(o: HubOptions): Promise<Hub> {
     wrap(async (f) => ({ points: await trends(pool, f) })),
   );
 
-  // the live fleet stream
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false });
-  app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (!req.url?.startsWith('/ws')) return socket.destroy();
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      clients.add(ws);
-      ws.on('close', () => clients.delete(ws));
-      ws.on('error', () => clients.delete(ws));
-      ws.send(JSON.stringify({ type: 'benches', benches: [...fleet.values()], ts: Date.now() }));
-    });
-  });
-
   // benches going silent, lapsed leases
   const timers: NodeJS.Timeout[] = [];
   timers.push(
@@ -421,8 +406,7 @@ export async function startHub(o: HubOptions): Promise<Hub> {
       // once: a second close (a test's finally, a signal during shutdown) waits for the first
       closing ??= (async () => {
         for (const t of timers) clearInterval(t);
-        for (const ws of clients) ws.terminate();
-        wss.close();
+        stream.close();
         // requests in flight finish (a batch commits whole), then their keep-alive connections are closed too:
         // app.close() alone closes only the connections idle at that moment and waits for the others forever
         const idle = setInterval(() => app.server.closeIdleConnections(), 25);

@@ -73,12 +73,14 @@ function cpuSeconds(pid: number | undefined, children = false): number {
     try {
       // fields after the command name: state ppid ... utime(14) stime(15), counted from field 3
       const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) };
+      // utime, stime; cutime, cstime: of its children that exited (backends closed meanwhile still count)
+      return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]), exited: Number(f[13]) + Number(f[14]) };
     } catch {
       return undefined;
     }
   };
-  let ticks = stat(pid)?.ticks ?? 0;
+  const own = stat(pid);
+  let ticks = (own?.ticks ?? 0) + (children ? (own?.exited ?? 0) : 0);
   if (children)
     for (const d of readdirSync('/proc')) {
       if (!/^\d+$/.test(d)) continue;
@@ -204,8 +206,9 @@ try {
        const lat = []; const socks = []; let open = 0;
        for (let i = 0; i < workerData.clients; i++) {
          const ws = new WebSocket(workerData.url);
-         ws.on('message', (d) => { const m = JSON.parse(String(d)); const s = m.bench && m.bench.status && m.bench.status.sentAt;
-           if (m.type === 'bench' && typeof s === 'number') lat.push(Date.now() - s); });
+         ws.on('message', (d) => { const m = JSON.parse(String(d)); const now = Date.now();
+           const list = m.type === 'bench' ? [m.bench] : m.type === 'changed' ? m.benches : [];
+           for (const b of list) { const s = b.status && b.status.sentAt; if (typeof s === 'number') lat.push(now - s); } });
          ws.on('open', () => { if (++open === workerData.clients) parentPort.postMessage('open'); });
          socks.push(ws);
        }
@@ -213,6 +216,7 @@ try {
       { eval: true, workerData: { url: `${hub.url.replace('http', 'ws')}/ws`, clients: CLIENTS } },
     );
     await new Promise((r) => worker.once('message', r));
+    const fleetCpu0 = cpuNow();
     const until = Date.now() + HB_SECONDS * 1000;
     await Promise.all(
       hb.map(async (c, i) => {
@@ -231,6 +235,10 @@ try {
     });
     await worker.terminate();
     lat.sort((a, b) => a - b);
+    const fleetCpu = cpuSince(fleetCpu0);
+    // per 1,000 heartbeats (each fanned out to every client): the hub's and PostgreSQL's CPU
+    out.fleetCpuHubSPerKHb = (fleetCpu.hub * 1000) / (HB_BENCHES * HB_SECONDS);
+    out.fleetCpuPgSPerKHb = (fleetCpu.pg * 1000) / (HB_BENCHES * HB_SECONDS);
     out.fleetUpdates = lat.length;
     out.fleetP50Ms = quantile(lat, 0.5);
     out.fleetP99Ms = quantile(lat, 0.99);
@@ -252,7 +260,7 @@ try {
   if (part('fleet'))
     rows.push([
       `fleet view, ${HB_BENCHES} benches at 1 Hz, ${CLIENTS} clients`,
-      `p50 ${out.fleetP50Ms} ms, p99 ${out.fleetP99Ms} ms (${out.fleetUpdates} updates)`,
+      `p50 ${out.fleetP50Ms} ms, p99 ${out.fleetP99Ms} ms (${out.fleetUpdates} updates); CPU s per 1,000 heartbeats: hub ${out.fleetCpuHubSPerKHb!.toFixed(2)}, PostgreSQL ${out.fleetCpuPgSPerKHb!.toFixed(2)}`,
       'p99 < 200 ms',
     ]);
   for (const [what, got, target] of rows) process.stdout.write(`${what.padEnd(56)} ${got.padEnd(40)} ${target}\n`);
