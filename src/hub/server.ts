@@ -16,8 +16,8 @@ import {
   type BenchView,
   benchCursor,
   checkBenchName,
+  HeartbeatWriter,
   hash,
-  heartbeat,
   issueToken,
   listBenches,
   registerBench,
@@ -58,6 +58,8 @@ export interface HubOptions {
   closeGraceMs?: number;
   /** Connections to PostgreSQL (default 10). */
   poolSize?: number;
+  /** Heartbeats less than this apart are written to PostgreSQL together (default 100 ms). */
+  heartbeatGapMs?: number;
   /** The fleet view's updates: changes closer together than this are merged into one message (default 20 ms). */
   fleetMinGapMs?: number;
 }
@@ -148,6 +150,7 @@ export async function startHub(o: HubOptions): Promise<Hub> {
   // the fleet view's state, kept here so a heartbeat reaches browsers without another database round trip
   const fleet = new Map<string, BenchView>();
   for (const b of await listBenches(pool, offlineAfterMs)) fleet.set(b.name, b);
+  const heartbeats = new HeartbeatWriter(pool, o.heartbeatGapMs);
   const stream = new FleetStream(app.server, () => [...fleet.values()], { minGapMs: o.fleetMinGapMs });
   const broadcast = (b: BenchView) => stream.changed(b);
 
@@ -266,7 +269,7 @@ export async function startHub(o: HubOptions): Promise<Hub> {
     const b: BenchView = { ...cached(name), online: true, status, lastHeartbeat: new Date().toISOString() };
     fleet.set(name, b);
     broadcast(b);
-    await heartbeat(pool, name, status);
+    await heartbeats.record(name, status);
     return { ok: true };
   });
   app.get('/api/benches/:name/cursor', async (req) => ({ cursor: await benchCursor(pool, await bench(req)) }));
@@ -417,6 +420,7 @@ export async function startHub(o: HubOptions): Promise<Hub> {
           clearInterval(idle);
           clearTimeout(hard);
         }
+        await heartbeats.flush().catch(() => undefined);
         await pool.end();
       })();
       return closing;

@@ -41,6 +41,24 @@ async function client(name: string, capabilities: string[], sequences = ['seq-a'
 }
 
 describe('run queue', () => {
+  it('heartbeats of many benches at once are written together: each status kept, each lease renewed', async () => {
+    const cs = await Promise.all(Array.from({ length: 20 }, (_, i) => client(`hb-${i}`, ['hb'], ['seq-hb'])));
+    await postJob({ sequence: 'seq-hb', dut: 'HB-1', leaseMs: 60_000 });
+    const job = (await cs[7]!.claimJob()).job!;
+    const lease = async () =>
+      Date.parse((await (await fetch(`${hub.url}/api/jobs/${job.id}`)).json()).leaseUntil as string);
+    const before = await lease();
+    await new Promise((r) => setTimeout(r, 50));
+    // all at once; then bench 3 again: its newer status wins
+    await Promise.all(cs.map((c, i) => c.heartbeat({ state: 'idle', jobs: i === 7 ? [job.id] : [] })));
+    await cs[3]!.heartbeat({ state: 'running' });
+    const rows = await hub.pool.query("SELECT name, status FROM benches WHERE name LIKE 'hb-%' ORDER BY name");
+    expect(rows.rows.length).toBe(20);
+    for (const r of rows.rows as { name: string; status: { state: string } }[])
+      expect(r.status.state, r.name).toBe(r.name === 'hb-3' ? 'running' : 'idle');
+    expect(await lease()).toBeGreaterThan(before);
+  });
+
   it('benches racing for jobs: each job goes to exactly one bench, and a bench holds one job at a time', async () => {
     const racers = await Promise.all(Array.from({ length: 8 }, (_, i) => client(`race-${i}`, ['x'])));
     for (let round = 0; round < 5; round++) {
