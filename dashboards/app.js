@@ -1050,6 +1050,21 @@ async function init() {
       $('dut-input').focus();
       return;
     }
+    // the DUT's origin, each optional: sent only when given; the server checks them (400 names the field)
+    for (const f of ['lot', 'wafer']) {
+      const v = $(`${f}-input`).value.trim();
+      if (v) body[f] = v;
+    }
+    const dieX = $('die-x-input').value.trim();
+    const dieY = $('die-y-input').value.trim();
+    if (dieX || dieY) {
+      if (!dieX || !dieY) {
+        showError('die: give both x and y (or neither)');
+        $(dieX ? 'die-y-input' : 'die-x-input').focus();
+        return;
+      }
+      body.die = { x: Number(dieX), y: Number(dieY) };
+    }
     localStorage.setItem('cpobench.operator', body.operator);
     localStorage.setItem('cpobench.sequence', body.sequence);
     try {

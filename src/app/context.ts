@@ -4,7 +4,7 @@ import pino, { type Logger } from 'pino';
 import { loadClassTargets } from '../config/class-targets.ts';
 import { type ClassTargets, type DeviceSummary, deviceDensity } from '../core/class-check.ts';
 import { CpobenchError, errorMessage } from '../core/errors.ts';
-import type { RunRecord, TranscriptEntry } from '../core/record.ts';
+import type { DutOrigin, RunRecord, TranscriptEntry } from '../core/record.ts';
 import { EventBus } from '../orchestrator/bus.ts';
 import { type EngineDeps, type RunHandle, startRun } from '../orchestrator/engine.ts';
 import { createGeometry } from '../orchestrator/lanes.ts';
@@ -212,7 +212,7 @@ export function loadSequenceFor(ctx: AppContext, nameOrPath: string): LoadedSequ
 export function startSequenceRun(
   ctx: AppContext,
   sequence: LoadedSequence,
-  who: { dut: string; operator: string },
+  who: { dut: string; operator: string } & DutOrigin,
   /** Replaces parts of the engine's wiring (tests inject faults here). */
   overrides: Partial<EngineDeps> = {},
   /** An INTERRUPTED run of this sequence to continue instead (src/app/resume.ts checks it first). */
@@ -245,6 +245,7 @@ export function startSequenceRun(
       sequence,
       dut: who.dut,
       operator: who.operator,
+      origin: { lot: who.lot, wafer: who.wafer, die: who.die },
       station: { name: ctx.stationConfig.name, snapshot: ctx.stationConfig },
       software: softwareInfo(),
       resume: {

@@ -93,7 +93,7 @@ export class AppController implements BenchController {
     return out;
   }
 
-  /** `dut` and `operator` come checked and trimmed by the server (checkRunLabel). */
+  /** `dut`, `operator`, lot, wafer and die come checked and trimmed (checkRunLabel, checkDutOrigin). */
   async startRun(req: StartRunRequest): Promise<{ id: string }> {
     const running = this.running();
     if (running) throw new BenchBusyError(running);
@@ -118,7 +118,8 @@ export class AppController implements BenchController {
         throw new ValidationError(first.path || 'params', err.issues.map(describeIssue).join('; '));
       }
     }
-    const handle = startSequenceRun(this.ctx, seq, { dut: req.dut, operator: req.operator });
+    const { dut, operator, lot, wafer, die } = req;
+    const handle = startSequenceRun(this.ctx, seq, { dut, operator, lot, wafer, die });
     this.current = handle;
     void handle.done.finally(() => {
       if (this.current === handle) this.current = null;

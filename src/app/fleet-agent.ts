@@ -5,6 +5,8 @@
  * a job's start and end are reported again until the hub takes them (or says the lease lapsed).
  */
 import type { Logger } from 'pino';
+import type { DutOrigin } from '../core/record.ts';
+import { checkDutOrigin } from '../core/run-labels.ts';
 import { Forwarder, type ForwarderStatus } from '../fleet/forwarder.ts';
 import { type BenchStatus, HubAuthError, HubClient, type Job } from '../fleet/hub-client.ts';
 import { Outbox } from '../fleet/outbox.ts';
@@ -190,10 +192,12 @@ export class FleetAgent {
   private async runJob(job: Job): Promise<void> {
     let id: string;
     try {
+      // the job's lot, wafer and die go into the bench's own record, and reach the hub with it
       ({ id } = await this.o.controller.startRun({
         sequence: job.sequence,
         dut: job.dut,
         operator: `hub job ${job.id}`,
+        ...jobOrigin(job),
       }));
     } catch (err) {
       await this.tell((s) => this.client.jobFinished(job.id, 'ERROR', (err as Error).message, s));
@@ -206,4 +210,11 @@ export class FleetAgent {
     this.forwarder.nudge();
     await this.tell((s) => this.client.jobFinished(job.id, rec?.outcome ?? 'ERROR', rec?.error, s));
   }
+}
+
+/** A job's lot, wafer and die, checked as any run's (the hub checked them too; a bench trusts no input). */
+function jobOrigin(job: Job): DutOrigin {
+  const r = checkDutOrigin(job);
+  if (!r.ok) throw new Error(`job ${job.id}: ${r.field}: ${r.message}`);
+  return r.value;
 }

@@ -146,12 +146,25 @@ export function notSafeText(check: BenchSafety): string {
     .join('; ');
 }
 
+/** A die's position on its wafer (the wafer map's column and row; integers, may be negative). */
+export interface DiePosition {
+  x: number;
+  y: number;
+}
+
+/** Where a DUT comes from: lot, wafer and die position, each optional (a run started with none has none). */
+export type DutOrigin = Pick<RunRecord, 'lot' | 'wafer' | 'die'>;
+
 export interface RunRecord {
   schema: number;
   id: string;
   sequence: { name: string; version?: string; hash: string; file?: string };
   station: { name: string; snapshot: unknown };
   dut: string;
+  /** The DUT's production lot, wafer and die position on the wafer, when the run was given them. */
+  lot?: string;
+  wafer?: string;
+  die?: DiePosition;
   operator: string;
   software: { version: string; revision?: string };
   startedAt: string;

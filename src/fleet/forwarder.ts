@@ -8,6 +8,9 @@ import type { HubClient } from './hub-client.ts';
 import { HubAuthError, HubUnavailableError } from './hub-client.ts';
 import type { Outbox } from './outbox.ts';
 
+/** Back-off after a failure: the first wait, doubled after each further failure up to the second (ms). */
+export const DEFAULT_RETRY_MS: readonly [number, number] = [200, 5000];
+
 export interface ForwarderStatus {
   /** The hub's cursor as last confirmed, or null before the first contact. */
   cursor: number | null;
@@ -17,6 +20,8 @@ export interface ForwarderStatus {
   refused: boolean;
   lastError?: string;
   batches: number;
+  /** Attempts that failed (the hub or its database unreachable, a refusal), each followed by a back-off wait. */
+  failures: number;
 }
 
 export interface ForwarderOptions {
@@ -24,8 +29,8 @@ export interface ForwarderOptions {
   client: HubClient;
   /** Wait when the outbox is empty (default 100 ms; `nudge()` wakes it earlier). */
   idleMs?: number;
-  /** Back-off after a failure: first and longest wait (default 200 ms, 5 s). */
-  retryMs?: [number, number];
+  /** Back-off after a failure: first and longest wait (default DEFAULT_RETRY_MS: 200 ms, 5 s). */
+  retryMs?: readonly [number, number];
   onError?: (err: Error) => void;
 }
 
@@ -35,6 +40,7 @@ export class Forwarder {
   private refused = false;
   private lastError: string | undefined;
   private batches = 0;
+  private failures = 0;
   private running: Promise<void> | null = null;
   private readonly stopCtl = new AbortController();
   private wake: (() => void) | null = null;
@@ -50,6 +56,7 @@ export class Forwarder {
       pending: this.o.outbox.pending(after),
       refused: this.refused,
       batches: this.batches,
+      failures: this.failures,
     };
     if (this.lastError !== undefined) s.lastError = this.lastError;
     return s;
@@ -103,7 +110,7 @@ export class Forwarder {
   }
 
   private async loop(): Promise<void> {
-    const [first, longest] = this.o.retryMs ?? [200, 5000];
+    const [first, longest] = this.o.retryMs ?? DEFAULT_RETRY_MS;
     let backoff = first;
     const signal = this.stopCtl.signal;
     while (!signal.aborted) {
@@ -116,6 +123,7 @@ export class Forwarder {
       } catch (err) {
         if (signal.aborted) break;
         const e = err as Error;
+        this.failures++;
         this.lastError = e.message;
         this.o.onError?.(e);
         if (err instanceof HubAuthError) {

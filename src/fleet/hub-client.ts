@@ -3,7 +3,39 @@
  * its own error (HubAuthError: the bench keeps its data and stops forwarding until an operator acts), anything
  * else the hub or the network answers is a HubUnavailableError (retried later).
  */
-import type { ForwardAck, ForwardBatch } from './wire.ts';
+import http from 'node:http';
+import https from 'node:https';
+import { BATCH_CONTENT_TYPE, encodeBatch, type ForwardAck, type ForwardBatch } from './wire.ts';
+
+/**
+ * One HTTP request with node:http (keep-alive through the global agent): the body handed to the socket as it is
+ * (fetch copies a request body through web streams first).
+ */
+function request(
+  url: string,
+  o: { method: string; headers: Record<string, string>; body?: Uint8Array; signal: AbortSignal },
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const mod = url.startsWith('https:') ? https : http;
+    const headers = o.body ? { ...o.headers, 'content-length': String(o.body.byteLength) } : o.headers;
+    const req = mod.request(url, { method: o.method, headers, signal: o.signal }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(o.body);
+  });
+}
+
+/** A request body sent as it is, with its media type. */
+class RawBody {
+  constructor(
+    readonly type: string,
+    readonly data: Uint8Array<ArrayBuffer>,
+  ) {}
+}
 
 export class HubAuthError extends Error {
   constructor(
@@ -81,40 +113,42 @@ export class HubClient {
     this.timeoutMs = o.timeoutMs ?? 10_000;
   }
 
+  /** `body` goes as JSON, unless it is a `{type, data}` of raw bytes (a binary batch). */
   private async call<T>(method: string, path: string, what: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    const raw = body instanceof RawBody ? body : undefined;
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const sig = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    let res: Response;
+    let res: { status: number; text: string };
     try {
-      res = await fetch(`${this.url}${path}`, {
+      res = await request(`${this.url}${path}`, {
         method,
         headers: {
           authorization: `Bearer ${this.token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(body === undefined ? {} : { 'content-type': raw ? raw.type : 'application/json' }),
         },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: raw ? raw.data : body === undefined ? undefined : Buffer.from(JSON.stringify(body)),
         signal: sig,
       });
     } catch (err) {
       if (signal?.aborted) throw signal.reason ?? err;
-      const e = err as Error & { cause?: { code?: string } };
-      const detail = timeout.aborted ? `no answer within ${this.timeoutMs} ms` : (e.cause?.code ?? e.message);
+      const e = err as Error & { code?: string };
+      const detail = timeout.aborted ? `no answer within ${this.timeoutMs} ms` : (e.code ?? e.message);
       throw new HubUnavailableError(this.url, what, detail);
     }
-    const text = await res.text();
+    const { status, text } = res;
     let parsed: unknown = text;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
       /* not JSON */
     }
-    if (res.status === 401 || res.status === 403) {
+    if (status === 401 || status === 403) {
       const msg = (parsed as { error?: { message?: string } })?.error?.message ?? text;
       throw new HubAuthError(this.url, this.bench, msg);
     }
-    if (!res.ok) {
+    if (status < 200 || status > 299) {
       const msg = (parsed as { error?: { message?: string } })?.error?.message ?? text;
-      throw new HubUnavailableError(this.url, what, `HTTP ${res.status} ${msg}`, res.status, parsed);
+      throw new HubUnavailableError(this.url, what, `HTTP ${status} ${msg}`, status, parsed);
     }
     return parsed as T;
   }
@@ -135,8 +169,10 @@ export class HubClient {
     return this.call('GET', this.path('/cursor'), 'read cursor', undefined, signal);
   }
 
+  /** Sends a batch in the binary form (wire.ts). */
   forward(batch: ForwardBatch, signal?: AbortSignal): Promise<ForwardAck> {
-    return this.call('POST', this.path('/batches'), 'forward', batch, signal);
+    const body = new RawBody(BATCH_CONTENT_TYPE, Buffer.concat(encodeBatch(batch)));
+    return this.call('POST', this.path('/batches'), 'forward', body, signal);
   }
 
   claimJob(signal?: AbortSignal): Promise<{ job: Job | null }> {

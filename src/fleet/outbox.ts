@@ -9,8 +9,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
-import type { HoldRow, InstrumentRow, MeasurementRow, PromptRow, StepRow } from '../store/assemble.ts';
-import { type ForwardBatch, type ForwardItem, toWireBlob, type WireRun } from './wire.ts';
+import type { HoldRow, InstrumentRow, PromptRow, StepRow } from '../store/assemble.ts';
+import type { ForwardBatch, ForwardItem, WireMeasurement, WireRun } from './wire.ts';
 
 const TRIGGERS: [string, string, string, string][] = [
   // name, event on table, kind, ref expression
@@ -98,7 +98,8 @@ export class Outbox {
       last: db.prepare("SELECT COALESCE(seq, 0) FROM sqlite_sequence WHERE name = 'fleet_outbox'").pluck(),
       run: db.prepare(`SELECT id, record_schema, sequence_name, sequence_version, sequence_hash, sequence_file,
         station_name, station_snapshot, dut, operator, software_version, software_revision, started_at, started_ms,
-        finished_at, outcome, summary, error, abort, start_state, safe_state FROM runs WHERE id = ?`),
+        finished_at, outcome, summary, error, abort, start_state, safe_state, lot, wafer, die_x, die_y
+        FROM runs WHERE id = ?`),
       instruments: db.prepare('SELECT * FROM instruments WHERE run_id = ? ORDER BY idx'),
       step: db.prepare(`SELECT pk, idx, step_id, name, type, started_at, finished_at, verdict, error, attempts, at
         FROM steps WHERE pk = ?`),
@@ -162,13 +163,8 @@ export class Outbox {
         return row ? { t: 'step', runId, row } : null;
       }
       case 'measurement': {
-        const m = this.st.measurement.get(l.ref) as (MeasurementRow & { pk: number }) | undefined;
-        if (!m) return null;
-        return {
-          t: 'measurement',
-          runId,
-          row: { ...m, lanes: toWireBlob(m.lanes), vals: toWireBlob(m.vals), verdicts: toWireBlob(m.verdicts) },
-        };
+        const m = this.st.measurement.get(l.ref) as WireMeasurement | undefined;
+        return m ? { t: 'measurement', runId, row: m } : null;
       }
       case 'lane_map': {
         const data = this.st.laneMap.get(runId) as string | undefined;

@@ -82,14 +82,69 @@ export async function registerBench(pool: pg.Pool, name: string, reg: BenchRegis
   return Number(r.rows[0]?.cursor ?? 0);
 }
 
-/** Records the heartbeat and renews the leases of the jobs this bench holds. */
-export async function heartbeat(pool: pg.Pool, name: string, status: BenchStatus): Promise<void> {
-  await pool.query(
-    `WITH b AS (UPDATE benches SET last_heartbeat = now(), status = $2 WHERE name = $1)
-     UPDATE jobs SET lease_until = now() + lease_ms * interval '1 millisecond', updated_at = now()
-     WHERE bench = $1 AND state IN ('leased', 'running')`,
-    [name, JSON.stringify(status)],
-  );
+/**
+ * Records heartbeats and renews the leases of the jobs their benches hold, many benches in one statement: a
+ * heartbeat on a quiet writer is written at once, those arriving less than `minGapMs` after a write wait for the
+ * next one (the newest status per bench; a lease is renewed at most that much later). `record` resolves once its
+ * heartbeat is in the database, or rejects with the database's error (the hub answers 503).
+ */
+export class HeartbeatWriter {
+  private readonly pending = new Map<string, { status: string; waiters: [() => void, (e: unknown) => void][] }>();
+  private timer: NodeJS.Timeout | null = null;
+  private writing: Promise<void> | null = null;
+  private lastWrite = 0;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly minGapMs = 100,
+  ) {}
+
+  record(name: string, status: BenchStatus): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const p = this.pending.get(name) ?? { status: '', waiters: [] };
+      p.status = JSON.stringify(status);
+      p.waiters.push([resolve, reject]);
+      this.pending.set(name, p);
+      this.schedule();
+    });
+  }
+
+  /** Writes what is pending and waits for it (the hub closing). */
+  async flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.writing;
+    if (this.pending.size) await this.write();
+  }
+
+  private schedule(): void {
+    if (this.timer || this.writing) return;
+    this.timer = setTimeout(() => void this.write(), Math.max(0, this.lastWrite + this.minGapMs - Date.now()));
+  }
+
+  private async write(): Promise<void> {
+    this.timer = null;
+    const batch = [...this.pending];
+    this.pending.clear();
+    this.lastWrite = Date.now();
+    this.writing = (async () => {
+      try {
+        await this.pool.query(
+          `WITH hb AS (SELECT * FROM unnest($1::text[], $2::jsonb[]) AS t(name, status)),
+           b AS (UPDATE benches SET last_heartbeat = now(), status = hb.status FROM hb WHERE benches.name = hb.name)
+           UPDATE jobs SET lease_until = now() + lease_ms * interval '1 millisecond', updated_at = now()
+           FROM hb WHERE jobs.bench = hb.name AND jobs.state IN ('leased', 'running')`,
+          [batch.map(([n]) => n), batch.map(([, p]) => p.status)],
+        );
+        for (const [, p] of batch) for (const [ok] of p.waiters) ok();
+      } catch (err) {
+        for (const [, p] of batch) for (const [, fail] of p.waiters) fail(err);
+      }
+    })();
+    await this.writing;
+    this.writing = null;
+    if (this.pending.size) this.schedule();
+  }
 }
 
 export async function benchCursor(pool: pg.Pool, name: string): Promise<number> {

@@ -3,8 +3,8 @@
  * a batch already applied changes nothing, a batch after a gap is refused with the cursor to resend from.
  */
 import type pg from 'pg';
-import { type ForwardAck, type ForwardBatch, type ForwardItem, fromWireBlob } from '../fleet/wire.ts';
-import { unpackLanes, unpackVerdicts } from '../store/codec.ts';
+import type { ForwardAck, ForwardBatch, ForwardItem } from '../fleet/wire.ts';
+import { eachPackedLane, VERDICT_CODE } from '../store/codec.ts';
 import { attachJobs } from './jobs.ts';
 import { inTransaction, upsertRows } from './sql.ts';
 
@@ -54,6 +54,10 @@ const RUN_COLS = [
   'abort',
   'start_state',
   'safe_state',
+  'lot',
+  'wafer',
+  'die_x',
+  'die_y',
   'energy_pj',
   'worst_ber',
 ] as const;
@@ -128,9 +132,6 @@ const PROMPT_COLS = [
   'answered_by',
 ] as const;
 
-/** The BLOB columns, base64 on the wire, decoded by PostgreSQL. */
-const WIRE_BLOBS = { lanes: 'base64', vals: 'base64', verdicts: 'base64' };
-
 /** Lane codes: bit 1 tested, bit 2 failed (FAIL or ERROR) in some lane measurement of the run. */
 export const LANE_TESTED = 1;
 export const LANE_FAILED = 2;
@@ -163,7 +164,7 @@ async function writeItems(c: pg.PoolClient, bench: string, items: ForwardItem[])
   const laneMaps: unknown[][] = [];
   const holds: unknown[][] = [];
   const prompts: unknown[][] = [];
-  const laneCodes = new Map<string, Uint8Array>();
+  const laneCodes: LaneFold = new Map();
   for (const it of items) {
     switch (it.t) {
       case 'run': {
@@ -184,10 +185,8 @@ async function writeItems(c: pg.PoolClient, bench: string, items: ForwardItem[])
       case 'measurement': {
         const m = it.row;
         meas.push(pick(m, MEAS_COLS, { run_id: it.runId }));
-        const lanes = fromWireBlob(m.lanes);
-        const verdicts = fromWireBlob(m.verdicts);
         if (m.kind === 'lanes')
-          foldLanes(laneCodes, it.runId, m.lane_enc, m.lane_first, m.lane_count, lanes, verdicts, m.verdicts_all);
+          foldLanes(laneCodes, it.runId, m.lane_enc, m.lane_first, m.lane_count, m.lanes, m.verdicts, m.verdicts_all);
         break;
       }
       case 'lane_map':
@@ -211,15 +210,20 @@ async function writeItems(c: pg.PoolClient, bench: string, items: ForwardItem[])
   await upsertRows(c, 'instruments', INSTRUMENT_COLS, ['run_id', 'idx'], instruments);
   await upsertRows(c, 'steps', STEP_COLS, ['run_id', 'pk'], steps);
   // a measurement row is never changed on the bench: one sent again is left as it is
-  await upsertRows(c, 'measurements', MEAS_COLS, ['run_id', 'pk'], meas, { decode: WIRE_BLOBS, update: [] });
+  // BLOBs go as Buffers: pg sends them as binary parameters (no hex or base64 on the way)
+  await upsertRows(c, 'measurements', MEAS_COLS, ['run_id', 'pk'], meas, { update: [] });
   await upsertRows(c, 'lane_maps', ['run_id', 'data'], ['run_id'], laneMaps);
   await upsertRows(c, 'holds', HOLD_COLS, ['run_id', 'pk'], holds);
   await upsertRows(c, 'prompts', PROMPT_COLS, ['run_id', 'prompt_id'], prompts);
-  if (laneCodes.size) await mergeLaneCodes(c, laneCodes);
+  if (laneCodes.size)
+    await mergeLaneCodes(c, new Map([...laneCodes].map(([id, f]) => [id, f.codes.subarray(0, f.end)])));
 }
 
+/** Per run of a batch: lane codes (grown by doubling) and how many of them are in use (highest lane + 1). */
+type LaneFold = Map<string, { codes: Uint8Array; end: number }>;
+
 function foldLanes(
-  acc: Map<string, Uint8Array>,
+  acc: LaneFold,
   runId: string,
   enc: number | null,
   first: number | null,
@@ -228,23 +232,18 @@ function foldLanes(
   verdictsBlob: Buffer | null,
   uniform: string | null,
 ): void {
-  const n = count ?? 0;
-  const lanes = unpackLanes(enc ?? 0, first ?? 0, n, lanesBlob);
-  const verdicts = unpackVerdicts(verdictsBlob, uniform, n);
-  let max = -1;
-  for (const l of lanes) if (l > max) max = l;
-  let codes = acc.get(runId) ?? new Uint8Array(0);
-  if (codes.length <= max) {
-    const grown = new Uint8Array(max + 1);
-    grown.set(codes);
-    codes = grown;
-  }
-  for (let i = 0; i < n; i++) {
-    const v = verdicts[i];
-    if (v === 'SKIPPED') continue;
-    codes[lanes[i]!]! |= LANE_TESTED | (v === 'FAIL' || v === 'ERROR' ? LANE_FAILED : 0);
-  }
-  acc.set(runId, codes);
+  const f = acc.get(runId) ?? { codes: new Uint8Array(512), end: 0 };
+  eachPackedLane(enc ?? 0, first ?? 0, count ?? 0, lanesBlob, verdictsBlob, uniform, (lane, v) => {
+    if (lane >= f.codes.length) {
+      const grown = new Uint8Array(Math.max(lane + 1, f.codes.length * 2));
+      grown.set(f.codes);
+      f.codes = grown;
+    }
+    if (lane >= f.end) f.end = lane + 1;
+    if (v === VERDICT_CODE.SKIPPED) return;
+    f.codes[lane]! |= LANE_TESTED | (v === VERDICT_CODE.FAIL || v === VERDICT_CODE.ERROR ? LANE_FAILED : 0);
+  });
+  acc.set(runId, f);
 }
 
 /** OR-merges the batch's lane codes into run_lanes (idempotent: a measurement sent twice changes nothing). */

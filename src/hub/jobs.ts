@@ -7,16 +7,36 @@
  */
 import type pg from 'pg';
 import { z } from 'zod';
+import type { DiePosition } from '../core/record.ts';
+import { checkDie, checkRunLabel } from '../core/run-labels.ts';
 import type { Job } from '../fleet/hub-client.ts';
 import { inTransaction } from './sql.ts';
+
+function runLabel(field: 'lot' | 'wafer') {
+  return z
+    .string()
+    .superRefine((v, ctx) => {
+      const r = checkRunLabel(field, v);
+      if (!r.ok) ctx.addIssue({ code: 'custom', message: r.message });
+    })
+    .transform((v) => v.trim());
+}
 
 export const JobRequest = z
   .object({
     sequence: z.string().min(1),
     dut: z.string().min(1).max(200),
-    lot: z.string().min(1).max(200).optional(),
-    wafer: z.string().min(1).max(200).optional(),
-    die: z.object({ x: z.number().int(), y: z.number().int() }).strict().optional(),
+    // checked as a run started on the bench checks them (src/core/run-labels.ts): the bench runs the job with them
+    lot: runLabel('lot').optional(),
+    wafer: runLabel('wafer').optional(),
+    die: z
+      .unknown()
+      .superRefine((v, ctx) => {
+        const r = checkDie(v);
+        if (!r.ok) ctx.addIssue({ code: 'custom', message: r.message });
+      })
+      .transform((v) => v as DiePosition)
+      .optional(),
     requires: z.array(z.string().min(1)).default([]),
     leaseMs: z
       .number()
@@ -119,7 +139,7 @@ export class JobConflictError extends Error {
   }
 }
 
-/** The bench started the job's run: the run gets the job's lot, wafer and die. */
+/** The bench started the job's run (which carries the job's lot, wafer and die in the bench's own record). */
 export async function jobStarted(pool: pg.Pool, bench: string, jobId: number, runId: string): Promise<void> {
   await inTransaction(pool, async (c) => {
     const r = await c.query(
@@ -134,11 +154,14 @@ export async function jobStarted(pool: pg.Pool, bench: string, jobId: number, ru
   });
 }
 
-/** Copies lot/wafer/die of the job that started each run onto the run (when the run row is there). */
+/**
+ * Links each run to the job that started it (when the run row is there). The run's lot, wafer and die are not
+ * copied from the job: the bench started the run with them and they arrive with its record, like any run's.
+ */
 export async function attachJobs(c: pg.PoolClient, runIds: string[]): Promise<void> {
   if (runIds.length === 0) return;
   await c.query(
-    `UPDATE runs r SET lot = j.lot, wafer = j.wafer, die_x = j.die_x, die_y = j.die_y, job_id = j.id
+    `UPDATE runs r SET job_id = j.id
      FROM jobs j WHERE j.run_id = r.id AND r.id = ANY($1) AND r.job_id IS DISTINCT FROM j.id`,
     [runIds],
   );

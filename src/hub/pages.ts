@@ -35,6 +35,7 @@ function connect(){const ws=new WebSocket((location.protocol==='https:'?'wss://'
  ws.onmessage=(ev)=>{const m=JSON.parse(ev.data);
   if(m.type==='benches'){benches.clear();for(const b of m.benches)benches.set(b.name,b);}
   else if(m.type==='bench')benches.set(m.bench.name,m.bench);
+  else if(m.type==='changed')for(const b of m.benches)benches.set(b.name,b);
   render();window.__lastUpdate={ts:m.ts,at:Date.now(),bench:m.bench?.name,status:m.bench?.status};};
  ws.onclose=()=>setTimeout(connect,1000);}
 connect();

@@ -5,13 +5,10 @@
  * queueing jobs and issuing/revoking bench tokens take the hub's admin token.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type pg from 'pg';
-import { type WebSocket, WebSocketServer } from 'ws';
 import type { BenchRegistration, BenchStatus } from '../fleet/hub-client.ts';
-import type { ForwardBatch } from '../fleet/wire.ts';
+import { BATCH_CONTENT_TYPE, decodeBatch, type ForwardBatch, fromJsonBatch } from '../fleet/wire.ts';
 import { isReportFormat, renderReport } from '../report/index.ts';
 import { laneYield, trends, waferMap } from './analytics.ts';
 import {
@@ -19,13 +16,14 @@ import {
   type BenchView,
   benchCursor,
   checkBenchName,
+  HeartbeatWriter,
   hash,
-  heartbeat,
   issueToken,
   listBenches,
   registerBench,
   revokeToken,
 } from './benches.ts';
+import { FleetStream } from './fleet-stream.ts';
 import { applyBatch, BatchGapError, OriginError } from './ingest.ts';
 import {
   claimJob,
@@ -60,6 +58,10 @@ export interface HubOptions {
   closeGraceMs?: number;
   /** Connections to PostgreSQL (default 10). */
   poolSize?: number;
+  /** Heartbeats less than this apart are written to PostgreSQL together (default 100 ms). */
+  heartbeatGapMs?: number;
+  /** The fleet view's updates: changes closer together than this are merged into one message (default 20 ms). */
+  fleetMinGapMs?: number;
 }
 
 export interface Hub {
@@ -136,15 +138,21 @@ export async function startHub(o: HubOptions): Promise<Hub> {
   const offlineAfterMs = o.offlineAfterMs ?? 10_000;
   const defaultLeaseMs = o.defaultLeaseMs ?? 60_000;
   const app = Fastify({ logger: false, bodyLimit: 256 * 1024 * 1024 });
+  // a bench's batch in the binary form (src/fleet/wire.ts): the BLOBs stay views of the body
+  app.addContentTypeParser(BATCH_CONTENT_TYPE, { parseAs: 'buffer' }, (_req, body, done) => {
+    try {
+      done(null, decodeBatch(body as Buffer));
+    } catch (err) {
+      done(new HttpError(400, (err as Error).message), undefined);
+    }
+  });
 
   // the fleet view's state, kept here so a heartbeat reaches browsers without another database round trip
   const fleet = new Map<string, BenchView>();
   for (const b of await listBenches(pool, offlineAfterMs)) fleet.set(b.name, b);
-  const clients = new Set<WebSocket>();
-  const broadcast = (b: BenchView) => {
-    const msg = JSON.stringify({ type: 'bench', bench: b, ts: Date.now() });
-    for (const ws of clients) if (ws.bufferedAmount < 1 << 20) ws.send(msg);
-  };
+  const heartbeats = new HeartbeatWriter(pool, o.heartbeatGapMs);
+  const stream = new FleetStream(app.server, () => [...fleet.values()], { minGapMs: o.fleetMinGapMs });
+  const broadcast = (b: BenchView) => stream.changed(b);
 
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
     if (err instanceof HttpError) return reply.code(err.status).send({ error: { message: err.message }, ...err.extra });
@@ -261,13 +269,15 @@ export async function startHub(o: HubOptions): Promise<Hub> {
     const b: BenchView = { ...cached(name), online: true, status, lastHeartbeat: new Date().toISOString() };
     fleet.set(name, b);
     broadcast(b);
-    await heartbeat(pool, name, status);
+    await heartbeats.record(name, status);
     return { ok: true };
   });
   app.get('/api/benches/:name/cursor', async (req) => ({ cursor: await benchCursor(pool, await bench(req)) }));
   app.post('/api/benches/:name/batches', async (req) => {
     const name = await bench(req);
-    const batch = req.body as ForwardBatch;
+    const batch = req.headers['content-type']?.startsWith(BATCH_CONTENT_TYPE)
+      ? (req.body as ForwardBatch)
+      : fromJsonBatch(req.body as ForwardBatch);
     if (!batch || batch.bench !== name || !Number.isInteger(batch.after) || !Number.isInteger(batch.upTo))
       throw new HttpError(400, `batch: expected {bench: "${name}", after, upTo, items[]}`);
     const ack = await applyBatch(pool, batch);
@@ -359,18 +369,6 @@ export async function startHub(o: HubOptions): Promise<Hub> {
     wrap(async (f) => ({ points: await trends(pool, f) })),
   );
 
-  // the live fleet stream
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false });
-  app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (!req.url?.startsWith('/ws')) return socket.destroy();
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      clients.add(ws);
-      ws.on('close', () => clients.delete(ws));
-      ws.on('error', () => clients.delete(ws));
-      ws.send(JSON.stringify({ type: 'benches', benches: [...fleet.values()], ts: Date.now() }));
-    });
-  });
-
   // benches going silent, lapsed leases
   const timers: NodeJS.Timeout[] = [];
   timers.push(
@@ -411,8 +409,7 @@ export async function startHub(o: HubOptions): Promise<Hub> {
       // once: a second close (a test's finally, a signal during shutdown) waits for the first
       closing ??= (async () => {
         for (const t of timers) clearInterval(t);
-        for (const ws of clients) ws.terminate();
-        wss.close();
+        stream.close();
         // requests in flight finish (a batch commits whole), then their keep-alive connections are closed too:
         // app.close() alone closes only the connections idle at that moment and waits for the others forever
         const idle = setInterval(() => app.server.closeIdleConnections(), 25);
@@ -423,6 +420,7 @@ export async function startHub(o: HubOptions): Promise<Hub> {
           clearInterval(idle);
           clearTimeout(hard);
         }
+        await heartbeats.flush().catch(() => undefined);
         await pool.end();
       })();
       return closing;

@@ -3,6 +3,7 @@ import { type ClassTargets, checkClass, type DeviceSummary } from '../core/class
 import { AbortedError, errorMessage, isAbortError, isProgramError } from '../core/errors.ts';
 import {
   type BenchSafety,
+  type DutOrigin,
   type InstrumentRecord,
   type Measurement,
   type MeasurementSpec,
@@ -55,6 +56,8 @@ export interface RunRequest {
   sequence: LoadedSequence;
   dut: string;
   operator: string;
+  /** The DUT's lot, wafer and die position, when the run was given them (kept in the record). */
+  origin?: DutOrigin;
   station: { name: string; snapshot: unknown };
   software: { version: string; revision?: string };
   /** Kept with a new run so `cpobench resume` can continue it on the same station (RunHeader.resume). */
@@ -157,6 +160,7 @@ class Runner {
         },
         station: req.station,
         dut: req.dut,
+        ...req.origin,
         operator: req.operator,
         software: req.software,
         instruments: deps.instrumentRecords(),
@@ -394,6 +398,7 @@ class Runner {
       sequence: { name: this.req.sequence.name, version: this.req.sequence.version, hash: this.req.sequence.hash },
       station: this.req.station,
       dut: this.req.dut,
+      ...this.req.origin,
       operator: this.req.operator,
       software: this.req.software,
       startedAt: new Date(this.startedAtMs).toISOString(),

@@ -428,6 +428,9 @@ export function renderHtml(record: RunRecord): string {
   const summaryRows: [string, string][] = [
     ['Run', e(record.id)],
     ['DUT', e(record.dut)],
+    ...(record.lot !== undefined ? [['Lot', e(record.lot)] as [string, string]] : []),
+    ...(record.wafer !== undefined ? [['Wafer', e(record.wafer)] as [string, string]] : []),
+    ...(record.die ? [['Die', e(`${record.die.x}, ${record.die.y}`)] as [string, string]] : []),
     [
       'Sequence',
       `${e(record.sequence.name)}${record.sequence.version ? ` v${e(record.sequence.version)}` : ''} <span class="muted">${e(record.sequence.hash)}</span>`,

@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { WebSocketServer } from 'ws';
-import { checkRunLabel, type RunLabelField } from '../core/run-labels.ts';
+import { checkDutOrigin, checkRunLabel } from '../core/run-labels.ts';
 import {
   type BenchController,
   EXPORT_FORMATS,
@@ -331,6 +331,10 @@ export async function createServer(opts: ServerOptions): Promise<BenchServer> {
             // the content of dut and operator is checked by checkRunLabel, as `cpobench run` checks it
             dut: { type: 'string' },
             operator: { type: 'string' },
+            // the DUT's origin, each optional; checked by checkDutOrigin (die: {x, y} integers)
+            lot: { type: 'string' },
+            wafer: { type: 'string' },
+            die: { type: 'object' },
             params: { type: 'object' },
           },
           required: ['sequence', 'dut', 'operator'],
@@ -344,12 +348,20 @@ export async function createServer(opts: ServerOptions): Promise<BenchServer> {
     },
     async (req: FastifyRequest<{ Body: StartRunRequest }>, reply) => {
       const { sequence, params } = req.body;
-      const label = (field: RunLabelField): string => {
+      const label = (field: 'dut' | 'operator'): string => {
         const r = checkRunLabel(field, req.body[field]);
         if (!r.ok) throw new ValidationError(field, `${field}: ${r.message}`);
         return r.value;
       };
-      const { id } = await controller.startRun({ sequence, dut: label('dut'), operator: label('operator'), params });
+      const origin = checkDutOrigin(req.body);
+      if (!origin.ok) throw new ValidationError(origin.field, `${origin.field}: ${origin.message}`);
+      const { id } = await controller.startRun({
+        sequence,
+        dut: label('dut'),
+        operator: label('operator'),
+        ...origin.value,
+        params,
+      });
       return reply.code(201).send({ id });
     },
   );

@@ -2,13 +2,13 @@
  * The seam between the server and the bench. The server (routes, WebSocket hub) only talks to this
  * interface; the real implementation wraps the orchestrator, the store and the station.
  */
-import type { BenchEvent, RunRecord } from '../core/record.ts';
+import type { BenchEvent, DutOrigin, RunRecord } from '../core/record.ts';
 import type { ExportFormat } from '../report/index.ts';
 import type { BenchSnapshot, InstrumentView, LanesFrame, RunView, StepRunView, StepState } from '../shared/snapshot.ts';
 
 export type { BenchSnapshot, InstrumentView, LanesFrame, RunView, StepRunView, StepState };
 
-export interface StartRunRequest {
+export interface StartRunRequest extends DutOrigin {
   sequence: string;
   dut: string;
   operator: string;

@@ -3,6 +3,7 @@
  * lab's PostgreSQL store (src/hub) keeps the same columns, so both stores build records with this one function.
  */
 import {
+  type DutOrigin,
   type HoldRecord,
   type InstrumentRecord,
   type Measurement,
@@ -25,6 +26,11 @@ export interface RunRow {
   station_name: string;
   station_snapshot: string;
   dut: string;
+  /** The DUT's origin (SQLite migration 6; the lab database has the same columns). */
+  lot: string | null;
+  wafer: string | null;
+  die_x: number | null;
+  die_y: number | null;
   operator: string;
   software_version: string;
   software_revision: string | null;
@@ -194,6 +200,7 @@ export function assembleRecord(r: RunRows): RunRecord {
     sequence: { name: row.sequence_name, hash: row.sequence_hash },
     station: { name: row.station_name, snapshot: JSON.parse(row.station_snapshot) },
     dut: row.dut,
+    ...dutOrigin(row),
     operator: row.operator,
     software: { version: row.software_version },
     startedAt: row.started_at,
@@ -214,6 +221,15 @@ export function assembleRecord(r: RunRows): RunRecord {
   if (row.start_state !== null) rec.startState = JSON.parse(row.start_state);
   if (row.safe_state !== null) rec.safeState = JSON.parse(row.safe_state);
   return rec;
+}
+
+/** Lot, wafer and die of a run row (absent when null: a run started without them, or a file from before them). */
+export function dutOrigin(row: Pick<RunRow, 'lot' | 'wafer' | 'die_x' | 'die_y'>): DutOrigin {
+  const o: DutOrigin = {};
+  if (row.lot != null) o.lot = row.lot;
+  if (row.wafer != null) o.wafer = row.wafer;
+  if (row.die_x != null && row.die_y != null) o.die = { x: row.die_x, y: row.die_y };
+  return o;
 }
 
 export function decodeMeasurement(m: MeasurementRow): Measurement {

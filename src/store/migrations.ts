@@ -172,6 +172,16 @@ ALTER TABLE runs ADD COLUMN launch TEXT;
 ALTER TABLE runs ADD COLUMN resumes TEXT;
 `,
   },
+  {
+    version: 6,
+    description: "the DUT's lot, wafer and die position on the wafer",
+    sql: `
+ALTER TABLE runs ADD COLUMN lot TEXT;
+ALTER TABLE runs ADD COLUMN wafer TEXT;
+ALTER TABLE runs ADD COLUMN die_x INTEGER;
+ALTER TABLE runs ADD COLUMN die_y INTEGER;
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

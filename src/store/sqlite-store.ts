@@ -194,11 +194,12 @@ export class SqliteStore implements RunStore {
     return {
       insertRun: db.prepare(`INSERT INTO runs (id, record_schema, sequence_name, sequence_version, sequence_hash,
         sequence_file, station_name, station_snapshot, dut, operator, software_version, software_revision,
-        started_at, started_ms, outcome, owner_pid, owner_host, owner_boot_id, owner_start, station_fingerprint, launch)
+        started_at, started_ms, outcome, owner_pid, owner_host, owner_boot_id, owner_start, station_fingerprint, launch,
+        lot, wafer, die_x, die_y)
         VALUES (@id, @record_schema, @sequence_name, @sequence_version, @sequence_hash, @sequence_file,
         @station_name, @station_snapshot, @dut, @operator, @software_version, @software_revision,
         @started_at, @started_ms, 'RUNNING', @owner_pid, @owner_host, @owner_boot_id, @owner_start,
-        @station_fingerprint, @launch)`),
+        @station_fingerprint, @launch, @lot, @wafer, @die_x, @die_y)`),
       getResumeInfo: db.prepare('SELECT station_fingerprint, launch, resumes FROM runs WHERE id = ?'),
       reopenRun: db.prepare(`UPDATE runs SET outcome = 'RUNNING', finished_at = NULL, error = NULL, summary = NULL,
         abort = NULL, owner_pid = ?, owner_host = ?, owner_boot_id = ?, owner_start = ?, resumes = ?
@@ -317,6 +318,10 @@ export class SqliteStore implements RunStore {
           owner_start: this.owner.startTime,
           station_fingerprint: json(header.resume?.fingerprint),
           launch: json(header.resume?.launch),
+          lot: header.lot ?? null,
+          wafer: header.wafer ?? null,
+          die_x: header.die?.x ?? null,
+          die_y: header.die?.y ?? null,
         });
         if (header.instruments) this.writeInstruments(id, header.instruments);
       });

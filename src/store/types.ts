@@ -32,6 +32,10 @@ export interface RunHeader {
   sequence: RunRecord['sequence'];
   station: RunRecord['station'];
   dut: string;
+  /** The DUT's lot, wafer and die position, when known (checked by checkDutOrigin). */
+  lot?: string;
+  wafer?: string;
+  die?: RunRecord['die'];
   operator: string;
   software: RunRecord['software'];
   /** ISO 8601; defaults to now. */

@@ -79,6 +79,14 @@ describe('dashboard in headless Chromium on the real stack', () => {
     await expect(tid('station-name').textContent()).resolves.toContain('mosaic-800g-sim');
     for (const role of ROLES) await tid(`instrument-state-${role}`).filter({ hasText: 'ready' }).waitFor();
     await fillRunForm('smoke', 'SN-E2E-UI-1');
+    // the DUT's origin: a die half given is refused on the page, nothing started
+    await tid('lot-input').fill(' LOT-E2E ');
+    await tid('wafer-input').fill('W03');
+    await tid('die-x-input').fill('-4');
+    await tid('start-button').click();
+    await tid('control-error').filter({ hasText: 'die: give both x and y (or neither)' }).waitFor();
+    expect(controller.active).toBeNull();
+    await tid('die-y-input').fill('9');
     await tid('start-button').click();
 
     await tid('run-outcome').filter({ hasText: 'PASS' }).waitFor({ timeout: 20_000 });
@@ -96,7 +104,14 @@ describe('dashboard in headless Chromium on the real stack', () => {
     expect(px.slice(0, 3)).not.toEqual([0x1c, 0x21, 0x28]);
     // what the page shows is what the server stored
     const runId = (await tid('run-id').textContent())?.trim() ?? '';
-    expect(controller.getRun(runId)).toMatchObject({ outcome: 'PASS', dut: 'SN-E2E-UI-1', operator: 'tech-e2e' });
+    expect(controller.getRun(runId)).toMatchObject({
+      outcome: 'PASS',
+      dut: 'SN-E2E-UI-1',
+      operator: 'tech-e2e',
+      lot: 'LOT-E2E',
+      wafer: 'W03',
+      die: { x: -4, y: 9 },
+    });
     await page.screenshot({ path: join(ARTIFACTS, 'e2e-smoke-pass.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
   });

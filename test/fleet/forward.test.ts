@@ -5,12 +5,21 @@
  */
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunRecord } from '../../src/core/record.ts';
+import { BATCH_CONTENT_TYPE, encodeBatch } from '../../src/fleet/wire.ts';
 import type { Hub } from '../../src/hub/server.ts';
 import { startTempPg, type TempPg } from '../helpers/pg.ts';
 import { tempDirs } from '../helpers/temp.ts';
 import { sampleRecord, writeRecord } from '../store/fixtures.ts';
-import { counts, issueBenchToken, openTestBench, startTestHub, type TestBench, waitFor } from './helpers.ts';
+import {
+  counts,
+  expectSame,
+  hubRecord,
+  issueBenchToken,
+  openTestBench,
+  startTestHub,
+  type TestBench,
+  waitFor,
+} from './helpers.ts';
 
 let pgsrv: TempPg;
 const dirs = tempDirs('cpobench-fleet-');
@@ -22,19 +31,6 @@ afterAll(async () => {
   await pgsrv?.close();
   dirs.cleanup();
 });
-
-async function hubRecord(hub: Hub, id: string): Promise<RunRecord & { lab: { bench: string } }> {
-  const r = await fetch(`${hub.url}/api/runs/${id}`);
-  expect(r.status, `GET /api/runs/${id}`).toBe(200);
-  return (await r.json()) as RunRecord & { lab: { bench: string } };
-}
-
-/** The hub's record equals the bench's own (the lab fields aside). */
-async function expectSame(hub: Hub, b: TestBench, id: string): Promise<void> {
-  const { lab, ...there } = await hubRecord(hub, id);
-  expect(lab.bench).toBe(b.name);
-  expect(there).toEqual(JSON.parse(JSON.stringify(b.store.getRun(id))));
-}
 
 async function benchPair(hub: Hub, names: string[], opts?: { batchLines?: number }): Promise<TestBench[]> {
   const dir = dirs.make();
@@ -78,6 +74,52 @@ describe('forwarding', () => {
       // a batch after a gap is refused with the hub's cursor, and the forwarder resends from there
       const later = { ...batch, after: batch.upTo + 5, upTo: batch.upTo + 9 };
       await expect(b!.client.forward(later)).rejects.toMatchObject({ status: 409, body: { cursor: batch.upTo } });
+    } finally {
+      await b!.close();
+      await hub.close();
+    }
+  });
+
+  it('takes the JSON form of an earlier cpobench too; a malformed binary batch is refused naming what is wrong', async () => {
+    const hub = await startTestHub(pgsrv.url);
+    const token = await issueBenchToken(hub, 'wire-a');
+    const [b] = [await openTestBench(hub.url, token, 'wire-a', dirs.make())];
+    const post = (type: string, body: string | Buffer) =>
+      fetch(`${hub.url}/api/benches/wire-a/batches`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': type },
+        body: typeof body === 'string' ? body : new Uint8Array(body),
+      });
+    try {
+      const id = writeRecord(b!.store, sampleRecord());
+      const batch = b!.outbox.read('wire-a', 0)!;
+      // BLOBs as base64 strings in JSON, as benches sent them before the binary form
+      const items = batch.items.map((it) =>
+        it.t !== 'measurement'
+          ? it
+          : {
+              ...it,
+              row: {
+                ...it.row,
+                lanes: it.row.lanes?.toString('base64') ?? null,
+                vals: it.row.vals?.toString('base64') ?? null,
+                verdicts: it.row.verdicts?.toString('base64') ?? null,
+              },
+            },
+      );
+      const asJson = await post('application/json', JSON.stringify({ ...batch, items }));
+      expect(asJson.status).toBe(200);
+      await expectSame(hub, b!, id);
+      const [magic, len, header, ...blobs] = encodeBatch(batch);
+      const bad = async (body: Buffer, msg: string) => {
+        const r = await post(BATCH_CONTENT_TYPE, body);
+        expect(r.status, msg).toBe(400);
+        expect(((await r.json()) as { error: { message: string } }).error.message).toContain(msg);
+      };
+      await bad(Buffer.from('{"bench":"wire-a"}'), 'expected a application/vnd.cpobench.batch body starting with CPB1');
+      await bad(Buffer.concat([magic!, len!, header!, ...blobs.slice(1)]), 'bad length');
+      await bad(Buffer.concat([magic!, len!, header!, ...blobs, Buffer.from('x')]), '1 bytes after the last BLOB');
+      await bad(Buffer.concat([magic!, Buffer.from([255, 255, 255, 0]), header!]), 'runs past the body');
     } finally {
       await b!.close();
       await hub.close();

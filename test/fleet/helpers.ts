@@ -1,6 +1,8 @@
 /** A lab in a test: a real PostgreSQL, a hub on it, benches with their own SQLite file, outbox and forwarder. */
 import { join } from 'node:path';
 import pg from 'pg';
+import { expect } from 'vitest';
+import type { RunRecord } from '../../src/core/record.ts';
 import { Forwarder } from '../../src/fleet/forwarder.ts';
 import { HubClient } from '../../src/fleet/hub-client.ts';
 import { Outbox } from '../../src/fleet/outbox.ts';
@@ -30,7 +32,8 @@ export async function openTestBench(
   token: string,
   name: string,
   dir: string,
-  opts: { retryMs?: [number, number]; batchLines?: number } = {},
+  /** retryMs: the back-off (default [50, 500] ms, quick for tests; 'default' keeps the forwarder's own). */
+  opts: { retryMs?: [number, number] | 'default'; batchLines?: number } = {},
 ): Promise<TestBench> {
   const path = join(dir, `${name}.db`);
   const store = openSqliteStore(path);
@@ -42,7 +45,8 @@ export async function openTestBench(
     capabilities: ['sim'],
     origin: outbox.origin,
   });
-  const forwarder = new Forwarder({ outbox, client, idleMs: 20, retryMs: opts.retryMs ?? [50, 500] });
+  const retry = opts.retryMs ?? [50, 500];
+  const forwarder = new Forwarder({ outbox, client, idleMs: 20, ...(retry === 'default' ? {} : { retryMs: retry }) });
   return {
     name,
     store,
@@ -89,4 +93,18 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+/** The hub's record of a run (the bench's format plus `lab`); fails the test unless the hub has it. */
+export async function hubRecord(hub: Hub, id: string): Promise<RunRecord & { lab: { bench: string } }> {
+  const r = await fetch(`${hub.url}/api/runs/${id}`);
+  expect(r.status, `GET /api/runs/${id}`).toBe(200);
+  return (await r.json()) as RunRecord & { lab: { bench: string } };
+}
+
+/** The hub's record equals the bench's own (the lab fields aside). */
+export async function expectSame(hub: Hub, b: TestBench, id: string): Promise<void> {
+  const { lab, ...there } = await hubRecord(hub, id);
+  expect(lab.bench).toBe(b.name);
+  expect(there).toEqual(JSON.parse(JSON.stringify(b.store.getRun(id))));
 }

@@ -113,6 +113,22 @@ describe('a lab of benches', () => {
     const rep = await fetch(`${hubUrl}/api/runs/${done[0]!.runId}/report.junit`);
     expect(rep.status).toBe(200);
     expect(await rep.text()).toContain('<testsuite');
+    // the job's lot, wafer and die are in the bench's own record and reports, not only in the lab database
+    const first = done[0]!;
+    const i0 = jobs.findIndex((q) => q.id === first.id);
+    const die0 = { x: i0 % 6, y: Math.floor(i0 / 6) };
+    const { benches } = await api<{ benches: { name: string; url: string }[] }>('GET', '/api/benches');
+    const benchUrl = benches.find((b) => b.name === first.bench)!.url.replace(/\/$/, '');
+    const own = (await (await fetch(`${benchUrl}/api/runs/${first.runId}`)).json()) as Record<string, unknown>;
+    expect(own).toMatchObject({ id: first.runId, lot: 'LOT-A', wafer: `W${i0 % 2}`, die: die0 });
+    const junit = await (await fetch(`${benchUrl}/api/runs/${first.runId}/export?format=junit`)).text();
+    expect(junit).toContain('<property name="lot" value="LOT-A"/>');
+    expect(junit).toContain(`<property name="die" value="${die0.x},${die0.y}"/>`);
+    const html = await (await fetch(`${benchUrl}/api/runs/${first.runId}/export?format=html`)).text();
+    expect(html).toContain(`<th>Wafer</th><td>W${i0 % 2}</td>`);
+    // and the hub's record is the bench's (lot, wafer, die included)
+    const hubRec = (await (await fetch(`${hubUrl}/api/runs/${first.runId}`)).json()) as Record<string, unknown>;
+    expect(hubRec).toMatchObject({ lot: 'LOT-A', wafer: `W${i0 % 2}`, die: die0 });
     for (const p of procs.splice(0)) expect(await p.stop()).toBe(0);
   }, 180_000);
 

@@ -41,6 +41,24 @@ async function client(name: string, capabilities: string[], sequences = ['seq-a'
 }
 
 describe('run queue', () => {
+  it('heartbeats of many benches at once are written together: each status kept, each lease renewed', async () => {
+    const cs = await Promise.all(Array.from({ length: 20 }, (_, i) => client(`hb-${i}`, ['hb'], ['seq-hb'])));
+    await postJob({ sequence: 'seq-hb', dut: 'HB-1', leaseMs: 60_000 });
+    const job = (await cs[7]!.claimJob()).job!;
+    const lease = async () =>
+      Date.parse((await (await fetch(`${hub.url}/api/jobs/${job.id}`)).json()).leaseUntil as string);
+    const before = await lease();
+    await new Promise((r) => setTimeout(r, 50));
+    // all at once; then bench 3 again: its newer status wins
+    await Promise.all(cs.map((c, i) => c.heartbeat({ state: 'idle', jobs: i === 7 ? [job.id] : [] })));
+    await cs[3]!.heartbeat({ state: 'running' });
+    const rows = await hub.pool.query("SELECT name, status FROM benches WHERE name LIKE 'hb-%' ORDER BY name");
+    expect(rows.rows.length).toBe(20);
+    for (const r of rows.rows as { name: string; status: { state: string } }[])
+      expect(r.status.state, r.name).toBe(r.name === 'hb-3' ? 'running' : 'idle');
+    expect(await lease()).toBeGreaterThan(before);
+  });
+
   it('benches racing for jobs: each job goes to exactly one bench, and a bench holds one job at a time', async () => {
     const racers = await Promise.all(Array.from({ length: 8 }, (_, i) => client(`race-${i}`, ['x'])));
     for (let round = 0; round < 5; round++) {
@@ -93,7 +111,19 @@ describe('run queue', () => {
   it('refuses a bad job request naming the field, and a request without the admin token', async () => {
     const bad = await postJob({ sequence: 'seq-a', dut: 'D', die: { x: 1.5, y: 0 } });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(/^job die\.x: /);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toBe(
+      'job die: x: expected an integer within ±100000, got 1.5',
+    );
+    // lot and wafer are checked as a bench checks a run's (the bench will run the job with them)
+    const ctl = await postJob({ sequence: 'seq-a', dut: 'D', lot: 'L\u001b[31m' });
+    expect(ctl.status).toBe(400);
+    expect(((await ctl.json()) as { error: { message: string } }).error.message).toMatch(
+      /^job lot: no control characters, got \\x1b at position 2/,
+    );
+    const empty = await postJob({ sequence: 'seq-a', dut: 'D', wafer: '  ' });
+    expect(((await empty.json()) as { error: { message: string } }).error.message).toBe(
+      'job wafer: a wafer name, when given, is not empty',
+    );
     const missing = await postJob({ dut: 'D' });
     expect(((await missing.json()) as { error: { message: string } }).error.message).toMatch(/^job sequence: /);
     expect((await postJob({ sequence: 'seq-a', dut: 'D' }, 'not-the-admin-token')).status).toBe(401);
@@ -149,8 +179,12 @@ describe('analytics', () => {
         const job = (await b.client.claimJob()).job!;
         const f = fails[i]!;
         const frame = laneFrame('rx_power', 399, (l) => (f.includes(l) ? 5 : 1), { high: 2 });
+        // the bench starts the job's run with its lot, wafer and die (src/app/fleet-agent.ts): they travel in its record
         const rec = sampleRecord({
           dut: `A-${i}`,
+          lot: job.lot,
+          wafer: job.wafer,
+          die: job.die,
           outcome: f.length ? 'FAIL' : 'PASS',
           startedAt: `2026-03-0${i + 1}T10:00:00.000Z`,
           summary: { energyPerBitPj: 1 + i, worstBerUpperBound: 10 ** -(9 + i) },

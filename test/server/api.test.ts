@@ -154,6 +154,24 @@ describe('control API', () => {
     });
     const params = await post('/api/runs', { ...goodRun, params: 'fast' });
     expect(params).toMatchObject({ status: 400, body: { field: 'params' } });
+    // the DUT's lot, wafer and die: optional, checked as `cpobench run --lot/--wafer/--die` and hub jobs check them
+    const lot = await post('/api/runs', { ...goodRun, lot: 'L\u0007' });
+    expect(lot).toMatchObject({
+      status: 400,
+      body: { field: 'lot', message: 'lot: no control characters, got \\x07 at position 2 of "L\\x07"' },
+    });
+    const wafer = await post('/api/runs', { ...goodRun, wafer: 7 });
+    expect(wafer).toMatchObject({ status: 400, body: { field: 'wafer' } });
+    const die = await post('/api/runs', { ...goodRun, die: { x: 1, y: 2.5 } });
+    expect(die).toMatchObject({
+      status: 400,
+      body: { field: 'die', message: 'die: y: expected an integer within ±100000, got 2.5' },
+    });
+    const dieExtra = await post('/api/runs', { ...goodRun, die: { x: 1, y: 2, z: 0 } });
+    expect(dieExtra).toMatchObject({
+      status: 400,
+      body: { field: 'die', message: 'die: expected only x and y, got z' },
+    });
     // the controller's own validation (ValidationError) comes back the same way
     const ctlInvalid = await post('/api/runs', { ...goodRun, dut: 'bad dut!' });
     expect(ctlInvalid).toMatchObject({ status: 400, body: { field: 'dut', error: 'Bad Request' } });

@@ -479,6 +479,30 @@ describe('migrations', () => {
     expect(steps.slice(1).map((s) => s.verdict)).toEqual(['PASS', 'PASS']);
   });
 
+  it("keeps the DUT's lot, wafer and die (v6), also in a file made before v6 whose runs have none", () => {
+    const p = join(tmp.dir, 'v5.db');
+    const db = new Database(p);
+    expect(migrate(db, 5)).toBe(5);
+    db.prepare(
+      `INSERT INTO runs (id, record_schema, sequence_name, sequence_hash, station_name, station_snapshot, dut, operator,
+       software_version, started_at, started_ms, outcome) VALUES ('r-v5', 1, 'qual', 'h', 'bench', '{}', 'SN-V5', 'op',
+       '0.0.1', '2024-01-01T00:00:00.000Z', 1704067200000, 'PASS')`,
+    ).run();
+    db.close();
+    const store = openSqliteStore(p);
+    open.push(store);
+    const old = store.getRun('r-v5');
+    expect(old).toMatchObject({ id: 'r-v5', dut: 'SN-V5' });
+    // absent, not null: a run started without them has none (RECORD-SCHEMA.md: optional fields are absent)
+    expect(Object.keys(old)).not.toContain('lot');
+    expect(Object.keys(old)).not.toContain('die');
+    const id = writeRecord(store, sampleRecord({ lot: 'L2026-11', wafer: 'W07', die: { x: -3, y: 5 } }));
+    expect(store.getRun(id)).toMatchObject({ lot: 'L2026-11', wafer: 'W07', die: { x: -3, y: 5 } });
+    const partial = writeRecord(store, sampleRecord({ wafer: 'W08' }));
+    const rec = store.getRun(partial);
+    expect([rec.lot, rec.wafer, rec.die]).toEqual([undefined, 'W08', undefined]);
+  });
+
   it('refuses a newer file with a clear message and does not modify it', () => {
     const p = join(tmp.dir, 'new.db');
     openSqliteStore(p).close();

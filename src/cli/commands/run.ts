@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { type AppContext, loadSequenceFor, openContext, startSequenceRun } from '../../app/context.ts';
 import { readConfigText } from '../../config/load-yaml.ts';
-import type { BenchSafety, RunRecord } from '../../core/record.ts';
-import { checkRunLabel, type RunLabelField } from '../../core/run-labels.ts';
+import type { BenchSafety, DiePosition, DutOrigin, RunRecord } from '../../core/record.ts';
+import { checkDutOrigin, checkRunLabel, parseDieText, type RunLabelField } from '../../core/run-labels.ts';
 import type { RunHandle } from '../../orchestrator/engine.ts';
 import { type Answer, compileAnswerTable, scriptedResponder } from '../../orchestrator/prompts.ts';
 import type { LoadedSequence } from '../../orchestrator/sequence.ts';
@@ -39,6 +39,9 @@ export interface RunOutputOptions {
 interface RunOptions extends BenchCliOptions, RunOutputOptions {
   dut?: string;
   operator: string;
+  lot?: string;
+  wafer?: string;
+  die?: string;
 }
 
 const answersSchema = z.array(
@@ -57,6 +60,9 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
   )
     .option('--dut <serial>', 'DUT serial number (a run without one is stored as UNSPECIFIED, with a warning)')
     .option('--operator <name>', 'operator name', process.env.USER ?? 'operator')
+    .option('--lot <name>', "the DUT's production lot (kept in the run record)")
+    .option('--wafer <name>', "the DUT's wafer (kept in the run record)")
+    .option('--die <x,y>', "the DUT's die position on its wafer, two integers (kept in the run record)")
     .option('--json <file>', 'write the run record as JSON')
     .option('--junit <file>', 'write JUnit XML: one testcase per step')
     .option('--csv <dir>', 'write the results as one tidy CSV table, <dir>/measurements.csv')
@@ -68,16 +74,25 @@ export function registerRun(program: Command, setExit: (code: number) => void): 
     .action(async (sequence: string, opts: RunOptions) => setExit(await runCommand(sequence, opts)));
 }
 
-/** --dut and --operator, checked as the API checks them (checkRunLabel). */
-function runLabels(opts: RunOptions): { dut: string; operator: string } {
+/** --dut, --operator, --lot, --wafer and --die, checked as the API checks them (checkRunLabel, checkDutOrigin). */
+function runLabels(opts: RunOptions): { dut: string; operator: string } & DutOrigin {
   const label = (field: RunLabelField, option: string, value: string): string => {
     const r = checkRunLabel(field, value);
     if (!r.ok) throw new CliError(`${option}: ${r.message}`);
     return r.value;
   };
+  let die: DiePosition | undefined;
+  if (opts.die !== undefined) {
+    const d = parseDieText(opts.die);
+    if (!d.ok) throw new CliError(`--die: ${d.message}`);
+    die = d.value;
+  }
+  const origin = checkDutOrigin({ lot: opts.lot, wafer: opts.wafer, die });
+  if (!origin.ok) throw new CliError(`--${origin.field}: ${origin.message}`);
   return {
     dut: label('dut', '--dut', opts.dut ?? 'UNSPECIFIED'),
     operator: label('operator', '--operator', opts.operator),
+    ...origin.value,
   };
 }
 
