@@ -177,6 +177,46 @@ describe('link behaviour', () => {
     expect(m.ber()[2]).toBeLessThan(1e-15);
   });
 
+  it("crosstalk from neighbours on other seeds averages out; on the victim's own pattern and seed it is worst case", () => {
+    const victim = 210; // an inner lane: eight neighbours
+    const at = (setup: (m: LinkModel) => void) => {
+      const m = LinkModel.operating(mosaic);
+      m.setModulation(m.allLanes(), 60e-6); // BER ~1e-4: the crosstalk shows
+      setup(m);
+      return m.ber()[victim - 1]!;
+    };
+    const alone = at((m) =>
+      m.setOutput(
+        m.allLanes().filter((l) => l !== victim),
+        false,
+      ),
+    );
+    const decorrelated = at(() => {}); // every lane on its own seed (the default)
+    const sameSeed = at((m) => m.setSeed(m.allLanes(), 1));
+    const complement = at((m) => {
+      m.setSeed(m.allLanes(), 1);
+      // inverted aggressors: the complement of the victim's bits, still its own stream (and still worst case)
+      m.setInvert(
+        m.allLanes().filter((l) => l !== victim),
+        true,
+      );
+      m.setCheckerInvert(
+        m.allLanes().filter((l) => l !== victim),
+        true,
+      );
+    });
+    const otherPattern = at((m) => {
+      const others = m.allLanes().filter((l) => l !== victim);
+      m.setSeed(m.allLanes(), 1);
+      m.setPattern(others, 'PRBS7');
+      m.setCheckerPattern(others, 'PRBS7');
+    });
+    expect(alone).toBeLessThan(decorrelated);
+    expect(decorrelated).toBeLessThan(sameSeed / 1.5);
+    expect(complement).toBe(sameSeed);
+    expect(otherPattern).toBe(decorrelated);
+  });
+
   it('moving the decision threshold away from the optimum raises BER', () => {
     const m = LinkModel.operating(mosaic);
     const centre = m.ber()[100];
