@@ -460,6 +460,11 @@ export class LinkModel {
     return this.delays.slice();
   }
 
+  /** Changes with every change of state (drive, light path, temperature, ageing applied): equal, same state. */
+  get stateVersion(): number {
+    return this.version;
+  }
+
   /** Model time in seconds since construction. */
   get time(): number {
     return this.timeS;
@@ -1068,7 +1073,11 @@ export class LinkModel {
   /**
    * One CMOS sensor frame (row-major 16-bit): a gaussian spot per lane on the rows×cols grid, total counts
    * ∝ received power × exposure × gain, a halo carrying the nearest-neighbour crosstalk, shot and read noise,
-   * black level, saturation at 65535.
+   * black level, saturation at 65535. With the sensor's full well (`sensor.fullWellE`), a pixel holds at most that
+   * many electrons: the conversion gain fills the ADC's range above black with one full well at gain 1, so the
+   * shot noise is that of the electrons, a pixel past its full well clips there (at gain 1, the ADC's top: a lane
+   * map reads such a lane as saturated, not as a number that keeps growing), and the read noise is
+   * `sensor.readNoiseE` electrons (else `frame.readNoise` counts).
    */
   frame(width?: number, height?: number, exposureS?: number, gain = 1, rng?: Rng): Uint16Array {
     const fr = this.profile.receiver.frame;
@@ -1107,14 +1116,21 @@ export class LinkModel {
       if (haloFrac > 0) this.splat(img, w, h, cx, cy, counts * haloFrac, halo);
     }
     const out = new Uint16Array(w * h);
+    const { countsPerE, fullWellE, readCounts } = frameSensor(this.profile.receiver, black, readNoise, gain);
+    // img is in counts at this gain: electrons = counts / (gain × conversion gain)
+    const perE = gain * countsPerE;
     for (let k = 0; k < img.length; k++) {
-      const s = img[k];
-      let v = black + s;
+      const e = Math.min(fullWellE, Math.max(0, img[k]) / perE);
+      if (e >= fullWellE) {
+        out[k] = ADC_MAX; // a full pixel reads full scale
+        continue;
+      }
+      let v = black + e * perE;
       if (rng) {
-        const sd = Math.sqrt(readNoise * readNoise + gain * Math.max(0, s));
+        const sd = Math.sqrt(readCounts * readCounts + perE * perE * e);
         v += sd * rng.normal();
       }
-      out[k] = v <= 0 ? 0 : v >= 65535 ? 65535 : Math.round(v);
+      out[k] = v <= 0 ? 0 : v >= ADC_MAX ? ADC_MAX : Math.round(v);
     }
     return out;
   }
@@ -1176,4 +1192,28 @@ export function applyLinkFaults(model: LinkModel, faults: readonly LinkFault[]):
         break;
     }
   }
+}
+
+/** The top of a frame's 16-bit ADC, counts. */
+export const ADC_MAX = 65535;
+
+/**
+ * A sensor's frame scale: counts per electron at gain 1 (one full well fills the ADC above black; 1 without a
+ * full well, as a frame without a sensor section always had), the full well (Infinity: none) and the read noise
+ * in counts at this gain (electrons × conversion gain, else the frame's own counts).
+ */
+export function frameSensor(
+  rx: LinkProfile['receiver'],
+  black: number,
+  readNoiseCounts: number,
+  gain: number,
+): { countsPerE: number; fullWellE: number; readCounts: number } {
+  const fw = rx.sensor?.fullWellE;
+  const countsPerE = fw ? (ADC_MAX - black) / fw : 1;
+  const rn = rx.sensor?.readNoiseE;
+  return {
+    countsPerE,
+    fullWellE: fw ?? Number.POSITIVE_INFINITY,
+    readCounts: rn === undefined ? readNoiseCounts : rn * countsPerE * gain,
+  };
 }
