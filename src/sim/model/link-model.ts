@@ -7,7 +7,7 @@
  * Lanes in the public API are 1-based physical lane numbers (as in SCPI channel lists); the returned
  * Float64Arrays are indexed by lane - 1 and cover all lanes. Derived arrays are computed together, cached, and
  * invalidated by any state change, so repeated queries are free; a full recompute for 400 lanes takes tens of µs.
- * Q and BER (per-bit statistics, bit-statistics.ts) are computed on first use after a change: about 12× that.
+ * Q and BER (per-bit statistics, bit-statistics.ts) are computed on first use after a change: 15-25× that.
  * Everything is deterministic for a seed; noise in frames and error counts comes from the Rng passed in.
  */
 
