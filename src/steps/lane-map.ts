@@ -48,7 +48,12 @@ export interface SpotCentroid {
   x: number;
   y: number;
   sum: number;
+  /** A pixel of the cell reads the 16-bit frame's top: the sensor clipped (full well or ADC), the sum is low. */
+  saturated: boolean;
 }
+
+/** The top of a 16-bit frame pixel: a pixel there has clipped. */
+export const FRAME_PIXEL_MAX = 0xffff;
 
 export interface LaneMapResult {
   method: 'coded' | 'walking';
@@ -70,6 +75,8 @@ export interface LaneMapResult {
   rows: LitRow[];
   /** Spot centroids (CMOS receiver) for the last sparse pass, in pixels. */
   centroids?: SpotCentroid[];
+  /** Receiver lanes whose spot clipped (CMOS receiver): their sums, and the crosstalk from them, read low. */
+  saturated: number[];
   roundTrips: number;
 }
 
@@ -82,14 +89,16 @@ export function frameSpots(frame: Frame, geometry: LaneGeometry, dark?: Frame): 
   const sum = new Float64Array(n);
   const sx = new Float64Array(n);
   const sy = new Float64Array(n);
+  const clipped = new Uint8Array(n);
   for (let y = 0; y < height; y++) {
     const r = Math.min(geometry.rows - 1, Math.floor(y / py));
     for (let x = 0; x < width; x++) {
       const c = Math.min(geometry.cols - 1, Math.floor(x / px));
       const k = y * width + x;
+      const cell = r * geometry.cols + c;
+      if (pixels[k] >= FRAME_PIXEL_MAX) clipped[cell] = 1;
       const v = pixels[k] - (dark ? dark.pixels[k] : 0);
       if (v <= 0) continue;
-      const cell = r * geometry.cols + c;
       sum[cell] += v;
       sx[cell] += v * x;
       sy[cell] += v * y;
@@ -102,7 +111,13 @@ export function frameSpots(frame: Frame, geometry: LaneGeometry, dark?: Frame): 
       const lane = geometry.laneAt(r, c);
       if (lane === undefined) continue;
       const s = sum[cell];
-      out.push({ lane, sum: s, x: s > 0 ? sx[cell] / s : Number.NaN, y: s > 0 ? sy[cell] / s : Number.NaN });
+      out.push({
+        lane,
+        sum: s,
+        x: s > 0 ? sx[cell] / s : Number.NaN,
+        y: s > 0 ? sy[cell] / s : Number.NaN,
+        saturated: clipped[cell] === 1,
+      });
     }
   }
   return out;
@@ -115,6 +130,8 @@ class RowReader {
   private darkFrame: Frame | undefined;
   private darkCurrent: number[] | undefined;
   lastCentroids: SpotCentroid[] | undefined;
+  /** Receiver lanes whose spot clipped in any frame read. */
+  readonly saturated = new Set<number>();
   readonly unit: 'A' | 'counts';
 
   constructor(
@@ -159,6 +176,7 @@ class RowReader {
       this.roundTrips++;
       const spots = frameSpots(frame, this.ctx.geometry, this.darkFrame);
       this.lastCentroids = spots;
+      for (const sp of spots) if (sp.saturated) this.saturated.add(sp.lane);
       const row = new Array<number>(this.ctx.geometry.all.length).fill(0);
       for (const s of spots) row[s.lane - 1] = s.sum;
       return row;
@@ -368,6 +386,7 @@ export async function mapLanes(ctx: StepContext, params: LaneMapParams): Promise
     peakPhotocurrent,
     rows,
     centroids: reader.lastCentroids,
+    saturated: [...reader.saturated].sort((a, b) => a - b),
     roundTrips: trips + reader.roundTrips,
   };
 }
@@ -416,6 +435,13 @@ export const laneMapStep: StepDefinition<LaneMapParams> = {
     },
     { name: 'rx_lane', unit: 'lane', description: 'receiver lane that sees the lane', dimensions: ['lane'] },
     {
+      name: 'lanes_saturated',
+      unit: 'count',
+      description: 'receiver lanes whose spot clipped the sensor in a frame (full well or ADC): none allowed',
+      limits: { high: 0 },
+      dimensions: [],
+    },
+    {
       name: 'peak_photocurrent',
       unit: 'A',
       description: 'photocurrent at the mapped receiver lane with the neighbours dark',
@@ -431,10 +457,16 @@ export const laneMapStep: StepDefinition<LaneMapParams> = {
     if (result.swapped.length)
       ctx.log('warn', `swapped lanes: ${result.swapped.map(([a, b]) => `${a}<->${b}`).join(', ')}`);
     if (result.ambiguous.length) ctx.log('error', `ambiguous lanes: ${result.ambiguous.join(', ')}`);
+    if (result.saturated.length)
+      ctx.log(
+        'error',
+        `receiver lanes ${result.saturated.join(', ')} saturate the sensor (a pixel at full scale): lower its exposure or gain`,
+      );
     ctx.log('info', `lane map (${result.method}): ${lanes.length} lanes in ${result.roundTrips} round trips`);
     ctx.measure('lanes_dead', result.dead.length);
     ctx.measure('lanes_swapped', result.swapped.length);
     ctx.measure('lanes_ambiguous', result.ambiguous.length);
+    ctx.measure('lanes_saturated', result.saturated.length);
     ctx.measure('lane_map_ok', { lanes, values: lanes.map((l) => (result.rxOf.has(l) ? 1 : 0)) });
     ctx.measure('rx_lane', { lanes, values: lanes.map((l) => result.rxOf.get(l) ?? null) });
     const pk = { lanes, values: lanes.map((l) => result.peakPhotocurrent.get(l) ?? null) };

@@ -2,7 +2,9 @@
  * Simulated-bench benchmark, over real TCP loopback through the project's ScpiSession:
  *   - 400-lane channel-list queries (`MEAS:POW? (@1:400)`) per second,
  *   - CMOS full-frame block transfers (`FETC:FRAM?`) per second and MB/s,
- *   - the wall time of a simulated 1e-12/95% BER gate (3e12 bits at 2 Gb/s = 1500 s) at time scale 1000.
+ *   - the wall time of a simulated 1e-12/95% BER gate (3e12 bits at 2 Gb/s = 1500 s) at time scale 1000,
+ *   - in process, the link model after one state change: the powers of 400 lanes (what a MEAS:POW? needs), and
+ *     the powers plus the per-bit statistics of 400 lanes (what a BER query needs), µs each.
  * Prints a table, then (LAST line) one JSON object.
  *
  *   npm run bench:sim
@@ -10,6 +12,8 @@
 import { performance } from 'node:perf_hooks';
 import { ScpiSession } from '../../src/scpi/session.ts';
 import { type Bench, startBench } from '../../src/sim/bench.ts';
+import { LinkModel } from '../../src/sim/model/link-model.ts';
+import { loadProfile } from '../../src/sim/model/profile.ts';
 import { createTransport } from '../../src/transport/open.ts';
 
 const RUN_MS = 2000;
@@ -31,6 +35,24 @@ async function rate<T>(fn: () => Promise<T>, check: (v: T) => void): Promise<{ n
     n++;
   }
   return { n, s: (performance.now() - t0) / 1000 };
+}
+
+/** µs per call of read() after a one-lane state change (alternating its path loss), over RUN_MS. */
+function perChange(read: (m: LinkModel) => unknown): number {
+  const m = LinkModel.operating(loadProfile('mosaic-800g'));
+  let k = 0;
+  const step = () => {
+    m.setPathLoss([1], k++ % 2);
+    read(m);
+  };
+  for (let i = 0; i < 50; i++) step(); // warm-up
+  const t0 = performance.now();
+  let n = 0;
+  while (performance.now() - t0 < RUN_MS) {
+    step();
+    n++;
+  }
+  return ((performance.now() - t0) * 1000) / n;
 }
 
 async function main(): Promise<void> {
@@ -71,6 +93,9 @@ async function main(): Promise<void> {
   await cam.close();
   await cm.close();
 
+  const powersUs = perChange((m) => m.receivedPower());
+  const berUs = perChange((m) => m.ber());
+
   const result = {
     listQueriesPerS: Math.round(list.n / list.s),
     listLanes: 400,
@@ -80,12 +105,16 @@ async function main(): Promise<void> {
     gate1e12WallS: Math.round(gateWallS * 1000) / 1000,
     gateBits: bits,
     gateTimeScale: 1000,
+    modelPowersUs: Math.round(powersUs),
+    modelPowersAndBerUs: Math.round(berUs),
   };
   const rows: [string, string][] = [
     ['MEAS:POW? (@1:400) round trips/s (TCP, ScpiSession)', String(result.listQueriesPerS)],
     [`FETC:FRAM? ${w}x${h} uint16 blocks/s`, String(result.framesPerS)],
     ['FETC:FRAM? throughput, MB/s', String(result.frameMBPerS)],
     ['1e-12/95% gate (1500 s, 3e12 bits) wall time at x1000, s', String(result.gate1e12WallS)],
+    ['link model after a state change: 400-lane powers, µs', String(result.modelPowersUs)],
+    ['link model after a state change: 400-lane powers + BER (statistics), µs', String(result.modelPowersAndBerUs)],
   ];
   const width = Math.max(...rows.map((r) => r[0].length));
   console.log(`${'measure'.padEnd(width)}  value`);

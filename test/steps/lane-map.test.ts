@@ -44,6 +44,21 @@ describe('lane-map', () => {
     }
   }
 
+  it('fails naming the receiver lane whose spot clips the sensor (a pixel at full scale), the others mapped', async () => {
+    // lane 5 far brighter than the rest: its spot's centre pixel reaches the top of the 16-bit frame
+    const bench = createFakeBench({ frame: true, weak: { lane: 5, factor: 400 } });
+    const ctx = await runStep(bench, laneMapStep, { method: 'walking' });
+    const map = ctx.shared.get(SHARED.laneMap) as LaneMapResult;
+    expect(map.saturated).toEqual([5]);
+    expect(ctx.get('lanes_saturated').value).toBe(1);
+    expect(ctx.get('lanes_saturated').verdict).toBe('FAIL');
+    expect(map.rxOf.get(5)).toBe(5);
+    // the same bench at the normal brightness: nothing clips
+    const normal = await runStep(createFakeBench({ frame: true }), laneMapStep, { method: 'walking' });
+    expect(normal.get('lanes_saturated').value).toBe(0);
+    expect(normal.get('lanes_saturated').verdict).toBe('PASS');
+  });
+
   it('is idempotent: mapping twice keeps the logical lanes on the same receiver lanes', async () => {
     const bench = createFakeBench(defects);
     const first = await runStep(bench, laneMapStep, {});

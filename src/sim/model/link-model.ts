@@ -7,15 +7,25 @@
  * Lanes in the public API are 1-based physical lane numbers (as in SCPI channel lists); the returned
  * Float64Arrays are indexed by lane - 1 and cover all lanes. Derived arrays are computed together, cached, and
  * invalidated by any state change, so repeated queries are free; a full recompute for 400 lanes takes tens of µs.
+ * Q and BER (per-bit statistics, bit-statistics.ts) are computed on first use after a change: 15-25× that.
  * Everything is deterministic for a seed; noise in frames and error counts comes from the Rng passed in.
  */
 
 import { z } from 'zod';
-import { erf, normalTail } from '../../core/ber.ts';
-import { isPrbsName, longestRuns, type PrbsName } from '../../core/prbs.ts';
+import { berToQ, erf, normalTail } from '../../core/ber.ts';
+import { isPrbsName, type PrbsName } from '../../core/prbs.ts';
 import type { Rng } from '../../core/rng.ts';
 import { accelerationFactor, currentDensity } from './ageing.ts';
-import { applyChannel, type CouplingMap, couplingMap, crosstalkSum, neighbourTable } from './channel.ts';
+import {
+  type BitPopulations,
+  bitPopulations,
+  clockRunDistribution,
+  crosstalkOffsets,
+  prbsRunDistribution,
+  STATS_SCRATCH,
+  statisticalBer,
+} from './bit-statistics.ts';
+import { applyChannel, type CouplingMap, couplingMap, neighbourTable, splitCrosstalk } from './channel.ts';
 import { effectiveReceiver } from './cmos-sensor.ts';
 import { arrheniusFactor, drawDefects, type LaneDefects } from './defects.ts';
 import { type ElectricalFault, FAULT_CODE, faultedCurrent, faultedForwardVoltage } from './electrical-faults.ts';
@@ -33,7 +43,6 @@ import { type LinkProfile, laneCount } from './profile.ts';
 import {
   combinedBandwidth,
   eyeBer,
-  isiEyeOpening,
   noiseSigma,
   type ReceiverParams,
   type ReceiverThermal,
@@ -111,6 +120,12 @@ interface AgeingRates {
   pendingH: number;
 }
 
+interface LaneStatistics {
+  ber: Float64Array;
+  /** Q of the mean eye (mean levels over the noise), the fallback where the BER underflows. */
+  meanQ: Float64Array;
+}
+
 interface Derived {
   tempC: Float64Array; // [1]: effective temperature
   /** Junction temperature per lane (case temperature for an unlit lane), °C. */
@@ -125,8 +140,12 @@ interface Derived {
   received: Float64Array;
   photocurrent: Float64Array;
   vf: Float64Array;
-  q: Float64Array;
-  ber: Float64Array;
+  /** Emitted OMA per lane (0 for a DC pattern), W. */
+  oma: Float64Array;
+  /** Power reaching each lane's fibre end (own and crosstalk, before the path), W. */
+  reaching: Float64Array;
+  /** BER and mean-eye Q per lane at a threshold: computed on first use (a power reading does not need them). */
+  stats: Map<number, LaneStatistics>;
   sync: Uint8Array;
   los: Uint8Array;
   rails: RailState[];
@@ -189,6 +208,8 @@ export class LinkModel {
   private version = 1;
   private cachedVersion = 0;
   private cache: Derived | undefined;
+  /** Bit populations per pattern, inversion, rate and bandwidth (lanes nearly always share them). */
+  private readonly populations = new Map<string, BitPopulations>();
 
   constructor(profile: LinkProfile, opts: LinkModelOptions = {}) {
     this.profile = profile;
@@ -438,6 +459,11 @@ export class LinkModel {
       this.delays = d;
     }
     return this.delays.slice();
+  }
+
+  /** Changes with every change of state (drive, light path, temperature, ageing applied): equal, same state. */
+  get stateVersion(): number {
+    return this.version;
   }
 
   /** Model time in seconds since construction. */
@@ -698,13 +724,15 @@ export class LinkModel {
   forwardVoltage(): Float64Array {
     return this.derive().vf.slice();
   }
-  /** Q factor per lane (0 where there is no signal or no sync). */
+  /** Q factor per lane: the Q its BER at the optimum threshold implies (0 where there is no signal or no sync). */
   qFactor(): Float64Array {
-    return this.derive().q.slice();
+    // the Q a BER at the optimum threshold implies (a mixture of eyes has no single Q)
+    const s = this.statistics(0.5);
+    return s.ber.map((b, i) => (b >= 0.5 ? 0 : b > 0 ? berToQ(b) : s.meanQ[i]!));
   }
   /** BER per lane at the current threshold; 0.5 without signal or sync. */
   ber(): Float64Array {
-    return this.derive().ber.slice();
+    return this.statistics(this.thresholdRel).ber.slice();
   }
   /** Pattern sync per lane (1 = locked). */
   sync(): Uint8Array {
@@ -761,6 +789,112 @@ export class LinkModel {
 
   private laneFactor(i: number): number {
     return this.defects.eqeFactor[i] * this.faultFactor[i] * Math.exp(-this.defects.alpha[i] * this.effHours[i]);
+  }
+
+  /** The bit populations of a pattern at the present rate through a channel of bandwidth fastHz (memoized). */
+  private bitPopulations(code: number, invert: boolean, fastHz: number): BitPopulations {
+    const key = `${code},${invert ? 1 : 0},${this.rateBps},${fastHz}`;
+    let pops = this.populations.get(key);
+    if (!pops) {
+      const pat = LINK_PATTERNS[code];
+      const runs = isPrbsName(pat) ? prbsRunDistribution(pat, invert) : clockRunDistribution();
+      const e = this.profile.emitter;
+      pops = bitPopulations(this.rateBps, fastHz, e.tailFraction, e.tailTauS, runs);
+      if (this.populations.size >= 256) this.populations.clear();
+      this.populations.set(key, pops);
+    }
+    return pops;
+  }
+
+  /**
+   * Q and BER per lane (bit-statistics.ts): each lane in sync averages its bit populations (its pattern's run
+   * lengths through the channel's response) and its decorrelated neighbours' bits; aggressors on its own stream
+   * close its eye on every bit. Computed once per state, on first use.
+   */
+  private statistics(threshold: number): LaneStatistics {
+    const d = this.derive();
+    const cached = d.stats.get(threshold);
+    if (cached) return cached;
+    const n = this.lanes;
+    const { p0, p1, optical, oma, reaching, sync, junction } = d;
+    const T = d.tempC[0]!;
+    // aggressors on the victim's own stream (pattern and seed; a clock has no seed) move with it
+    const stream = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const code = this.pattern[i];
+      stream[i] = LINK_PATTERNS[code] === 'CLOCK' ? code : code + 256 * (this.laneSeed[i] + 1);
+    }
+    const xt = splitCrosstalk(oma, this.coupling, this.nbIdx, stream);
+    const own = this.coupling.own;
+    // the receiver sits on the same temperature-controlled mount as the emitter array
+    const rx = receiverAt(this.rx, T);
+    const R = rx.responsivityAW;
+    const scratch = new Float64Array(STATS_SCRATCH);
+    const offsets = crosstalkOffsets([]);
+    // neighbouring lanes nearly always share pattern and drive: reuse the last lane's populations
+    let last: { code: number; invert: number; fFast: number; pops: BitPopulations } | undefined;
+    const fModal = this.modalBandwidth();
+    const q = new Float64Array(n);
+    const ber = new Float64Array(n).fill(0.5);
+    const rate = this.rateBps;
+    const fTia = rx.bandwidthHz;
+    for (let i = 0; i < n; i++) {
+      if (!sync[i]) continue;
+      const sp = this.pattern[i];
+      const pat = LINK_PATTERNS[sp];
+      // what reaches the fibre end, then the path (switch, attenuator) scales it all: R·g is the responsivity
+      // seen from the fibre end
+      const Rg = R * this.pathGain[i];
+      const xAvg = reaching[i] - own * optical[i];
+      const ownOma = own * (p1[i] - p0[i]);
+      const mid = Rg * (own * 0.5 * (p0[i] + p1[i]) + xAvg);
+      const s1 = noiseSigma(mid + 0.5 * Rg * ownOma, rate, rx);
+      const s0 = noiseSigma(mid - 0.5 * Rg * ownOma, rate, rx);
+      if (pat === 'ONES' || pat === 'ZEROS') {
+        // a DC pattern has one level; the slicer sits where the PRBS eye's threshold would be (the old worst-case
+        // eye: every neighbour's OMA closing it)
+        const xtalk = xt.correlated[i] + xt.nearAmp[i] * xt.nearCount[i] + xt.diagAmp[i] * xt.diagCount[i];
+        const half = 0.5 * Rg * (ownOma - xtalk);
+        const mu1 = mid + half;
+        const mu0 = mid - half;
+        q[i] = Math.max(0, eyeBer(mu1, mu0, s1, s0, threshold).q);
+        const dOpt = (s0 * mu1 + s1 * mu0) / (s0 + s1) + (threshold - 0.5) * (mu1 - mu0);
+        const level = pat === 'ONES' ? Rg * (own * p1[i] + xAvg) : Rg * (own * p0[i] + xAvg);
+        const s = pat === 'ONES' ? s1 : s0;
+        const z = pat === 'ONES' ? (level - dOpt) / s : (dOpt - level) / s;
+        ber[i] = Math.min(0.5, normalTail(z));
+        continue;
+      }
+      const fFast = combinedBandwidth(
+        bandwidthAt(this.biasA[i] + 0.5 * this.modA[i], this.emitter, junction[i]),
+        fTia,
+        fModal,
+      );
+      if (!last || last.code !== sp || last.invert !== this.invert[i] || last.fFast !== fFast) {
+        last = { code: sp, invert: this.invert[i]!, fFast, pops: this.bitPopulations(sp, this.invert[i] === 1, fFast) };
+      }
+      const pops = last.pops;
+      crosstalkOffsets(
+        [
+          { count: xt.nearCount[i]!, amplitude: 0.5 * Rg * xt.nearAmp[i]! },
+          { count: xt.diagCount[i]!, amplitude: 0.5 * Rg * xt.diagAmp[i]! },
+        ],
+        offsets,
+      );
+      const eye = statisticalBer(
+        pops,
+        { base: Rg * (own * p0[i] + xAvg), oma: Rg * ownOma, closure: 0.5 * Rg * xt.correlated[i], s1, s0 },
+        offsets,
+        threshold,
+        scratch,
+      );
+      q[i] = Math.max(0, eye.q);
+      ber[i] = eye.ber;
+    }
+
+    const stats = { ber, meanQ: q };
+    d.stats.set(threshold, stats);
+    return stats;
   }
 
   /** Recomputes the derived arrays if the state changed. */
@@ -856,77 +990,26 @@ export class LinkModel {
     const reaching = applyChannel(optical, this.coupling, this.nbIdx);
     const received = new Float64Array(n);
     for (let i = 0; i < n; i++) received[i] = reaching[i] * this.pathGain[i];
-    const xtalkOma = crosstalkSum(oma, this.coupling, this.nbIdx);
-    const own = this.coupling.own;
     // the receiver sits on the same temperature-controlled mount as the emitter array
     const rx = receiverAt(this.rx, T);
     const R = rx.responsivityAW;
-    const fModal = this.modalBandwidth();
     const photocurrent = new Float64Array(n);
-    const q = new Float64Array(n);
-    const ber = new Float64Array(n).fill(0.5);
     const sync = new Uint8Array(n);
     const los = new Uint8Array(n);
     const rate = this.rateBps;
-    const fTia = rx.bandwidthHz;
-    let lastSp = -1;
-    let lastTj = Number.NaN;
-    let lastInv = -1;
-    let lastMean = -1;
-    let lastOpening = 1;
     for (let i = 0; i < n; i++) {
       photocurrent[i] = rxUp ? R * received[i] + rx.darkCurrentA : 0;
       if (!rxUp || received[i] < rx.losThresholdW) {
         los[i] = 1;
         continue;
       }
-      const sp = this.pattern[i];
-      const inSync =
-        sp === this.checker[i] &&
+      sync[i] =
+        this.pattern[i] === this.checker[i] &&
         this.invert[i] === this.checkerInvert[i] &&
         lit[i] === 1 &&
-        Number.isNaN(this.external[i]); // a DC-driven lane carries no pattern
-      if (!inSync) continue;
-      sync[i] = 1;
-      const pat = LINK_PATTERNS[sp];
-      // what reaches the fibre end, then the path (switch, attenuator) scales it all: R·g is the responsivity
-      // seen from the fibre end
-      const Rg = R * this.pathGain[i];
-      const xAvg = reaching[i] - own * optical[i];
-      const ownOma = own * (p1[i] - p0[i]);
-      let opening = 1;
-      if (pat !== 'ONES' && pat !== 'ZEROS') {
-        const iMean = this.biasA[i] + 0.5 * this.modA[i];
-        // neighbouring lanes nearly always share pattern and drive: reuse the last lane's ISI result
-        if (sp !== lastSp || this.invert[i] !== lastInv || iMean !== lastMean || junction[i] !== lastTj) {
-          const runs = isPrbsName(pat) ? longestRuns(pat, this.invert[i] === 1) : { zeros: 1, ones: 1 };
-          const fFast = combinedBandwidth(bandwidthAt(iMean, this.emitter, junction[i]), fTia, fModal);
-          lastOpening = isiEyeOpening(rate, fFast, prof.emitter.tailFraction, prof.emitter.tailTauS, runs);
-          lastSp = sp;
-          lastInv = this.invert[i];
-          lastMean = iMean;
-          lastTj = junction[i]!;
-        }
-        opening = lastOpening;
-      }
-      const mid = Rg * (own * 0.5 * (p0[i] + p1[i]) + xAvg);
-      const half = 0.5 * Rg * (ownOma * opening - xtalkOma[i]);
-      const mu1 = mid + half;
-      const mu0 = mid - half;
-      const s1 = noiseSigma(mid + 0.5 * Rg * ownOma, rate, rx);
-      const s0 = noiseSigma(mid - 0.5 * Rg * ownOma, rate, rx);
-      const eye = eyeBer(mu1, mu0, s1, s0, this.thresholdRel);
-      q[i] = Math.max(0, eye.q);
-      if (pat === 'ONES' || pat === 'ZEROS') {
-        // a DC pattern has one level; the slicer sits where the PRBS eye's threshold would be
-        const dOpt = (s0 * mu1 + s1 * mu0) / (s0 + s1) + (this.thresholdRel - 0.5) * (mu1 - mu0);
-        const level = pat === 'ONES' ? Rg * (own * p1[i] + xAvg) : Rg * (own * p0[i] + xAvg);
-        const s = pat === 'ONES' ? s1 : s0;
-        const z = pat === 'ONES' ? (level - dOpt) / s : (dOpt - level) / s;
-        ber[i] = Math.min(0.5, normalTail(z));
-      } else {
-        ber[i] = eye.ber;
-      }
+        Number.isNaN(this.external[i]) // a DC-driven lane carries no pattern
+          ? 1
+          : 0;
     }
 
     let active = 0;
@@ -959,8 +1042,9 @@ export class LinkModel {
       received,
       photocurrent,
       vf,
-      q,
-      ber,
+      oma,
+      reaching,
+      stats: new Map(),
       sync,
       los,
       rails,
@@ -995,7 +1079,11 @@ export class LinkModel {
   /**
    * One CMOS sensor frame (row-major 16-bit): a gaussian spot per lane on the rows×cols grid, total counts
    * ∝ received power × exposure × gain, a halo carrying the nearest-neighbour crosstalk, shot and read noise,
-   * black level, saturation at 65535.
+   * black level, saturation at 65535. With the sensor's full well (`sensor.fullWellE`), a pixel holds at most that
+   * many electrons: the conversion gain fills the ADC's range above black with one full well at gain 1, so the
+   * shot noise is that of the electrons, a pixel past its full well clips there (at gain 1, the ADC's top: a lane
+   * map reads such a lane as saturated, not as a number that keeps growing), and the read noise is
+   * `sensor.readNoiseE` electrons (else `frame.readNoise` counts).
    */
   frame(width?: number, height?: number, exposureS?: number, gain = 1, rng?: Rng): Uint16Array {
     const fr = this.profile.receiver.frame;
@@ -1034,14 +1122,21 @@ export class LinkModel {
       if (haloFrac > 0) this.splat(img, w, h, cx, cy, counts * haloFrac, halo);
     }
     const out = new Uint16Array(w * h);
+    const { countsPerE, fullWellE, readCounts } = frameSensor(this.profile.receiver, black, readNoise, gain);
+    // img is in counts at this gain: electrons = counts / (gain × conversion gain)
+    const perE = gain * countsPerE;
     for (let k = 0; k < img.length; k++) {
-      const s = img[k];
-      let v = black + s;
+      const e = Math.min(fullWellE, Math.max(0, img[k]) / perE);
+      if (e >= fullWellE) {
+        out[k] = ADC_MAX; // a full pixel reads full scale
+        continue;
+      }
+      let v = black + e * perE;
       if (rng) {
-        const sd = Math.sqrt(readNoise * readNoise + gain * Math.max(0, s));
+        const sd = Math.sqrt(readCounts * readCounts + perE * perE * e);
         v += sd * rng.normal();
       }
-      out[k] = v <= 0 ? 0 : v >= 65535 ? 65535 : Math.round(v);
+      out[k] = v <= 0 ? 0 : v >= ADC_MAX ? ADC_MAX : Math.round(v);
     }
     return out;
   }
@@ -1103,4 +1198,28 @@ export function applyLinkFaults(model: LinkModel, faults: readonly LinkFault[]):
         break;
     }
   }
+}
+
+/** The top of a frame's 16-bit ADC, counts. */
+export const ADC_MAX = 65535;
+
+/**
+ * A sensor's frame scale: counts per electron at gain 1 (one full well fills the ADC above black; 1 without a
+ * full well, as a frame without a sensor section always had), the full well (Infinity: none) and the read noise
+ * in counts at this gain (electrons × conversion gain, else the frame's own counts).
+ */
+export function frameSensor(
+  rx: LinkProfile['receiver'],
+  black: number,
+  readNoiseCounts: number,
+  gain: number,
+): { countsPerE: number; fullWellE: number; readCounts: number } {
+  const fw = rx.sensor?.fullWellE;
+  const countsPerE = fw ? (ADC_MAX - black) / fw : 1;
+  const rn = rx.sensor?.readNoiseE;
+  return {
+    countsPerE,
+    fullWellE: fw ?? Number.POSITIVE_INFINITY,
+    readCounts: rn === undefined ? readNoiseCounts : rn * countsPerE * gain,
+  };
 }

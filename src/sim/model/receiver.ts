@@ -9,6 +9,8 @@
  *     opening = w·[1 - e^{-T/τ}·(2 - e^{-Lz·T/τ} - e^{-Lo·T/τ})]
  *   so longer runs (PRBS31) close the eye more than short ones (PRBS7) once the tail matters.
  * - Crosstalk closes the eye by the aggressors' summed OMA (worst case, domain.md §1.6).
+ * The worst-case eye here is a bound (and the DC patterns' eye); the link model's BER averages the bit populations
+ * and the neighbours' bits instead (bit-statistics.ts).
  * - Threshold: D = D_opt + (t - 0.5)·(μ1 - μ0) with D_opt = (σ0·μ1 + σ1·μ0)/(σ0 + σ1);
  *   BER = ½[Φc((μ1 - D)/σ1) + Φc((D - μ0)/σ0)], which equals 0.5·erfc(Q/√2) at t = 0.5, Q = (μ1-μ0)/(σ0+σ1).
  */

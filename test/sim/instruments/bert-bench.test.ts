@@ -120,14 +120,14 @@ describe('mosaic-800g-bert simulated instruments', () => {
     expect(
       await ed.query(':INT:ID 1;:CALC:DATA:EAL? "CURRent:ER:TOTal";:INT:ID 2;:CALC:DATA:EAL? "CURRent:ER:TOTal"'),
     ).toBe('0;"-------"');
-    // 6 dB less light: the eye closes to Q ≈ 3.5, errors by the million
-    await exec(voa, ':INP1:ATT 6');
+    // 7 dB less light: the eye closes to Q ≈ 4.1, errors by the ten thousand
+    await exec(voa, ':INP1:ATT 7');
     await exec(ed, ':SENS:MEAS:STAR');
     await sleep(20);
     const [bits, errors] = (await ed.query(counts)).split(';').map(Number);
     expect(bits).toBe(4e9);
     expect(errors).toBeGreaterThan(1e4);
-    expect(tb.bench.model.getPathLoss([17])[0]).toBeCloseTo(6.5, 9); // the switch's 0.5 dB and the attenuator's 6
+    expect(tb.bench.model.getPathLoss([17])[0]).toBeCloseTo(7.5, 9); // the switch's 0.5 dB and the attenuator's 7
     // 20 dB: below the front end's loss-of-signal threshold
     await exec(voa, ':INP1:ATT 20');
     expect(await ed.query(alarms)).toBe('1;1');

@@ -49,7 +49,7 @@ describe('simulated instruments: common commands over TCP', () => {
     expect(await rx.query('SENS:PATT? (@2)')).toBe('PRBS31');
     expect(await rx.queryNumber('SENS:THR?')).toBe(0.5);
     expect(await rx.queryNumber('SENS:GATE:TIME?')).toBe(1);
-    expect(await rx.queryNumber('SENS:EXP?')).toBe(1e-3);
+    expect(await rx.queryNumber('SENS:EXP?')).toBe(0.8e-3);
     expect(await rx.queryNumber('SENS:GAIN?')).toBe(1);
     expect(await pa.queryNumbers('VOLT? (@1:4)')).toEqual([3.3, 0.9, 1.0, 3.3]);
     expect(await pa.query('OUTP? (@1:4)')).toBe('0,0,0,0'); // *RST switches the outputs off, as on a real N6705C

@@ -40,15 +40,15 @@ describe('calibration', () => {
     expect(m.los().every((s) => s === 0)).toBe(true);
   });
 
-  it('MOSAIC: lowering I_mod finds a cliff near 4.5 dB (worst lane reaches 1e-9)', () => {
+  it('MOSAIC: lowering I_mod finds a cliff near 5 dB (worst lane reaches 1e-9)', () => {
     const at = (db: number) => {
       const m = LinkModel.operating(mosaic);
       m.setModulation(m.allLanes(), mosaic.operatingPoint.modA * 10 ** (-db / 10));
       return Math.max(...m.ber());
     };
     expect(at(3)).toBeLessThan(1e-15);
-    expect(at(4)).toBeLessThan(1e-9);
-    expect(at(5)).toBeGreaterThan(1e-9);
+    expect(at(5)).toBeLessThan(1e-9);
+    expect(at(5.5)).toBeGreaterThan(1e-9);
     expect(at(7)).toBeGreaterThan(1e-6);
     expect(at(1)).toBeLessThan(at(3));
   });
@@ -112,7 +112,7 @@ describe('calibration', () => {
     expect(Math.max(...m.ber())).toBeLessThan(1e-15); // still passes hot
   });
 
-  it('PRBS31 suffers more ISI than PRBS7 when the rate is pushed', () => {
+  it('PRBS31 suffers more ISI than PRBS7 when the rate is pushed, by what its rare long runs add', () => {
     const run = (pattern: 'PRBS7' | 'PRBS31', rate: number) => {
       const m = LinkModel.operating(mosaic);
       const all = m.allLanes();
@@ -123,7 +123,10 @@ describe('calibration', () => {
     };
     const p7 = run('PRBS7', 4e9);
     const p31 = run('PRBS31', 4e9);
-    expect(p31.ber).toBeGreaterThan(p7.ber * 10);
+    // a bit after a run of k is 2^-k rare (bit-statistics.ts): the longer runs add little on average, where the
+    // worst-case eye of each pattern's longest run made PRBS31 orders of magnitude worse
+    expect(p31.ber).toBeGreaterThan(p7.ber);
+    expect(p31.ber).toBeLessThan(p7.ber * 2);
     expect(p31.q).toBeLessThan(p7.q);
     expect(run('PRBS31', 4e9).ber).toBeGreaterThan(run('PRBS31', 2e9).ber * 1e6);
   });
@@ -172,6 +175,46 @@ describe('link behaviour', () => {
     m.setCheckerInvert([3], true);
     expect(m.sync()[2]).toBe(1);
     expect(m.ber()[2]).toBeLessThan(1e-15);
+  });
+
+  it("crosstalk from neighbours on other seeds averages out; on the victim's own pattern and seed it is worst case", () => {
+    const victim = 210; // an inner lane: eight neighbours
+    const at = (setup: (m: LinkModel) => void) => {
+      const m = LinkModel.operating(mosaic);
+      m.setModulation(m.allLanes(), 60e-6); // BER ~1e-4: the crosstalk shows
+      setup(m);
+      return m.ber()[victim - 1]!;
+    };
+    const alone = at((m) =>
+      m.setOutput(
+        m.allLanes().filter((l) => l !== victim),
+        false,
+      ),
+    );
+    const decorrelated = at(() => {}); // every lane on its own seed (the default)
+    const sameSeed = at((m) => m.setSeed(m.allLanes(), 1));
+    const complement = at((m) => {
+      m.setSeed(m.allLanes(), 1);
+      // inverted aggressors: the complement of the victim's bits, still its own stream (and still worst case)
+      m.setInvert(
+        m.allLanes().filter((l) => l !== victim),
+        true,
+      );
+      m.setCheckerInvert(
+        m.allLanes().filter((l) => l !== victim),
+        true,
+      );
+    });
+    const otherPattern = at((m) => {
+      const others = m.allLanes().filter((l) => l !== victim);
+      m.setSeed(m.allLanes(), 1);
+      m.setPattern(others, 'PRBS7');
+      m.setCheckerPattern(others, 'PRBS7');
+    });
+    expect(alone).toBeLessThan(decorrelated);
+    expect(decorrelated).toBeLessThan(sameSeed / 1.5);
+    expect(complement).toBe(sameSeed);
+    expect(otherPattern).toBe(decorrelated);
   });
 
   it('moving the decision threshold away from the optimum raises BER', () => {

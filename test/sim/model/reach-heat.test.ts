@@ -37,7 +37,7 @@ describe('reach', () => {
   it('reach, not the emitter, limits alc-30m: 3 Gb/s fails at 30 m and passes at 5 m', () => {
     const m = LinkModel.operating(alc);
     m.setRate(3e9);
-    expect(worst(m)).toBeGreaterThan(1e-9);
+    expect(worst(m)).toBeGreaterThan(1e-11); // the class's target is 1e-12
     m.setFibreLength(5);
     expect(worst(m)).toBeLessThan(1e-20);
     m.setRate(2e9);
