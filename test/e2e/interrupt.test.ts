@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { RunRecord } from '../../src/core/record.ts';
+import type { LaneMeasurement, RunRecord } from '../../src/core/record.ts';
 import { cpobench, parseJson, type RunRow, runIdFrom, spawnCliUntil, tempDirs } from './helpers.ts';
 
 const tmp = tempDirs();
@@ -62,7 +62,9 @@ describe('a run killed with SIGKILL', () => {
     // the per-lane arrays are complete, not just the scalars
     const li = byId.get('li')!;
     // (every lane's, that is: li_outlier_db lists only the lanes outside the array's band, none on this DUT)
-    const laneArrays = li.measurements.filter((m) => m.kind === 'lanes' && m.spec.name !== 'li_outlier_db');
+    const laneArrays = li.measurements.filter(
+      (m): m is LaneMeasurement => m.kind === 'lanes' && m.spec.name !== 'li_outlier_db',
+    );
     expect(laneArrays.length).toBeGreaterThan(0);
     for (const m of laneArrays) {
       expect(m.lanes).toHaveLength(400);

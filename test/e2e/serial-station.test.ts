@@ -48,11 +48,14 @@ async function run(sequence: string, dut: string): Promise<{ code: number | null
 }
 
 describe('a full sequence over serial lines (cpobench sim --serial, ptys through socat)', () => {
-  it('the station file points every instrument at a pty', () => {
+  it('the station file points every instrument at a pty', async () => {
     expect(Object.keys(resources).sort()).toEqual([...ROLES].sort());
     for (const [role, res] of Object.entries(resources)) {
       expect(res).toMatch(new RegExp(`^ASRL/.+/${role}::INSTR$`));
-      expect(existsSync(res.replace(/^ASRL/, '').replace(/::INSTR$/, ''))).toBe(true);
+      // after a client closes its line the bench opens a fresh pty under the same name: give it a moment
+      const path = res.replace(/^ASRL/, '').replace(/::INSTR$/, '');
+      for (let i = 0; i < 60 && !existsSync(path); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(existsSync(path), path).toBe(true);
     }
     expect(sim!.lines.map((l) => l.split(/\s+/)[1])).toEqual(ROLES.map((r) => resources[r]));
   });
@@ -84,9 +87,15 @@ describe('a full sequence over serial lines (cpobench sim --serial, ptys through
   }, 240_000);
 
   it('the simulated bench stops on Ctrl-C (exit 0) and removes its ptys', async () => {
-    sim!.child.kill('SIGINT');
-    expect(await sim!.exit).toBe(0);
-    for (const res of Object.values(resources))
-      expect(existsSync(res.replace(/^ASRL/, '').replace(/::INSTR$/, ''))).toBe(false);
+    // a bench of its own: the tests run in any order, the others need theirs running
+    const own = join(tmp.make(), 'station.yaml');
+    const other = await startSim(['--serial', '--time-scale', '1000', '--station-out', own]);
+    const file = parse(readFileSync(own, 'utf8')) as { instruments: Record<string, { resource: string }> };
+    const paths = Object.values(file.instruments).map((i) => i.resource.replace(/^ASRL/, '').replace(/::INSTR$/, ''));
+    expect(paths).toHaveLength(ROLES.length);
+    for (const p of paths) expect(existsSync(p)).toBe(true);
+    other.child.kill('SIGINT');
+    expect(await other.exit).toBe(0);
+    for (const p of paths) expect(existsSync(p)).toBe(false);
   });
 });
