@@ -144,8 +144,16 @@ print(json.dumps(out))
   }, 240_000);
 
   it('stops on Ctrl-C with exit 0 and gives port 111 back', async () => {
-    expect(await sim.stop()).toBe(0);
-    const r = await ns.run('rpcinfo', ['-p', '127.0.0.1'], { timeoutMs: 10_000 });
-    expect(r.code).not.toBe(0);
-  });
+    // a bench in a namespace of its own: the tests run in any order, the others need theirs running
+    const own = await createNetNamespace();
+    try {
+      const other = await startSimIn(own, ['--vxi11', '--time-scale', '1000']);
+      expect((await own.run('rpcinfo', ['-p', '127.0.0.1'], { timeoutMs: 10_000 })).stdout).toMatch(/395183/);
+      expect(await other.stop()).toBe(0);
+      const r = await own.run('rpcinfo', ['-p', '127.0.0.1'], { timeoutMs: 10_000 });
+      expect(r.code).not.toBe(0);
+    } finally {
+      await own.close();
+    }
+  }, 60_000);
 });
