@@ -43,7 +43,8 @@ describe('Ted4015 protocol (Thorlabs TED4015 command strings)', () => {
     const tec = new Ted4015({
       ...base,
       session: p.session,
-      settle: { toleranceC: 0.1, dwellS: 0.001, pollMs: 1 },
+      // a poll well past the dwell: Node's timers may fire up to a millisecond early against the clock
+      settle: { toleranceC: 0.1, dwellS: 0.001, pollMs: 5 },
     });
     expect(await tec.waitSettled()).toBe(45.02);
     await p.done();
