@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openContext, startSequenceRun } from '../../src/app/context.ts';
 import type { LaneMeasurement, RunRecord, ScalarMeasurement } from '../../src/core/record.ts';
-import type { LedBoardSettings } from '../../src/instruments/led-board/driver.ts';
 import { parseSequence } from '../../src/orchestrator/sequence.ts';
 import { renderHtml } from '../../src/report/html.ts';
 import { renderJson } from '../../src/report/json.ts';
 import { rolloverCurrent } from '../../src/sim/model/emitter.ts';
 import { loadProfile } from '../../src/sim/model/profile.ts';
+import { modelMarginsDb } from '../helpers/model-margin.ts';
 import { tempDirs } from './helpers.ts';
 
 const tmp = tempDirs();
@@ -43,26 +43,10 @@ async function waterfallAt(fibreLengthM: number) {
     const margin = rec.steps[0]!.measurements.find((m) => m.spec.name === 'sensitivity_margin_db') as LaneMeasurement;
     const fitted = (margin.values.filter((v) => v !== null) as number[]).sort((a, b) => a - b);
     // the model's own: the level where the median lane reaches 1e-12, all lanes lowered together
-    const model = ctx.sim!.model;
-    const all = model.allLanes();
-    const op = (ctx.station.config.instruments['led-driver']!.settings as unknown as LedBoardSettings).operating!;
-    model.setBias(all, op.biasA);
-    model.setOutput(all, true);
-    model.setPattern(all, 'PRBS31');
-    const truthOf = (lane: number) => {
-      let lo = 0;
-      let hi = 12;
-      for (let i = 0; i < 40; i++) {
-        const mid = (lo + hi) / 2;
-        model.setModulation(all, op.modA * 10 ** (-mid / 10));
-        if (model.ber()[lane - 1]! > 1e-12) hi = mid;
-        else lo = mid;
-      }
-      return (lo + hi) / 2;
-    };
-    const truths = margin.lanes.filter((_, i) => i % 20 === 0).map(truthOf);
-    truths.sort((a, b) => a - b);
-    model.setModulation(all, op.modA);
+    const truths = modelMarginsDb(
+      ctx,
+      margin.lanes.filter((_, i) => i % 20 === 0),
+    ).sort((a, b) => a - b);
     return { rec, median: fitted[fitted.length >> 1]!, truth: truths[truths.length >> 1]!, fitted: fitted.length };
   } finally {
     await ctx.close();
